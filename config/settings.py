@@ -1,0 +1,244 @@
+"""Cognate settings: every tunable is read here, once, from the environment.
+
+Each variable has a safe default and a line in the README's configuration table. Per-pool
+settings (password policy, MFA, token lifetimes) live on the pool and client rows, never here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+# Var dir: SQLite database, development secret key. Kept out of git.
+VAR_DIR = Path(env("COGNATE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; otherwise one generated once and kept in var/."""
+    if key := env("SECRET_KEY"):
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+# Key that encrypts client secrets, signing keys and SRP verifiers at rest. Defaults to a key
+# derived from SECRET_KEY; set it separately to rotate SECRET_KEY without re-encrypting. Several
+# comma-separated keys: the first encrypts, all decrypt (rotation).
+ENCRYPTION_KEYS = env_list("COGNATE_ENCRYPTION_KEYS", "") or [SECRET_KEY]
+
+PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+_public = urlparse(PUBLIC_URL)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{_public.hostname},localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
+SECURE_COOKIES = _public.scheme == "https"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "pool",
+    "hostedui",
+    "console",
+]
+
+MIDDLEWARE = [
+    "config.security.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.security.csp_nonce",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in var/ by default; DATABASE_URL (postgres://…) for PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cognate.sqlite3'}"),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the dev server and a test's live server write concurrently.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: holds lockout counters, rate limits, JWKS/discovery documents. In-process by default;
+# REDIS_URL shares it across server processes.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Passwords: argon2id with OWASP parameters (m=19 MiB, t=2, p=1) first; the others verify
+# imported hashes and are upgraded to argon2id on the next successful sign-in.
+PASSWORD_HASHERS = [
+    "pool.hashers.CognateArgon2Hasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+ARGON2_MEMORY_KIB = int(env("ARGON2_MEMORY_KIB", "19456"))
+ARGON2_TIME_COST = int(env("ARGON2_TIME_COST", "2"))
+ARGON2_PARALLELISM = int(env("ARGON2_PARALLELISM", "1"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Sessions and cookies. Hosted-UI sessions last one hour, as Cognito's hosted-UI cookie.
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", "3600"))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_NAME = "__Host-cognate" if SECURE_COOKIES else "cognate_session"
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "__Host-cognate-csrf" if SECURE_COOKIES else "cognate_csrf"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if SECURE_COOKIES:
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGIN_URL = "console:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Email: EMAIL_URL chooses the backend. smtp://user:pass@host:port (smtps:// or ?tls=1 for TLS),
+# console://, or outbox:// (default: stored in the database and shown in the console's dev
+# outbox, so codes are visible without a mail server).
+EMAIL_URL = env("EMAIL_URL", "outbox://")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "no-reply@cognate.local")
+
+
+def _email_settings(url: str) -> dict:
+    parsed = urlparse(url)
+    backends = {
+        "outbox": "pool.messaging.OutboxEmailBackend",
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "smtp": "django.core.mail.backends.smtp.EmailBackend",
+        "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    if parsed.scheme not in backends:
+        raise ValueError(f"EMAIL_URL scheme must be one of {sorted(backends)}, got {url!r}")
+    settings = {"EMAIL_BACKEND": backends[parsed.scheme]}
+    if parsed.scheme.startswith("smtp"):
+        settings.update(
+            EMAIL_HOST=parsed.hostname or "localhost",
+            EMAIL_PORT=parsed.port or (465 if parsed.scheme == "smtps" else 25),
+            EMAIL_HOST_USER=parsed.username or "",
+            EMAIL_HOST_PASSWORD=parsed.password or "",
+            EMAIL_USE_SSL=parsed.scheme == "smtps",
+            EMAIL_USE_TLS="tls=1" in parsed.query,
+            EMAIL_TIMEOUT=10,
+        )
+    return settings
+
+
+globals().update(_email_settings(EMAIL_URL))
+
+# SMS: a dotted path to a class with send(phone_number, message). The default keeps messages in
+# the dev outbox; deployments plug in their provider.
+SMS_SENDER = env("SMS_SENDER", "pool.messaging.OutboxSmsSender")
+
+# Rate limits per client IP (requests per minute), shared through the cache.
+RATE_LIMIT_PER_MINUTE = int(env("RATE_LIMIT_PER_MINUTE", "120"))
+# Trusted reverse proxies: how many X-Forwarded-For hops to trust for the client IP (0 = none).
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")}},
+}

@@ -1,0 +1,9 @@
+"""Top-level routes. Each door owns its own urls module; the order matters only for `/console/`
+and `/static/`, which must win over the per-pool `/<pool_id>/…` routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("console/", include("console.urls")),
+    path("", include("hostedui.urls")),
+]

@@ -1,0 +1,29 @@
+"""The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
+
+from pool.models.client import AppClient, ResourceServer
+from pool.models.codes import CodePurpose, VerificationCode
+from pool.models.events import AuthEvent, OutboxMessage
+from pool.models.keys import SigningKey
+from pool.models.pool import CustomAttribute, UserPool
+from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
+from pool.models.user import Group, TotpDevice, User, UserStatus
+
+__all__ = [
+    "AppClient",
+    "AuthEvent",
+    "AuthorizationCode",
+    "ChallengeSession",
+    "CodePurpose",
+    "CustomAttribute",
+    "Group",
+    "OutboxMessage",
+    "RefreshFamily",
+    "RefreshToken",
+    "ResourceServer",
+    "SigningKey",
+    "TotpDevice",
+    "User",
+    "UserPool",
+    "UserStatus",
+    "VerificationCode",
+]

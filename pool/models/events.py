@@ -1,0 +1,57 @@
+"""What happened: end-user sign-in events per pool, and messages kept by the dev outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from pool.models.pool import UserPool
+from pool.models.user import User
+
+
+class AuthEvent(models.Model):
+    class Type(models.TextChoices):
+        SIGN_IN = "SignIn"
+        SIGN_UP = "SignUp"
+        CONFIRM_SIGN_UP = "ConfirmSignUp"
+        FORGOT_PASSWORD = "ForgotPassword"
+        PASSWORD_CHANGE = "PasswordChange"
+        TOKEN_REFRESH = "TokenRefresh"
+        SIGN_OUT = "SignOut"
+        MFA = "Mfa"
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    username = models.CharField(max_length=2048, blank=True, default="")
+    event_type = models.CharField(max_length=24, choices=Type.choices)
+    success = models.BooleanField()
+    reason = models.CharField(max_length=128, blank=True, default="")
+    client_id = models.CharField(max_length=26, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["pool", "-created_at"], name="event_pool_idx"),
+            models.Index(fields=["user", "-created_at"], name="event_user_idx"),
+        ]
+
+
+class OutboxMessage(models.Model):
+    """A message the dev outbox kept instead of sending (EMAIL_URL=outbox://, SMS outbox)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email"
+        SMS = "sms"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    to = models.CharField(max_length=2048)
+    subject = models.CharField(max_length=998, blank=True, default="")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,147 @@
+"""A user pool: its sign-in identifiers, attribute schema, policies and MFA configuration."""
+
+from __future__ import annotations
+
+import string
+
+from django.db import models
+
+from pool import crypto
+
+SIGN_IN_ATTRIBUTES = ("email", "phone_number", "preferred_username")
+USERNAME_ATTRIBUTES = ("email", "phone_number")
+MFA_METHODS = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
+RECOVERY_MECHANISMS = ("verified_email", "verified_phone_number", "admin_only")
+
+
+def new_pool_id(region: str = "local") -> str:
+    """Cognito's shape: `<region>_<9 mixed-case alphanumerics>`."""
+    return f"{region}_{crypto.random_string(9, string.ascii_letters + string.digits)}"
+
+
+def _default_mfa_methods() -> list[str]:
+    return ["SOFTWARE_TOKEN_MFA"]
+
+
+def _default_recovery() -> list[str]:
+    return ["verified_email", "verified_phone_number"]
+
+
+def _default_required() -> list[str]:
+    return ["email"]
+
+
+def _default_auto_verified() -> list[str]:
+    return ["email"]
+
+
+class UserPool(models.Model):
+    class Mfa(models.TextChoices):
+        OFF = "OFF"
+        OPTIONAL = "OPTIONAL"
+        ON = "ON"
+
+    id = models.CharField(primary_key=True, max_length=55, editable=False)
+    name = models.CharField(max_length=128)
+    region = models.CharField(max_length=32, default="local", editable=False)
+
+    # Sign-in identifiers. `username_attributes` (email / phone_number) make that attribute the
+    # sign-in name and the username a UUID; `alias_attributes` let a verified attribute stand in
+    # for the username. The two are exclusive, as in Cognito. Fixed after creation.
+    username_attributes = models.JSONField(default=list, blank=True)
+    alias_attributes = models.JSONField(default=list, blank=True)
+    case_sensitive = models.BooleanField(default=False)
+
+    required_attributes = models.JSONField(default=_default_required, blank=True)
+    auto_verified_attributes = models.JSONField(default=_default_auto_verified, blank=True)
+
+    # Password policy.
+    password_min_length = models.PositiveSmallIntegerField(default=8)
+    password_require_uppercase = models.BooleanField(default=True)
+    password_require_lowercase = models.BooleanField(default=True)
+    password_require_numbers = models.BooleanField(default=True)
+    password_require_symbols = models.BooleanField(default=True)
+    temporary_password_validity_days = models.PositiveSmallIntegerField(default=7)
+
+    mfa_configuration = models.CharField(max_length=8, choices=Mfa.choices, default=Mfa.OPTIONAL)
+    mfa_methods = models.JSONField(default=_default_mfa_methods, blank=True)
+    account_recovery = models.JSONField(default=_default_recovery, blank=True)
+
+    allow_self_sign_up = models.BooleanField(default=True)
+    prevent_user_existence_errors = models.BooleanField(default=True)
+    deletion_protection = models.BooleanField(default=False)
+
+    # Messages; `{####}` is replaced by the code and `{username}` by the username.
+    verification_email_subject = models.CharField(max_length=140, default="Your verification code")
+    verification_email_message = models.TextField(default="Your verification code is {####}.")
+    verification_sms_message = models.CharField(
+        max_length=140, default="Your verification code is {####}."
+    )
+    invitation_email_subject = models.CharField(max_length=140, default="Your temporary password")
+    invitation_email_message = models.TextField(
+        default="Your username is {username} and temporary password is {####}."
+    )
+    mfa_message = models.CharField(max_length=140, default="Your authentication code is {####}.")
+    email_from = models.EmailField(blank=True, default="")
+
+    # How long a challenge session (MFA, new password) stays valid, 3 to 15 minutes.
+    auth_session_validity_minutes = models.PositiveSmallIntegerField(default=3)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    def save(self, *args, **kwargs):
+        if not self.id:
+            self.id = new_pool_id(self.region or "local")
+        super().save(*args, **kwargs)
+
+    @property
+    def id_suffix(self) -> str:
+        """The part after `_`: SRP's pool name."""
+        return self.id.split("_", 1)[1]
+
+    @property
+    def sign_in_attributes(self) -> list[str]:
+        """Attributes, besides the username, that a user may type to sign in."""
+        return list(self.username_attributes or self.alias_attributes)
+
+    def normalize(self, value: str) -> str:
+        """How usernames and aliases are compared in this pool."""
+        return value if self.case_sensitive else value.lower()
+
+
+class CustomAttribute(models.Model):
+    """A `custom:` attribute declared in a pool's schema. Cannot be removed or changed."""
+
+    class DataType(models.TextChoices):
+        STRING = "String"
+        NUMBER = "Number"
+        BOOLEAN = "Boolean"
+        DATETIME = "DateTime"
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="custom_attributes")
+    name = models.CharField(max_length=20)  # without the `custom:` prefix
+    data_type = models.CharField(max_length=8, choices=DataType.choices, default=DataType.STRING)
+    mutable = models.BooleanField(default=True)
+    developer_only = models.BooleanField(default=False)
+    min_length = models.PositiveIntegerField(null=True, blank=True)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+    min_value = models.BigIntegerField(null=True, blank=True)
+    max_value = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        unique_together = [("pool", "name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{'dev:' if self.developer_only else ''}custom:{self.name}"

@@ -1,0 +1,232 @@
+"""Pool users, their groups and their MFA devices."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from pool.models.pool import UserPool
+
+# Standard attributes kept in their own (indexed) columns: the ones users are searched and
+# signed in by. Every other attribute lives in `User.attributes`.
+COLUMN_ATTRIBUTES = (
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+)
+STANDARD_ATTRIBUTES = (
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+)
+SEARCHABLE_ATTRIBUTES = (
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "sub",
+)
+
+
+class UserStatus(models.TextChoices):
+    UNCONFIRMED = "UNCONFIRMED"
+    CONFIRMED = "CONFIRMED"
+    FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+    RESET_REQUIRED = "RESET_REQUIRED"
+    EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
+
+
+class Group(models.Model):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=128)
+    description = models.CharField(max_length=2048, blank=True, default="")
+    precedence = models.PositiveIntegerField(null=True, blank=True)
+    role_arn = models.CharField(max_length=2048, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "name"], name="group_unique_name")]
+        ordering = ["precedence", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _search_index(field: str) -> models.Index:
+    return models.Index(fields=["pool", field], name=f"user_{field}_idx"[:30])
+
+
+class User(models.Model):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="users")
+    username = models.CharField(max_length=128)
+    # The username as this pool compares it (lower-cased unless the pool is case-sensitive).
+    username_key = models.CharField(max_length=128, editable=False)
+    sub = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        max_length=24, choices=UserStatus.choices, default=UserStatus.UNCONFIRMED
+    )
+    enabled = models.BooleanField(default=True)
+
+    # A Django password hash (argon2id for passwords set here; imported formats are upgraded at
+    # the next sign-in). Empty for users without a password (federated).
+    password = models.CharField(max_length=255, blank=True, default="")
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set for temporary passwords (admin-created users); after it they no longer sign in.
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
+    # SRP verifier for the JSON API's USER_SRP_AUTH: hex salt and encrypted v = g^x mod N.
+    srp_salt = models.CharField(max_length=64, blank=True, default="")
+    srp_verifier = models.TextField(blank=True, default="")
+
+    # Searchable standard attributes, each indexed per pool.
+    email = models.CharField(max_length=2048, blank=True, default="")
+    email_verified = models.BooleanField(default=False)
+    phone_number = models.CharField(max_length=32, blank=True, default="")
+    phone_number_verified = models.BooleanField(default=False)
+    name = models.CharField(max_length=2048, blank=True, default="")
+    given_name = models.CharField(max_length=2048, blank=True, default="")
+    family_name = models.CharField(max_length=2048, blank=True, default="")
+    preferred_username = models.CharField(max_length=2048, blank=True, default="")
+    # Every other standard attribute and all `custom:` ones, as strings keyed by full name.
+    attributes = models.JSONField(default=dict, blank=True)
+
+    # Sign-in keys: set (normalized) when the attribute may be used to sign in — always for
+    # username attributes, once verified for alias attributes. Unique per pool.
+    email_key = models.CharField(max_length=2048, null=True, blank=True, editable=False)
+    phone_number_key = models.CharField(max_length=32, null=True, blank=True, editable=False)
+    preferred_username_key = models.CharField(
+        max_length=2048, null=True, blank=True, editable=False
+    )
+
+    # MFA settings (UserMFASettingList / PreferredMfaSetting).
+    software_token_mfa_enabled = models.BooleanField(default=False)
+    sms_mfa_enabled = models.BooleanField(default=False)
+    email_mfa_enabled = models.BooleanField(default=False)
+    preferred_mfa = models.CharField(max_length=24, blank=True, default="")
+
+    # Global sign-out: sessions and tokens that started before this instant are void.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    groups = models.ManyToManyField(Group, related_name="users", blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "username_key"], name="user_unique_username"),
+            models.UniqueConstraint(
+                fields=["pool", "email_key"],
+                condition=models.Q(email_key__isnull=False),
+                name="user_unique_email_key",
+            ),
+            models.UniqueConstraint(
+                fields=["pool", "phone_number_key"],
+                condition=models.Q(phone_number_key__isnull=False),
+                name="user_unique_phone_key",
+            ),
+            models.UniqueConstraint(
+                fields=["pool", "preferred_username_key"],
+                condition=models.Q(preferred_username_key__isnull=False),
+                name="user_unique_pref_username_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["pool", "username"], name="user_username_idx"),
+            models.Index(fields=["pool", "email"], name="user_email_idx"),
+            models.Index(fields=["pool", "phone_number"], name="user_phone_idx"),
+            models.Index(fields=["pool", "name"], name="user_name_idx"),
+            models.Index(fields=["pool", "given_name"], name="user_given_name_idx"),
+            models.Index(fields=["pool", "family_name"], name="user_family_name_idx"),
+            models.Index(fields=["pool", "preferred_username"], name="user_pref_username_idx"),
+            models.Index(fields=["pool", "status"], name="user_status_idx"),
+            models.Index(fields=["pool", "created_at"], name="user_created_idx"),
+        ]
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def save(self, *args, **kwargs):
+        self.username_key = self.pool.normalize(self.username)
+        super().save(*args, **kwargs)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status != UserStatus.UNCONFIRMED
+
+    def get_attribute(self, name: str) -> str | bool | None:
+        if name == "sub":
+            return str(self.sub)
+        if name in COLUMN_ATTRIBUTES:
+            value = getattr(self, name)
+            return value if isinstance(value, bool) or value else None
+        return self.attributes.get(name)
+
+    def attribute_map(self) -> dict[str, str]:
+        """Every set attribute as Cognito lists them: name -> string value (`sub` first)."""
+        values: dict[str, str] = {"sub": str(self.sub)}
+        for name in COLUMN_ATTRIBUTES:
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                source = name.removesuffix("_verified")
+                if getattr(self, source):
+                    values[name] = "true" if value else "false"
+            elif value:
+                values[name] = value
+        values.update({k: str(v) for k, v in self.attributes.items()})
+        return values
+
+    @property
+    def mfa_enabled_methods(self) -> list[str]:
+        """UserMFASettingList."""
+        methods = []
+        if self.sms_mfa_enabled:
+            methods.append("SMS_MFA")
+        if self.software_token_mfa_enabled:
+            methods.append("SOFTWARE_TOKEN_MFA")
+        if self.email_mfa_enabled:
+            methods.append("EMAIL_OTP")
+        return methods
+
+
+class TotpDevice(models.Model):
+    """An authenticator app enrolled by a pool user. The seed is encrypted; `last_t` is the last
+    accepted time step, so a code is never accepted twice (replay)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="totp_devices")
+    name = models.CharField(max_length=64, blank=True, default="Authenticator")
+    secret = models.TextField()  # encrypted base32 seed
+    confirmed = models.BooleanField(default=False)
+    last_t = models.BigIntegerField(default=-1)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

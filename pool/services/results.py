@@ -1,0 +1,61 @@
+"""Values that services return. Small, frozen, and free of HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pool.models import AppClient, User
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who is asking, for events, rate limits and audit: filled by each door from its request."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    source: str = "api"  # "hostedui" | "console" | "api" | "cli"
+
+
+@dataclass(frozen=True)
+class CodeDelivery:
+    """Cognito's CodeDeliveryDetails."""
+
+    destination: str  # masked, e.g. "j***@e***"
+    medium: str  # "EMAIL" | "SMS"
+    attribute: str  # "email" | "phone_number"
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    user: User
+    confirmed: bool
+    delivery: CodeDelivery | None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A step the user must answer before tokens are issued. `session` is opaque and single-use."""
+
+    name: str  # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, MFA_SETUP, ...
+    session: str
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A sign-in that passed every check: the door may now issue tokens or start a session."""
+
+    user: User
+    client: AppClient | None
+    auth_time: dt.datetime
+    methods: tuple[str, ...] = ("pwd",)  # amr values: pwd, otp, sms, email
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    expires_in: int
+    id_token: str | None = None
+    refresh_token: str | None = None
+    token_type: str = "Bearer"

@@ -1,0 +1,115 @@
+"""Fixtures shared by every capability's tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from pool import clock, crypto
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_clean_state(settings):
+    """Cheaper argon2 in tests (the configured cost is measured by bench/, not here); a clean
+    clock, cache and derived keys for every test."""
+    settings.ARGON2_MEMORY_KIB = 1024
+    settings.ARGON2_TIME_COST = 1
+    from django.core.cache import cache
+
+    cache.clear()
+    clock.unfreeze()
+    crypto.reset_caches()
+    yield
+    clock.unfreeze()
+
+
+@pytest.fixture
+def pool(db):
+    return factories.make_pool()
+
+
+@pytest.fixture
+def app_client(pool):
+    """A public app client (no secret) on `pool`."""
+    return factories.make_client(pool)
+
+
+@pytest.fixture
+def confidential_client(pool):
+    return factories.make_client(pool, secret="")
+
+
+@pytest.fixture
+def user(pool):
+    return factories.make_user(pool, "alice")
+
+
+class _SinkHandler:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        with self.arrived:
+            self.messages.append(message_from_bytes(envelope.content))
+            self.arrived.notify_all()
+        return "250 OK"
+
+
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self, handler: _SinkHandler, port: int) -> None:
+        self._handler = handler
+        self.port = port
+
+    @property
+    def messages(self) -> list[Message]:
+        return list(self._handler.messages)
+
+    def wait_for(self, to: str, timeout: float = 10.0) -> Message:
+        """The newest message sent to `to`, waiting for it to arrive."""
+
+        def newest():
+            return next((m for m in reversed(self._handler.messages) if to in m["To"]), None)
+
+        with self._handler.arrived:
+            self._handler.arrived.wait_for(lambda: newest() is not None, timeout=timeout)
+        message = newest()
+        assert message is not None, f"no email to {to} arrived"
+        return message
+
+    def body(self, message: Message) -> str:
+        payload = message.get_payload(decode=True)
+        return payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(settings) -> Iterator[SmtpSink]:
+    """Route Django's email through a real SMTP server (aiosmtpd) listening on loopback."""
+    handler = _SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        yield SmtpSink(handler, port)
+    finally:
+        controller.stop()
