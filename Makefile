@@ -1,0 +1,99 @@
+# Cognate: the two commands a newcomer needs, plus lint and bench.
+#
+#   make run    virtualenv + requirements, migrate SQLite, bootstrap the demo, serve on HOST:PORT
+#   make test   virtualenv + dev requirements, Debian chromium when missing, the whole suite
+#
+# Everything lands in .venv/; stamp files there make the second run skip what is already done.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The demo runs with DEBUG=1 so the console's dev outbox shows the codes that would be mailed.
+DEBUG ?= 1
+PUBLIC_URL ?= http://localhost:$(PORT)
+# One gunicorn process with a few threads: without REDIS_URL the cache (lockout counters, rate
+# limits) lives in process memory, which several processes would not share.
+WORKERS ?= 1
+THREADS ?= 4
+# Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
+ARGS ?=
+# Parallel test workers (pytest-xdist); XDIST= runs serially.
+XDIST ?= -n 2
+CHROMIUM ?= /usr/bin/chromium
+
+SERVE_ENV = DEBUG=$(DEBUG) PUBLIC_URL=$(PUBLIC_URL)
+
+RUN_STAMP := $(VENV)/.stamp-requirements
+DEV_STAMP := $(VENV)/.stamp-requirements-dev
+
+.PHONY: run test lint bench venv chromium migrate clean
+
+run: $(RUN_STAMP) migrate
+	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
+	@echo
+	@echo "Cognate is starting on http://$(HOST):$(PORT)/  (PUBLIC_URL=$(PUBLIC_URL), DEBUG=$(DEBUG))"
+	@echo "Open the URLs printed above. Stop the server with Ctrl-C."
+	@echo
+	$(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
+		--access-logfile - --log-level warning
+
+migrate: $(RUN_STAMP)
+	@$(BIN)/python manage.py migrate --noinput -v 0
+
+test: $(DEV_STAMP) chromium
+	@set +e; \
+	marker=""; \
+	if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "*** chromium not found at $(CHROMIUM) and could not be installed:" \
+		     "skipping the e2e (browser) tests. Install Debian's chromium to run them."; \
+		marker='-m "not e2e"'; \
+	fi; \
+	xdist="$(XDIST)"; \
+	if [ -n "$$xdist" ] && ! $(BIN)/python -c "import xdist" 2>/dev/null; then xdist=""; fi; \
+	if [ -n "$$xdist" ] && [ -n "$$REDIS_URL" ]; then \
+		echo "*** REDIS_URL is set: running serially (every test clears the cache, which is one" \
+		     "shared Redis database for all xdist workers)"; \
+		xdist=""; \
+	fi; \
+	eval "$(BIN)/pytest $$xdist $$marker $(ARGS)"; \
+	rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "*** pytest collected no tests (exit code 5)"; rc=0; fi; \
+	exit $$rc
+
+# Debian's chromium for the Playwright tests (never a downloaded browser). Installed with apt-get
+# when missing and we are root; otherwise `make test` skips the e2e tests and says so.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+			|| echo "*** apt-get could not install chromium"; \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/argon2_rate.py
+	$(BIN)/python bench/load.py
+
+venv: $(VENV)/bin/python
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Cognate needs Python 3.11+, found " + sys.version' \
+		|| (echo "*** set PYTHON=python3.11 (or newer)"; exit 1)
+	$(PYTHON) -m venv $(VENV) || ($(PYTHON) -m pip install --user -q virtualenv && $(PYTHON) -m virtualenv $(VENV))
+
+$(RUN_STAMP): requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(RUN_STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
