@@ -6,9 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
 
-from pool import clock, crypto, srp
-from pool.models import User
+from pool import clock, crypto, policy, srp
+from pool.errors import (
+    CodeMismatchException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    UserNotFoundException,
+)
+from pool.models import AuthEvent, CodePurpose, RefreshFamily, User, UserPool, UserStatus
+from pool.selectors.users import find_for_sign_in
+from pool.services import codes, events
+from pool.services.attributes import send_code, simulated_delivery
+from pool.services.results import CodeDelivery, RequestContext
 
 # Verified against unknown users so that "no such user" costs what "wrong password" costs.
 _DUMMY_HASH: str | None = None
@@ -61,3 +73,188 @@ def verify(user: User | None, password: str) -> bool:
         user.save(update_fields=["password", "srp_salt", "srp_verifier", "updated_at"])
 
     return check_password(password, user.password, setter=upgrade)
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing, recovering and administering passwords. Each path validates the pool's policy,
+# stores through `store`, and ends the user's other sessions.
+
+
+def _revoke_sessions(user: User, reason: str) -> None:
+    """End every session and refresh-token family of the user (tokens.revoke_user_sessions).
+    Until that service exists, do its smallest part here: stamp tokens_valid_after and mark
+    the families revoked, which is what token checks read."""
+    try:
+        from pool.services import tokens
+    except ImportError:
+        tokens = None
+    revoke = getattr(tokens, "revoke_user_sessions", None)
+    if revoke is not None:
+        revoke(user=user, reason=reason)
+        return
+
+    now = clock.now()
+    user.tokens_valid_after = now
+    user.save(update_fields=["tokens_valid_after", "updated_at"])
+    RefreshFamily.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason[:64]
+    )
+
+
+def _recovery_destination(user: User) -> str | None:
+    """The attribute a reset code goes to, in the pool's account_recovery order (Cognito's
+    AccountRecoverySetting): a verified email or a verified phone number. None if the user has
+    neither verified."""
+    order = [m for m in (user.pool.account_recovery or []) if m != "admin_only"] or [
+        "verified_email",
+        "verified_phone_number",
+    ]
+    for mechanism in order:
+        attribute = mechanism.removeprefix("verified_")
+        if getattr(user, attribute, "") and getattr(user, f"{attribute}_verified", False):
+            return attribute
+    return None
+
+
+def _record(
+    user: User,
+    event_type: str,
+    *,
+    success: bool,
+    reason: str = "",
+    context: RequestContext | None = None,
+) -> None:
+    events.record(
+        pool=user.pool,
+        event_type=event_type,
+        success=success,
+        user=user,
+        reason=reason,
+        context=context,
+    )
+
+
+def change_password(*, user: User, previous: str, proposed: str, context: RequestContext) -> None:
+    """A signed-in user replaces their password: the previous one must match (5 tries an
+    hour), the new one must meet the policy; every session is ended."""
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    policy.enforce_cap("change_password", user.pk)
+    if not verify(user, previous or ""):
+        _record(
+            user,
+            AuthEvent.Type.PASSWORD_CHANGE,
+            success=False,
+            reason="wrong_previous",
+            context=context,
+        )
+        raise NotAuthorizedException("Incorrect username or password.", field="previous")
+    policy.check_password(user.pool, proposed)
+    with transaction.atomic():
+        store(user, proposed)
+        _revoke_sessions(user, "password_change")
+    _record(user, AuthEvent.Type.PASSWORD_CHANGE, success=True, context=context)
+
+
+def forgot_password(
+    *, pool: UserPool, username: str, client=None, context: RequestContext
+) -> CodeDelivery:
+    """Send a FORGOT_PASSWORD code to the user's verified email or phone (pool's recovery
+    order). In pools that hide user existence, an unknown user gets a plausible simulated
+    CodeDelivery and nothing is sent."""
+    if client is not None and client.pool_id != pool.pk:
+        raise ResourceNotFoundException("The app client does not belong to this user pool.")
+    user = find_for_sign_in(pool, username) if isinstance(username, str) else None
+    if user is None:
+        if pool.prevent_user_existence_errors:
+            order = [m.removeprefix("verified_") for m in pool.account_recovery or []]
+            return simulated_delivery(pool, username or "", order)
+        raise UserNotFoundException()
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if "admin_only" in (pool.account_recovery or []):
+        raise NotAuthorizedException(
+            "User password cannot be reset in the current state: an administrator must reset it."
+        )
+    attribute = _recovery_destination(user)
+    if attribute is None:
+        raise InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified email or "
+            "phone_number"
+        )
+    policy.enforce_cap("forgot_password", user.pk)
+    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
+    _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
+    return delivery
+
+
+def confirm_forgot_password(
+    *, pool: UserPool, username: str, code: str, password: str, context: RequestContext
+) -> None:
+    """Set a new password with the FORGOT_PASSWORD code. RESET_REQUIRED and
+    FORCE_CHANGE_PASSWORD users become CONFIRMED; every session is ended."""
+    user = find_for_sign_in(pool, username) if isinstance(username, str) else None
+    if user is None:
+        if pool.prevent_user_existence_errors:
+            raise CodeMismatchException()
+        raise UserNotFoundException()
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    policy.enforce_cap("confirm_forgot_password", user.pk)
+    # Check the policy first: a refused password must not use up the code.
+    policy.check_password(pool, password)
+    try:
+        codes.verify(user, CodePurpose.FORGOT_PASSWORD, code)
+    except Exception as exc:
+        _record(
+            user,
+            AuthEvent.Type.FORGOT_PASSWORD,
+            success=False,
+            reason=type(exc).__name__,
+            context=context,
+        )
+        raise
+    with transaction.atomic():
+        user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
+        store(user, password)
+        if user.status in (UserStatus.RESET_REQUIRED, UserStatus.FORCE_CHANGE_PASSWORD):
+            user.status = UserStatus.CONFIRMED
+            user.save(update_fields=["status", "updated_at"])
+        _revoke_sessions(user, "password_reset")
+    _record(
+        user, AuthEvent.Type.PASSWORD_CHANGE, success=True, reason="password_reset", context=context
+    )
+
+
+def admin_set_password(*, user: User, password: str, permanent: bool) -> None:
+    """An administrator sets the password. Permanent: the user is CONFIRMED. Temporary: the
+    user is FORCE_CHANGE_PASSWORD and must choose a new one at the next sign-in, before the
+    pool's temporary_password_validity_days run out. Every session is ended."""
+    policy.check_password(user.pool, password)
+    with transaction.atomic():
+        store(user, password, temporary=not permanent)
+        user.status = UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD
+        user.save(update_fields=["status", "updated_at"])
+        _revoke_sessions(user, "admin_set_password")
+    _record(user, AuthEvent.Type.PASSWORD_CHANGE, success=True, reason="admin_set_password")
+
+
+def admin_reset_password(*, user: User, context: RequestContext) -> CodeDelivery | None:
+    """An administrator voids the password: the user is RESET_REQUIRED (sign-in answers
+    PasswordResetRequiredException) and gets a FORGOT_PASSWORD code at their verified email or
+    phone, if they have one; otherwise None is returned and the administrator must set a
+    password. Every session is ended."""
+    with transaction.atomic():
+        user.status = UserStatus.RESET_REQUIRED
+        user.save(update_fields=["status", "updated_at"])
+        _revoke_sessions(user, "admin_reset_password")
+    attribute = _recovery_destination(user)
+    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute) if attribute else None
+    _record(
+        user,
+        AuthEvent.Type.FORGOT_PASSWORD,
+        success=True,
+        reason="admin_reset_password",
+        context=context,
+    )
+    return delivery

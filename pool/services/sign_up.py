@@ -1,0 +1,239 @@
+"""Self-service sign-up and its confirmation by a code sent to the user's email or phone.
+
+Which errors reveal that an account exists follows Cognito with PreventUserExistenceErrors
+ENABLED: sign-up itself answers "User already exists" for a taken username (or, in pools that
+sign in by email/phone, for a taken email/phone), as Cognito does; an alias someone else holds is
+accepted at sign-up and only refused at confirmation, by which time the caller has proved they
+own the address. Confirming or re-sending for an unknown user looks like a wrong code / a code
+sent, so those two calls never reveal who exists.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from pool import policy
+from pool.errors import (
+    CodeMismatchException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    UserNotFoundException,
+)
+from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, VerificationCode
+from pool.selectors.users import find_for_sign_in
+from pool.services import codes, events, passwords
+from pool.services.attributes import send_code, simulated_delivery
+from pool.services.results import CodeDelivery, RequestContext, SignUpResult
+
+
+def _check_client(pool: UserPool, client) -> None:
+    if client is not None and client.pool_id != pool.pk:
+        raise ResourceNotFoundException("The app client does not belong to this user pool.")
+
+
+def _sign_in_username(pool: UserPool, username: str, attributes: dict[str, str]) -> str | None:
+    """For pools with username attributes: which attribute the typed username fills (its value
+    copied into `attributes`). For alias pools: refuse usernames shaped like an enabled alias,
+    which would make sign-in ambiguous. Returns the attribute name or None."""
+    allowed = pool.username_attributes or []
+    if allowed:
+        if "email" in allowed and policy.is_email(username):
+            attribute = "email"
+        elif "phone_number" in allowed and policy.is_phone_number(username):
+            attribute = "phone_number"
+        else:
+            wanted = {
+                ("email",): "Username should be an email.",
+                ("phone_number",): "Username should be a phone number.",
+            }.get(tuple(allowed), "Username should be either an email or a phone number.")
+            raise InvalidParameterException(wanted, field="username")
+        given = attributes.get(attribute)
+        if given is not None and pool.normalize(given) != pool.normalize(username):
+            raise InvalidParameterException(
+                f"The {attribute} attribute must match the username.", field=attribute
+            )
+        attributes[attribute] = username
+        return attribute
+    aliases = pool.alias_attributes or []
+    if "email" in aliases and policy.is_email(username):
+        raise InvalidParameterException(
+            "Username cannot be of email format, since user pool is configured for email alias.",
+            field="username",
+        )
+    if "phone_number" in aliases and policy.is_phone_number(username):
+        raise InvalidParameterException(
+            "Username cannot be of phone number format, since user pool is configured for "
+            "phone number alias.",
+            field="username",
+        )
+    return None
+
+
+def verification_target(user: User) -> str | None:
+    """The attribute a sign-up code goes to: the phone number when the pool auto-verifies it
+    (as Cognito prefers SMS when both are auto-verified), else the email; None when neither
+    applies and an administrator must confirm the user."""
+    auto = user.pool.auto_verified_attributes or []
+    for attribute in ("phone_number", "email"):
+        if attribute in auto and getattr(user, attribute):
+            return attribute
+    return None
+
+
+def sign_up(
+    *,
+    pool: UserPool,
+    username: str,
+    password: str,
+    attributes: dict[str, str],
+    client=None,
+    context: RequestContext,
+) -> SignUpResult:
+    """Register an UNCONFIRMED user and send a confirmation code where the pool auto-verifies
+    an attribute the user gave."""
+    _check_client(pool, client)
+    if not pool.allow_self_sign_up:
+        raise NotAuthorizedException("SignUp is not permitted for this user pool.")
+    policy.check_username(username)
+    attributes = dict(attributes or {})
+    username_attribute = _sign_in_username(pool, username, attributes)
+    policy.check_password(pool, password)
+    clean = policy.validate_attributes(pool, attributes, creating=True, client=client)
+
+    user = User(pool=pool, username=username, status=UserStatus.UNCONFIRMED)
+    if username_attribute:
+        user.username = str(user.sub)
+    policy.apply_attributes(user, clean)
+    # Hash before looking for a clash, so a taken name costs what a free one does.
+    passwords.store(user, password, save=False)
+    try:
+        policy.save_user(user)
+    except Exception as exc:
+        events.record(
+            pool=pool,
+            event_type=AuthEvent.Type.SIGN_UP,
+            success=False,
+            username=username,
+            reason=type(exc).__name__,
+            client=client,
+            context=context,
+        )
+        raise
+
+    delivery = None
+    attribute = verification_target(user)
+    if attribute:
+        try:
+            delivery = send_code(user, CodePurpose.SIGN_UP, attribute)
+        except Exception:
+            # Undo the sign-up so the person can simply try again.
+            user.delete()
+            raise
+    events.record(
+        pool=pool,
+        event_type=AuthEvent.Type.SIGN_UP,
+        success=True,
+        user=user,
+        client=client,
+        context=context,
+    )
+    return SignUpResult(user=user, confirmed=False, delivery=delivery)
+
+
+def _lookup(pool: UserPool, username: str) -> User | None:
+    if not isinstance(username, str):
+        return None
+    return find_for_sign_in(pool, username)
+
+
+def confirm_sign_up(
+    *,
+    pool: UserPool,
+    username: str,
+    code: str,
+    context: RequestContext,
+    force_alias_creation: bool = False,
+) -> User:
+    """Confirm an UNCONFIRMED user with the code sent at sign-up: the user becomes CONFIRMED,
+    the address the code went to becomes verified and, where the pool allows, a sign-in name.
+    An alias another user holds is refused (AliasExistsException) and the code stays usable,
+    unless `force_alias_creation` moves the alias to this user."""
+    user = _lookup(pool, username)
+    if user is None:
+        if pool.prevent_user_existence_errors:
+            raise CodeMismatchException()
+        raise UserNotFoundException()
+    if user.status != UserStatus.UNCONFIRMED:
+        raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
+    policy.enforce_cap("confirm_sign_up", user.pk)
+    row = VerificationCode.objects.filter(user=user, purpose=CodePurpose.SIGN_UP).first()
+    try:
+        codes.verify(user, CodePurpose.SIGN_UP, code)
+    except Exception as exc:
+        events.record(
+            pool=pool,
+            event_type=AuthEvent.Type.CONFIRM_SIGN_UP,
+            success=False,
+            user=user,
+            reason=type(exc).__name__,
+            context=context,
+        )
+        raise
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
+            user.status = UserStatus.CONFIRMED
+            destination = row.destination if row else ""
+            for attribute in ("email", "phone_number"):
+                if destination and getattr(user, attribute) == destination:
+                    setattr(user, f"{attribute}_verified", True)
+                    policy.refresh_sign_in_key(user, attribute)
+            policy.save_user(user, force_alias=force_alias_creation)
+    except Exception:
+        if row is not None:
+            # Give the (correct) code back, so the user can retry, e.g. with force_alias_creation.
+            VerificationCode.objects.update_or_create(
+                user_id=row.user_id,
+                purpose=row.purpose,
+                defaults={
+                    "digest": row.digest,
+                    "destination": row.destination,
+                    "attempts": row.attempts,
+                    "expires_at": row.expires_at,
+                },
+            )
+        raise
+    events.record(
+        pool=pool,
+        event_type=AuthEvent.Type.CONFIRM_SIGN_UP,
+        success=True,
+        user=user,
+        context=context,
+    )
+    return user
+
+
+def resend_confirmation_code(
+    *,
+    pool: UserPool,
+    username: str,
+    client=None,
+    context: RequestContext,
+) -> CodeDelivery:
+    """Send a new sign-up code (the previous one stops working). At most 5 an hour per user."""
+    _check_client(pool, client)
+    user = _lookup(pool, username)
+    if user is None:
+        if pool.prevent_user_existence_errors:
+            auto = pool.auto_verified_attributes or []
+            preferred = ["phone_number"] if "phone_number" in auto else ["email"]
+            return simulated_delivery(pool, username, preferred)
+        raise UserNotFoundException()
+    if user.status != UserStatus.UNCONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    attribute = verification_target(user)
+    if attribute is None:
+        raise InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
+    policy.enforce_cap("resend_confirmation_code", user.pk)
+    return send_code(user, CodePurpose.SIGN_UP, attribute)
