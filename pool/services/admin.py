@@ -1,0 +1,263 @@
+"""What an operator does to users: create them with a temporary password and an invitation,
+confirm, enable or disable, delete, sign out everywhere; plus group management (implemented in
+`pool.services.groups`, re-exported here so that every Admin* operation has one address)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+from django.db import transaction
+
+from pool import messaging, policy
+from pool.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    UserNotFoundException,
+)
+from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus
+from pool.selectors.users import find_for_sign_in
+from pool.services import codes, events, passwords
+from pool.services.groups import (
+    add_user_to_group,
+    create_group,
+    delete_group,
+    remove_user_from_group,
+    update_group,
+)
+from pool.services.results import RequestContext
+
+__all__ = [
+    "add_user_to_group",
+    "admin_confirm_sign_up",
+    "admin_create_user",
+    "create_group",
+    "delete_group",
+    "delete_user",
+    "generate_temporary_password",
+    "global_sign_out",
+    "remove_user_from_group",
+    "set_enabled",
+    "update_group",
+]
+
+MESSAGE_ACTIONS = ("RESEND", "SUPPRESS")
+DELIVERY_MEDIUMS = ("EMAIL", "SMS")
+# Symbols used in generated passwords: all in Cognito's set, none that mail clients mangle.
+_GENERATED_SYMBOLS = "!#$%&*+-=?@^_"
+
+
+def generate_temporary_password(pool: UserPool) -> str:
+    """A random password that satisfies the pool's policy (at least 12 characters)."""
+    rng = secrets.SystemRandom()
+    length = max(pool.password_min_length, 12)
+    alphabet = string.ascii_letters + string.digits + _GENERATED_SYMBOLS
+    chars = [
+        rng.choice(string.ascii_uppercase),
+        rng.choice(string.ascii_lowercase),
+        rng.choice(string.digits),
+        rng.choice(_GENERATED_SYMBOLS),
+    ]
+    chars += [rng.choice(alphabet) for _ in range(length - len(chars))]
+    rng.shuffle(chars)
+    password = "".join(chars)
+    policy.check_password(pool, password)
+    return password
+
+
+def _sign_in_name(pool: UserPool, username: str, attributes: dict[str, str]) -> tuple[str, str]:
+    """Check `username` as sign-up does. Returns (stored username, username attribute or "").
+
+    In a pool with username attributes the given name must be an email or phone number; it
+    fills that attribute and the stored username becomes a UUID (the user's `sub`)."""
+    if not isinstance(username, str):
+        raise InvalidParameterException("Username is required.", field="username")
+    if pool.username_attributes:
+        checks = {"email": policy.is_email, "phone_number": policy.is_phone_number}
+        attribute = next((a for a in pool.username_attributes if checks[a](username)), "")
+        if not attribute:
+            kinds = {"email": "an email address", "phone_number": "a phone number"}
+            wanted = " or ".join(kinds[a] for a in pool.username_attributes)
+            raise InvalidParameterException(f"Username should be {wanted}.", field="username")
+        given = attributes.get(attribute)
+        if given not in (None, "", username):
+            raise InvalidParameterException(
+                f"The {attribute} attribute must equal the username in this pool.",
+                field=attribute,
+            )
+        return str(uuid.uuid4()), attribute
+    policy.check_username(username)
+    if "email" in pool.alias_attributes and policy.is_email(username):
+        raise InvalidParameterException(
+            "Username cannot be of email format, since user pool is configured for email alias.",
+            field="username",
+        )
+    if "phone_number" in pool.alias_attributes and policy.is_phone_number(username):
+        raise InvalidParameterException(
+            "Username cannot be of phone number format, since user pool is configured for "
+            "phone number alias.",
+            field="username",
+        )
+    return username, ""
+
+
+def _check_delivery(delivery, message_action: str | None) -> tuple[str, ...]:
+    if message_action is not None and message_action not in MESSAGE_ACTIONS:
+        raise InvalidParameterException(
+            "message_action must be RESEND or SUPPRESS.", field="message_action"
+        )
+    mediums = tuple(delivery or ())
+    if not mediums or any(m not in DELIVERY_MEDIUMS for m in mediums):
+        raise InvalidParameterException("delivery must name EMAIL, SMS or both.", field="delivery")
+    return mediums
+
+
+def _send_invitation(user: User, sign_in_name: str, password: str, mediums) -> None:
+    pool = user.pool
+    body = pool.invitation_email_message.replace("{username}", sign_in_name).replace(
+        "{####}", password
+    )
+    for medium in mediums:
+        if medium == "EMAIL":
+            if not user.email:
+                raise InvalidParameterException(
+                    "The user has no email address to send the invitation to; give one or "
+                    "suppress the message.",
+                    field="email",
+                )
+            messaging.send_email(
+                user.email, pool.invitation_email_subject, body, from_email=pool.email_from
+            )
+        else:
+            if not user.phone_number:
+                raise InvalidParameterException(
+                    "The user has no phone number to send the invitation to; give one or "
+                    "suppress the message.",
+                    field="phone_number",
+                )
+            messaging.send_sms(user.phone_number, body)
+
+
+def admin_create_user(
+    *,
+    pool: UserPool,
+    username: str,
+    attributes: dict[str, str] | None = None,
+    temporary_password: str | None = None,
+    message_action: str | None = None,
+    delivery=("EMAIL",),
+    force_alias_creation: bool = False,
+    context: RequestContext | None = None,
+) -> tuple[User, str]:
+    """AdminCreateUser: a FORCE_CHANGE_PASSWORD user with a temporary password (generated to
+    satisfy the policy unless given), invited by email/SMS with the pool's invitation template
+    unless `message_action="SUPPRESS"`. `message_action="RESEND"` re-invites an existing
+    FORCE_CHANGE_PASSWORD user with a fresh temporary password and expiry.
+
+    Returns the user and the temporary password's plaintext, for the operator to hand over
+    when the invitation is suppressed."""
+    mediums = _check_delivery(delivery, message_action)
+    attributes = dict(attributes or {})
+    if temporary_password is not None:
+        policy.check_password(pool, temporary_password)
+    password = temporary_password or generate_temporary_password(pool)
+
+    if message_action == "RESEND":
+        user = find_for_sign_in(pool, username) if isinstance(username, str) else None
+        if user is None:
+            raise UserNotFoundException()
+        if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+            raise InvalidParameterException(
+                f"Only a user in FORCE_CHANGE_PASSWORD state can be re-invited; this user is "
+                f"{user.status}.",
+                field="message_action",
+            )
+        with transaction.atomic():
+            passwords.store(user, password, temporary=True)
+            _send_invitation(user, username, password, mediums)
+        return user, password
+
+    stored_username, username_attribute = _sign_in_name(pool, username, attributes)
+    if username_attribute:
+        attributes[username_attribute] = username
+    clean = policy.validate_attributes(pool, attributes, creating=True, admin=True)
+    user = User(pool=pool, username=stored_username, status=UserStatus.FORCE_CHANGE_PASSWORD)
+    if username_attribute:
+        user.sub = uuid.UUID(stored_username)
+    policy.apply_attributes(user, clean)
+    if message_action != "SUPPRESS":
+        # Refuse before writing anything: a missing destination is the operator's input error.
+        for medium, attribute in (("EMAIL", "email"), ("SMS", "phone_number")):
+            if medium in mediums and not getattr(user, attribute):
+                raise InvalidParameterException(
+                    f"The user has no {attribute.replace('_', ' ')} to send the invitation to; "
+                    "give one or suppress the message.",
+                    field=attribute,
+                )
+    with transaction.atomic():
+        passwords.store(user, password, temporary=True, save=False)
+        policy.save_user(user, force_alias=force_alias_creation)
+        if message_action != "SUPPRESS":
+            _send_invitation(user, username, password, mediums)
+    return user, password
+
+
+def admin_confirm_sign_up(*, user: User, context: RequestContext | None = None) -> User:
+    """AdminConfirmSignUp: confirm an UNCONFIRMED user without a code."""
+    if user.status != UserStatus.UNCONFIRMED:
+        raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
+    with transaction.atomic():
+        user.status = UserStatus.CONFIRMED
+        user.save(update_fields=["status", "updated_at"])
+        codes.discard(user, CodePurpose.SIGN_UP)
+        events.record(
+            pool=user.pool,
+            event_type=AuthEvent.Type.CONFIRM_SIGN_UP,
+            success=True,
+            user=user,
+            reason="admin",
+            context=context,
+        )
+    return user
+
+
+def _revoke_sessions(user: User, reason: str) -> int:
+    from pool.services import tokens
+
+    return tokens.revoke_user_sessions(user=user, reason=reason)
+
+
+def set_enabled(*, user: User, enabled: bool, context: RequestContext | None = None) -> User:
+    """AdminEnableUser / AdminDisableUser. Disabling also ends every session and refresh
+    token the user has, so a disabled user is out at once, not at the next refresh."""
+    if not isinstance(enabled, bool):
+        raise InvalidParameterException("enabled must be true or false.", field="enabled")
+    with transaction.atomic():
+        user.enabled = enabled
+        user.save(update_fields=["enabled", "updated_at"])
+        if not enabled:
+            _revoke_sessions(user, "disabled")
+    return user
+
+
+def delete_user(*, user: User, context: RequestContext | None = None) -> None:
+    """AdminDeleteUser: the user, their codes, devices, tokens and memberships go."""
+    with transaction.atomic():
+        user.delete()
+
+
+def global_sign_out(*, user: User, context: RequestContext | None = None) -> int:
+    """AdminUserGlobalSignOut: revoke every refresh token family and void issued access tokens.
+    Returns how many token families were revoked."""
+    with transaction.atomic():
+        revoked = _revoke_sessions(user, "global_sign_out")
+        events.record(
+            pool=user.pool,
+            event_type=AuthEvent.Type.SIGN_OUT,
+            success=True,
+            user=user,
+            reason="admin global sign-out",
+            context=context,
+        )
+    return revoked
