@@ -1,0 +1,225 @@
+"""Per-pool RSA signing keys: created on first use, rotated on demand, published as JWKS.
+
+The private key is stored as an encrypted PEM. Each process keeps a pool's decrypted keys in
+memory (decrypting and parsing a PEM costs far more than signing), and notices a rotation made
+anywhere else through a small version number kept in Django's cache (shared through Redis when
+configured). A retired key stays in the JWKS, and keeps verifying, until every token it could
+have signed has expired: the longest access/ID validity among the pool's clients.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max
+
+from pool import clock, crypto
+from pool.models import AppClient, SigningKey, UserPool
+
+KEY_SIZE = 2048
+# A retired key lives at least this long in the JWKS when the pool has no clients.
+DEFAULT_RETENTION = dt.timedelta(hours=1)
+# How often a process may reload a pool's keys from the database because a token named a kid
+# it does not know (another process may have rotated while the shared cache was unreachable).
+_UNKNOWN_KID_RELOAD_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class LoadedKey:
+    """A decrypted signing key, ready to sign."""
+
+    kid: str
+    private_key: rsa.RSAPrivateKey = field(repr=False)
+
+
+@dataclass
+class _PoolKeys:
+    version: int
+    active: LoadedKey
+    public: dict[str, rsa.RSAPublicKey]  # kid -> key, for every key in the JWKS
+    document: dict  # the JWKS
+    valid_until: dt.datetime | None  # when the next retired key drops out of the JWKS
+    loaded_at: float  # time.monotonic()
+
+
+_keys: dict[str, _PoolKeys] = {}
+_lock = threading.Lock()
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
+    """The RSA public key as a JWK with its RFC 7638 thumbprint as `kid`."""
+    numbers = public_key.public_numbers()
+    members = {"e": _b64(numbers.e), "kty": "RSA", "n": _b64(numbers.n)}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    return {
+        "alg": "RS256",
+        "e": members["e"],
+        "kid": kid,
+        "kty": "RSA",
+        "n": members["n"],
+        "use": "sig",
+    }
+
+
+def _version_key(pool_id: str) -> str:
+    return f"signing-keys:v:{pool_id}"
+
+
+def _version(pool_id: str) -> int:
+    return int(cache.get(_version_key(pool_id)) or 0)
+
+
+def _bump_version(pool_id: str) -> None:
+    key = _version_key(pool_id)
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=None)
+
+
+def _new_key(pool: UserPool) -> SigningKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    jwk = public_jwk(private.public_key())
+    return SigningKey.objects.create(
+        pool=pool,
+        kid=jwk["kid"],
+        private_key=crypto.encrypt(pem),
+        public_jwk=jwk,
+        status=SigningKey.Status.ACTIVE,
+    )
+
+
+def retention(pool: UserPool) -> dt.timedelta:
+    """How long a retired key must stay published: the longest access/ID token validity."""
+    longest = AppClient.objects.filter(pool=pool).aggregate(
+        access=Max("access_token_validity"), id=Max("id_token_validity")
+    )
+    seconds = max(longest["access"] or 0, longest["id"] or 0)
+    return dt.timedelta(seconds=seconds) if seconds else DEFAULT_RETENTION
+
+
+def rotate(*, pool: UserPool) -> SigningKey:
+    """Make a new ACTIVE key for the pool and retire the current one (it stays in the JWKS
+    until tokens it signed can have expired). Other processes notice through the cache."""
+    with transaction.atomic():
+        # Serialise with other rotations and with first-use creation for this pool.
+        UserPool.objects.select_for_update().filter(pk=pool.pk).first()
+        SigningKey.objects.filter(pool=pool, status=SigningKey.Status.ACTIVE).update(
+            status=SigningKey.Status.RETIRED, retired_at=clock.now()
+        )
+        key = _new_key(pool)
+        _forget(pool.pk)  # this process, at once (it sees its own uncommitted rows)
+        transaction.on_commit(lambda: _forget(pool.pk))  # everyone, once visible
+    return key
+
+
+def _ensure_active(pool: UserPool) -> None:
+    with transaction.atomic():
+        UserPool.objects.select_for_update().filter(pk=pool.pk).first()
+        if not SigningKey.objects.filter(pool=pool, status=SigningKey.Status.ACTIVE).exists():
+            _new_key(pool)
+            _forget(pool.pk)
+            transaction.on_commit(lambda: _forget(pool.pk))
+
+
+def _forget(pool_id: str) -> None:
+    with _lock:
+        _keys.pop(pool_id, None)
+    _bump_version(pool_id)
+
+
+def _load(pool: UserPool, version: int) -> _PoolKeys:
+    rows = list(SigningKey.objects.filter(pool=pool).order_by("-created_at"))
+    active = next((row for row in rows if row.status == SigningKey.Status.ACTIVE), None)
+    if active is None:
+        _ensure_active(pool)
+        return _load(pool, _version(pool.pk))
+    now = clock.now()
+    keep = retention(pool)
+    published = [active]
+    drops: list[dt.datetime] = []
+    for row in rows:
+        if row.status == SigningKey.Status.RETIRED and row.retired_at:
+            until = row.retired_at + keep
+            if until > now:
+                published.append(row)
+                drops.append(until)
+    private = serialization.load_pem_private_key(crypto.decrypt_bytes(active.private_key), None)
+    public = {}
+    for row in published:
+        if row is active:
+            public[row.kid] = private.public_key()
+        else:
+            public[row.kid] = _public_from_jwk(row.public_jwk)
+    return _PoolKeys(
+        version=version,
+        active=LoadedKey(kid=active.kid, private_key=private),
+        public=public,
+        document={"keys": [dict(row.public_jwk) for row in published]},
+        valid_until=min(drops) if drops else None,
+        loaded_at=time.monotonic(),
+    )
+
+
+def _public_from_jwk(jwk: dict) -> rsa.RSAPublicKey:
+    def number(value: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+    return rsa.RSAPublicNumbers(number(jwk["e"]), number(jwk["n"])).public_key()
+
+
+def _current(pool: UserPool, *, reload: bool = False) -> _PoolKeys:
+    version = _version(pool.pk)
+    entry = _keys.get(pool.pk)
+    stale = (
+        entry is None
+        or reload
+        or entry.version != version
+        or (entry.valid_until is not None and entry.valid_until <= clock.now())
+    )
+    if stale:
+        entry = _load(pool, version)
+        with _lock:
+            _keys[pool.pk] = entry
+    return entry
+
+
+def active_key(pool: UserPool) -> LoadedKey:
+    """The pool's signing key, decrypted once per process; created if the pool has none."""
+    return _current(pool).active
+
+
+def jwks(pool: UserPool) -> dict:
+    """The pool's JSON Web Key Set: the active key and retired keys still within retention."""
+    return _current(pool).document
+
+
+def public_key(pool: UserPool, kid: str) -> rsa.RSAPublicKey | None:
+    """The public key for `kid` if it is one of the pool's published keys, else None."""
+    entry = _current(pool)
+    key = entry.public.get(kid)
+    if key is None and time.monotonic() - entry.loaded_at > _UNKNOWN_KID_RELOAD_SECONDS:
+        key = _current(pool, reload=True).public.get(kid)
+    return key

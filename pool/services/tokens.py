@@ -1,0 +1,422 @@
+"""Issuing, refreshing, revoking and checking tokens, with Cognito's claims.
+
+Every user sign-in starts a *refresh family* (its id is the tokens' `origin_jti`). Refresh
+tokens are opaque and stored only as digests; with rotation each refresh replaces the token,
+and presenting a replaced token again revokes the whole family (it was stolen or replayed).
+Revoking a family also voids the access tokens that carry its id, wherever they are checked
+(`verify_access_token`, `user_info`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from pool import clock, crypto, jwt
+from pool.errors import (
+    InvalidOAuthFlowException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    UnsupportedTokenTypeException,
+)
+from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
+from pool.models.user import STANDARD_ATTRIBUTES
+from pool.services import events
+from pool.services.results import RequestContext, Tokens
+
+# The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+OAUTH_SCOPES = ("openid", "email", "phone", "profile")
+# Which standard attributes each OIDC scope releases (ID token and userInfo).
+SCOPE_ATTRIBUTES = {
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "profile": tuple(
+        name
+        for name in STANDARD_ATTRIBUTES
+        if name not in ("email", "email_verified", "phone_number", "phone_number_verified")
+    ),
+}
+_BOOLEAN_ATTRIBUTES = ("email_verified", "phone_number_verified")
+_EVENT_NAMESPACE = uuid.UUID("5d6f0a8e-7f55-4f0c-9d1e-5b1b0f3c8a21")
+INVALID_REFRESH = "Invalid Refresh Token"
+
+
+# ---------------------------------------------------------------------------------- issuing
+
+
+def issue(
+    *,
+    user: User,
+    client: AppClient,
+    scopes: list[str] | tuple[str, ...],
+    auth_time: dt.datetime,
+    nonce: str = "",
+    with_refresh: bool = True,
+    id_token: bool = True,
+) -> Tokens:
+    """Tokens for a completed sign-in. Starts a refresh family; the ID token carries `at_hash`
+    of the access token issued with it, and `nonce` when given (OIDC)."""
+    scopes = list(dict.fromkeys(scopes))
+    now = clock.now()
+    refresh_plain = crypto.token() if with_refresh else None
+    longest = max(client.access_token_validity, client.id_token_validity)
+    family = RefreshFamily(
+        pool_id=user.pool_id,
+        user=user,
+        client=client,
+        scopes=scopes,
+        auth_time=auth_time,
+        expires_at=now
+        + dt.timedelta(seconds=client.refresh_token_validity if with_refresh else longest),
+    )
+    with transaction.atomic():
+        family.save(force_insert=True)
+        if refresh_plain:
+            RefreshToken.objects.create(digest=crypto.digest(refresh_plain), family=family)
+    return _user_tokens(
+        user=user,
+        client=client,
+        family=family,
+        scopes=scopes,
+        nonce=nonce,
+        refresh_token=refresh_plain,
+        id_token=id_token,
+    )
+
+
+def _user_tokens(
+    *,
+    user: User,
+    client: AppClient,
+    family: RefreshFamily,
+    scopes: list[str],
+    nonce: str,
+    refresh_token: str | None,
+    id_token: bool,
+) -> Tokens:
+    pool = client.pool
+    now = clock.timestamp()
+    auth_time = int(family.auth_time.timestamp())
+    common = {
+        "origin_jti": str(family.id),
+        "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, str(family.id))),
+        "auth_time": auth_time,
+        "iss": jwt.issuer(pool),
+        "iat": now,
+    }
+    groups = list(user.groups.all()) if user.pk else []
+    access_claims: dict[str, Any] = {
+        "sub": str(user.sub),
+        "client_id": client.client_id,
+        "token_use": "access",
+        "scope": " ".join(scopes),
+        "exp": now + client.access_token_validity,
+        "jti": str(uuid.uuid4()),
+        "username": user.username,
+        "version": 2,
+        **common,
+    }
+    if groups:
+        access_claims["cognito:groups"] = [group.name for group in groups]
+    access = jwt.sign(pool, access_claims)
+
+    id_value = None
+    if id_token:
+        id_claims: dict[str, Any] = {
+            "sub": str(user.sub),
+            "aud": client.client_id,
+            "token_use": "id",
+            "cognito:username": user.username,
+            "exp": now + client.id_token_validity,
+            "jti": str(uuid.uuid4()),
+            "at_hash": jwt.at_hash(access),
+            **common,
+        }
+        id_claims.update(_id_token_attributes(user, client, scopes))
+        if groups:
+            id_claims.update(_group_claims(groups))
+        if nonce:
+            id_claims["nonce"] = nonce
+        id_value = jwt.sign(pool, id_claims)
+    return Tokens(
+        access_token=access,
+        expires_in=client.access_token_validity,
+        id_token=id_value,
+        refresh_token=refresh_token,
+    )
+
+
+def readable_attributes(user: User, client: AppClient | None, scopes: list[str]) -> dict[str, str]:
+    """The user's attributes (as strings) that this client may read under these scopes:
+    the client's read_attributes (empty = all), and, for OAuth scopes without the admin scope,
+    only what `email` / `phone` / `profile` release. Custom attributes are not scope-bound."""
+    values = user.attribute_map()
+    values.pop("sub", None)
+    allowed = set(client.read_attributes) if client and client.read_attributes else None
+    oauth = "openid" in scopes and ADMIN_SCOPE not in scopes
+    released = {name for scope in scopes for name in SCOPE_ATTRIBUTES.get(scope, ())}
+    result = {}
+    for name, value in values.items():
+        if name.startswith("dev:"):
+            continue
+        if allowed is not None and name not in allowed:
+            continue
+        if oauth and not name.startswith("custom:") and name not in released:
+            continue
+        result[name] = value
+    return result
+
+
+def _id_token_attributes(user: User, client: AppClient, scopes: list[str]) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for name, value in readable_attributes(user, client, scopes).items():
+        if name in _BOOLEAN_ATTRIBUTES:
+            claims[name] = value == "true"
+        elif name == "updated_at" and value.isdigit():
+            claims[name] = int(value)
+        else:
+            claims[name] = value
+    return claims
+
+
+def _group_claims(groups: list) -> dict[str, Any]:
+    """cognito:groups in precedence order; cognito:roles and cognito:preferred_role (the role of
+    the lowest-precedence group that has one; omitted when two such groups tie)."""
+    ordered = sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+    claims: dict[str, Any] = {"cognito:groups": [group.name for group in ordered]}
+    with_roles = [group for group in ordered if group.role_arn]
+    if with_roles:
+        claims["cognito:roles"] = list(dict.fromkeys(group.role_arn for group in with_roles))
+        best = with_roles[0]
+        tied = [
+            group
+            for group in with_roles
+            if group.precedence == best.precedence and group.role_arn != best.role_arn
+        ]
+        if not tied:
+            claims["cognito:preferred_role"] = best.role_arn
+    return claims
+
+
+# --------------------------------------------------------------------------------- refreshing
+
+
+def refresh(
+    *, client: AppClient, refresh_token: str, context: RequestContext | None = None
+) -> Tokens:
+    """New access (and ID) tokens for a refresh token: one locked read of token and family,
+    one write. With rotation the token is replaced; presenting a replaced token again revokes
+    its family. Of parallel refreshes of one token exactly one succeeds."""
+    if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
+        raise NotAuthorizedException(INVALID_REFRESH)
+    digest = crypto.digest(refresh_token)
+    now = clock.now()
+    reused: RefreshFamily | None = None
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update(of=("self", "family"))
+            .select_related("family", "family__user")
+            .filter(digest=digest)
+            .first()
+        )
+        if row is None:
+            raise NotAuthorizedException(INVALID_REFRESH)
+        family = row.family
+        if family.client_id != client.client_id:
+            raise NotAuthorizedException(INVALID_REFRESH)
+        if family.revoked_at is not None or family.expires_at <= now:
+            raise NotAuthorizedException(INVALID_REFRESH)
+        user = family.user
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        if user.tokens_valid_after and family.auth_time < user.tokens_valid_after:
+            raise NotAuthorizedException(INVALID_REFRESH)
+        if row.rotated_at is not None:
+            family.revoked_at = now
+            family.revoked_reason = "reuse"
+            family.save(update_fields=["revoked_at", "revoked_reason"])
+            reused = family
+        else:
+            successor = None
+            if client.refresh_token_rotation:
+                successor = crypto.token()
+                row.rotated_at = now
+                row.save(update_fields=["rotated_at"])
+                RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
+    if reused is not None:
+        events.record(
+            pool=client.pool,
+            event_type=AuthEvent.Type.TOKEN_REFRESH,
+            success=False,
+            user=reused.user,
+            reason="refresh token reuse: family revoked",
+            client=client,
+            context=context,
+        )
+        raise NotAuthorizedException(INVALID_REFRESH)
+    user.pool = client.pool
+    scopes = list(family.scopes)
+    return _user_tokens(
+        user=user,
+        client=client,
+        family=family,
+        scopes=scopes,
+        nonce="",
+        refresh_token=successor,
+        id_token="openid" in scopes or ADMIN_SCOPE in scopes,
+    )
+
+
+# -------------------------------------------------------------------------- client credentials
+
+
+def client_credentials(*, client: AppClient, scopes: list[str] | tuple[str, ...]) -> Tokens:
+    """An access token for a confidential client acting for itself (machine to machine).
+    Only resource-server scopes the client is allowed; no ID or refresh token; sub = client id.
+    Raises InvalidOAuthFlowException (OAuth `unauthorized_client`) when the client may not use
+    this grant and InvalidParameterException(field="scope") (OAuth `invalid_scope`)."""
+    if not client.is_confidential or "client_credentials" not in client.allowed_oauth_flows:
+        raise InvalidOAuthFlowException("Client is not allowed the client_credentials flow.")
+    pool = client.pool
+    custom = {scope for server in pool.resource_servers.all() for scope in server.full_scopes}
+    allowed = [scope for scope in client.allowed_oauth_scopes if scope in custom]
+    requested = list(dict.fromkeys(scopes))
+    if not requested:
+        granted = allowed
+    else:
+        unknown = [scope for scope in requested if scope not in allowed]
+        if unknown:
+            raise InvalidParameterException(f"Invalid scope: {unknown[0]}", field="scope")
+        granted = requested
+    if not granted:
+        raise InvalidParameterException("No resource-server scope is allowed.", field="scope")
+    now = clock.timestamp()
+    claims = {
+        "sub": client.client_id,
+        "token_use": "access",
+        "scope": " ".join(granted),
+        "auth_time": now,
+        "iss": jwt.issuer(pool),
+        "exp": now + client.access_token_validity,
+        "iat": now,
+        "version": 2,
+        "jti": str(uuid.uuid4()),
+        "client_id": client.client_id,
+    }
+    return Tokens(access_token=jwt.sign(pool, claims), expires_in=client.access_token_validity)
+
+
+# ---------------------------------------------------------------------------------- revoking
+
+
+def revoke(*, client: AppClient, token: str) -> None:
+    """Revoke the family of a refresh token (RFC 7009 / RevokeToken). Unknown or already revoked
+    tokens are not an error (RFC 7009 §2.2). Raises UnsupportedTokenTypeException for a JWT
+    (OAuth door: 400 `unsupported_token_type`) and NotAuthorizedException when the client has
+    revocation disabled or the token belongs to another client (OAuth door: 400
+    `invalid_client`; JSON API: NotAuthorizedException)."""
+    if not client.enable_token_revocation:
+        raise NotAuthorizedException("Token revocation is not enabled for this client.")
+    if not token or not isinstance(token, str) or len(token) > 4096:
+        return
+    if token.count(".") == 2 and token.startswith("eyJ"):
+        raise UnsupportedTokenTypeException("Only refresh tokens can be revoked.")
+    row = (
+        RefreshToken.objects.select_related("family")
+        .filter(digest=crypto.digest(token))
+        .only("digest", "family__id", "family__client_id", "family__revoked_at")
+        .first()
+    )
+    if row is None:
+        return
+    if row.family.client_id != client.client_id:
+        raise NotAuthorizedException("The refresh token was not issued to this client.")
+    RefreshFamily.objects.filter(pk=row.family.pk, revoked_at__isnull=True).update(
+        revoked_at=clock.now(), revoked_reason="revoked"
+    )
+
+
+def revoke_user_sessions(*, user: User, reason: str) -> int:
+    """Global sign-out: revoke every refresh family of the user and void every token and
+    session that started before now. Returns how many families were revoked."""
+    now = clock.now()
+    with transaction.atomic():
+        count = RefreshFamily.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason=reason[:64]
+        )
+        user.tokens_valid_after = now
+        User.objects.filter(pk=user.pk).update(tokens_valid_after=now)
+    return count
+
+
+# ---------------------------------------------------------------------------------- checking
+
+
+def _check_access(
+    *, pool: UserPool, token: str, required_scope: str | None = None
+) -> tuple[dict[str, Any], RefreshFamily | None]:
+    claims = jwt.verify(pool, token, token_use="access")
+    revoked = NotAuthorizedException("Access Token has been revoked")
+    family = None
+    if "username" in claims:
+        try:
+            family_id = uuid.UUID(str(claims.get("origin_jti")))
+        except ValueError:
+            raise NotAuthorizedException("Invalid Access Token") from None
+        family = (
+            RefreshFamily.objects.select_related("user", "client")
+            .filter(pk=family_id, pool=pool)
+            .first()
+        )
+        if family is None or family.revoked_at is not None:
+            raise revoked
+        user = family.user
+        if str(user.sub) != claims.get("sub") or family.client_id != claims.get("client_id"):
+            raise NotAuthorizedException("Invalid Access Token")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        if user.tokens_valid_after and claims["iat"] < int(user.tokens_valid_after.timestamp()):
+            raise revoked
+        user.pool = pool
+    elif not AppClient.objects.filter(pool=pool, client_id=claims.get("client_id")).exists():
+        raise revoked
+    if required_scope and required_scope not in str(claims.get("scope", "")).split():
+        raise NotAuthorizedException("Access Token does not have required scopes")
+    return claims, family
+
+
+def verify_access_token(
+    *, pool: UserPool, token: str, required_scope: str | None = None
+) -> dict[str, Any]:
+    """The claims of a valid, unrevoked access token of this pool whose user is enabled.
+    NotAuthorizedException: "Access Token has expired", "Access Token has been revoked",
+    "Invalid Access Token", "Access Token does not have required scopes"."""
+    claims, _ = _check_access(pool=pool, token=token, required_scope=required_scope)
+    return claims
+
+
+def access_token_user(*, pool: UserPool, token: str, required_scope: str | None = None) -> User:
+    """The user an access token speaks for (JSON API: GetUser, ChangePassword, ...), after the
+    same checks as verify_access_token. Client-credentials tokens have no user: refused."""
+    _, family = _check_access(pool=pool, token=token, required_scope=required_scope)
+    if family is None:
+        raise NotAuthorizedException("Invalid Access Token")
+    return family.user
+
+
+def user_info(*, pool: UserPool, access_token: str) -> dict[str, str]:
+    """The OIDC userInfo body: `sub`, `username` and the attributes the token's scopes release
+    (custom ones included), booleans as "true"/"false". Needs the `openid` scope."""
+    claims, family = _check_access(pool=pool, token=access_token, required_scope="openid")
+    if family is None:
+        raise NotAuthorizedException("Invalid Access Token")
+    user = family.user
+    scopes = str(claims.get("scope", "")).split()
+    body = {"sub": str(user.sub)}
+    body.update(readable_attributes(user, family.client, scopes))
+    body["username"] = user.username
+    return body
