@@ -1,2 +1,65 @@
+"""The operator console's routes, under /console/."""
+
+from django.urls import path
+
+from console.views import auth, clients, groups, home, keys, pools, transfer, users
+
 app_name = "console"
-urlpatterns: list = []
+
+pool = "pools/<str:pool_id>/"
+user = pool + "users/<str:sub>/"
+
+urlpatterns = [
+    path("login", auth.sign_in, name="login"),
+    path("otp", auth.otp, name="otp"),
+    path("logout", auth.sign_out, name="logout"),
+    path("", home.index, name="index"),
+    path("audit/", home.audit_log, name="audit"),
+    path("outbox/", home.outbox, name="outbox"),
+    path("pools/new", pools.create, name="pool_create"),
+    path(pool, pools.detail, name="pool"),
+    path(pool + "edit", pools.edit, name="pool_edit"),
+    path(pool + "delete", pools.delete, name="pool_delete"),
+    path(pool + "attributes", pools.add_attribute, name="pool_add_attribute"),
+    # Users
+    path(pool + "users/", users.user_list, name="users"),
+    path(pool + "users/new", users.user_create, name="user_create"),
+    path(pool + "transfer/", transfer.transfer, name="import"),
+    path(pool + "transfer/export", transfer.export, name="export"),
+    path(user, users.user_detail, name="user"),
+    path(user + "password", users.user_set_password, name="user_set_password"),
+    path(user + "mfa", users.user_mfa, name="user_mfa"),
+    path(user + "groups/add", users.user_add_group, name="user_add_group"),
+    path(user + "groups/<int:group_id>/remove", users.user_remove_group, name="user_remove_group"),
+    path(user + "delete", users.user_delete, name="user_delete"),
+    path(user + "do/<slug:action>", users.user_action, name="user_action"),
+    # Groups
+    path(pool + "groups/", groups.group_list, name="groups"),
+    path(pool + "groups/<int:group_id>/", groups.group_detail, name="group"),
+    path(pool + "groups/<int:group_id>/delete", groups.group_delete, name="group_delete"),
+    # App clients and resource servers
+    path(pool + "clients/", clients.client_list, name="clients"),
+    path(pool + "clients/new", clients.client_create, name="client_create"),
+    path(pool + "clients/<str:client_id>/", clients.client_detail, name="client"),
+    path(
+        pool + "clients/<str:client_id>/rotate-secret",
+        clients.client_rotate_secret,
+        name="client_rotate_secret",
+    ),
+    path(pool + "clients/<str:client_id>/delete", clients.client_delete, name="client_delete"),
+    path(pool + "resource-servers/", clients.resource_servers, name="resource_servers"),
+    path(
+        pool + "resource-servers/<int:server_id>/",
+        clients.resource_server_detail,
+        name="resource_server",
+    ),
+    path(
+        pool + "resource-servers/<int:server_id>/delete",
+        clients.resource_server_delete,
+        name="resource_server_delete",
+    ),
+    # Keys and events
+    path(pool + "keys/", keys.key_list, name="keys"),
+    path(pool + "keys/rotate", keys.key_rotate, name="keys_rotate"),
+    path(pool + "events/", keys.event_list, name="events"),
+]

@@ -1,0 +1,172 @@
+"""App client and resource server forms; rules are checked by pool.services.pools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from console.forms.fields import DurationField, LineListField
+from pool.models import AppClient, ResourceServer, UserPool
+from pool.models.client import EXPLICIT_AUTH_FLOWS, OAUTH_FLOWS, STANDARD_SCOPES
+from pool.services.pools import pool_attribute_names
+
+FLOW_LABELS = {
+    "code": "Authorization code grant",
+    "implicit": "Implicit grant",
+    "client_credentials": "Client credentials",
+}
+
+
+def _boxes(label: str, **kwargs) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label, required=False, widget=forms.CheckboxSelectMultiple, **kwargs
+    )
+
+
+class ClientForm(forms.Form):
+    """An app client's settings. `creating` adds the choice of a secret, made only at creation."""
+
+    name = forms.CharField(max_length=128)
+    generate_secret = forms.BooleanField(
+        label="Generate a client secret (confidential client)", required=False
+    )
+    callback_urls = LineListField(
+        label="Callback URLs", help_text="One per line. https, or http on localhost only."
+    )
+    default_redirect_uri = forms.CharField(
+        label="Default redirect URI", required=False, max_length=1024
+    )
+    logout_urls = LineListField(label="Sign-out URLs", help_text="One per line.")
+    allowed_oauth_flows = _boxes(
+        "OAuth grant types", choices=[(f, FLOW_LABELS[f]) for f in OAUTH_FLOWS]
+    )
+    allowed_oauth_flows_user_pool_client = forms.BooleanField(
+        label="OAuth flows enabled for this client", required=False
+    )
+    allowed_oauth_scopes = _boxes("OAuth scopes")
+    explicit_auth_flows = _boxes(
+        "Authentication flows (API)", choices=[(f, f) for f in EXPLICIT_AUTH_FLOWS]
+    )
+    read_attributes = _boxes("Readable attributes", help_text="None ticked: all attributes.")
+    write_attributes = _boxes(
+        "Writable attributes", help_text="None ticked: all mutable attributes."
+    )
+    access_token_validity = DurationField(label="Access token lifetime", help_text="5 min – 1 day.")
+    id_token_validity = DurationField(label="ID token lifetime", help_text="5 min – 1 day.")
+    refresh_token_validity = DurationField(
+        label="Refresh token lifetime", help_text="1 hour – 10 years."
+    )
+    auth_session_validity = DurationField(
+        label="Sign-in session lifetime", help_text="3 – 15 minutes."
+    )
+    enable_token_revocation = forms.BooleanField(label="Token revocation", required=False)
+    refresh_token_rotation = forms.BooleanField(
+        label="Rotate refresh tokens (a reused one revokes its family)", required=False
+    )
+    logo_url = forms.CharField(label="Hosted page logo URL", required=False, max_length=200)
+    brand_color = forms.CharField(
+        label="Hosted page colour", required=False, max_length=7, help_text="Like #2f5bd3."
+    )
+
+    SECTIONS = (
+        ("Client", ("name", "generate_secret")),
+        (
+            "Hosted UI and OAuth",
+            (
+                "callback_urls",
+                "logout_urls",
+                "default_redirect_uri",
+                "allowed_oauth_flows_user_pool_client",
+                "allowed_oauth_flows",
+                "allowed_oauth_scopes",
+            ),
+        ),
+        ("Authentication", ("explicit_auth_flows",)),
+        (
+            "Token lifetimes",
+            (
+                "access_token_validity",
+                "id_token_validity",
+                "refresh_token_validity",
+                "auth_session_validity",
+                "enable_token_revocation",
+                "refresh_token_rotation",
+            ),
+        ),
+        ("Attributes", ("read_attributes", "write_attributes")),
+        ("Branding", ("logo_url", "brand_color")),
+    )
+
+    def __init__(self, *args, pool: UserPool, client: AppClient | None = None, **kwargs):
+        source = client or AppClient(pool=pool)
+        kwargs.setdefault(
+            "initial",
+            {name: getattr(source, name) for name in self.base_fields if hasattr(source, name)},
+        )
+        super().__init__(*args, **kwargs)
+        self.creating = client is None
+        if not self.creating:
+            del self.fields["generate_secret"]
+        custom_scopes = [
+            scope
+            for server in ResourceServer.objects.filter(pool=pool)
+            for scope in server.full_scopes
+        ]
+        self.fields["allowed_oauth_scopes"].choices = [
+            (s, s) for s in (*STANDARD_SCOPES, *custom_scopes)
+        ]
+        attributes = [(a, a) for a in pool_attribute_names(pool)]
+        self.fields["read_attributes"].choices = attributes
+        self.fields["write_attributes"].choices = attributes
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [
+            (title, [self[name] for name in names if name in self.fields])
+            for title, names in self.SECTIONS
+        ]
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class ScopeListField(LineListField):
+    """Scopes typed one per line as `name description…`."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(
+                f"{s['name']} {s['description']}"
+                if s.get("description") not in (None, "", s["name"])
+                else s["name"]
+                for s in value
+            )
+        return value
+
+    def to_python(self, value) -> list[dict[str, str]]:
+        scopes = []
+        for line in super().to_python(value):
+            name, _, description = line.partition(" ")
+            scopes.append({"name": name, "description": description.strip() or name})
+        return scopes
+
+
+class ResourceServerForm(forms.Form):
+    identifier = forms.CharField(
+        max_length=256, help_text="Usually the API's URL, e.g. https://api.example.com."
+    )
+    name = forms.CharField(max_length=256)
+    scopes = ScopeListField(
+        label="Scopes", help_text="One per line: the scope name, a space, then a description."
+    )
+
+    def __init__(self, *args, server: ResourceServer | None = None, **kwargs):
+        if server is not None:
+            kwargs.setdefault(
+                "initial",
+                {"identifier": server.identifier, "name": server.name, "scopes": server.scopes},
+            )
+        super().__init__(*args, **kwargs)
+        if server is not None:
+            self.fields["identifier"].disabled = True
+            self.fields["identifier"].help_text = "Fixed once created."

@@ -1,0 +1,222 @@
+"""Pool settings forms. They only shape input; every rule is checked by pool.services.pools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from pool.models import CustomAttribute, UserPool
+from pool.models.pool import MFA_METHODS, RECOVERY_MECHANISMS, SIGN_IN_ATTRIBUTES
+from pool.models.user import STANDARD_ATTRIBUTES
+from pool.services.pools import FROZEN_SETTINGS
+
+USERNAME_ATTRIBUTE_CHOICES = [("email", "email"), ("phone_number", "phone_number")]
+RECOVERY_LABELS = {
+    "verified_email": "Verified email",
+    "verified_phone_number": "Verified phone number",
+    "admin_only": "Administrator only",
+}
+MFA_LABELS = {
+    "SOFTWARE_TOKEN_MFA": "Authenticator app (TOTP)",
+    "SMS_MFA": "SMS",
+    "EMAIL_OTP": "Email",
+}
+
+
+def _boxes(choices, **kwargs) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=choices, required=False, widget=forms.CheckboxSelectMultiple, **kwargs
+    )
+
+
+def _flag(label: str, **kwargs) -> forms.BooleanField:
+    return forms.BooleanField(label=label, required=False, **kwargs)
+
+
+class PoolForm(forms.Form):
+    """Every setting of a pool. With `pool=` it edits: the settings Cognito fixes at creation
+    are shown disabled (their submitted values are ignored)."""
+
+    name = forms.CharField(max_length=128)
+    region = forms.CharField(
+        max_length=32, help_text="The prefix of the pool id, e.g. local or eu-west-1."
+    )
+    username_attributes = _boxes(
+        USERNAME_ATTRIBUTE_CHOICES,
+        label="Sign in with email or phone instead of a username",
+        help_text="The username becomes a generated UUID. Exclusive with aliases.",
+    )
+    alias_attributes = _boxes(
+        [(a, a) for a in SIGN_IN_ATTRIBUTES],
+        label="Aliases: also sign in with",
+        help_text="A verified attribute may stand in for the username.",
+    )
+    case_sensitive = _flag("Usernames are case-sensitive")
+    required_attributes = _boxes(
+        [(a, a) for a in STANDARD_ATTRIBUTES if not a.endswith("_verified")],
+        label="Required attributes",
+    )
+    auto_verified_attributes = _boxes(
+        USERNAME_ATTRIBUTE_CHOICES,
+        label="Verify automatically by sending a code to",
+    )
+
+    password_min_length = forms.IntegerField(label="Minimum length", min_value=6, max_value=99)
+    password_require_uppercase = _flag("Require an upper-case letter")
+    password_require_lowercase = _flag("Require a lower-case letter")
+    password_require_numbers = _flag("Require a number")
+    password_require_symbols = _flag("Require a symbol")
+    temporary_password_validity_days = forms.IntegerField(
+        label="Temporary passwords expire after (days)", min_value=1, max_value=365
+    )
+
+    mfa_configuration = forms.ChoiceField(label="MFA", choices=UserPool.Mfa.choices)
+    mfa_methods = _boxes([(m, MFA_LABELS[m]) for m in MFA_METHODS], label="MFA methods")
+    account_recovery = forms.ChoiceField(
+        label="Account recovery, first",
+        choices=[(m, RECOVERY_LABELS[m]) for m in RECOVERY_MECHANISMS],
+    )
+    account_recovery_second = forms.ChoiceField(
+        label="Account recovery, then",
+        required=False,
+        choices=[("", "(none)"), *[(m, RECOVERY_LABELS[m]) for m in RECOVERY_MECHANISMS]],
+    )
+
+    allow_self_sign_up = _flag("Users may sign themselves up")
+    prevent_user_existence_errors = _flag(
+        "Prevent user existence errors",
+        help_text="Unknown users get the same answer as wrong passwords.",
+    )
+    deletion_protection = _flag("Deletion protection")
+    auth_session_validity_minutes = forms.IntegerField(
+        label="Sign-in challenge lifetime (minutes)", min_value=3, max_value=15
+    )
+
+    verification_email_subject = forms.CharField(max_length=140)
+    verification_email_message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Must contain {####} (the code)."
+    )
+    verification_sms_message = forms.CharField(max_length=140, help_text="Must contain {####}.")
+    invitation_email_subject = forms.CharField(max_length=140)
+    invitation_email_message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Must contain {username} and {####} (the temporary password).",
+    )
+    mfa_message = forms.CharField(max_length=140, help_text="Must contain {####}.")
+    email_from = forms.EmailField(label="Send email from", required=False)
+
+    SECTIONS = (
+        ("Pool", ("name", "region")),
+        (
+            "Sign-in",
+            (
+                "username_attributes",
+                "alias_attributes",
+                "case_sensitive",
+                "required_attributes",
+                "auto_verified_attributes",
+            ),
+        ),
+        (
+            "Password policy",
+            (
+                "password_min_length",
+                "temporary_password_validity_days",
+                "password_require_uppercase",
+                "password_require_lowercase",
+                "password_require_numbers",
+                "password_require_symbols",
+            ),
+        ),
+        (
+            "MFA and recovery",
+            (
+                "mfa_configuration",
+                "mfa_methods",
+                "account_recovery",
+                "account_recovery_second",
+                "auth_session_validity_minutes",
+            ),
+        ),
+        (
+            "Behaviour",
+            ("allow_self_sign_up", "prevent_user_existence_errors", "deletion_protection"),
+        ),
+        (
+            "Messages",
+            (
+                "verification_email_subject",
+                "verification_email_message",
+                "verification_sms_message",
+                "invitation_email_subject",
+                "invitation_email_message",
+                "mfa_message",
+                "email_from",
+            ),
+        ),
+    )
+
+    def __init__(self, *args, pool: UserPool | None = None, **kwargs):
+        source = pool or UserPool()
+        initial = {
+            name: getattr(source, name) for name in self.base_fields if hasattr(source, name)
+        }
+        recovery = list(source.account_recovery or [])
+        initial["account_recovery"] = recovery[0] if recovery else ""
+        initial["account_recovery_second"] = recovery[1] if len(recovery) > 1 else ""
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.editing = pool is not None
+        if self.editing:
+            for name in FROZEN_SETTINGS:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = "Fixed when the pool was created."
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def settings(self) -> dict[str, Any]:
+        """The service's keyword arguments: on edit, only what may change."""
+        data = dict(self.cleaned_data)
+        second = data.pop("account_recovery_second", "")
+        data["account_recovery"] = [data["account_recovery"], *([second] if second else [])]
+        data["email_from"] = data.get("email_from") or ""
+        if self.editing:
+            for name in FROZEN_SETTINGS:
+                data.pop(name, None)
+        return data
+
+
+class CustomAttributeForm(forms.Form):
+    name = forms.CharField(
+        max_length=20, help_text="Without the custom: prefix. Cannot be changed or removed later."
+    )
+    data_type = forms.ChoiceField(choices=CustomAttribute.DataType.choices)
+    mutable = _flag("Mutable (may change after the user is created)", initial=True)
+    developer_only = _flag("Developer only (dev:custom:, hidden from app clients)")
+    min_length = forms.IntegerField(required=False, min_value=0, max_value=2048)
+    max_length = forms.IntegerField(required=False, min_value=0, max_value=2048)
+    min_value = forms.IntegerField(required=False)
+    max_value = forms.IntegerField(required=False)
+
+    def attribute(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if v is not None}
+
+
+class ConfirmDeleteForm(forms.Form):
+    """Deleting asks the operator to type the name of what goes away."""
+
+    confirm = forms.CharField(label="Type the name to confirm")
+
+    def __init__(self, *args, expected: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["confirm"].help_text = f"Type {expected} to confirm."
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != self.expected:
+            raise forms.ValidationError("That is not the name; nothing was deleted.")
+        return value

@@ -1,0 +1,267 @@
+"""Forms for a pool's users: search, create, attributes, password, MFA, groups."""
+
+from __future__ import annotations
+
+from django import forms
+
+from pool.models import CustomAttribute, Group, User, UserPool, UserStatus
+from pool.models.user import SEARCHABLE_ATTRIBUTES, STANDARD_ATTRIBUTES
+
+VERIFIED_FLAGS = ("email_verified", "phone_number_verified")
+# Attributes the console does not offer to edit: `updated_at` is kept by the service.
+NOT_EDITABLE = ("updated_at",)
+ATTRIBUTE_WIDGETS = {
+    "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+    "phone_number": forms.TextInput(attrs={"placeholder": "+14325551212", "inputmode": "tel"}),
+    "birthdate": forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"}),
+    "address": forms.Textarea(attrs={"rows": 2}),
+}
+
+
+class SearchForm(forms.Form):
+    """ListUsers' filter as three inputs (attribute, match, value) plus a status filter."""
+
+    attribute = forms.ChoiceField(
+        label="Attribute",
+        choices=[(a, a.replace("_", " ")) for a in SEARCHABLE_ATTRIBUTES],
+        required=False,
+    )
+    op = forms.ChoiceField(
+        label="Match", choices=[("^=", "starts with"), ("=", "equals")], required=False
+    )
+    value = forms.CharField(label="Value", required=False, max_length=2048)
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "any status"), *UserStatus.choices], required=False
+    )
+
+    def filter_text(self) -> str:
+        """The Cognito filter string, e.g. `email ^= "ali"` (quotes and backslashes escaped)."""
+        value = self.cleaned_data.get("value", "")
+        if not value:
+            return ""
+        attribute = self.cleaned_data.get("attribute") or "username"
+        op = self.cleaned_data.get("op") or "^="
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{attribute} {op} "{escaped}"'
+
+    def status_value(self) -> str | None:
+        return self.cleaned_data.get("status") or None
+
+
+def _attribute_field(pool: UserPool, name: str, custom: CustomAttribute | None = None):
+    label = name
+    if custom is not None:
+        if custom.data_type == CustomAttribute.DataType.BOOLEAN:
+            return forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "(not set)"), ("true", "true"), ("false", "false")],
+            )
+        widget = forms.TextInput(
+            attrs={"inputmode": "numeric"} if custom.data_type == "Number" else {}
+        )
+        return forms.CharField(label=label, required=False, strip=False, widget=widget)
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=ATTRIBUTE_WIDGETS.get(name, forms.TextInput()),
+    )
+
+
+class AttributesForm(forms.Form):
+    """Every standard and custom attribute of the pool, with the user's values. `changes()`
+    returns only what the operator changed (an emptied field deletes the attribute)."""
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        pool = user.pool
+        current = user.attribute_map()
+        self.current = current
+        for name in STANDARD_ATTRIBUTES:
+            if name in NOT_EDITABLE:
+                continue
+            if name in VERIFIED_FLAGS:
+                self.fields[name] = forms.BooleanField(label=name.replace("_", " "), required=False)
+                self.initial[name] = current.get(name) == "true"
+            else:
+                self.fields[name] = _attribute_field(pool, name)
+                self.initial[name] = current.get(name, "")
+            if name in (pool.required_attributes or []):
+                self.fields[name].label = f"{name} (required)"
+        for custom in pool.custom_attributes.all():
+            name = custom.full_name
+            self.fields[name] = _attribute_field(pool, name, custom)
+            self.initial[name] = current.get(name, "")
+            if not custom.mutable:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Immutable: set only when the user is created."
+
+    def changes(self) -> dict[str, str]:
+        changed: dict[str, str] = {}
+        for name, field in self.fields.items():
+            if field.disabled:
+                continue
+            value = self.cleaned_data.get(name)
+            if name in VERIFIED_FLAGS:
+                new = "true" if value else "false"
+                if new != (self.current.get(name) or "false"):
+                    changed[name] = new
+            elif (value or "") != self.current.get(name, ""):
+                changed[name] = value or ""
+        return changed
+
+    def standard_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.fields if not n.startswith(("custom:", "dev:"))]
+
+    def custom_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.fields if n.startswith(("custom:", "dev:"))]
+
+
+class CreateUserForm(forms.Form):
+    """AdminCreateUser from the console: a username, the attributes that matter at creation,
+    and how the temporary password reaches the user."""
+
+    username = forms.CharField(max_length=128)
+    email = forms.CharField(required=False, max_length=2048, widget=forms.EmailInput())
+    email_verified = forms.BooleanField(label="Mark email as verified", required=False)
+    phone_number = forms.CharField(
+        required=False, max_length=32, widget=ATTRIBUTE_WIDGETS["phone_number"]
+    )
+    phone_number_verified = forms.BooleanField(label="Mark phone as verified", required=False)
+    other_attributes = forms.CharField(
+        label="Other attributes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line as name=value, e.g. given_name=Ada or custom:tier=gold.",
+    )
+    temporary_password = forms.CharField(
+        label="Temporary password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to generate one that meets the pool's policy.",
+    )
+    invitation = forms.ChoiceField(
+        label="Invitation",
+        choices=[
+            ("EMAIL", "Send the invitation by email"),
+            ("SMS", "Send the invitation by SMS"),
+            ("SUPPRESS", "Send nothing: show me the password once"),
+        ],
+        widget=forms.RadioSelect,
+        initial="EMAIL",
+    )
+
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pool.username_attributes:
+            self.fields[
+                "username"
+            ].label = f"Sign-in name ({' or '.join(pool.username_attributes)})"
+            self.fields["username"].help_text = "The username itself becomes a generated UUID."
+
+    def clean_other_attributes(self) -> dict[str, str]:
+        attributes: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["other_attributes"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise forms.ValidationError(f"Line {number}: write name=value.")
+            attributes[name.strip()] = value.strip()
+        return attributes
+
+    def attributes(self) -> dict[str, str]:
+        data = self.cleaned_data
+        attributes = dict(data["other_attributes"])
+        for name in ("email", "phone_number"):
+            if data[name]:
+                attributes[name] = data[name]
+                if data[f"{name}_verified"]:
+                    attributes[f"{name}_verified"] = "true"
+        return attributes
+
+    def invitation_options(self) -> dict:
+        choice = self.cleaned_data["invitation"]
+        if choice == "SUPPRESS":
+            return {"message_action": "SUPPRESS"}
+        return {"delivery": (choice,)}
+
+
+class SetPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    permanent = forms.BooleanField(
+        label="Permanent (otherwise the user must change it at the next sign-in)", required=False
+    )
+
+
+MFA_CHOICES = [
+    ("", "(none)"),
+    ("SOFTWARE_TOKEN_MFA", "Authenticator app"),
+    ("SMS_MFA", "SMS"),
+    ("EMAIL_OTP", "Email"),
+]
+
+
+class MfaForm(forms.Form):
+    """SetUserMFAPreference: which methods are on and which is preferred. All off disables MFA."""
+
+    totp = forms.BooleanField(label="Authenticator app (TOTP)", required=False)
+    sms = forms.BooleanField(label="SMS", required=False)
+    email = forms.BooleanField(label="Email", required=False)
+    preferred = forms.ChoiceField(label="Preferred", choices=MFA_CHOICES, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "totp": user.software_token_mfa_enabled,
+                "sms": user.sms_mfa_enabled,
+                "email": user.email_mfa_enabled,
+                "preferred": user.preferred_mfa,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class GroupChoiceForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), empty_label=None)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = Group.objects.filter(pool=user.pool).exclude(users=user)
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=128)
+    description = forms.CharField(
+        required=False, max_length=2048, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    precedence = forms.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Lower wins when a user is in several groups (cognito:preferred_role).",
+    )
+    role_arn = forms.CharField(label="IAM role ARN", required=False, max_length=2048)
+
+    def __init__(self, *args, group: Group | None = None, **kwargs):
+        if group is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": group.name,
+                    "description": group.description,
+                    "precedence": group.precedence,
+                    "role_arn": group.role_arn,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if group is not None:
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "A group's name is fixed."

@@ -1,0 +1,128 @@
+"""Operator sign-in: username and password, then TOTP (django-otp). A first sign-in enrols a
+TOTP device from a QR code. The session id is rotated at each step (login() and cycle_key())."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote, urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import auth
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from console import audit
+from console.forms.auth import SignInForm, TokenForm
+
+ENROLMENT_DEVICE_NAME = "Console authenticator"
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after sign-in: a console path from ?next=, else the console's front page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    console_root = reverse("console:index")
+    if (
+        target.startswith(console_root)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and target not in {reverse("console:login"), reverse("console:otp")}
+    ):
+        return target
+    return console_root
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.user.is_staff and request.user.is_verified():
+        return redirect(_next_url(request))
+    form = SignInForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        auth.login(request, form.get_user())  # rotates the session id
+        return redirect(f"{reverse('console:otp')}?{urlencode({'next': _next_url(request)})}")
+    return render(request, "console/auth/login.html", {"form": form, "next": _next_url(request)})
+
+
+def _qr_svg(data: str) -> str:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    return image.to_string(encoding="unicode")
+
+
+def _otpauth_uri(device: TOTPDevice) -> str:
+    """The key URI authenticator apps read, labelled with the console's name as issuer."""
+    issuer = "Cognate console"
+    label = quote(f"{issuer}:{device.user.get_username()}")
+    query = urlencode(
+        {
+            "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+            "algorithm": "SHA1",
+            "digits": device.digits,
+            "period": device.step,
+            "issuer": issuer,
+        },
+        quote_via=quote,
+    )
+    return f"otpauth://totp/{label}?{query}"
+
+
+def _grouped(key: str) -> str:
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def otp(request: HttpRequest) -> HttpResponse:
+    """Second step: a code from the operator's device, or enrolment when there is none yet."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("console:login")
+    if not (user.is_staff and user.is_active):
+        raise PermissionDenied("Only operators (staff accounts) may use the console.")
+    if user.is_verified():
+        return redirect(_next_url(request))
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+    enrolling = device is None
+    if enrolling:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=user, name=ENROLMENT_DEVICE_NAME, confirmed=False
+            )
+
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+            allowed, _ = locked.verify_is_allowed()
+            accepted = allowed and locked.verify_token(form.cleaned_data["token"])
+            if accepted and enrolling:
+                locked.confirmed = True
+                locked.save(update_fields=["confirmed"])
+        if accepted:
+            request.session.cycle_key()
+            otp_login(request, locked)
+            if enrolling:
+                audit.write(request, "operator.enrol_totp", detail={"device": locked.name})
+            return redirect(_next_url(request))
+        if not allowed:
+            form.add_error("token", "Too many wrong codes. Wait a moment, then try again.")
+        else:
+            form.add_error("token", "That code is not valid. Check your device's clock.")
+
+    page = {"form": form, "next": _next_url(request), "enrolling": enrolling}
+    if enrolling:
+        key = base64.b32encode(device.bin_key).decode().rstrip("=")
+        page.update(qr_svg=_qr_svg(_otpauth_uri(device)), manual_key=_grouped(key))
+    return render(request, "console/auth/otp.html", page)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    auth.logout(request)
+    return redirect("console:login")

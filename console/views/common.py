@@ -1,0 +1,35 @@
+"""Helpers shared by the console's views: loading a pool, keyset pages, the form-error table."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from pool.models import User, UserPool
+
+PAGE_SIZE = 50
+
+
+def get_pool(pool_id: str) -> UserPool:
+    return get_object_or_404(UserPool, pk=pool_id)
+
+
+def get_pool_user(pool: UserPool, sub: str) -> User:
+    """A pool user by `sub` (URLs name users by sub: stable, and safe in a path)."""
+    try:
+        return User.objects.select_related("pool").get(pool=pool, sub=sub)
+    except (User.DoesNotExist, ValidationError) as exc:  # unknown, or not a UUID at all
+        raise Http404("No such user in this pool.") from exc
+
+
+def keyset_page(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> dict:
+    """Newest-first rows before `?before=<id>`: cheap at any depth, unlike OFFSET pages."""
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        queryset = queryset.filter(pk__lt=int(before))
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return {"rows": rows, "next_before": rows[-1].pk if more else None}

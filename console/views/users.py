@@ -1,0 +1,361 @@
+"""A pool's users: search, create, detail (attributes, status, MFA, groups, events) and the
+operator's actions on one user. Each action is one service call and one audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from console import audit, errors
+from console.access import context, operator_view
+from console.forms.pools import ConfirmDeleteForm
+from console.forms.users import (
+    AttributesForm,
+    CreateUserForm,
+    GroupChoiceForm,
+    MfaForm,
+    SearchForm,
+    SetPasswordForm,
+)
+from console.views.common import get_pool, get_pool_user
+from pool.errors import CognitoError
+from pool.models import AuthEvent, Group, User
+from pool.selectors import users as user_selectors
+from pool.services import admin, mfa, passwords
+from pool.services import attributes as attribute_services
+from pool.services.results import RequestContext
+
+PAGE_SIZE = 25
+RECENT_EVENTS = 20
+# Selector parameters named differently in the search form.
+SEARCH_FIELDS = {"filter": "value", "pagination_token": None}
+
+
+@operator_view
+def user_list(request: HttpRequest, pool_id: str) -> HttpResponse:
+    pool = get_pool(pool_id)
+    form = SearchForm(request.GET)
+    page = None
+    if form.is_valid():
+        try:
+            page = user_selectors.search(
+                pool,
+                filter=form.filter_text(),
+                status=form.status_value(),
+                limit=PAGE_SIZE,
+                pagination_token=request.GET.get("token") or None,
+            )
+        except CognitoError as exc:
+            errors.attach(form, exc, aliases=SEARCH_FIELDS)
+    next_query = None
+    if page is not None and page.next_token:
+        query = request.GET.copy()
+        query["token"] = page.next_token
+        next_query = query.urlencode()
+    context_data = {
+        "pool": pool,
+        "tab": "users",
+        "section": "pools",
+        "form": form,
+        "users": page.users if page else (),
+        "next_query": next_query,
+        "paged": bool(request.GET.get("token")),
+        "searched": bool(request.GET.get("value") or request.GET.get("status")),
+    }
+    return render(request, "console/users/list.html", context_data, status=200 if page else 400)
+
+
+@operator_view
+def user_create(request: HttpRequest, pool_id: str) -> HttpResponse:
+    pool = get_pool(pool_id)
+    form = CreateUserForm(request.POST or None, pool=pool)
+    if request.method == "POST" and form.is_valid():
+        options = form.invitation_options()
+        try:
+            with audit.recording(
+                request,
+                "user.create",
+                pool=pool,
+                detail={
+                    "invitation": form.cleaned_data["invitation"],
+                    "password": "given" if form.cleaned_data["temporary_password"] else "generated",
+                },
+            ) as entry:
+                user, password = admin.admin_create_user(
+                    pool=pool,
+                    username=form.cleaned_data["username"],
+                    attributes=form.attributes(),
+                    temporary_password=form.cleaned_data["temporary_password"] or None,
+                    context=context(request),
+                    **options,
+                )
+                entry.user = user
+        except CognitoError as exc:
+            errors.attach(form, exc, aliases={"password": "temporary_password"})
+        else:
+            messages.success(request, f"User {user.username} created.")
+            if options.get("message_action") == "SUPPRESS":
+                # Rendered, not redirected, so the password is in no URL, session or log.
+                page = {"pool": pool, "tab": "users", "user_obj": user, "password": password}
+                return render(request, "console/users/created.html", page, status=201)
+            return redirect("console:user", pool_id=pool.id, sub=user.sub)
+    page = {"pool": pool, "tab": "users", "section": "pools", "form": form}
+    return render(request, "console/users/create.html", page, status=400 if form.errors else 200)
+
+
+def _detail(request: HttpRequest, user: User, status: int = 200, **forms) -> HttpResponse:
+    """The user page, with any bound form that failed shown with its errors."""
+    pool = user.pool
+    page = {
+        "pool": pool,
+        "tab": "users",
+        "section": "pools",
+        "user_obj": user,
+        "attributes_form": forms.get("attributes_form") or AttributesForm(user=user),
+        "password_form": forms.get("password_form") or SetPasswordForm(),
+        "mfa_form": forms.get("mfa_form") or MfaForm(user=user),
+        "group_form": forms.get("group_form") or GroupChoiceForm(user=user),
+        "groups": user.groups.order_by("precedence", "name"),
+        "devices": user.totp_devices.all(),
+        "events": AuthEvent.objects.filter(user=user).order_by("-created_at")[:RECENT_EVENTS],
+        "mfa_allowed": pool.mfa_configuration != pool.Mfa.OFF,
+    }
+    return render(request, "console/users/detail.html", page, status=status)
+
+
+def _to_user(user: User, fragment: str = "") -> HttpResponse:
+    url = reverse("console:user", args=[user.pool_id, user.sub])
+    return redirect(f"{url}#{fragment}" if fragment else url)
+
+
+@operator_view
+def user_detail(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    """Shows the user; a POST saves the attributes form."""
+    user = get_pool_user(get_pool(pool_id), sub)
+    if request.method != "POST":
+        return _detail(request, user)
+    form = AttributesForm(request.POST, user=user)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, "Nothing changed.")
+            return _to_user(user)
+        try:
+            with audit.recording(
+                request,
+                "user.update_attributes",
+                pool=user.pool,
+                user=user,
+                detail={"attributes": sorted(changes)},
+            ):
+                deliveries = attribute_services.update_attributes(
+                    user=user, attributes=changes, admin=True, context=context(request)
+                )
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            sent = ", ".join(f"{d.attribute} ({d.destination})" for d in deliveries)
+            messages.success(
+                request,
+                "Attributes saved." + (f" Verification code sent to {sent}." if sent else ""),
+            )
+            return _to_user(user, "attributes")
+    return _detail(request, user, status=400, attributes_form=form)
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action without input: its audit name, the one service call, what to tell the operator."""
+
+    audit: str
+    call: Callable[[User, RequestContext], object]
+    done: Callable[[User, object], str]
+
+
+def _reset_message(user: User, delivery) -> str:
+    if delivery is None:
+        return (
+            "Password reset: the user has no verified email or phone, so set a password for them."
+        )
+    return f"Password reset: a code was sent to {delivery.destination}."
+
+
+ACTIONS: dict[str, Action] = {
+    "confirm": Action(
+        "user.confirm",
+        lambda user, ctx: admin.admin_confirm_sign_up(user=user, context=ctx),
+        lambda user, _: f"{user.username} is confirmed.",
+    ),
+    "enable": Action(
+        "user.enable",
+        lambda user, ctx: admin.set_enabled(user=user, enabled=True, context=ctx),
+        lambda user, _: f"{user.username} is enabled.",
+    ),
+    "disable": Action(
+        "user.disable",
+        lambda user, ctx: admin.set_enabled(user=user, enabled=False, context=ctx),
+        lambda user, _: f"{user.username} is disabled and signed out everywhere.",
+    ),
+    "reset-password": Action(
+        "user.reset_password",
+        lambda user, ctx: passwords.admin_reset_password(user=user, context=ctx),
+        _reset_message,
+    ),
+    "remove-totp": Action(
+        "user.remove_totp",
+        lambda user, ctx: mfa.remove_software_token(user=user),
+        lambda user, _: "Authenticator removed; TOTP MFA is off for this user.",
+    ),
+    "sign-out": Action(
+        "user.global_sign_out",
+        lambda user, ctx: admin.global_sign_out(user=user, context=ctx),
+        lambda user, revoked: f"Signed out everywhere ({revoked} session(s) revoked).",
+    ),
+}
+
+
+@operator_view
+@require_POST
+def user_action(request: HttpRequest, pool_id: str, sub: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    user = get_pool_user(get_pool(pool_id), sub)
+    spec = ACTIONS[action]
+    try:
+        with audit.recording(request, spec.audit, pool=user.pool, user=user):
+            result = spec.call(user, context(request))
+    except CognitoError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, spec.done(user, result))
+    return _to_user(user)
+
+
+@operator_view
+@require_POST
+def user_set_password(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    user = get_pool_user(get_pool(pool_id), sub)
+    form = SetPasswordForm(request.POST)
+    if form.is_valid():
+        permanent = form.cleaned_data["permanent"]
+        try:
+            with audit.recording(
+                request,
+                "user.set_password",
+                pool=user.pool,
+                user=user,
+                detail={"permanent": permanent},
+            ):
+                passwords.admin_set_password(
+                    user=user, password=form.cleaned_data["password"], permanent=permanent
+                )
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            kind = "permanent" if permanent else "temporary (to be changed at the next sign-in)"
+            messages.success(request, f"Password set, {kind}.")
+            return _to_user(user)
+    return _detail(request, user, status=400, password_form=form)
+
+
+@operator_view
+@require_POST
+def user_mfa(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    user = get_pool_user(get_pool(pool_id), sub)
+    form = MfaForm(request.POST, user=user)
+    if form.is_valid():
+        choice = form.cleaned_data
+        try:
+            with audit.recording(request, "user.set_mfa", pool=user.pool, user=user, detail=choice):
+                mfa.set_preference(
+                    user=user,
+                    totp=choice["totp"],
+                    sms=choice["sms"],
+                    email=choice["email"],
+                    preferred=choice["preferred"],
+                )
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            messages.success(request, "MFA settings saved.")
+            return _to_user(user, "mfa")
+    return _detail(request, user, status=400, mfa_form=form)
+
+
+@operator_view
+@require_POST
+def user_add_group(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    user = get_pool_user(get_pool(pool_id), sub)
+    form = GroupChoiceForm(request.POST, user=user)
+    if form.is_valid():
+        group = form.cleaned_data["group"]
+        try:
+            with audit.recording(
+                request,
+                "user.add_to_group",
+                pool=user.pool,
+                user=user,
+                detail={"group": group.name},
+            ):
+                admin.add_user_to_group(user=user, group=group)
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            messages.success(request, f"Added to group {group.name}.")
+            return _to_user(user, "groups")
+    return _detail(request, user, status=400, group_form=form)
+
+
+@operator_view
+@require_POST
+def user_remove_group(request: HttpRequest, pool_id: str, sub: str, group_id: int) -> HttpResponse:
+    user = get_pool_user(get_pool(pool_id), sub)
+    group = get_object_or_404(Group, pool=user.pool, pk=group_id)
+    try:
+        with audit.recording(
+            request,
+            "user.remove_from_group",
+            pool=user.pool,
+            user=user,
+            detail={"group": group.name},
+        ):
+            admin.remove_user_from_group(user=user, group=group)
+    except CognitoError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Removed from group {group.name}.")
+    return _to_user(user, "groups")
+
+
+@operator_view
+def user_delete(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    pool = get_pool(pool_id)
+    user = get_pool_user(pool, sub)
+    form = ConfirmDeleteForm(request.POST or None, expected=user.username)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with audit.recording(
+                request, "user.delete", pool=pool, user=user.username, detail={"sub": str(user.sub)}
+            ):
+                admin.delete_user(user=user, context=context(request))
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            messages.success(request, f"User {form.expected} deleted.")
+            return redirect("console:users", pool_id=pool.id)
+    page = {
+        "pool": pool,
+        "tab": "users",
+        "section": "pools",
+        "form": form,
+        "what": f"user {user.username}",
+        "consequence": "The user, their devices, tokens and group memberships are deleted.",
+        "cancel_url": reverse("console:user", args=[pool.id, user.sub]),
+    }
+    return render(request, "console/confirm_delete.html", page)
