@@ -1,0 +1,212 @@
+"""Forms of the hosted pages. They only parse and shape input; every rule (password policy,
+attribute schema, codes) is checked by the service the view calls, and its error is shown next
+to the field it names (see hostedui/messages.py)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from pool.models import UserPool
+
+# Autocomplete tokens and input types for the attributes a pool may require at sign-up.
+ATTRIBUTE_INPUTS: dict[str, tuple[str, str, str]] = {
+    # name: (label, input type, autocomplete)
+    "email": ("Email address", "email", "email"),
+    "phone_number": ("Phone number", "tel", "tel"),
+    "name": ("Full name", "text", "name"),
+    "given_name": ("Given name", "text", "given-name"),
+    "family_name": ("Family name", "text", "family-name"),
+    "middle_name": ("Middle name", "text", "additional-name"),
+    "nickname": ("Nickname", "text", "nickname"),
+    "preferred_username": ("Preferred username", "text", "username"),
+    "birthdate": ("Birth date", "date", "bday"),
+    "gender": ("Gender", "text", "sex"),
+    "locale": ("Locale", "text", "language"),
+    "zoneinfo": ("Time zone", "text", "off"),
+    "address": ("Address", "text", "street-address"),
+    "website": ("Website", "url", "url"),
+    "profile": ("Profile page", "url", "url"),
+    "picture": ("Picture URL", "url", "photo"),
+    "updated_at": ("Updated at", "text", "off"),
+}
+ATTRIBUTE_HINTS = {"phone_number": "International format, e.g. +14155550100."}
+
+
+class HostedForm(forms.Form):
+    """Adds what screen readers need: aria-describedby for hints and errors, aria-invalid."""
+
+    # Fields followed by the password policy checklist (its id: `<field id>-rules`).
+    policy_fields: tuple[str, ...] = ()
+
+    def annotate(self) -> HostedForm:
+        for name, field in self.fields.items():
+            bound = self[name]
+            described = []
+            if field.help_text:
+                described.append(f"{bound.auto_id}-hint")
+            if name in self.policy_fields:
+                described.append(f"{bound.auto_id}-rules")
+            if self.is_bound and self.errors.get(name):
+                described.append(f"{bound.auto_id}-error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+        return self
+
+
+def _text(label: str, autocomplete: str, *, input_type: str = "text", **kwargs) -> forms.Field:
+    widget = forms.TextInput(attrs={"autocomplete": autocomplete})
+    widget.input_type = input_type
+    return forms.CharField(label=label, widget=widget, max_length=2048, strip=True, **kwargs)
+
+
+def _password(label: str, autocomplete: str, **kwargs) -> forms.Field:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        **kwargs,
+    )
+
+
+def _code(label: str = "Code", autocomplete: str = "one-time-code") -> forms.Field:
+    return forms.CharField(
+        label=label,
+        max_length=12,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": autocomplete, "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
+    )
+
+
+def username_label(pool: UserPool) -> str:
+    if pool.username_attributes == ["email"]:
+        return "Email address"
+    if pool.username_attributes == ["phone_number"]:
+        return "Phone number"
+    if pool.username_attributes:
+        return "Email address or phone number"
+    return "Username"
+
+
+class SignInForm(HostedForm):
+    """Cognito's classic markup: signInFormUsername / signInFormPassword (cognito-api.md §8)."""
+
+    username = forms.CharField(max_length=2048, strip=True)
+    password = forms.CharField(strip=False, max_length=256, widget=forms.PasswordInput)
+
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = username_label(pool)
+        self.fields["username"].widget.attrs.update(
+            {"id": "signInFormUsername", "autocomplete": "username", "autocapitalize": "none"}
+        )
+        self.fields["password"].label = "Password"
+        self.fields["password"].widget.attrs.update(
+            {"id": "signInFormPassword", "autocomplete": "current-password"}
+        )
+
+
+class SignUpForm(HostedForm):
+    policy_fields = ("password",)
+    password = _password("Password", "new-password")
+
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool = pool
+        fields = {}
+        if pool.username_attributes:
+            self.username_attribute = pool.username_attributes[0]
+            label, input_type, autocomplete = ATTRIBUTE_INPUTS[self.username_attribute]
+            fields["username"] = _text(label, autocomplete, input_type=input_type)
+        else:
+            self.username_attribute = None
+            fields["username"] = _text("Username", "username")
+        self.attribute_names = [
+            name
+            for name in pool.required_attributes or []
+            if name != self.username_attribute and name in ATTRIBUTE_INPUTS
+        ]
+        for name in self.attribute_names:
+            label, input_type, autocomplete = ATTRIBUTE_INPUTS[name]
+            fields[name] = _text(
+                label, autocomplete, input_type=input_type, help_text=ATTRIBUTE_HINTS.get(name, "")
+            )
+        fields["password"] = self.fields["password"]
+        self.fields = fields
+
+    def attributes(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.attribute_names}
+
+
+class ConfirmForm(HostedForm):
+    username = _text("Username", "username")
+    code = _code("Confirmation code")
+
+
+class ResendForm(HostedForm):
+    username = forms.CharField(max_length=2048, widget=forms.HiddenInput)
+
+
+class ForgotPasswordForm(HostedForm):
+    username = _text("Username", "username")
+
+
+class ConfirmForgotPasswordForm(HostedForm):
+    policy_fields = ("password",)
+    username = _text("Username", "username")
+    code = _code("Code")
+    password = _password("New password", "new-password")
+    password2 = _password("Enter the new password again", "new-password")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") != data.get("password"):
+            self.add_error("password2", "The passwords do not match.")
+        return data
+
+
+class NewPasswordForm(HostedForm):
+    policy_fields = ("password",)
+    password = _password("New password", "new-password")
+    password2 = _password("Enter the new password again", "new-password")
+
+    def __init__(self, *args, required_attributes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attribute_names = [n for n in required_attributes if n in ATTRIBUTE_INPUTS]
+        for name in self.attribute_names:
+            label, input_type, autocomplete = ATTRIBUTE_INPUTS[name]
+            self.fields[name] = _text(label, autocomplete, input_type=input_type)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") != data.get("password"):
+            self.add_error("password2", "The passwords do not match.")
+        return data
+
+    def attributes(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.attribute_names}
+
+
+class MfaForm(HostedForm):
+    code = _code()
+
+
+class SelectMfaForm(HostedForm):
+    method = forms.ChoiceField(label="How do you want to verify?", widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = choices
+
+
+class TotpSetupForm(HostedForm):
+    code = _code("Code from your authenticator app")
+    friendly_name = forms.CharField(
+        label="Device name (optional)",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

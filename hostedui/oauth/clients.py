@@ -1,0 +1,67 @@
+"""Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
+
+client_secret_basic (HTTP Basic, form-urlencoded id and secret), client_secret_post (form), or,
+for public clients, `client_id` alone. One method per request. A confidential client must
+authenticate; a public client must not send a secret. Secrets are compared in constant time
+against the decrypted value: no password hasher on this path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from hostedui.oauth.errors import OAuthError
+from pool.models import AppClient, UserPool
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(client_id, secret) from a Basic header; None when the header is not Basic."""
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise OAuthError(
+            "invalid_client", "Malformed Basic credentials.", status=401, basic_auth=True
+        ) from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise OAuthError(
+            "invalid_client", "Malformed Basic credentials.", status=401, basic_auth=True
+        )
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate(*, pool: UserPool, authorization: str, form) -> AppClient:
+    """The client making this request, authenticated, or OAuthError(invalid_client)."""
+    basic = _basic_credentials(authorization) if authorization else None
+    form_id = form.get("client_id") or ""
+    form_secret = form.get("client_secret")
+    if basic is not None:
+        if form_secret is not None:
+            raise OAuthError("invalid_request", "Use one client authentication method.")
+        client_id, secret = basic
+        if form_id and form_id != client_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials.")
+    else:
+        client_id, secret = form_id, form_secret
+
+    def refuse(description: str) -> OAuthError:
+        if basic is not None:
+            return OAuthError("invalid_client", description, status=401, basic_auth=True)
+        return OAuthError("invalid_client", description, status=401)
+
+    if not client_id:
+        raise refuse("Client authentication is required.")
+    client = AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
+    if client is None:
+        raise refuse("Client authentication failed.")
+    if client.is_confidential:
+        if not secret or not client.check_secret(secret):
+            raise refuse("Client authentication failed.")
+    elif secret:
+        raise refuse("This client has no secret.")
+    return client

@@ -1,0 +1,125 @@
+"""Authorization codes: random, stored as digests, five minutes, single use, bound to the client,
+the redirect_uri and the PKCE challenge. A second redemption fails and revokes the refresh family
+(and so every token) that the first one issued (RFC 6749 §4.1.2, RFC 9700 §4.5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from hostedui.oauth import pkce
+from hostedui.oauth.errors import OAuthError
+from pool import clock, crypto
+from pool.models import AppClient, AuthorizationCode, RefreshFamily
+from pool.services import tokens as token_service
+from pool.services.results import Tokens
+
+if TYPE_CHECKING:
+    from hostedui.oauth.authorize import AuthorizationRequest
+
+LIFETIME = dt.timedelta(minutes=5)
+
+
+def _digest(code: str) -> str:
+    return crypto.digest(f"authorization_code:{code}")
+
+
+def issue(*, request: AuthorizationRequest, user, auth_time: dt.datetime) -> str:
+    """A new code for `user` answering `request`; the plaintext goes to the client only."""
+    code = crypto.token(32)
+    AuthorizationCode.objects.create(
+        digest=_digest(code),
+        pool=request.pool,
+        client=request.client,
+        user=user,
+        redirect_uri=request.redirect_uri,
+        scopes=list(request.scopes),
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+        code_challenge_method=request.code_challenge_method,
+        auth_time=auth_time,
+        expires_at=clock.now() + LIFETIME,
+    )
+    return code
+
+
+def _invalid(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifier) -> None:
+    if row.client_id != client.client_id:
+        raise _invalid("The code was issued to another client.")
+    if row.expires_at <= clock.now():
+        raise _invalid("The code has expired.")
+    if row.redirect_uri != redirect_uri:
+        raise _invalid("redirect_uri does not match the authorization request.")
+    if row.code_challenge:
+        if not code_verifier:
+            raise OAuthError("invalid_request", "code_verifier is required for this code.")
+        if not pkce.verifier_matches(code_verifier, row.code_challenge):
+            raise _invalid("code_verifier does not match the code_challenge.")
+    elif code_verifier:
+        # PKCE downgrade: a verifier for a code issued without a challenge is refused.
+        raise _invalid("The code was issued without a code_challenge.")
+    elif not client.is_confidential:
+        raise _invalid("Public clients must use PKCE.")
+    user = row.user
+    if not user.enabled:
+        raise _invalid("User is disabled.")
+    if user.tokens_valid_after and row.auth_time < user.tokens_valid_after:
+        raise _invalid("The sign-in that issued this code has been revoked.")
+
+
+def _family_of(client: AppClient, issued: Tokens):
+    """The refresh family the tokens belong to: the access token's `origin_jti`."""
+    claims = token_service.verify_access_token(pool=client.pool, token=issued.access_token)
+    return claims.get("origin_jti")
+
+
+def _revoke_family(family_id) -> None:
+    """Revoke the family a replayed code issued. The token service's contract has no
+    revoke-by-family call, so this marks the family the way its revocation checks read it."""
+    RefreshFamily.objects.filter(id=family_id, revoked_at__isnull=True).update(
+        revoked_at=clock.now(), revoked_reason="code_replay"
+    )
+
+
+def exchange(
+    *, client: AppClient, code: str, redirect_uri: str, code_verifier: str | None
+) -> Tokens:
+    """Redeem `code` for tokens, once. A replay revokes what the first redemption issued."""
+    replayed_family = None
+    with transaction.atomic():
+        row = (
+            AuthorizationCode.objects.select_for_update()
+            .select_related("user", "user__pool")
+            .filter(digest=_digest(code or ""), pool=client.pool)
+            .first()
+        )
+        if row is None:
+            raise _invalid("The code is not valid.")
+        if row.used_at is not None:
+            replayed_family = row.family_id
+        else:
+            _check_binding(
+                row, client=client, redirect_uri=redirect_uri, code_verifier=code_verifier
+            )
+            issued = token_service.issue(
+                user=row.user,
+                client=client,
+                scopes=list(row.scopes),
+                auth_time=row.auth_time,
+                nonce=row.nonce,
+                id_token="openid" in row.scopes,
+            )
+            row.used_at = clock.now()
+            row.family_id = _family_of(client, issued)
+            row.save(update_fields=["used_at", "family"])
+            return issued
+    # Outside the transaction above, so that the revocation is kept while the error is raised.
+    if replayed_family is not None:
+        _revoke_family(replayed_family)
+    raise _invalid("The code has already been used.")

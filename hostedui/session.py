@@ -1,0 +1,106 @@
+"""The hosted-UI session: who signed in here, to which pool, and when.
+
+Kept in Django's (server-side) session as (pool id, user sub, auth_time), under a key per pool.
+The session key is rotated at every sign-in. A session is honoured only while the user exists,
+is enabled and confirmed, and signed in after their tokens_valid_after (global sign-out,
+password change and disable all move that instant forward). Challenge state (MFA, new
+password) is kept server-side too, so a challenge cannot be replayed from another browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from pool import clock
+from pool.models import User, UserPool, UserStatus
+from pool.services.results import Challenge, RequestContext
+
+CHALLENGE_KEY = "hostedui:challenge"
+
+
+def _key(pool: UserPool) -> str:
+    return f"hostedui:{pool.id}"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    auth_time: dt.datetime
+
+
+def start(request: HttpRequest, *, pool: UserPool, user: User, auth_time: dt.datetime) -> None:
+    """Remember a completed sign-in; a new session id each time (no session fixation)."""
+    request.session.pop(CHALLENGE_KEY, None)
+    request.session.cycle_key()
+    request.session[_key(pool)] = {"sub": str(user.sub), "auth_time": auth_time.timestamp()}
+
+
+def current(request: HttpRequest, pool: UserPool) -> SignedIn | None:
+    entry = request.session.get(_key(pool))
+    if not entry:
+        return None
+    user = User.objects.select_related("pool").filter(pool=pool, sub=entry.get("sub")).first()
+    auth_time = dt.datetime.fromtimestamp(entry.get("auth_time", 0), tz=dt.UTC)
+    valid = (
+        user is not None
+        and user.enabled
+        and user.status == UserStatus.CONFIRMED
+        and (user.tokens_valid_after is None or auth_time >= user.tokens_valid_after)
+    )
+    if not valid:
+        request.session.pop(_key(pool), None)
+        return None
+    return SignedIn(user=user, auth_time=auth_time)
+
+
+def fresh_enough(signed_in: SignedIn, max_age: int | None) -> bool:
+    """OIDC max_age: the sign-in happened at most `max_age` seconds ago."""
+    if max_age is None:
+        return True
+    return (clock.now() - signed_in.auth_time).total_seconds() <= max_age
+
+
+def end(request: HttpRequest) -> None:
+    """Sign out of every pool in this browser: the whole session goes."""
+    request.session.flush()
+
+
+def keep_challenge(
+    request: HttpRequest, *, pool: UserPool, challenge: Challenge, username: str
+) -> None:
+    request.session[CHALLENGE_KEY] = {
+        "pool": pool.id,
+        "name": challenge.name,
+        "session": challenge.session,
+        "parameters": dict(challenge.parameters),
+        "username": challenge.parameters.get("USERNAME") or username,
+    }
+
+
+def pending_challenge(request: HttpRequest, pool: UserPool, *names: str) -> dict | None:
+    entry = request.session.get(CHALLENGE_KEY)
+    if not entry or entry.get("pool") != pool.id or (names and entry.get("name") not in names):
+        return None
+    return entry
+
+
+def drop_challenge(request: HttpRequest) -> None:
+    request.session.pop(CHALLENGE_KEY, None)
+
+
+def context(request: HttpRequest) -> RequestContext:
+    """Who is asking, for events and rate limits. X-Forwarded-For is trusted only for the
+    configured number of proxy hops (TRUSTED_PROXY_HOPS)."""
+    from django.conf import settings
+
+    ip = request.META.get("REMOTE_ADDR")
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p]
+    if hops and len(forwarded) >= hops:
+        ip = forwarded[-hops]
+    return RequestContext(
+        ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", "")[:512], source="hostedui"
+    )

@@ -1,0 +1,105 @@
+"""What every hosted-UI view shares: the pool from the URL, the error page, JSON answers, CORS,
+and the branding context of the app client a page is shown for."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from hostedui.oauth import ErrorPage, OAuthError
+from pool.models import AppClient, UserPool
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def load_pool(pool_id: str) -> UserPool:
+    pool = UserPool.objects.filter(id=pool_id).first()
+    if pool is None:
+        raise ErrorPage("not_found", "There is no such user pool.")
+    return pool
+
+
+def error_page(request: HttpRequest, error: ErrorPage, *, status: int = 400) -> HttpResponse:
+    return render(
+        request,
+        "hostedui/error.html",
+        {"error": error.error, "description": error.description, "title": "Something went wrong"},
+        status=status,
+    )
+
+
+def branding(client: AppClient | None) -> dict:
+    """Template context for the app's name, logo and colour. The colour is only ever used
+    after this check, inside a nonce'd <style> block (CSP forbids style attributes)."""
+    if client is None:
+        return {"app_name": "", "logo_url": "", "brand_color": ""}
+    colour = client.brand_color if HEX_COLOUR.match(client.brand_color or "") else ""
+    return {"app_name": client.name, "logo_url": client.logo_url, "brand_color": colour}
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def oauth_json(body: dict, *, status: int = 200) -> HttpResponse:
+    return no_store(JsonResponse(body, status=status))
+
+
+def oauth_error(error: OAuthError, *, realm: str) -> HttpResponse:
+    response = oauth_json(error.body(), status=error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = f'Basic realm="{realm}"'
+    return response
+
+
+def bearer_error(error: OAuthError, *, realm: str) -> HttpResponse:
+    """userInfo errors: RFC 6750 §3, in the WWW-Authenticate header and the body."""
+    response = oauth_json(error.body(), status=error.status)
+    description = error.description.replace('"', "'")
+    response["WWW-Authenticate"] = (
+        f'Bearer realm="{realm}", error="{error.error}", error_description="{description}"'
+    )
+    return response
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def cors(methods: str) -> Callable:
+    """Allow cross-origin calls (no credentials) from browser apps: token, revoke, userInfo,
+    JWKS and discovery. Never on authorize or the pages."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method == "OPTIONS":
+                response = HttpResponse(status=204)
+            else:
+                response = view(request, *args, **kwargs)
+            for name, value in CORS_HEADERS.items():
+                response[name] = value
+            response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def cacheable_json(body: dict, *, max_age: int) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, separators=(",", ":")), content_type="application/json"
+    )
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response

@@ -1,0 +1,172 @@
+"""The OAuth 2.0 / OIDC endpoints. Each parses the request, calls one function of the protocol
+core (hostedui.oauth) and renders its answer or error."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hostedui import session
+from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
+from hostedui.oauth import authorize as authz
+from hostedui.views.common import (
+    bearer_error,
+    branding,
+    cacheable_json,
+    cors,
+    error_page,
+    load_pool,
+    oauth_error,
+    oauth_json,
+)
+from pool.services import keys
+
+
+def to_app(location: str) -> HttpResponse:
+    """A 302 to a redirect URI that was matched against the client's registration. Built by
+    hand because Django's redirect refuses custom schemes (native apps: `myapp://callback`)."""
+    response = HttpResponse(status=302)
+    response["Location"] = location
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def login_url(pool_id: str, query: str) -> str:
+    return f"{reverse('hostedui:login', args=[pool_id])}?{query}"
+
+
+@require_GET
+def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
+    """GET /{pool}/oauth2/authorize: straight through with a live hosted-UI session, else the
+    sign-in page (or `login_required` for prompt=none)."""
+    try:
+        pool = load_pool(pool_id)
+        auth = authz.validate(pool, request.GET)
+        signed_in = session.current(request, pool)
+        if (
+            signed_in
+            and "login" not in auth.prompt
+            and session.fresh_enough(signed_in, auth.max_age)
+        ):
+            return to_app(authz.respond(auth, user=signed_in.user, auth_time=signed_in.auth_time))
+        if "none" in auth.prompt:
+            raise auth.error("login_required", "The user is not signed in.")
+    except ErrorPage as exc:
+        return error_page(request, exc)
+    except RedirectError as exc:
+        return to_app(exc.location)
+    return to_app(login_url(pool.id, auth.query_string))
+
+
+def _realm(pool_id: str) -> str:
+    return pool_id.replace('"', "")
+
+
+@csrf_exempt
+@cors("POST")
+@require_POST
+def token(request: HttpRequest, pool_id: str) -> HttpResponse:
+    try:
+        pool = load_pool(pool_id)
+        body = endpoints.token(
+            pool=pool,
+            form=request.POST,
+            authorization=request.headers.get("Authorization", ""),
+            context=session.context(request),
+        )
+    except ErrorPage as exc:
+        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+    except OAuthError as exc:
+        return oauth_error(exc, realm=_realm(pool_id))
+    return oauth_json(body)
+
+
+@csrf_exempt
+@cors("POST")
+@require_POST
+def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
+    try:
+        pool = load_pool(pool_id)
+        endpoints.revoke(
+            pool=pool, form=request.POST, authorization=request.headers.get("Authorization", "")
+        )
+    except ErrorPage as exc:
+        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+    except OAuthError as exc:
+        return oauth_error(exc, realm=_realm(pool_id))
+    return oauth_json({})
+
+
+@csrf_exempt
+@cors("GET, POST")
+@require_http_methods(["GET", "POST"])
+def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
+    try:
+        pool = load_pool(pool_id)
+        access_token = endpoints.bearer_token(
+            authorization=request.headers.get("Authorization", ""),
+            form=request.POST if request.method == "POST" else None,
+        )
+        body = endpoints.user_info(pool=pool, access_token=access_token)
+    except ErrorPage as exc:
+        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+    except OAuthError as exc:
+        return bearer_error(exc, realm=_realm(pool_id))
+    return oauth_json(body)
+
+
+@require_GET
+def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
+    """GET /{pool}/logout, as Cognito's: `client_id` + `logout_uri` (a registered sign-out URL),
+    or `client_id` + `redirect_uri` + `response_type` (back to sign-in). Anything unregistered
+    gets the error page and the session is kept."""
+    try:
+        pool = load_pool(pool_id)
+        logout_uri = request.GET.get("logout_uri")
+        if logout_uri is not None:
+            client = authz.client_of(pool, request.GET)
+            if logout_uri not in (client.logout_urls or []):
+                raise ErrorPage(
+                    "invalid_logout_uri", "logout_uri is not a sign-out URL of this app."
+                )
+            session.end(request)
+            return to_app(logout_uri)
+        if request.GET.get("redirect_uri") is not None:
+            auth = authz.validate(pool, request.GET)
+            session.end(request)
+            return to_app(login_url(pool.id, auth.query_string))
+        client = authz.client_of(pool, request.GET)
+    except ErrorPage as exc:
+        return error_page(request, exc)
+    except RedirectError as exc:
+        return to_app(exc.location)
+    session.end(request)
+    return render(
+        request,
+        "hostedui/signed_out.html",
+        {"pool": pool, "title": "Signed out", **branding(client)},
+    )
+
+
+@cors("GET")
+@require_GET
+def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
+    try:
+        pool = load_pool(pool_id)
+    except ErrorPage as exc:
+        return oauth_json({"error": "not_found", "error_description": exc.description}, 404)
+    return cacheable_json(discovery.configuration(pool), max_age=3600)
+
+
+@cors("GET")
+@require_GET
+def jwks(request: HttpRequest, pool_id: str) -> HttpResponse:
+    try:
+        pool = load_pool(pool_id)
+    except ErrorPage as exc:
+        return oauth_json({"error": "not_found", "error_description": exc.description}, 404)
+    # Short enough that a rotated-in key is picked up well before tokens signed by it matter.
+    return cacheable_json(keys.jwks(pool), max_age=300)

@@ -1,0 +1,455 @@
+"""The hosted pages. Each carries the app's authorization request in its query string (as
+Cognito's do), validates it with the protocol core, parses its form, calls one service and
+renders the result, a challenge page, or the error next to its field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from hostedui import forms, session
+from hostedui.messages import password_rules, show
+from hostedui.oauth import ErrorPage, RedirectError
+from hostedui.oauth import authorize as authz
+from hostedui.oauth.authorize import AuthorizationRequest
+from hostedui.views.common import branding, error_page, load_pool
+from hostedui.views.oauth import to_app
+from pool import crypto, policy
+from pool import errors as domain
+from pool.selectors import users as user_selectors
+from pool.services import authenticate, mfa, passwords, sign_up
+from pool.services.results import Authenticated, Challenge
+
+USERNAME_KEY = "hostedui:username"
+CHALLENGE_PAGES = {
+    "SOFTWARE_TOKEN_MFA": "mfa",
+    "SMS_MFA": "mfa",
+    "EMAIL_OTP": "mfa",
+    "SELECT_MFA_TYPE": "mfa",
+    "MFA_SETUP": "mfa_setup",
+    "NEW_PASSWORD_REQUIRED": "new_password",
+}
+# Cognito's ChallengeResponses key for each second factor's code.
+MFA_RESPONSE_KEYS = {
+    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
+    "SMS_MFA": "SMS_MFA_CODE",
+    "EMAIL_OTP": "EMAIL_OTP_CODE",
+}
+MFA_LABELS = {
+    "SOFTWARE_TOKEN_MFA": "Authenticator app",
+    "SMS_MFA": "Text message (SMS)",
+    "EMAIL_OTP": "Email",
+}
+ERROR_TEXTS = {
+    "redirect_mismatch": "The app sent you here with a return address it has not registered.",
+    "invalid_client": "The app that sent you here is not known to this user pool.",
+    "invalid_request": "The app that sent you here made a request we cannot handle.",
+    "signup_disabled": "This user pool does not allow people to sign up themselves.",
+}
+
+View = Callable[..., HttpResponse]
+
+
+def hosted_page(view: View) -> View:
+    """Load the pool and validate the authorization request the page carries; an invalid one
+    gets the error page (unknown client or redirect_uri) or goes back to the app."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, pool_id: str) -> HttpResponse:
+        try:
+            pool = load_pool(pool_id)
+            auth = authz.validate(pool, request.GET).without_prompt()
+            return view(request, auth)
+        except ErrorPage as exc:
+            return error_page(request, exc)
+        except RedirectError as exc:
+            return to_app(exc.location)
+
+    return wrapper
+
+
+def page_url(name: str, auth: AuthorizationRequest) -> str:
+    return f"{reverse(f'hostedui:{name}', args=[auth.pool.id])}?{auth.query_string}"
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    auth: AuthorizationRequest,
+    *,
+    title: str,
+    form: forms.HostedForm | None = None,
+    **extra,
+) -> HttpResponse:
+    if form is not None:
+        form.annotate()
+    context = {
+        "pool": auth.pool,
+        "auth": auth,
+        "title": title,
+        "form": form,
+        "links": {
+            name: page_url(name, auth)
+            for name in ("login", "signup", "confirm", "forgot_password", "confirm_forgot_password")
+        },
+        "password_rules": password_rules(auth.pool),
+        "password_symbols": "".join(sorted(policy.PASSWORD_SYMBOLS)),
+        **branding(auth.client),
+        **extra,
+    }
+    status = 400 if form is not None and form.is_bound and form.errors else 200
+    return render(request, f"hostedui/{template}", context, status=status)
+
+
+def _finish(
+    request: HttpRequest,
+    auth: AuthorizationRequest,
+    result: Authenticated | Challenge,
+    username: str,
+) -> HttpResponse:
+    """A sign-in step succeeded: start the session and return to the app, or show the next
+    challenge's page."""
+    if isinstance(result, Authenticated):
+        session.start(request, pool=auth.pool, user=result.user, auth_time=result.auth_time)
+        return to_app(authz.respond(auth, user=result.user, auth_time=result.auth_time))
+    page = CHALLENGE_PAGES.get(result.name)
+    if page is None:
+        raise ErrorPage("unsupported_challenge", f"The hosted UI cannot answer {result.name}.")
+    session.keep_challenge(request, pool=auth.pool, challenge=result, username=username)
+    return redirect(page_url(page, auth))
+
+
+def _restart(request: HttpRequest, auth: AuthorizationRequest, message: str) -> HttpResponse:
+    session.drop_challenge(request)
+    messages.error(request, message)
+    return redirect(page_url("login", auth))
+
+
+# ------------------------------------------------------------------------------------ sign-in
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    pool = auth.pool
+    initial = {"username": auth.login_hint or request.session.get(USERNAME_KEY, "")}
+    form = forms.SignInForm(request.POST or None, pool=pool, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            result = authenticate.password(
+                pool=pool,
+                username=username,
+                password=form.cleaned_data["password"],
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.UserNotConfirmedException:
+            request.session[USERNAME_KEY] = username
+            messages.info(request, "Your account is not confirmed yet. Enter the code we sent.")
+            return redirect(page_url("confirm", auth))
+        except domain.PasswordResetRequiredException:
+            request.session[USERNAME_KEY] = username
+            messages.info(request, "You need to reset your password before you can sign in.")
+            return redirect(page_url("forgot_password", auth))
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            return _finish(request, auth, result, username)
+    return _render(request, "login.html", auth, title="Sign in", form=form)
+
+
+# ------------------------------------------------------------------------------------ sign-up
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def signup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    pool = auth.pool
+    if not pool.allow_self_sign_up:
+        raise ErrorPage("signup_disabled", ERROR_TEXTS["signup_disabled"])
+    form = forms.SignUpForm(request.POST or None, pool=pool)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            result = sign_up.sign_up(
+                pool=pool,
+                username=username,
+                password=form.cleaned_data["password"],
+                attributes=form.attributes(),
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            request.session[USERNAME_KEY] = username
+            if result.confirmed:
+                messages.success(request, "Your account is ready. Sign in.")
+                return redirect(page_url("login", auth))
+            if result.delivery:
+                messages.info(request, f"We sent a code to {result.delivery.destination}.")
+            return redirect(page_url("confirm", auth))
+    return _render(request, "signup.html", auth, title="Sign up", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    pool = auth.pool
+    username = request.session.get(USERNAME_KEY, "")
+    resending = request.method == "POST" and "resend" in request.POST
+    form = forms.ConfirmForm(
+        request.POST if request.method == "POST" and not resending else None,
+        initial={"username": username},
+    )
+    resend = forms.ResendForm(request.POST if resending else None, initial={"username": username})
+    if resending and resend.is_valid():
+        try:
+            delivery = sign_up.resend_confirmation_code(
+                pool=pool,
+                username=resend.cleaned_data["username"],
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+            form.annotate()
+        else:
+            messages.info(request, f"We sent a new code to {delivery.destination}.")
+            return redirect(page_url("confirm", auth))
+    elif request.method == "POST" and not resending and form.is_valid():
+        try:
+            sign_up.confirm_sign_up(
+                pool=pool,
+                username=form.cleaned_data["username"],
+                code=form.cleaned_data["code"],
+                context=session.context(request),
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            request.session[USERNAME_KEY] = form.cleaned_data["username"]
+            messages.success(request, "Your account is confirmed. Sign in.")
+            return redirect(page_url("login", auth))
+    return _render(
+        request, "confirm.html", auth, title="Confirm your account", form=form, resend=resend
+    )
+
+
+# --------------------------------------------------------------------------- forgot password
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    initial = {"username": request.session.get(USERNAME_KEY, "")}
+    form = forms.ForgotPasswordForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            delivery = passwords.forgot_password(
+                pool=auth.pool,
+                username=username,
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            request.session[USERNAME_KEY] = username
+            messages.info(request, f"We sent a code to {delivery.destination}.")
+            return redirect(page_url("confirm_forgot_password", auth))
+    return _render(request, "forgot_password.html", auth, title="Forgot your password?", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    initial = {"username": request.session.get(USERNAME_KEY, "")}
+    form = forms.ConfirmForgotPasswordForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            passwords.confirm_forgot_password(
+                pool=auth.pool,
+                username=form.cleaned_data["username"],
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+                context=session.context(request),
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            request.session[USERNAME_KEY] = form.cleaned_data["username"]
+            messages.success(request, "Your password has been changed. Sign in.")
+            return redirect(page_url("login", auth))
+    return _render(
+        request, "confirm_forgot_password.html", auth, title="Reset your password", form=form
+    )
+
+
+# -------------------------------------------------------------------------------- challenges
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def new_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    pending = session.pending_challenge(request, auth.pool, "NEW_PASSWORD_REQUIRED")
+    if pending is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    required = [
+        name.removeprefix("userAttributes.")
+        for name in json.loads(pending["parameters"].get("requiredAttributes") or "[]")
+    ]
+    form = forms.NewPasswordForm(request.POST or None, required_attributes=required)
+    if request.method == "POST" and form.is_valid():
+        responses = {
+            "USERNAME": pending["username"],
+            "NEW_PASSWORD": form.cleaned_data["password"],
+            **{f"userAttributes.{k}": v for k, v in form.attributes().items()},
+        }
+        try:
+            result = authenticate.respond_to_challenge(
+                pool=auth.pool,
+                challenge_name="NEW_PASSWORD_REQUIRED",
+                session=pending["session"],
+                responses=responses,
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.NotAuthorizedException as exc:
+            return _restart(request, auth, exc.message)
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            return _finish(request, auth, result, pending["username"])
+    return _render(request, "new_password.html", auth, title="Choose a new password", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def mfa_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    names = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP", "SELECT_MFA_TYPE")
+    pending = session.pending_challenge(request, auth.pool, *names)
+    if pending is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    name = pending["name"]
+    if name == "SELECT_MFA_TYPE":
+        choices = json.loads(pending["parameters"].get("MFAS_CAN_CHOOSE") or "[]")
+        form = forms.SelectMfaForm(
+            request.POST or None, choices=[(c, MFA_LABELS.get(c, c)) for c in choices]
+        )
+        answer = "ANSWER"
+    else:
+        form = forms.MfaForm(request.POST or None)
+        answer = MFA_RESPONSE_KEYS[name]
+    if request.method == "POST" and form.is_valid():
+        value = form.cleaned_data["method" if name == "SELECT_MFA_TYPE" else "code"]
+        try:
+            result = authenticate.respond_to_challenge(
+                pool=auth.pool,
+                challenge_name=name,
+                session=pending["session"],
+                responses={"USERNAME": pending["username"], answer: value},
+                client=auth.client,
+                context=session.context(request),
+            )
+        except (domain.NotAuthorizedException, domain.ExpiredCodeException) as exc:
+            return _restart(request, auth, exc.message)
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            return _finish(request, auth, result, pending["username"])
+    return _render(
+        request,
+        "mfa.html",
+        auth,
+        title="Verify it's you",
+        form=form,
+        challenge=name,
+        destination=pending["parameters"].get("CODE_DELIVERY_DESTINATION", ""),
+    )
+
+
+def _qr_svg(uri: str) -> str:
+    """The otpauth URI as an inline SVG (qrcode's path image: no Pillow, no style attributes)."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg = image.to_string(encoding="unicode")
+    return svg[svg.index("<svg") :]
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    """MFA_SETUP: the pool requires MFA and the user has none. Associate a new authenticator
+    (the secret is kept encrypted in the server-side session until verified), verify its
+    first code, then answer the challenge."""
+    pending = session.pending_challenge(request, auth.pool, "MFA_SETUP")
+    if pending is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    try:
+        if "secret" not in pending:
+            secret, continuation = mfa.associate_software_token(session=pending["session"])
+            pending.update(secret=crypto.encrypt(secret), session=continuation)
+            request.session.modified = True
+        secret = crypto.decrypt(pending["secret"])
+    except domain.NotAuthorizedException as exc:
+        return _restart(request, auth, exc.message)
+    form = forms.TotpSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            continuation = mfa.verify_software_token(
+                code=form.cleaned_data["code"],
+                session=pending["session"],
+                friendly_name=form.cleaned_data["friendly_name"],
+            )
+            result = authenticate.respond_to_challenge(
+                pool=auth.pool,
+                challenge_name="MFA_SETUP",
+                session=continuation,
+                responses={"USERNAME": pending["username"]},
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.NotAuthorizedException as exc:
+            return _restart(request, auth, exc.message)
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            return _finish(request, auth, result, pending["username"])
+    user = user_selectors.find_for_sign_in(auth.pool, pending["username"])
+    if user is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    uri = mfa.otpauth_uri(user=user, secret=secret)
+    return _render(
+        request,
+        "mfa_setup.html",
+        auth,
+        title="Set up your authenticator app",
+        form=form,
+        qr_svg=_qr_svg(uri),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        otpauth_uri=uri,
+    )
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+@require_GET
+def error(request: HttpRequest, pool_id: str) -> HttpResponse:
+    """/{pool}/error?error=…: Cognito's error page. Only known codes are explained; the query
+    is never echoed as text."""
+    code = request.GET.get("error", "")
+    known = code if code in ERROR_TEXTS else "error"
+    description = ERROR_TEXTS.get(code, "The request could not be completed.")
+    return error_page(request, ErrorPage(known, description))
