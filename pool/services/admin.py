@@ -44,8 +44,8 @@ __all__ = [
 
 MESSAGE_ACTIONS = ("RESEND", "SUPPRESS")
 DELIVERY_MEDIUMS = ("EMAIL", "SMS")
-# Symbols used in generated passwords: all in Cognito's set, none that mail clients mangle.
-_GENERATED_SYMBOLS = "!#$%&*+-=?@^_"
+# Symbols used in generated passwords: all in Cognito's set, none that shells or mail clients mangle.
+_GENERATED_SYMBOLS = "%+-.=@^_"
 
 
 def generate_temporary_password(pool: UserPool) -> str:

@@ -129,11 +129,11 @@ _CLIENT_LISTS = (
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 # Cognito's name patterns (botocore model).
-_POOL_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")
+_POOL_NAME = re.compile(r"^[\w +=,.@-]{1,128}$")
 _REGION = re.compile(r"^[a-z0-9-]{1,32}$")
 _CUSTOM_NAME = re.compile(r"^[^\s:]{1,20}$")
 _RS_IDENTIFIER = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,256}$")
-_RS_NAME = re.compile(r"^[\w\s+=,.@-]{1,256}$")
+_RS_NAME = re.compile(r"^[\w +=,.@-]{1,256}$")
 _SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$")
 _BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from pool.management.commands._common import CognateCommand, get_pool
+from pool.services import user_import
+
+
+class Command(CognateCommand):
+    help = (
+        "Export a pool's users as CSV in Cognito's import format, with a cognate:password_hash "
+        "column (unless --no-password-hashes). Writes to FILE, or to standard output."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("pool_id")
+        parser.add_argument("file", nargs="?")
+        parser.add_argument("--no-password-hashes", action="store_true")
+
+    def run(self, **options):
+        pool = get_pool(options["pool_id"])
+        hashes = not options["no_password_hashes"]
+        path = options["file"]
+        if path is None:
+            if options["json"]:
+                raise CommandError("--json needs a FILE to write the CSV to.")
+            count = user_import.export_csv(pool, self.stdout, with_password_hashes=hashes)
+            return {"pool_id": pool.id, "exported": count, "file": None}
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                count = user_import.export_csv(pool, out, with_password_hashes=hashes)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}.") from None
+        return {"pool_id": pool.id, "exported": count, "file": path}
+
+    def describe(self, result):
+        if result["file"] is None:
+            return []  # the CSV itself went to standard output
+        return [f"Exported {result['exported']} user(s) to {result['file']}."]
