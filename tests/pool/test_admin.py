@@ -10,8 +10,8 @@ from pool.errors import (
     InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
-    UserNotFoundException,
     UsernameExistsException,
+    UserNotFoundException,
 )
 from pool.models import OutboxMessage, RefreshFamily, User, UserStatus
 from pool.services import admin, authenticate, passwords, tokens
