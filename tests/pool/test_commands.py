@@ -1,0 +1,206 @@
+"""Management commands: each prints a JSON object with --json and fails with a clear message."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from pool.models import AppClient, SigningKey, User, UserPool, UserStatus
+from pool.services import passwords
+from tests import factories
+
+
+def run(*args) -> dict:
+    out = io.StringIO()
+    call_command(*args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_createpool(db):
+    result = run(
+        "createpool", "Shop", "--alias-attributes", "email,preferred_username", "--mfa", "OFF"
+    )
+    pool = UserPool.objects.get(pk=result["pool_id"])
+    assert pool.alias_attributes == ["email", "preferred_username"]
+    assert pool.mfa_configuration == "OFF"
+    assert SigningKey.objects.filter(pool=pool).exists()
+
+
+def test_createpool_with_username_attributes_and_region(db):
+    result = run("createpool", "Shop", "--username-attributes", "email", "--region", "eu-west-1")
+    assert result["pool_id"].startswith("eu-west-1_") and result["username_attributes"] == ["email"]
+
+
+def test_createpool_bad_input_is_a_command_error(db):
+    with pytest.raises(CommandError, match="exclusive"):
+        call_command(
+            "createpool", "Shop", "--alias-attributes", "email", "--username-attributes", "email"
+        )
+
+
+def test_createclient_prints_secret_once(pool):
+    result = run(
+        "createclient",
+        pool.id,
+        "web",
+        "--callback-url",
+        "https://a.example.com/cb",
+        "--callback-url",
+        "https://b.example.com/cb",
+        "--secret",
+        "--scopes",
+        "openid,email",
+    )
+    client = AppClient.objects.get(pk=result["client_id"])
+    assert client.check_secret(result["client_secret"])
+    assert client.callback_urls == ["https://a.example.com/cb", "https://b.example.com/cb"]
+    assert client.allowed_oauth_scopes == ["openid", "email"]
+
+
+def test_createclient_refuses_http_callback(pool):
+    with pytest.raises(CommandError, match="https"):
+        call_command("createclient", pool.id, "web", "--callback-url", "http://a.example.com/")
+
+
+def test_createclient_unknown_pool(db):
+    with pytest.raises(CommandError, match="No user pool"):
+        call_command(
+            "createclient", "local_nope", "web", "--callback-url", "https://a.example.com/"
+        )
+
+
+def test_createuser_with_permanent_password(pool):
+    result = run(
+        "createuser",
+        pool.id,
+        "zoe",
+        "--password",
+        "Zoe-Pass-123",
+        "--attr",
+        "email=zoe@example.com",
+        "--confirmed",
+    )
+    user = User.objects.get(pool=pool, username="zoe")
+    assert result["status"] == user.status == UserStatus.CONFIRMED
+    assert user.email_verified and passwords.verify(user, "Zoe-Pass-123")
+
+
+def test_createuser_temporary(pool):
+    result = run(
+        "createuser",
+        pool.id,
+        "zed",
+        "--password",
+        "Zed-Pass-123",
+        "--attr",
+        "email=zed@example.com",
+        "--temporary",
+    )
+    assert result["status"] == UserStatus.FORCE_CHANGE_PASSWORD
+
+
+def test_createuser_weak_password(pool):
+    with pytest.raises(CommandError, match="InvalidPasswordException"):
+        call_command(
+            "createuser", pool.id, "zed", "--password", "weak", "--attr", "email=zed@example.com"
+        )
+    assert not User.objects.filter(username="zed").exists()
+
+
+def test_createuser_bad_attr_syntax(pool):
+    with pytest.raises(CommandError, match="name=value"):
+        call_command("createuser", pool.id, "zed", "--password", "Zed-Pass-123", "--attr", "x")
+
+
+def test_rotatekeys(pool):
+    first = run("rotatekeys", pool.id)["kid"]
+    second = run("rotatekeys", pool.id)["kid"]
+    assert first != second
+    assert SigningKey.objects.get(kid=second).status == SigningKey.Status.ACTIVE
+    assert SigningKey.objects.get(kid=first).status == SigningKey.Status.RETIRED
+
+
+def test_export_then_import(pool, tmp_path):
+    factories.make_user(pool, "kim")
+    path = tmp_path / "users.csv"
+    exported = run("exportusers", pool.id, str(path))
+    assert exported["exported"] == 1
+    target = factories.make_pool(name="target")
+    imported = run("importusers", target.id, str(path))
+    assert imported == {"pool_id": target.id, "imported": 1, "failed": 0, "errors": []}
+
+
+def test_export_to_stdout(pool):
+    factories.make_user(pool, "kim")
+    out = io.StringIO()
+    call_command("exportusers", pool.id, stdout=out)
+    assert out.getvalue().startswith("name,given_name") and ",kim," in out.getvalue()
+
+
+def test_import_reports_bad_rows(pool, tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "cognito:username,cognito:mfa_enabled,email,email_verified\n"
+        "ok,false,ok@example.com,true\nbad,false,,false\n"
+    )
+    result = run("importusers", pool.id, str(path))
+    assert result["imported"] == 1 and result["errors"][0]["line"] == 3
+
+
+def test_import_missing_file(pool, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("importusers", pool.id, str(tmp_path / "missing.csv"))
+
+
+def test_bootstrap_creates_demo(db, settings):
+    settings.PUBLIC_URL = "http://localhost:8000"
+    result = run("bootstrap")
+    pool = UserPool.objects.get(pk=result["pool_id"], name="Demo")
+    client = AppClient.objects.get(pk=result["client_id"], name="Demo app")
+    assert client.callback_urls == ["http://localhost:8000/demo/callback"]
+    assert client.logout_urls == ["http://localhost:8000/demo/"]
+    demo = User.objects.get(pool=pool, username="demo")
+    assert demo.status == UserStatus.CONFIRMED and demo.email_verified
+    assert passwords.verify(demo, result["demo_user"]["password"])
+    operator = get_user_model().objects.get(username="admin")
+    assert operator.is_superuser and operator.check_password(result["operator"]["password"])
+    assert result["urls"] == {
+        "demo": "http://localhost:8000/demo/",
+        "console": "http://localhost:8000/console/",
+        "discovery": f"http://localhost:8000/{pool.id}/.well-known/openid-configuration",
+        "jwks": f"http://localhost:8000/{pool.id}/.well-known/jwks.json",
+    }
+
+
+def test_bootstrap_is_idempotent(db):
+    first = run("bootstrap")
+    second = run("bootstrap")
+    assert (second["pool_id"], second["client_id"]) == (first["pool_id"], first["client_id"])
+    assert not any(second["created"].values())
+    assert second["demo_user"]["password"] is None
+    assert UserPool.objects.count() == 1 and AppClient.objects.count() == 1
+    assert User.objects.count() == 1 and get_user_model().objects.count() == 1
+
+
+def test_bootstrap_reset_passwords(db):
+    run("bootstrap")
+    again = run("bootstrap", "--reset-passwords")
+    demo = User.objects.get(username="demo")
+    assert passwords.verify(demo, again["demo_user"]["password"])
+
+
+def test_bootstrap_keeps_existing_superuser(db):
+    get_user_model().objects.create_superuser("root", "r@example.com", "Root-Pass-1")
+    result = run("bootstrap")
+    assert result["operator"]["password"] is None
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_bootstrap_refuses_public_url_without_https(db, settings):
+    settings.PUBLIC_URL = "http://cognate.example.com"
+    with pytest.raises(CommandError, match="https"):
+        call_command("bootstrap")
