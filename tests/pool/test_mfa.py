@@ -63,7 +63,10 @@ def test_secrets_differ(user, pool):
 
 def test_verify_confirms_the_device(user):
     secret, _ = mfa.associate_software_token(user=user)
-    assert mfa.verify_software_token(user=user, code=code_for(secret), friendly_name="Phone") is None
+    continuation = mfa.verify_software_token(
+        user=user, code=code_for(secret), friendly_name="Phone"
+    )
+    assert continuation is None
     device = TotpDevice.objects.get(user=user)
     assert device.confirmed and device.name == "Phone"
 
