@@ -78,7 +78,9 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
             context=session.context(request),
         )
     except ErrorPage as exc:
-        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+        return oauth_json(
+            {"error": "invalid_request", "error_description": exc.description}, status=404
+        )
     except OAuthError as exc:
         return oauth_error(exc, realm=_realm(pool_id))
     return oauth_json(body)
@@ -94,7 +96,9 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
             pool=pool, form=request.POST, authorization=request.headers.get("Authorization", "")
         )
     except ErrorPage as exc:
-        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+        return oauth_json(
+            {"error": "invalid_request", "error_description": exc.description}, status=404
+        )
     except OAuthError as exc:
         return oauth_error(exc, realm=_realm(pool_id))
     return oauth_json({})
@@ -112,7 +116,9 @@ def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
         )
         body = endpoints.user_info(pool=pool, access_token=access_token)
     except ErrorPage as exc:
-        return oauth_json({"error": "invalid_request", "error_description": exc.description}, 404)
+        return oauth_json(
+            {"error": "invalid_request", "error_description": exc.description}, status=404
+        )
     except OAuthError as exc:
         return bearer_error(exc, realm=_realm(pool_id))
     return oauth_json(body)
@@ -157,7 +163,7 @@ def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
         pool = load_pool(pool_id)
     except ErrorPage as exc:
-        return oauth_json({"error": "not_found", "error_description": exc.description}, 404)
+        return oauth_json({"error": "not_found", "error_description": exc.description}, status=404)
     return cacheable_json(discovery.configuration(pool), max_age=3600)
 
 
@@ -167,6 +173,6 @@ def jwks(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
         pool = load_pool(pool_id)
     except ErrorPage as exc:
-        return oauth_json({"error": "not_found", "error_description": exc.description}, 404)
+        return oauth_json({"error": "not_found", "error_description": exc.description}, status=404)
     # Short enough that a rotated-in key is picked up well before tokens signed by it matter.
     return cacheable_json(keys.jwks(pool), max_age=300)
