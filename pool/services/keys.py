@@ -32,6 +32,10 @@ DEFAULT_RETENTION = dt.timedelta(hours=1)
 # How often a process may reload a pool's keys from the database because a token named a kid
 # it does not know (another process may have rotated while the shared cache was unreachable).
 _UNKNOWN_KID_RELOAD_SECONDS = 2.0
+# Without a shared cache (no REDIS_URL) other processes cannot see the version number, so a
+# process also reloads keys this often. Signing with a just-retired key meanwhile is harmless:
+# it stays published for longer than any token it signs lives.
+MAX_AGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,7 @@ def _current(pool: UserPool, *, reload: bool = False) -> _PoolKeys:
         or reload
         or entry.version != version
         or (entry.valid_until is not None and entry.valid_until <= clock.now())
+        or time.monotonic() - entry.loaded_at > MAX_AGE_SECONDS
     )
     if stale:
         entry = _load(pool, version)

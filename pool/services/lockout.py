@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from pool import clock
+from pool import clock, crypto
 from pool.errors import NotAuthorizedException
 
 FREE_FAILURES = 5
@@ -40,7 +40,10 @@ OTP = Counter("otp", "Too many invalid codes. Try again later.")
 def subject(pool_id: str, *, user_id: int | None = None, identifier: str = "") -> str:
     """Who is being guessed at: a user, or (for names that match no user) the typed name, so
     that unknown and known users behave the same."""
-    return f"{pool_id}:u{user_id}" if user_id is not None else f"{pool_id}:n{identifier}"
+    if user_id is not None:
+        return f"{pool_id}:u{user_id}"
+    # Typed names can be long or hold spaces: keep cache keys short and portable.
+    return f"{pool_id}:n{crypto.digest(identifier)[:32]}"
 
 
 def _keys(counter: Counter, who: str) -> tuple[str, str]:
