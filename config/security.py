@@ -5,9 +5,11 @@ Inline scripts and styles are refused; templates that need one use `nonce="{{ cs
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
@@ -37,3 +39,28 @@ class SecurityHeadersMiddleware:
 def csp_nonce(request: HttpRequest) -> dict[str, str]:
     """Template context: the nonce that this response's CSP allows."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, as every door sees it (rate limits, events, audit).
+
+    REMOTE_ADDR, unless settings.TRUSTED_PROXY_HOPS > 0: then the address that many hops from
+    the right of X-Forwarded-For, since each trusted proxy appends the address it saw and only
+    those entries can be believed (anything further left is whatever the client wrote). With
+    fewer entries than trusted hops, or a value that is not an IP address, REMOTE_ADDR is used.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops <= 0:
+        return remote
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    ]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < hops:
+        return remote
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

@@ -230,8 +230,14 @@ globals().update(_email_settings(EMAIL_URL))
 # the dev outbox; deployments plug in their provider.
 SMS_SENDER = env("SMS_SENDER", "pool.messaging.OutboxSmsSender")
 
-# Rate limits per client IP (requests per minute), shared through the cache.
+# Rate limits per client IP (requests per minute), shared through the cache
+# (pool/services/ratelimit.py): sign-in, sign-up, code verification and forgot-password each
+# allow RATE_LIMIT_PER_MINUTE; the token endpoint has its own, higher limit because one app
+# backend behind one address refreshes and exchanges codes for all its users. 0 turns a limit off.
 RATE_LIMIT_PER_MINUTE = int(env("RATE_LIMIT_PER_MINUTE", "120"))
+RATE_LIMIT_TOKEN_PER_MINUTE = int(
+    env("RATE_LIMIT_TOKEN_PER_MINUTE", str(10 * RATE_LIMIT_PER_MINUTE))
+)
 # Trusted reverse proxies: how many X-Forwarded-For hops to trust for the client IP (0 = none).
 TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 
