@@ -61,6 +61,12 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
     return to_app(login_url(pool.id, auth.query_string))
 
 
+def _no_pool(exc: ErrorPage) -> HttpResponse:
+    return oauth_json(
+        {"error": "invalid_request", "error_description": exc.description}, status=404
+    )
+
+
 def _realm(pool_id: str) -> str:
     return pool_id.replace('"', "")
 
@@ -163,7 +169,7 @@ def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
         pool = load_pool(pool_id)
     except ErrorPage as exc:
-        return oauth_json({"error": "not_found", "error_description": exc.description}, status=404)
+        return _no_pool(exc)
     return cacheable_json(discovery.configuration(pool), max_age=3600)
 
 
@@ -173,6 +179,6 @@ def jwks(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
         pool = load_pool(pool_id)
     except ErrorPage as exc:
-        return oauth_json({"error": "not_found", "error_description": exc.description}, status=404)
+        return _no_pool(exc)
     # Short enough that a rotated-in key is picked up well before tokens signed by it matter.
     return cacheable_json(keys.jwks(pool), max_age=300)
