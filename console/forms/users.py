@@ -73,6 +73,8 @@ class AttributesForm(forms.Form):
     """Every standard and custom attribute of the pool, with the user's values. `changes()`
     returns only what the operator changed (an emptied field deletes the attribute)."""
 
+    hide_optional = True  # every attribute is optional to the form; the schema decides
+
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user

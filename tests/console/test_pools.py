@@ -69,8 +69,9 @@ def test_create_pool_shows_service_errors_next_to_the_field(console):
 def test_create_pool_shows_template_rule_errors(console):
     data = pool_form_data(name="Msgs", verification_sms_message="no code here")
     response = console.post(reverse("console:pool_create"), data)
-    assert "verification_sms_message must contain {####}." in (
-        response.context["form"].errors["verification_sms_message"]
+    assert (
+        "verification_sms_message must contain {####}."
+        in (response.context["form"].errors["verification_sms_message"])
     )
 
 
@@ -138,9 +139,7 @@ def test_delete_pool_after_confirmation(console):
 
 def test_deletion_protection_refuses_delete_with_a_message(console):
     pool = factories.make_pool(name="Guarded", deletion_protection=True)
-    response = console.post(
-        reverse("console:pool_delete", args=[pool.id]), {"confirm": "Guarded"}
-    )
+    response = console.post(reverse("console:pool_delete", args=[pool.id]), {"confirm": "Guarded"})
     assert "deletion protection is activated" in response.content.decode()
     assert UserPool.objects.filter(pk=pool.pk).exists()
     assert not AuditEntry.objects.exists()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from console.models import AuditEntry
 from pool import crypto
 from pool.models import Group, TotpDevice, User, UserStatus
-from pool.services import passwords
+from pool.services import events, passwords
 from tests import factories
 from tests.console.helpers import last_audit
 
@@ -204,8 +204,8 @@ def test_user_detail_shows_groups_devices_and_events(console, shop):
     user = factories.make_user(shop, "dora")
     group = Group.objects.create(pool=shop, name="staff")
     user.groups.add(group)
-    TotpDevice.objects.create(user=user, name="Phone", secret=crypto.encrypt("A" * 32), confirmed=True)
-    from pool.services import events
+    seed = crypto.encrypt("A" * 32)
+    TotpDevice.objects.create(user=user, name="Phone", secret=seed, confirmed=True)
 
     events.record(pool=shop, event_type="SignIn", success=False, user=user, reason="bad password")
     page = console.get(user_url(user)).content.decode()
