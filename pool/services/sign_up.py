@@ -81,6 +81,18 @@ def verification_target(user: User) -> str | None:
     return None
 
 
+def _record_failure(pool: UserPool, username: str, exc: Exception, *, client, context) -> None:
+    events.record(
+        pool=pool,
+        event_type=AuthEvent.Type.SIGN_UP,
+        success=False,
+        username=username,
+        reason=type(exc).__name__,
+        client=client,
+        context=context,
+    )
+
+
 def sign_up(
     *,
     pool: UserPool,
@@ -110,15 +122,7 @@ def sign_up(
     try:
         policy.save_user(user)
     except Exception as exc:
-        events.record(
-            pool=pool,
-            event_type=AuthEvent.Type.SIGN_UP,
-            success=False,
-            username=username,
-            reason=type(exc).__name__,
-            client=client,
-            context=context,
-        )
+        _record_failure(pool, username, exc, client=client, context=context)
         raise
 
     delivery = None
@@ -126,9 +130,10 @@ def sign_up(
     if attribute:
         try:
             delivery = send_code(user, CodePurpose.SIGN_UP, attribute)
-        except Exception:
+        except Exception as exc:
             # Undo the sign-up so the person can simply try again.
             user.delete()
+            _record_failure(pool, username, exc, client=client, context=context)
             raise
     events.record(
         pool=pool,

@@ -196,6 +196,8 @@ def test_failed_delivery_undoes_the_sign_up(db, settings):
     with pytest.raises(CodeDeliveryFailureException):
         _sign_up(pool)
     assert not User.objects.filter(pool=pool).exists()
+    event = AuthEvent.objects.get(pool=pool, event_type=AuthEvent.Type.SIGN_UP)
+    assert event.success is False and event.reason == "CodeDeliveryFailureException"
 
 
 # ------------------------------------------------------------------------------ username attributes
@@ -314,6 +316,23 @@ def test_forced_alias_creation_moves_the_alias(db):
     owner.refresh_from_db()
     assert owner.email_key is None and owner.email_verified is False
     assert find_for_sign_in(pool, "shared@example.com").username == "alice"
+
+
+def test_preferred_username_alias_signs_in_at_once(db):
+    pool = factories.make_pool(alias_attributes=["preferred_username"])
+    _sign_up(pool, attributes={"email": "alice@example.com", "preferred_username": "Ally"})
+    assert find_for_sign_in(pool, "ally").username == "alice"
+
+
+def test_preferred_username_alias_is_unique_case_insensitively(db):
+    pool = factories.make_pool(alias_attributes=["preferred_username"])
+    _sign_up(pool, attributes={"email": "alice@example.com", "preferred_username": "Ally"})
+    with pytest.raises(AliasExistsException):
+        _sign_up(
+            pool,
+            username="bob",
+            attributes={"email": "bob@example.com", "preferred_username": "ALLY"},
+        )
 
 
 # ------------------------------------------------------------------------------ confirm_sign_up
