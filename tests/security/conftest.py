@@ -1,0 +1,72 @@
+"""Helpers for the security tests: the hosted UI's helpers, TOTP codes, a spy that counts the
+password hasher's work, and the last code a user was sent."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+
+import pytest
+from django_otp.oath import TOTP
+
+from pool import clock, crypto
+from pool.hashers import CognateArgon2Hasher
+from pool.models import OutboxMessage, TotpDevice, User
+from tests.hostedui.conftest import (  # noqa: F401 (re-exported for the tests)
+    CALLBACK,
+    VERIFIER,
+    authorize_url,
+    code_for,
+    redirect_params,
+    sign_in,
+    token_request,
+)
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_totp(user: User, secret: str = TOTP_SECRET) -> str:
+    """A confirmed authenticator with TOTP MFA enabled and preferred."""
+    TotpDevice.objects.create(user=user, secret=crypto.encrypt(secret), confirmed=True)
+    User.objects.filter(pk=user.pk).update(
+        software_token_mfa_enabled=True, preferred_mfa="SOFTWARE_TOKEN_MFA"
+    )
+    user.refresh_from_db()
+    return secret
+
+
+def totp_code(secret: str = TOTP_SECRET, offset_steps: int = 0) -> str:
+    totp = TOTP(base64.b32decode(secret))
+    totp.time = clock.timestamp() + offset_steps * 30
+    return f"{totp.token():06d}"
+
+
+def last_code(to: str) -> str:
+    """The six digits of the newest message (email or SMS) sent to `to`."""
+    message = OutboxMessage.objects.filter(to=to).latest("created_at", "pk")
+    return re.search(r"\b\d{6}\b", f"{message.subject} {message.body}").group()
+
+
+def wrong(code: str) -> str:
+    """A six-digit code that is not `code`."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+@pytest.fixture
+def hasher_calls(monkeypatch) -> Counter:
+    """Counts argon2 encode/verify calls; the real hasher still does the work."""
+    calls: Counter = Counter()
+    real_encode, real_verify = CognateArgon2Hasher.encode, CognateArgon2Hasher.verify
+
+    def encode(self, password, salt):
+        calls["encode"] += 1
+        return real_encode(self, password, salt)
+
+    def verify(self, password, encoded):
+        calls["verify"] += 1
+        return real_verify(self, password, encoded)
+
+    monkeypatch.setattr(CognateArgon2Hasher, "encode", encode)
+    monkeypatch.setattr(CognateArgon2Hasher, "verify", verify)
+    return calls
