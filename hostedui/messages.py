@@ -47,6 +47,8 @@ def show(form: forms.Form, exc: domain.CognitoError) -> None:
     if field not in form.fields:
         field = "__all__"
     form.add_error(None if field == "__all__" else field, message or exc.message)
+    # A page refused by the per-IP rate limit answers 429, like every other door.
+    form.http_status = exc.http_status if exc.http_status == 429 else 400
 
 
 def password_rules(pool: UserPool) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from config.security import client_ip
 from pool import clock
 from pool.models import User, UserPool, UserStatus
 from pool.services.results import Challenge, RequestContext
@@ -92,15 +93,9 @@ def drop_challenge(request: HttpRequest) -> None:
 
 
 def context(request: HttpRequest) -> RequestContext:
-    """Who is asking, for events and rate limits. X-Forwarded-For is trusted only for the
-    configured number of proxy hops (TRUSTED_PROXY_HOPS)."""
-    from django.conf import settings
-
-    ip = request.META.get("REMOTE_ADDR")
-    hops = settings.TRUSTED_PROXY_HOPS
-    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p]
-    if hops and len(forwarded) >= hops:
-        ip = forwarded[-hops]
+    """Who is asking, for events and rate limits (the client address as every door sees it)."""
     return RequestContext(
-        ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", "")[:512], source="hostedui"
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        source="hostedui",
     )

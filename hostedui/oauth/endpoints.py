@@ -8,6 +8,7 @@ from hostedui.oauth import clients, codes
 from hostedui.oauth.errors import OAuthError, from_domain
 from pool import errors as domain
 from pool.models import UserPool
+from pool.services import ratelimit
 from pool.services import tokens as token_service
 from pool.services.results import RequestContext, Tokens
 
@@ -40,6 +41,10 @@ def _body(tokens: Tokens) -> dict:
 
 def token(*, pool: UserPool, form, authorization: str, context: RequestContext) -> dict:
     """POST /oauth2/token."""
+    try:
+        ratelimit.check(ratelimit.TOKEN, context)
+    except domain.TooManyRequestsException as exc:
+        raise from_domain(exc) from exc
     for name in ("grant_type", "client_id", "client_secret"):
         _one(form, name)
     grant_type = _one(form, "grant_type", required=True)

@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from hostedui.oauth import ErrorPage, OAuthError
+from pool import clock
 from pool.models import AppClient, UserPool
+from pool.services import ratelimit
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -56,6 +58,9 @@ def oauth_error(error: OAuthError, *, realm: str) -> HttpResponse:
     response = oauth_json(error.body(), status=error.status)
     if error.status == 401:
         response["WWW-Authenticate"] = f'Basic realm="{realm}"'
+    if error.status == 429:
+        window = ratelimit.WINDOW_SECONDS
+        response["Retry-After"] = str(window - clock.timestamp() % window)
     return response
 
 

@@ -106,7 +106,9 @@ def _render(
         **branding(auth.client),
         **extra,
     }
-    status = 400 if form is not None and form.is_bound and form.errors else 200
+    status = 200
+    if form is not None and form.is_bound and form.errors:
+        status = getattr(form, "http_status", 400)
     return render(request, f"hostedui/{template}", context, status=status)
 
 
