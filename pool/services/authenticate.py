@@ -43,7 +43,7 @@ from pool.models import (
     UserStatus,
 )
 from pool.selectors import users as user_selectors
-from pool.services import codes, events, lockout, mfa, passwords
+from pool.services import codes, events, lockout, mfa, passwords, ratelimit
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 INCORRECT = "Incorrect username or password."
@@ -202,6 +202,7 @@ def password(
 ) -> Authenticated | Challenge:
     """Check a username (or alias) and password, then the user's status and MFA."""
     _check_client(pool, client)
+    ratelimit.check(ratelimit.SIGN_IN, context)
     username = username if isinstance(username, str) else ""
     password = password if isinstance(password, str) else ""
     user = user_selectors.find_for_sign_in(pool, username)
@@ -418,6 +419,7 @@ def respond_to_challenge(
 ) -> Authenticated | Challenge:
     """Answer a challenge from `password()` (or from an earlier answer) with its session."""
     _check_client(pool, client)
+    ratelimit.check(ratelimit.VERIFY_CODE, context)
     handler = _HANDLERS.get(challenge_name)
     if handler is None:
         raise InvalidParameterException(

@@ -22,7 +22,8 @@ from pool.errors import (
     NotAuthorizedException,
 )
 from pool.models import TotpDevice, User
-from pool.services import lockout
+from pool.services import lockout, ratelimit
+from pool.services.results import RequestContext
 
 STEP = 30
 DIGITS = 6
@@ -122,6 +123,7 @@ def verify_software_token(
     user: User | None = None,
     session: str | None = None,
     friendly_name: str = "",
+    context: RequestContext | None = None,
 ) -> str | None:
     """Confirm the pending authenticator with a first code. For a signed-in user the device is
     then ready to be enabled (set_preference); inside a MFA_SETUP sign-in, TOTP MFA is enabled
@@ -130,6 +132,7 @@ def verify_software_token(
 
     if (user is None) == (session is None):
         raise InvalidParameterException("Give either an access token or a session.")
+    ratelimit.check(ratelimit.VERIFY_CODE, context)
     row = None
     if session is not None:
         row = authenticate.load_session(token=session, challenge_name="MFA_SETUP")

@@ -18,7 +18,7 @@ from pool.errors import (
 )
 from pool.models import AuthEvent, CodePurpose, RefreshFamily, User, UserPool, UserStatus
 from pool.selectors.users import find_for_sign_in
-from pool.services import codes, events
+from pool.services import codes, events, ratelimit
 from pool.services.attributes import send_code, simulated_delivery
 from pool.services.results import CodeDelivery, RequestContext
 
@@ -164,6 +164,7 @@ def forgot_password(
     CodeDelivery and nothing is sent."""
     if client is not None and client.pool_id != pool.pk:
         raise ResourceNotFoundException("The app client does not belong to this user pool.")
+    ratelimit.check(ratelimit.FORGOT_PASSWORD, context)
     user = find_for_sign_in(pool, username) if isinstance(username, str) else None
     if user is None:
         if pool.prevent_user_existence_errors:
@@ -193,6 +194,7 @@ def confirm_forgot_password(
 ) -> None:
     """Set a new password with the FORGOT_PASSWORD code. RESET_REQUIRED and
     FORCE_CHANGE_PASSWORD users become CONFIRMED; every session is ended."""
+    ratelimit.check(ratelimit.VERIFY_CODE, context)
     user = find_for_sign_in(pool, username) if isinstance(username, str) else None
     if user is None:
         if pool.prevent_user_existence_errors:
