@@ -61,7 +61,9 @@ def compare(hasher_calls, first, second, rounds: int = 5) -> tuple[dict, dict, s
     return works_a[0], works_b[0], medians
 
 
-def test_sign_in_page_is_the_same_for_unknown_user_and_wrong_password(client, pool, app_client, user):
+def test_sign_in_page_is_the_same_for_unknown_user_and_wrong_password(
+    client, pool, app_client, user
+):
     login = client.get(authorize_url(pool, app_client))["Location"]
     unknown = client.post(login, {"username": "ghost", "password": "Wrong-Horse-9"})
     wrong = client.post(login, {"username": "alice", "password": "Wrong-Horse-9"})
@@ -69,9 +71,7 @@ def test_sign_in_page_is_the_same_for_unknown_user_and_wrong_password(client, po
     assert normalised(unknown.content) == normalised(wrong.content)
 
 
-def test_sign_in_hashes_as_much_for_unknown_user_as_for_wrong_password(
-    pool, user, hasher_calls
-):
+def test_sign_in_hashes_as_much_for_unknown_user_as_for_wrong_password(pool, user, hasher_calls):
     unknown, wrong, medians = compare(
         hasher_calls,
         lambda: authenticate.password(pool=pool, username="ghost", password="Wrong-Horse-9"),
