@@ -33,10 +33,10 @@ DEV_STAMP := $(VENV)/.stamp-requirements-dev
 run: $(RUN_STAMP) migrate
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
 	@echo
-	@echo "Cognate is starting on http://$(HOST):$(PORT)/  (PUBLIC_URL=$(PUBLIC_URL), DEBUG=$(DEBUG))"
+	@echo "Serving on http://$(HOST):$(PORT)/ with gunicorn (PUBLIC_URL=$(PUBLIC_URL), DEBUG=$(DEBUG))"
 	@echo "Open the URLs printed above. Stop the server with Ctrl-C."
 	@echo
-	$(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+	exec env $(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
 		--access-logfile - --log-level warning
 
@@ -88,11 +88,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || ($(PYTHON) -m pip install --user -q virtualenv && $(PYTHON) -m virtualenv $(VENV))
 
 $(RUN_STAMP): requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV)/ ..."
+	$(BIN)/pip install -qq -r requirements.txt
 	@touch $@
 
 $(DEV_STAMP): requirements-dev.txt requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+	@echo "Installing requirements-dev.txt into $(VENV)/ ..."
+	$(BIN)/pip install -qq -r requirements-dev.txt
 	@touch $@ $(RUN_STAMP)
 
 clean:

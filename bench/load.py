@@ -13,9 +13,9 @@ a watchdog for the whole run):
    (cryptography) and argon2 verifications/s (bench/argon2_rate.py, the configured parameters).
 5. Scenarios, each a fixed number of requests from a small thread pool, keep-alive sessions:
    discovery, JWKS, sign-in (authorize -> hosted login page -> POST credentials -> 302 with a
-   code), code exchange, userInfo, token refresh, and user search (in-process through
-   pool.selectors.users.search — the operator console's search needs a TOTP sign-in, so the
-   bench measures the selector that the console calls).
+   code), code exchange, userInfo, token refresh, and user search twice: over HTTP through the
+   operator console's search page (an operator signed in with password + TOTP), and in-process
+   through pool.selectors.users.search, the query under that page.
 6. Prints a table (req/s, p50, p99) with ratios to the baselines and writes bench/results.json.
 
 The rate limit is raised for the bench's server (RATE_LIMIT_PER_MINUTE) since the bench measures
@@ -356,6 +356,18 @@ def seed_search_users(pool_id: str, *, count: int, prefix: str) -> None:
     User.objects.bulk_create(batch, batch_size=1000)
 
 
+def seed_operator() -> tuple[str, str, bytes]:
+    """An operator (superuser) with a confirmed TOTP device, for the console's search page."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    username = f"bench-operator-{secrets.token_hex(3)}"
+    password = secrets.token_urlsafe(16)
+    operator = get_user_model().objects.create_superuser(username, password=password)
+    device = TOTPDevice.objects.create(user=operator, name="bench", confirmed=True)
+    return username, password, device.bin_key
+
+
 def setup_django(env: dict[str, str]) -> None:
     """Configure Django in this process against the bench's database and var dir."""
     for key in ("COGNATE_VAR_DIR", "SECRET_KEY", "DEBUG", "PUBLIC_URL", "EMAIL_URL", "LOG_LEVEL"):
@@ -397,6 +409,18 @@ class _Form(HTMLParser):
         if tag == "form" and self._inside:
             self._inside = False
             self._done = True
+
+
+def _post_form(browser, page, values: dict[str, str], **kwargs):
+    """Fill the page's first POST form with `values` (hidden fields kept) and submit it."""
+    form = _Form()
+    form.feed(page.text)
+    if form.action is None:
+        raise RuntimeError(f"no POST form on {page.url}")
+    data = {**form.fields, **values}
+    return browser.post(
+        urljoin(page.url, form.action), data=data, headers={"Referer": page.url}, **kwargs
+    )
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -533,6 +557,44 @@ class Bench:
             chain["refresh_token"] = tokens["refresh_token"]
 
 
+def console_session(bench: Bench, operator: tuple[str, str, bytes]) -> dict[str, str]:
+    """Sign an operator in to the console (password, then a TOTP code) and return the session
+    cookies, which every client thread then sends."""
+    from django_otp.oath import TOTP
+
+    username, password, key = operator
+    browser = bench.requests.Session()
+    url = f"{bench.server.url}/console/login"
+    page = browser.get(url, timeout=15)
+    step = _post_form(browser, page, {"username": username, "password": password}, timeout=15)
+    if "/console/otp" not in step.url:
+        raise RuntimeError(f"console password step ended at {step.url} ({step.status_code})")
+    done = _post_form(browser, step, {"token": f"{TOTP(key).token():06d}"}, timeout=15)
+    if "/console/otp" in done.url or done.status_code != 200:
+        raise RuntimeError(f"console TOTP step ended at {done.url} ({done.status_code})")
+    return browser.cookies.get_dict()
+
+
+def search_over_http(bench: Bench, cookies: dict[str, str], count: int):
+    """The console's user search page (GET, the operator's session), equality and prefix."""
+    prefix = bench.seed.search_prefix
+    url = f"{bench.server.url}/console/pools/{bench.seed.pool_id}/users/"
+
+    def search(worker: int, index: int) -> None:
+        username = f"{prefix}{(index * 7919) % count:06d}"
+        queries = [
+            {"attribute": "email", "op": "^=", "value": username[:-1]},
+            {"attribute": "username", "op": "=", "value": username},
+        ]
+        session = bench.session()
+        session.cookies.update(cookies)
+        response = session.get(url, params=queries[index % 2], timeout=15)
+        if response.status_code != 200 or username[:-1] not in response.text:
+            raise RuntimeError(f"console search -> {response.status_code}, {username} not listed")
+
+    return search
+
+
 def search_in_process(pool_id: str, prefix: str, count: int) -> Callable[[int, int], None]:
     """Equality and prefix searches that each match at least one of the `count` seeded users."""
     from pool.models import UserPool
@@ -577,17 +639,17 @@ def print_report(report: dict) -> None:
     )
     print()
     header = ("scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms")
-    print("{:<14} {:>8} {:>6} {:>9} {:>9} {:>9}".format(*header))
+    print("{:<16} {:>8} {:>6} {:>9} {:>9} {:>9}".format(*header))
     for name, row in report["scenarios"].items():
         if "skipped" in row:
-            print(f"{name:<14} skipped: {row['skipped']}")
+            print(f"{name:<16} skipped: {row['skipped']}")
             continue
         print(
-            f"{name:<14} {row['requests']:>8} {row['errors']:>6} {row['per_second']:>9.1f} "
+            f"{name:<16} {row['requests']:>8} {row['errors']:>6} {row['per_second']:>9.1f} "
             f"{row['p50_ms']:>9.2f} {row['p99_ms']:>9.2f}"
         )
         if row["first_error"]:
-            print(f"{'':<14} first error: {row['first_error'][:150]}")
+            print(f"{'':<16} first error: {row['first_error'][:150]}")
     print()
     for name, value in report["ratios"].items():
         print(f"{name}: {value if value is not None else 'n/a'}")
@@ -627,6 +689,7 @@ def main() -> int:
             f"users + {args.search_users} search users in {time.perf_counter() - started:.1f}s"
         )
 
+        operator = seed_operator()
         rsa_rate = rsa2048_signatures_per_second()
         from bench.argon2_rate import measure
 
@@ -684,11 +747,23 @@ def main() -> int:
             args.refreshes,
             "" if len(bench.tokens) >= args.threads else "too few refresh tokens",
         )
+        try:
+            cookies, no_console = console_session(bench, operator), ""
+        except Exception as error:  # noqa: BLE001 (reported as the scenario's skip reason)
+            cookies, no_console = {}, f"console sign-in failed: {error}"
+        run(
+            "search-http",
+            f"GET /console/pools/{{pool}}/users/?attribute=…&op=…&value=… over "
+            f"{args.search_users} users (operator session, = and ^=)",
+            search_over_http(bench, cookies, max(args.search_users, 1)),
+            args.requests,
+            no_console or ("" if args.search_users else "--search-users 0"),
+        )
         server.stop()
         run(
-            "search",
+            "search-selector",
             f"in-process pool.selectors.users.search over {args.search_users} users "
-            "(= and ^= filters; no HTTP door without an operator TOTP sign-in)",
+            "(= and ^= filters), the query under the console's search page",
             search_in_process(seeded.pool_id, seeded.search_prefix, max(args.search_users, 1)),
             args.requests,
             "" if args.search_users else "--search-users 0",
