@@ -75,11 +75,17 @@ def test_totp_wrong_answers_void_the_challenge_session(pool, user, device):
     for _ in range(authenticate.MAX_WRONG_ANSWERS - 1):
         with pytest.raises(CodeMismatchException):
             authenticate.respond_to_challenge(
-                pool=pool, challenge_name=challenge.name, session=challenge.session, responses=answer
+                pool=pool,
+                challenge_name=challenge.name,
+                session=challenge.session,
+                responses=answer,
             )
     with pytest.raises(NotAuthorizedException):
         authenticate.respond_to_challenge(
-            pool=pool, challenge_name=challenge.name, session=challenge.session, responses=answer
+            pool=pool,
+            challenge_name=challenge.name,
+            session=challenge.session,
+            responses=answer,
         )
     with pytest.raises(NotAuthorizedException):  # the right code no longer helps this session
         authenticate.respond_to_challenge(
