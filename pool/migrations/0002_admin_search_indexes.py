@@ -5,7 +5,9 @@
 ordered (en_US sorts case- and punctuation-insensitively), and then a prefix range cannot use an
 ordinary index. These indexes cover exactly those expressions (pool, column COLLATE "C", id), so
 prefix ranges, the ordering and the keyset pagination condition are all served by one index
-scan. SQLite's indexes already compare bytes (BINARY collation), so nothing is done there.
+scan. One more, (pool, status, id), lets a `cognito:user_status` search read its rows in
+order. SQLite's indexes already compare bytes (BINARY collation) and end with the rowid (the
+id), so nothing is done there.
 """
 
 from django.db import migrations
@@ -33,6 +35,10 @@ def create(apps, schema_editor):
             f'CREATE INDEX IF NOT EXISTS "{_index(column)}" ON "pool_user" '
             f'("pool_id", "{column}" COLLATE "C", "id")'
         )
+    schema_editor.execute(
+        'CREATE INDEX IF NOT EXISTS "pool_user_status_id_idx" ON "pool_user" '
+        '("pool_id", "status", "id")'
+    )
 
 
 def drop(apps, schema_editor):
@@ -40,6 +46,7 @@ def drop(apps, schema_editor):
         return
     for column in COLUMNS:
         schema_editor.execute(f'DROP INDEX IF EXISTS "{_index(column)}"')
+    schema_editor.execute('DROP INDEX IF EXISTS "pool_user_status_id_idx"')
 
 
 class Migration(migrations.Migration):

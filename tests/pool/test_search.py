@@ -217,14 +217,15 @@ def _plan_of_search(pool, **kwargs) -> str:
         return "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
 
 
-def _assert_index_range(plan: str, column: str) -> None:
+def _assert_index_range(plan: str, column: str, *, prefix: bool = True) -> None:
     if connection.vendor == "postgresql":
         assert f"pool_user_{column}_c_idx" in plan, plan
         assert "Sort" not in plan, plan
     else:
         index = {"phone_number": "user_phone_idx", "preferred_username": "user_pref_username_idx"}
         assert f"SEARCH pool_user USING INDEX {index.get(column, f'user_{column}_idx')}" in plan
-        assert f"{column}>?" in plan and f"{column}<?" in plan, plan
+        if prefix:
+            assert f"{column}>?" in plan and f"{column}<?" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
 
 
@@ -263,6 +264,17 @@ def test_next_page_is_an_index_range_scan(indexed_pool):
         indexed_pool, filter='username ^= "idx"', limit=5, pagination_token=token
     )
     _assert_index_range(plan, "username")
+
+
+def test_unfiltered_list_reads_the_username_index_in_order(indexed_pool):
+    plan = _plan_of_search(indexed_pool)
+    _assert_index_range(plan, "username", prefix=False)
+
+
+def test_user_status_search_reads_its_index_in_order(indexed_pool):
+    plan = _plan_of_search(indexed_pool, filter='cognito:user_status = "UNCONFIRMED"')
+    assert "user_status" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
 
 
 def test_equality_search_uses_an_index(indexed_pool):
