@@ -3,6 +3,8 @@
 Every console view is wrapped in `operator_view`: signed in, staff, verified with a TOTP device
 (django-otp). Reading is open to every verified operator; any other method needs the
 `console.change_pools` permission (superusers have it implicitly), else 403.
+
+The caller's address comes from config.security.client_ip, the one helper every door uses.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from config.security import client_ip
 from pool.services.results import RequestContext
 
 CHANGE_PERMISSION = "console.change_pools"
@@ -46,19 +48,6 @@ def operator_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address, trusting as many X-Forwarded-For hops as settings say (0: none)."""
-    hops = settings.TRUSTED_PROXY_HOPS
-    if hops > 0:
-        forwarded = [
-            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        ]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def context(request: HttpRequest) -> RequestContext:

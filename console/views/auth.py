@@ -20,9 +20,13 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from console import audit
+from console.access import context
 from console.forms.auth import SignInForm, TokenForm
+from pool.errors import TooManyRequestsException
+from pool.services import ratelimit
 
 ENROLMENT_DEVICE_NAME = "Console authenticator"
+TOO_MANY = "Too many attempts from your address. Wait a minute, then try again."
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -44,10 +48,19 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_staff and request.user.is_verified():
         return redirect(_next_url(request))
     form = SignInForm(request, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        auth.login(request, form.get_user())  # rotates the session id
-        return redirect(f"{reverse('console:otp')}?{urlencode({'next': _next_url(request)})}")
-    return render(request, "console/auth/login.html", {"form": form, "next": _next_url(request)})
+    if request.method == "POST":
+        try:
+            # Per-IP limit before the password is even checked (the shared sign-in scope).
+            ratelimit.check(ratelimit.SIGN_IN, context(request))
+        except TooManyRequestsException:
+            page = {"form": SignInForm(request), "next": _next_url(request), "refused": TOO_MANY}
+            return render(request, "console/auth/login.html", page, status=429)
+        if form.is_valid():
+            auth.login(request, form.get_user())  # rotates the session id
+            query = urlencode({"next": _next_url(request)})
+            return redirect(f"{reverse('console:otp')}?{query}")
+    page = {"form": form, "next": _next_url(request)}
+    return render(request, "console/auth/login.html", page)
 
 
 def _qr_svg(data: str) -> str:
@@ -96,6 +109,11 @@ def otp(request: HttpRequest) -> HttpResponse:
             )
 
     form = TokenForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            ratelimit.check(ratelimit.VERIFY_CODE, context(request))
+        except TooManyRequestsException:
+            return _otp_page(request, TokenForm(), device, enrolling, refused=True)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
@@ -115,11 +133,17 @@ def otp(request: HttpRequest) -> HttpResponse:
         else:
             form.add_error("token", "That code is not valid. Check your device's clock.")
 
+    return _otp_page(request, form, device, enrolling)
+
+
+def _otp_page(request, form, device, enrolling: bool, refused: bool = False) -> HttpResponse:
     page = {"form": form, "next": _next_url(request), "enrolling": enrolling}
+    if refused:
+        page["refused"] = TOO_MANY
     if enrolling:
         key = base64.b32encode(device.bin_key).decode().rstrip("=")
         page.update(qr_svg=_qr_svg(_otpauth_uri(device)), manual_key=_grouped(key))
-    return render(request, "console/auth/otp.html", page)
+    return render(request, "console/auth/otp.html", page, status=429 if refused else 200)
 
 
 @require_POST

@@ -254,3 +254,25 @@ def test_audit_log_filters_by_pool(console):
     page = console.get(reverse("console:audit"), {"pool": first.id}).content.decode()
     assert first.id in page
     assert second.id not in page
+
+
+def test_password_step_is_rate_limited_per_address(operator, settings):
+    settings.RATE_LIMIT_PER_MINUTE = 2
+    client = Client()
+    for _ in range(2):
+        assert sign_in_with_password(client, password="wrong").status_code == 200
+    response = sign_in_with_password(client)
+    assert response.status_code == 429
+    assert b"Too many attempts from your address" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_totp_step_is_rate_limited_per_address(operator, settings):
+    device = TOTPDevice.objects.create(user=operator, name="phone", confirmed=True)
+    client = Client()
+    sign_in_with_password(client)
+    settings.RATE_LIMIT_PER_MINUTE = 1
+    client.post(OTP, {"token": "000000"})
+    response = client.post(OTP, {"token": current_code(device)})
+    assert response.status_code == 429
+    assert client.get(INDEX).status_code == 302
