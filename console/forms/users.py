@@ -193,6 +193,8 @@ class CreateUserForm(forms.Form):
 
 
 class SetPasswordForm(forms.Form):
+    """On the user page next to other forms: its own element ids (`pw-…`)."""
+
     password = forms.CharField(
         label="New password",
         strip=False,
@@ -201,6 +203,10 @@ class SetPasswordForm(forms.Form):
     permanent = forms.BooleanField(
         label="Permanent (otherwise the user must change it at the next sign-in)", required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "pw-%s")
+        super().__init__(*args, **kwargs)
 
 
 MFA_CHOICES = [
@@ -220,6 +226,7 @@ class MfaForm(forms.Form):
     preferred = forms.ChoiceField(label="Preferred", choices=MFA_CHOICES, required=False)
 
     def __init__(self, *args, user: User, **kwargs):
+        kwargs.setdefault("auto_id", "mfa-%s")
         kwargs.setdefault(
             "initial",
             {
@@ -236,6 +243,7 @@ class GroupChoiceForm(forms.Form):
     group = forms.ModelChoiceField(queryset=Group.objects.none(), empty_label=None)
 
     def __init__(self, *args, user: User, **kwargs):
+        kwargs.setdefault("auto_id", "group-%s")
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = Group.objects.filter(pool=user.pool).exclude(users=user)
 

@@ -418,3 +418,14 @@ def test_read_only_operator_cannot_disable(readonly_console, shop):
     assert act(readonly_console, user, "disable").status_code == 403
     user.refresh_from_db()
     assert user.enabled
+
+
+def test_user_page_element_ids_are_unique(console, shop):
+    import re
+    from collections import Counter
+
+    user = factories.make_user(shop, "ids")
+    Group.objects.create(pool=shop, name="g")
+    page = console.get(user_url(user)).content.decode()
+    counts = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert [name for name, count in counts.items() if count > 1] == []
