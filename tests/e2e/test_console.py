@@ -61,6 +61,13 @@ def test_operator_looks_after_a_user(live_server, scene):
             executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        questions: list[str] = []
+
+        def answer(dialog):
+            questions.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer)
         try:
             page.goto(f"{base}/console/login")
             page.fill("#id_username", "ops")
@@ -109,6 +116,11 @@ def test_operator_looks_after_a_user(live_server, scene):
         finally:
             browser.close()
 
+    # Disable and remove-authenticator asked first (console.js, data-confirm).
+    assert [q.split("?")[0] for q in questions] == [
+        "Disable zoe",
+        "Remove the authenticator of zoe",
+    ]
     zoe = User.objects.get(pk=scene["zoe"].pk)
     assert zoe.status == UserStatus.CONFIRMED
     assert not zoe.enabled
