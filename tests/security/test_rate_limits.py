@@ -204,7 +204,12 @@ def test_hosted_forgot_password_is_limited(limit_two, client, pool, app_client, 
 
 def test_hosted_confirm_forgot_password_is_limited(limit_two, client, pool, app_client, user):
     reset = page(client, pool, app_client, "confirmForgotPassword")
-    data = {"username": "alice", "code": "000000", "password": "New-Password-77"}
+    data = {
+        "username": "alice",
+        "code": "000000",
+        "password": "New-Password-77",
+        "password2": "New-Password-77",
+    }
     for _ in range(2):
         client.post(reset, data)
     response = client.post(reset, data)

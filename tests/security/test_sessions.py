@@ -1,0 +1,194 @@
+"""Sessions: cookies HttpOnly and SameSite (Secure and __Host- behind https, see
+test_headers.py), a new session id at every sign-in (hosted UI and console), and hosted
+sessions and refresh tokens ended by password change, password reset, disable, delete,
+global sign-out and sign-out."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from pool.errors import NotAuthorizedException
+from pool.services import admin, passwords, tokens
+from pool.services.results import RequestContext
+from tests import factories
+from tests.console.conftest import OPERATOR_PASSWORD, current_code, make_operator
+from tests.security.conftest import (
+    VERIFIER,
+    authorize_url,
+    last_code,
+    redirect_params,
+    sign_in,
+    token_request,
+)
+
+pytestmark = pytest.mark.django_db
+CONTEXT = RequestContext(source="api")
+
+
+@pytest.fixture
+def browser(pool, app_client, user) -> Client:
+    """A browser signed in to the hosted UI."""
+    browser = Client()
+    assert "code" in redirect_params(sign_in(browser, authorize_url(pool, app_client)))
+    return browser
+
+
+@pytest.fixture
+def refresh_token(pool, app_client, user) -> str:
+    browser = Client()
+    code = redirect_params(sign_in(browser, authorize_url(pool, app_client)))["code"]
+    body = token_request(
+        browser,
+        pool,
+        {
+            "grant_type": "authorization_code",
+            "client_id": app_client.client_id,
+            "code": code,
+            "redirect_uri": "http://localhost:3000/callback",
+            "code_verifier": VERIFIER,
+        },
+    ).json()
+    return body["refresh_token"]
+
+
+def session_alive(browser, pool, app_client) -> bool:
+    response = browser.get(authorize_url(pool, app_client))
+    return "code=" in response["Location"]
+
+
+def refresh_works(app_client, refresh_token) -> bool:
+    try:
+        tokens.refresh(client=app_client, refresh_token=refresh_token)
+    except NotAuthorizedException:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------ cookies
+
+
+def test_hosted_session_cookie_is_httponly_and_samesite(pool, app_client, user, settings):
+    browser = Client()
+    sign_in(browser, authorize_url(pool, app_client))
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"]
+    assert cookie["samesite"] in ("Lax", "Strict")
+
+
+def test_secure_cookie_settings_mark_the_cookie_secure(pool, app_client, user, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.SESSION_COOKIE_NAME = "__Host-cognate"
+    browser = Client()
+    sign_in(browser, authorize_url(pool, app_client))
+    cookie = browser.cookies["__Host-cognate"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["path"] == "/"
+    assert not cookie["domain"]
+
+
+def test_csrf_cookie_is_httponly_and_samesite(client, settings):
+    client.get("/console/login")
+    cookie = client.cookies[settings.CSRF_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] in ("Lax", "Strict")
+
+
+def test_session_id_is_at_least_128_bits(browser, settings):
+    # Django session keys: 32 characters of [a-z0-9], about 165 bits.
+    assert len(browser.cookies[settings.SESSION_COOKIE_NAME].value) >= 32
+
+
+# ------------------------------------------------------------------------- fixation / rotation
+
+
+def test_hosted_sign_in_rotates_a_planted_session_id(pool, app_client, user, settings):
+    browser = Client()
+    planted = browser.session
+    planted["probe"] = "attacker"
+    planted.save()
+    sign_in(browser, authorize_url(pool, app_client))
+    assert browser.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=planted.session_key).exists()
+
+
+def test_console_sign_in_rotates_the_session_id_at_each_step(client, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    operator = make_operator("ops", can_change=True)
+    device = TOTPDevice.objects.create(user=operator, name="ops", confirmed=True)
+    client.get("/console/login")
+    planted = client.session
+    planted["probe"] = "attacker"
+    planted.save()
+    client.post("/console/login", {"username": "ops", "password": OPERATOR_PASSWORD})
+    after_password = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/console/otp", {"token": current_code(device)})
+    after_otp = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert len({planted.session_key, after_password, after_otp}) == 3
+
+
+# --------------------------------------------------------------------------------- revocation
+
+
+def test_password_change_ends_sessions_and_refresh_tokens(
+    browser, refresh_token, pool, app_client, user
+):
+    passwords.change_password(
+        user=user, previous=factories.PASSWORD, proposed="Brand-New-Pass-1", context=CONTEXT
+    )
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_password_reset_ends_sessions_and_refresh_tokens(
+    browser, refresh_token, pool, app_client, user
+):
+    passwords.forgot_password(pool=pool, username="alice", context=CONTEXT)
+    passwords.confirm_forgot_password(
+        pool=pool,
+        username="alice",
+        code=last_code(user.email),
+        password="Brand-New-Pass-1",
+        context=CONTEXT,
+    )
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_disable_ends_sessions_and_refresh_tokens(browser, refresh_token, pool, app_client, user):
+    admin.set_enabled(user=user, enabled=False, context=CONTEXT)
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_re_enabling_does_not_revive_old_sessions(browser, refresh_token, pool, app_client, user):
+    admin.set_enabled(user=user, enabled=False, context=CONTEXT)
+    admin.set_enabled(user=user, enabled=True, context=CONTEXT)
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_delete_ends_sessions_and_refresh_tokens(browser, refresh_token, pool, app_client, user):
+    admin.delete_user(user=user, context=CONTEXT)
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_global_sign_out_ends_sessions_and_refresh_tokens(
+    browser, refresh_token, pool, app_client, user
+):
+    admin.global_sign_out(user=user, context=CONTEXT)
+    assert not session_alive(browser, pool, app_client)
+    assert not refresh_works(app_client, refresh_token)
+
+
+def test_hosted_logout_ends_the_browser_session(browser, pool, app_client):
+    browser.get(f"/{pool.id}/logout?client_id={app_client.client_id}")
+    assert not session_alive(browser, pool, app_client)
+
+
+def test_session_of_one_user_survives_anothers_sign_out(browser, pool, app_client):
+    bob = factories.make_user(pool, "bob")
+    admin.global_sign_out(user=bob, context=CONTEXT)
+    assert session_alive(browser, pool, app_client)
