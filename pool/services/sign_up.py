@@ -22,7 +22,7 @@ from pool.errors import (
 )
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, VerificationCode
 from pool.selectors.users import find_for_sign_in
-from pool.services import codes, events, passwords
+from pool.services import codes, events, passwords, ratelimit
 from pool.services.attributes import send_code, simulated_delivery
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
 
@@ -105,6 +105,7 @@ def sign_up(
     """Register an UNCONFIRMED user and send a confirmation code where the pool auto-verifies
     an attribute the user gave."""
     _check_client(pool, client)
+    ratelimit.check(ratelimit.SIGN_UP, context)
     if not pool.allow_self_sign_up:
         raise NotAuthorizedException("SignUp is not permitted for this user pool.")
     policy.check_username(username)
@@ -119,22 +120,19 @@ def sign_up(
     policy.apply_attributes(user, clean)
     # Hash before looking for a clash, so a taken name costs what a free one does.
     passwords.store(user, password, save=False)
+    delivery = None
+    attribute = verification_target(user)
     try:
-        policy.save_user(user)
+        # The user and their sign-up code are written in one transaction: a crash between the
+        # two must not leave an account that nobody can confirm. A failed delivery rolls the
+        # sign-up back, so the person can simply try again.
+        with transaction.atomic():
+            policy.save_user(user)
+            if attribute:
+                delivery = send_code(user, CodePurpose.SIGN_UP, attribute)
     except Exception as exc:
         _record_failure(pool, username, exc, client=client, context=context)
         raise
-
-    delivery = None
-    attribute = verification_target(user)
-    if attribute:
-        try:
-            delivery = send_code(user, CodePurpose.SIGN_UP, attribute)
-        except Exception as exc:
-            # Undo the sign-up so the person can simply try again.
-            user.delete()
-            _record_failure(pool, username, exc, client=client, context=context)
-            raise
     events.record(
         pool=pool,
         event_type=AuthEvent.Type.SIGN_UP,
@@ -164,6 +162,7 @@ def confirm_sign_up(
     the address the code went to becomes verified and, where the pool allows, a sign-in name.
     An alias another user holds is refused (AliasExistsException) and the code stays usable,
     unless `force_alias_creation` moves the alias to this user."""
+    ratelimit.check(ratelimit.VERIFY_CODE, context)
     user = _lookup(pool, username)
     if user is None:
         if pool.prevent_user_existence_errors:
@@ -228,6 +227,7 @@ def resend_confirmation_code(
 ) -> CodeDelivery:
     """Send a new sign-up code (the previous one stops working). At most 5 an hour per user."""
     _check_client(pool, client)
+    ratelimit.check(ratelimit.FORGOT_PASSWORD, context)  # the per-IP limit on sending codes
     user = _lookup(pool, username)
     if user is None:
         if pool.prevent_user_existence_errors:
