@@ -413,6 +413,7 @@ def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 session=pending["session"],
                 friendly_name=form.cleaned_data["friendly_name"],
+                context=session.context(request),
             )
             result = authenticate.respond_to_challenge(
                 pool=auth.pool,
