@@ -10,8 +10,10 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client, RequestFactory
+from django.utils.html import escape
 
 from config.security import client_ip
+from console.views.auth import TOO_MANY
 from pool import clock
 from pool.errors import TooManyRequestsException
 from pool.models import User
@@ -234,5 +236,41 @@ def test_console_sign_in_is_limited(limit_two, client):
         client.post("/console/login", {"username": "ops", "password": "wrong"})
     response = client.post("/console/login", {"username": "ops", "password": OPERATOR_PASSWORD})
     assert response.status_code == 429
-    assert RATE_EXCEEDED in response.content.decode()
+    assert escape(TOO_MANY) in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_challenge_answers_are_limited(limit_two, pool, user):
+    from pool.services import authenticate
+    from tests.security.conftest import enrol_totp
+
+    enrol_totp(user)
+    ip = RequestContext(ip="203.0.113.5")
+    outcomes = []
+    for _ in range(3):
+        challenge = authenticate.password(pool=pool, username="alice", password=factories.PASSWORD)
+        try:
+            authenticate.respond_to_challenge(
+                pool=pool,
+                challenge_name=challenge.name,
+                session=challenge.session,
+                responses={"SOFTWARE_TOKEN_MFA_CODE": "000000"},
+                context=ip,
+            )
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+    assert outcomes[-1] == "TooManyRequestsException"
+
+
+def test_authenticator_verification_is_limited(limit_two, user):
+    from pool.services import mfa
+
+    mfa.associate_software_token(user=user)
+    ip = RequestContext(ip="203.0.113.5")
+    outcomes = []
+    for _ in range(3):
+        try:
+            mfa.verify_software_token(user=user, code="000000", context=ip)
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+    assert outcomes[-1] == "TooManyRequestsException"
