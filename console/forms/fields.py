@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-UNITS = (("60", "minutes"), ("3600", "hours"), ("86400", "days"))
+UNITS = (("1", "seconds"), ("60", "minutes"), ("3600", "hours"), ("86400", "days"))
 
 
 class LineListField(forms.CharField):
@@ -40,10 +40,10 @@ class DurationWidget(forms.MultiWidget):
         if value in (None, ""):
             return [None, "60"]
         seconds = int(value)
-        for size in (86400, 3600, 60):
+        for size in (86400, 3600, 60, 1):
             if seconds % size == 0:
                 return [seconds // size, str(size)]
-        return [seconds / 60, "60"]
+        return [seconds, "1"]
 
 
 class DurationField(forms.MultiValueField):

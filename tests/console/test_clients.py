@@ -275,3 +275,12 @@ def test_events_page_older_link(console, pool):
     before = first.context["next_before"]
     second = console.get(reverse("console:events", args=[pool.id]), {"before": before})
     assert len(second.context["rows"]) == 5
+
+
+def test_lifetime_that_is_not_whole_minutes_survives_an_edit(console, pool):
+    client = factories.make_client(pool, access_token_validity=3601)
+    url = reverse("console:client", args=[pool.id, client.client_id])
+    form = console.get(url).context["form"]
+    assert form["access_token_validity"].value() == 3601
+    rendered = str(form["access_token_validity"])
+    assert 'value="3601"' in rendered and '<option value="1" selected>' in rendered
