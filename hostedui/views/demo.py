@@ -100,7 +100,24 @@ def start(request: HttpRequest) -> HttpResponse:
             + "?"
             + urlencode({"client_id": client.client_id, "logout_uri": _home_url()})
         )
-    return _show(request, client, result=result, logout_url=logout)
+    return _show(request, client, result=_pretty(result) if result else None, logout_url=logout)
+
+
+def _pretty(result: dict) -> dict:
+    """The stored result with each JSON document as indented JSON text, as a developer reads it."""
+
+    def dump(value) -> str:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+    return {
+        "user_info": dump(result["user_info"]),
+        "id_token": dump(result["id_token"]["header"]) + "\n" + dump(result["id_token"]["claims"]),
+        "access_token": dump(result["access_token"]["header"])
+        + "\n"
+        + dump(result["access_token"]["claims"]),
+        "refresh_token": result["refresh_token"],
+        "expires_in": result["expires_in"],
+    }
 
 
 @require_GET
