@@ -4,6 +4,7 @@ TOTP device from a QR code. The session id is rotated at each step (login() and 
 from __future__ import annotations
 
 import base64
+import time
 from urllib.parse import quote, urlencode
 
 import qrcode
@@ -17,7 +18,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from console import audit
 from console.access import context
@@ -26,6 +28,7 @@ from pool.errors import TooManyRequestsException
 from pool.services import ratelimit
 
 ENROLMENT_DEVICE_NAME = "Console authenticator"
+ENROLMENT_KEY_SESSION = "console_enrolment_key"
 TOO_MANY = "Too many attempts from your address. Wait a minute, then try again."
 
 
@@ -102,11 +105,11 @@ def otp(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
     enrolling = device is None
     if enrolling:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
-        if device is None:
-            device = TOTPDevice.objects.create(
-                user=user, name=ENROLMENT_DEVICE_NAME, confirmed=False
-            )
+        # Nothing is stored on a GET: the new key waits in the (server-side) session until the
+        # operator proves their app has it; only then is the device created.
+        key = request.session.get(ENROLMENT_KEY_SESSION) or default_key()
+        request.session[ENROLMENT_KEY_SESSION] = key
+        device = TOTPDevice(user=user, name=ENROLMENT_DEVICE_NAME, key=key, confirmed=True)
 
     form = TokenForm(request.POST or None)
     if request.method == "POST":
@@ -115,18 +118,20 @@ def otp(request: HttpRequest) -> HttpResponse:
         except TooManyRequestsException:
             return _otp_page(request, TokenForm(), device, enrolling, refused=True)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-            allowed, _ = locked.verify_is_allowed()
-            accepted = allowed and locked.verify_token(form.cleaned_data["token"])
-            if accepted and enrolling:
-                locked.confirmed = True
-                locked.save(update_fields=["confirmed"])
+        token = form.cleaned_data["token"]
+        if enrolling:
+            accepted, allowed = _enrol(device, token), True
+        else:
+            with transaction.atomic():
+                device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+                allowed, _ = device.verify_is_allowed()
+                accepted = allowed and device.verify_token(token)
         if accepted:
+            request.session.pop(ENROLMENT_KEY_SESSION, None)
             request.session.cycle_key()
-            otp_login(request, locked)
+            otp_login(request, device)
             if enrolling:
-                audit.write(request, "operator.enrol_totp", detail={"device": locked.name})
+                audit.write(request, "operator.enrol_totp", detail={"device": device.name})
             return redirect(_next_url(request))
         if not allowed:
             form.add_error("token", "Too many wrong codes. Wait a moment, then try again.")
@@ -134,6 +139,21 @@ def otp(request: HttpRequest) -> HttpResponse:
             form.add_error("token", "That code is not valid. Check your device's clock.")
 
     return _otp_page(request, form, device, enrolling)
+
+
+def _enrol(device: TOTPDevice, token: str) -> bool:
+    """Save the new device if `token` is a current code for its key (the step is remembered,
+    so the same code cannot sign in again)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance):
+        return False
+    with transaction.atomic():
+        if TOTPDevice.objects.select_for_update().filter(user=device.user, confirmed=True).exists():
+            return False  # enrolled meanwhile, from another session
+        device.last_t = totp.t()
+        device.save()
+    return True
 
 
 def _otp_page(request, form, device, enrolling: bool, refused: bool = False) -> HttpResponse:

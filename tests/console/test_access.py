@@ -3,6 +3,7 @@ read-only operators see but cannot change, CSRF on every POST."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -70,31 +71,57 @@ def test_signed_in_but_unverified_operator_is_sent_to_the_totp_step(operator):
     assert response["Location"].startswith(OTP)
 
 
+def enrolment_device(client: Client) -> TOTPDevice:
+    """The device the enrolment page offers (not saved yet: its key waits in the session)."""
+    return TOTPDevice(key=client.session["console_enrolment_key"])
+
+
 def test_first_sign_in_shows_an_svg_qr_code_and_the_manual_key(operator):
     client = Client()
     sign_in_with_password(client)
-    response = client.get(OTP)
-    page = response.content.decode()
+    page = client.get(OTP).content.decode()
     assert "<svg" in page and "<path" in page
-    device = TOTPDevice.objects.get(user=operator)
-    assert not device.confirmed
     manual = re.search(r'id="manual-key">([A-Z2-7 ]+)<', page).group(1)
-    import base64
+    key = base64.b32encode(enrolment_device(client).bin_key).decode().rstrip("=")
+    assert manual.replace(" ", "") == key
 
-    assert manual.replace(" ", "") == base64.b32encode(device.bin_key).decode().rstrip("=")
 
-
-def test_enrolment_confirms_the_device_and_verifies_the_session(operator):
+def test_showing_the_enrolment_page_stores_no_device(operator):
     client = Client()
     sign_in_with_password(client)
     client.get(OTP)
-    device = TOTPDevice.objects.get(user=operator)
-    response = client.post(OTP, {"token": current_code(device)})
+    client.get(OTP)
+    assert not TOTPDevice.objects.filter(user=operator).exists()
+
+
+def test_enrolment_page_keeps_its_key_across_reloads(operator):
+    client = Client()
+    sign_in_with_password(client)
+    first = client.get(OTP).context["manual_key"]
+    assert client.get(OTP).context["manual_key"] == first
+
+
+def test_enrolment_saves_the_device_and_verifies_the_session(operator):
+    client = Client()
+    sign_in_with_password(client)
+    client.get(OTP)
+    offered = enrolment_device(client)
+    response = client.post(OTP, {"token": current_code(offered)})
     assert response.status_code == 302
-    device.refresh_from_db()
-    assert device.confirmed
+    device = TOTPDevice.objects.get(user=operator)
+    assert device.confirmed and device.key == offered.key
     assert client.get(INDEX).status_code == 200
     assert AuditEntry.objects.filter(action="operator.enrol_totp", operator=operator).exists()
+
+
+def test_enrolment_refuses_a_wrong_code(operator):
+    client = Client()
+    sign_in_with_password(client)
+    client.get(OTP)
+    wrong = f"{(int(current_code(enrolment_device(client))) + 1) % 1_000_000:06d}"
+    response = client.post(OTP, {"token": wrong})
+    assert b"That code is not valid" in response.content
+    assert not TOTPDevice.objects.filter(user=operator).exists()
 
 
 def test_enrolled_operator_signs_in_with_a_code(operator):
