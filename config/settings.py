@@ -123,6 +123,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file database too: threads (live server, race tests) then wait on locks as
+    # in production instead of failing at once, as an in-memory shared-cache database does.
+    # One file per process, so concurrent runs (xdist workers) never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: holds lockout counters, rate limits, JWKS/discovery documents. In-process by default;
