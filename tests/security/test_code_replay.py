@@ -1,0 +1,68 @@
+"""A second redemption of an authorization code fails and revokes every token the first
+redemption issued (RFC 6749 §4.1.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.security.conftest import CALLBACK, VERIFIER, code_for, token_request
+
+pytestmark = pytest.mark.django_db
+
+
+def redeem(client, pool, app_client, code):
+    return token_request(
+        client,
+        pool,
+        {
+            "grant_type": "authorization_code",
+            "client_id": app_client.client_id,
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": VERIFIER,
+        },
+    )
+
+
+@pytest.fixture
+def replayed(client, pool, app_client, user):
+    code = code_for(client, pool, app_client)
+    first = redeem(client, pool, app_client, code).json()
+    second = redeem(client, pool, app_client, code)
+    return first, second
+
+
+def test_second_redemption_fails(replayed):
+    _, second = replayed
+    assert second.status_code == 400
+    assert second.json()["error"] == "invalid_grant"
+
+
+def test_replay_revokes_the_first_refresh_token(client, pool, app_client, replayed):
+    first, _ = replayed
+    response = token_request(
+        client,
+        pool,
+        {
+            "grant_type": "refresh_token",
+            "client_id": app_client.client_id,
+            "refresh_token": first["refresh_token"],
+        },
+    )
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_replay_revokes_the_first_access_token(client, pool, replayed):
+    first, _ = replayed
+    response = client.get(
+        f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=f"Bearer {first['access_token']}"
+    )
+    assert response.status_code == 401
+
+
+def test_code_of_another_client_is_refused(client, pool, app_client, user):
+    from tests import factories
+
+    code = code_for(client, pool, app_client)
+    other = factories.make_client(pool)
+    assert redeem(client, pool, other, code).json()["error"] == "invalid_grant"

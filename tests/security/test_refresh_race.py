@@ -1,0 +1,68 @@
+"""N parallel refreshes of one refresh token (real threads, real transactions, each with its
+own database connection): exactly one succeeds, and since the others present a token that has
+just been rotated, the family is revoked (even the winner's new token stops working). Run it on
+PostgreSQL too: DATABASE_URL=postgres://... pytest tests/security/test_refresh_race.py."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from pool import clock
+from pool.errors import NotAuthorizedException
+from pool.models import RefreshFamily
+from pool.services import tokens
+
+THREADS = 6
+
+
+def race(app_client, refresh_token: str) -> list:
+    barrier = threading.Barrier(THREADS)
+    results: list = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            outcome = tokens.refresh(client=app_client, refresh_token=refresh_token)
+        except NotAuthorizedException as exc:
+            outcome = exc
+        except Exception as exc:  # anything else is a bug the assertion below will show
+            outcome = exc
+        finally:
+            connections.close_all()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exactly_one_parallel_refresh_wins_and_the_family_is_revoked(pool, app_client, user):
+    issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
+    results = race(app_client, issued.refresh_token)
+    winners = [r for r in results if isinstance(r, tokens.Tokens)]
+    losers = [r for r in results if isinstance(r, NotAuthorizedException)]
+    assert len(results) == THREADS
+    assert len(winners) == 1, results
+    assert len(losers) == THREADS - 1, results
+    assert RefreshFamily.objects.get(user=user).revoked_at is not None
+    with pytest.raises(NotAuthorizedException):
+        tokens.refresh(client=app_client, refresh_token=winners[0].refresh_token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replay_after_rotation_revokes_the_family(pool, app_client, user):
+    issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
+    rotated = tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
+    with pytest.raises(NotAuthorizedException):
+        tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
+    with pytest.raises(NotAuthorizedException):
+        tokens.refresh(client=app_client, refresh_token=rotated.refresh_token)
