@@ -19,6 +19,7 @@ WORKERS ?= 1
 THREADS ?= 4
 # Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
 ARGS ?=
+export ARGS
 # Parallel test workers (pytest-xdist); XDIST= runs serially.
 XDIST ?= -n 2
 CHROMIUM ?= /usr/bin/chromium
@@ -58,7 +59,7 @@ test: $(DEV_STAMP) chromium
 		     "shared Redis database for all xdist workers)"; \
 		xdist=""; \
 	fi; \
-	eval "$(BIN)/pytest $$xdist $$marker $(ARGS)"; \
+	eval "$(BIN)/pytest $$xdist $$marker $$ARGS"; \
 	rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "*** pytest collected no tests (exit code 5)"; rc=0; fi; \
 	exit $$rc
