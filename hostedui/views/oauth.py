@@ -3,7 +3,9 @@ core (hostedui.oauth) and renders its answer or error."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -32,6 +34,16 @@ def to_app(location: str) -> HttpResponse:
     response["Location"] = location
     response["Cache-Control"] = "no-store"
     return response
+
+
+def posted_form(request: HttpRequest) -> QueryDict:
+    """The POSTed form, or OAuthError(invalid_request) when Django cannot parse the body (a
+    charset other than UTF-8, a broken multipart body, too many fields or bytes): the OAuth
+    endpoints answer that in JSON like every other bad request, not with Django's HTML 400."""
+    try:
+        return request.POST
+    except (BadRequest, SuspiciousOperation, MultiPartParserError) as exc:
+        raise OAuthError("invalid_request", "The request body is not a valid form.") from exc
 
 
 def login_url(pool_id: str, query: str) -> str:
@@ -79,7 +91,7 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
         pool = load_pool(pool_id)
         body = endpoints.token(
             pool=pool,
-            form=request.POST,
+            form=posted_form(request),
             authorization=request.headers.get("Authorization", ""),
             context=session.context(request),
         )
@@ -99,7 +111,9 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
         pool = load_pool(pool_id)
         endpoints.revoke(
-            pool=pool, form=request.POST, authorization=request.headers.get("Authorization", "")
+            pool=pool,
+            form=posted_form(request),
+            authorization=request.headers.get("Authorization", ""),
         )
     except ErrorPage as exc:
         return oauth_json(
@@ -118,7 +132,7 @@ def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
         pool = load_pool(pool_id)
         access_token = endpoints.bearer_token(
             authorization=request.headers.get("Authorization", ""),
-            form=request.POST if request.method == "POST" else None,
+            form=posted_form(request) if request.method == "POST" else None,
         )
         body = endpoints.user_info(pool=pool, access_token=access_token)
     except ErrorPage as exc:
