@@ -5,7 +5,8 @@
 What it does, all on 127.0.0.1 and all bounded (fixed request counts, a time cap per scenario,
 a watchdog for the whole run):
 1. A scratch SQLite database under /tmp (or DATABASE_URL when set: the bench then adds a pool
-   named bench-… to that database), migrated with `manage.py migrate`.
+   named bench-… and an operator to that database, and deletes them at the end), migrated
+   with `manage.py migrate`.
 2. Seeds through the management commands: `createpool`, `createclient --secret`, `createuser
    --confirmed` (with --json), and bulk-inserts users for the search scenario with the ORM.
 3. Starts gunicorn (config.wsgi, gthread workers) on a free port and waits for discovery.
@@ -368,6 +369,19 @@ def seed_operator() -> tuple[str, str, bytes]:
     return username, password, device.bin_key
 
 
+def remove_seeded(pool_id: str, operator: str) -> None:
+    """On a DATABASE_URL that outlives the bench: delete the bench's pool and operator."""
+    from django.contrib.auth import get_user_model
+
+    from pool.models import UserPool
+
+    if pool_id:
+        UserPool.objects.filter(pk=pool_id).delete()
+    if operator:
+        get_user_model().objects.filter(username=operator).delete()
+    print(f"removed the bench's pool {pool_id or '-'} and operator {operator or '-'}")
+
+
 def setup_django(env: dict[str, str]) -> None:
     """Configure Django in this process against the bench's database and var dir."""
     for key in ("COGNATE_VAR_DIR", "SECRET_KEY", "DEBUG", "PUBLIC_URL", "EMAIL_URL", "LOG_LEVEL"):
@@ -676,6 +690,7 @@ def main() -> int:
         args.search_users = 500
 
     server = Server(workers=args.workers, threads=args.server_threads, keep=args.keep)
+    created_pool = created_operator = ""
     watchdog = threading.Timer(args.max_seconds, lambda: (server.stop(), os._exit(3)))
     watchdog.daemon = True
     watchdog.start()
@@ -684,12 +699,14 @@ def main() -> int:
         setup_django(server.env)
         started = time.perf_counter()
         seeded = seed(server, users=args.users, search_users=args.search_users)
+        created_pool = seeded.pool_id
         print(
             f"seeded pool {seeded.pool_id}, client {seeded.client_id}, {len(seeded.usernames)} "
             f"users + {args.search_users} search users in {time.perf_counter() - started:.1f}s"
         )
 
         operator = seed_operator()
+        created_operator = operator[0]
         rsa_rate = rsa2048_signatures_per_second()
         from bench.argon2_rate import measure
 
@@ -807,6 +824,8 @@ def main() -> int:
     finally:
         watchdog.cancel()
         server.cleanup()
+        if server.env.get("DATABASE_URL"):
+            remove_seeded(created_pool, created_operator)
 
 
 if __name__ == "__main__":
