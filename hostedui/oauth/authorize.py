@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
 from hostedui.oauth import codes, pkce
+from hostedui.oauth.clients import CLIENT_ID
 from hostedui.oauth.discovery import issuer
 from hostedui.oauth.errors import ErrorPage, RedirectError
 from pool.models import AppClient, User, UserPool
@@ -122,7 +123,11 @@ def client_of(pool: UserPool, params) -> AppClient:
         raise ErrorPage("invalid_request", "The request has no client_id.")
     if "client_id" in _repeated(params):
         raise ErrorPage("invalid_request", "client_id was sent more than once.")
-    client = AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
+    client = None
+    if CLIENT_ID.match(client_id):
+        client = (
+            AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
+        )
     if client is None:
         raise ErrorPage("invalid_client", "There is no such app client in this user pool.")
     return client

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import unquote_plus
 
 from hostedui.oauth.errors import OAuthError
 from pool.models import AppClient, UserPool
+
+# Cognito's ClientId shape. Checked before the lookup, so that odd input (a NUL byte, which
+# PostgreSQL cannot even compare) is an unknown client, never a database error.
+CLIENT_ID = re.compile(r"^[\w+]{1,128}$", re.ASCII)
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str] | None:
@@ -56,6 +61,8 @@ def authenticate(*, pool: UserPool, authorization: str, form) -> AppClient:
 
     if not client_id:
         raise refuse("Client authentication is required.")
+    if not CLIENT_ID.match(client_id):
+        raise refuse("Client authentication failed.")
     client = AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
     if client is None:
         raise refuse("Client authentication failed.")

@@ -17,9 +17,14 @@ from pool.models import AppClient, UserPool
 from pool.services import ratelimit
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Cognito's UserPoolId shape. Checked before the lookup, so that odd input (a NUL byte, which
+# PostgreSQL cannot even compare) is "no such pool", never a database error.
+POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
 
 
 def load_pool(pool_id: str) -> UserPool:
+    if len(pool_id) > 55 or not POOL_ID.match(pool_id):
+        raise ErrorPage("not_found", "There is no such user pool.")
     pool = UserPool.objects.filter(id=pool_id).first()
     if pool is None:
         raise ErrorPage("not_found", "There is no such user pool.")
