@@ -13,6 +13,8 @@ PAGE_SIZE = 50
 
 
 def get_pool(pool_id: str) -> UserPool:
+    if "\x00" in pool_id:  # PostgreSQL cannot compare text with NUL: no such pool, not a 500
+        raise Http404("No such user pool.")
     return get_object_or_404(UserPool, pk=pool_id)
 
 
