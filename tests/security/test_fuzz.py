@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
@@ -191,6 +191,8 @@ def assert_safe_redirect(response, pool) -> None:
 
 
 @FUZZ
+@example(query="client_id=%00&response_type=code")
+@example(query="client_id=a%00b&redirect_uri=x")
 @given(query=pairs(list(PARAMETERS)))
 def test_fuzz_authorize(world, query):
     pool = world["pool"]
@@ -218,6 +220,18 @@ def test_fuzz_authorize(world, query):
     authorization=authorization_headers,
     content_type=content_types,
     which=st.sampled_from(["public", "confidential", None]),
+)
+@example(
+    body="client_id=%00&grant_type=refresh_token&refresh_token=%00",
+    authorization=None,
+    content_type="application/x-www-form-urlencoded",
+    which=None,
+)
+@example(
+    body="grant_type=client_credentials",
+    authorization="Basic AGE6Yg==",  # "\x00a:b"
+    content_type="application/x-www-form-urlencoded",
+    which=None,
 )
 def test_fuzz_token(world, body, authorization, content_type, which):
     pool = world["pool"]
@@ -275,6 +289,7 @@ def test_fuzz_user_info(world, query, authorization, method):
 
 
 @FUZZ
+@example(query="client_id=%00")
 @given(query=pairs(["client_id", "logout_uri", "redirect_uri", "response_type", "state"]))
 def test_fuzz_logout(world, query):
     pool = world["pool"]
@@ -286,6 +301,8 @@ def test_fuzz_logout(world, query):
 
 
 @FUZZ
+@example(pool_id="%00", document=".well-known/openid-configuration", query="")
+@example(pool_id="a\x00b", document="oauth2/token", query="")
 @given(
     pool_id=st.one_of(text, raw_bytes, oddities),
     document=st.sampled_from(
