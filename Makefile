@@ -29,9 +29,9 @@ SERVE_ENV = DEBUG=$(DEBUG) PUBLIC_URL=$(PUBLIC_URL)
 RUN_STAMP := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 
-.PHONY: run test lint bench venv chromium migrate clean
+.PHONY: run test lint bench venv chromium migrate static clean
 
-run: $(RUN_STAMP) migrate
+run: $(RUN_STAMP) migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)/ with gunicorn (PUBLIC_URL=$(PUBLIC_URL), DEBUG=$(DEBUG))"
@@ -44,7 +44,12 @@ run: $(RUN_STAMP) migrate
 migrate: $(RUN_STAMP)
 	@$(BIN)/python manage.py migrate --noinput -v 0
 
-test: $(DEV_STAMP) chromium
+# Static files into STATIC_ROOT (var/staticfiles/), compressed, for whitenoise; without the
+# directory whitenoise warns on every request handler it builds (once per test client).
+static: $(RUN_STAMP)
+	@$(BIN)/python manage.py collectstatic --noinput -v 0
+
+test: $(DEV_STAMP) chromium static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
