@@ -12,7 +12,7 @@ from django.db import transaction
 from hostedui.oauth import pkce
 from hostedui.oauth.errors import OAuthError
 from pool import clock, crypto
-from pool.models import AppClient, AuthorizationCode, RefreshFamily
+from pool.models import AppClient, AuthorizationCode
 from pool.services import tokens as token_service
 from pool.services.results import Tokens
 
@@ -73,20 +73,6 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
         raise _invalid("The sign-in that issued this code has been revoked.")
 
 
-def _family_of(client: AppClient, issued: Tokens):
-    """The refresh family the tokens belong to: the access token's `origin_jti`."""
-    claims = token_service.verify_access_token(pool=client.pool, token=issued.access_token)
-    return claims.get("origin_jti")
-
-
-def _revoke_family(family_id) -> None:
-    """Revoke the family a replayed code issued. The token service's contract has no
-    revoke-by-family call, so this marks the family the way its revocation checks read it."""
-    RefreshFamily.objects.filter(id=family_id, revoked_at__isnull=True).update(
-        revoked_at=clock.now(), revoked_reason="code_replay"
-    )
-
-
 def exchange(
     *, client: AppClient, code: str, redirect_uri: str, code_verifier: str | None
 ) -> Tokens:
@@ -116,10 +102,10 @@ def exchange(
                 id_token="openid" in row.scopes,
             )
             row.used_at = clock.now()
-            row.family_id = _family_of(client, issued)
+            row.family_id = issued.family_id
             row.save(update_fields=["used_at", "family"])
             return issued
     # Outside the transaction above, so that the revocation is kept while the error is raised.
     if replayed_family is not None:
-        _revoke_family(replayed_family)
+        token_service.revoke_family(family_id=replayed_family, reason="code_replay")
     raise _invalid("The code has already been used.")

@@ -44,7 +44,7 @@ __all__ = [
 
 MESSAGE_ACTIONS = ("RESEND", "SUPPRESS")
 DELIVERY_MEDIUMS = ("EMAIL", "SMS")
-# Symbols used in generated passwords: all in Cognito's set, none that shells or mail clients mangle.
+# Symbols for generated passwords: in Cognito's set, none that shells or mail clients mangle.
 _GENERATED_SYMBOLS = "%+-.=@^_"
 
 

@@ -59,3 +59,6 @@ class Tokens:
     id_token: str | None = None
     refresh_token: str | None = None
     token_type: str = "Bearer"
+    # The refresh family (`origin_jti`) these tokens belong to; None for client credentials.
+    # Not sent to clients: doors keep it to revoke what they issued (e.g. on code replay).
+    family_id: str | None = None

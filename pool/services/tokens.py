@@ -147,6 +147,7 @@ def _user_tokens(
         expires_in=client.access_token_validity,
         id_token=id_value,
         refresh_token=refresh_token,
+        family_id=str(family.id),
     )
 
 
@@ -335,8 +336,14 @@ def revoke(*, client: AppClient, token: str) -> None:
         return
     if row.family.client_id != client.client_id:
         raise NotAuthorizedException("The refresh token was not issued to this client.")
-    RefreshFamily.objects.filter(pk=row.family.pk, revoked_at__isnull=True).update(
-        revoked_at=clock.now(), revoked_reason="revoked"
+    revoke_family(family_id=row.family.pk, reason="revoked")
+
+
+def revoke_family(*, family_id: uuid.UUID | str, reason: str) -> None:
+    """Revoke one refresh family: its refresh tokens and every access/ID token carrying its id
+    as `origin_jti` stop working. Revoking twice keeps the first reason."""
+    RefreshFamily.objects.filter(pk=family_id, revoked_at__isnull=True).update(
+        revoked_at=clock.now(), revoked_reason=reason[:64]
     )
 
 
