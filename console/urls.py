@@ -1,10 +1,26 @@
 """The operator console's routes, under /console/."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from console.views import auth, clients, groups, home, keys, pools, transfer, users
 
 app_name = "console"
+
+
+class ClientIdConverter:
+    """App client ids are alphanumeric: anything else (a NUL byte, say) is a 404 at routing,
+    before any database lookup."""
+
+    regex = "[A-Za-z0-9]{1,128}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ClientIdConverter, "client_id")
 
 pool = "pools/<str:pool_id>/"
 user = pool + "users/<str:sub>/"
@@ -40,13 +56,17 @@ urlpatterns = [
     # App clients and resource servers
     path(pool + "clients/", clients.client_list, name="clients"),
     path(pool + "clients/new", clients.client_create, name="client_create"),
-    path(pool + "clients/<str:client_id>/", clients.client_detail, name="client"),
+    path(pool + "clients/<client_id:client_id>/", clients.client_detail, name="client"),
     path(
-        pool + "clients/<str:client_id>/rotate-secret",
+        pool + "clients/<client_id:client_id>/rotate-secret",
         clients.client_rotate_secret,
         name="client_rotate_secret",
     ),
-    path(pool + "clients/<str:client_id>/delete", clients.client_delete, name="client_delete"),
+    path(
+        pool + "clients/<client_id:client_id>/delete",
+        clients.client_delete,
+        name="client_delete",
+    ),
     path(pool + "resource-servers/", clients.resource_servers, name="resource_servers"),
     path(
         pool + "resource-servers/<int:server_id>/",

@@ -165,7 +165,11 @@ def forgot_password(
     if client is not None and client.pool_id != pool.pk:
         raise ResourceNotFoundException("The app client does not belong to this user pool.")
     ratelimit.check(ratelimit.FORGOT_PASSWORD, context)
-    user = find_for_sign_in(pool, username) if isinstance(username, str) else None
+    typed = username if isinstance(username, str) else ""
+    # Capped per name as typed, before the lookup: known and unknown names hit the cap alike,
+    # so the cap itself tells nobody who exists.
+    policy.enforce_cap("forgot_password", f"{pool.pk}:{pool.normalize(typed)}")
+    user = find_for_sign_in(pool, typed)
     if user is None:
         if pool.prevent_user_existence_errors:
             order = [m.removeprefix("verified_") for m in pool.account_recovery or []]
@@ -183,7 +187,6 @@ def forgot_password(
             "Cannot reset password for the user as there is no registered/verified email or "
             "phone_number"
         )
-    policy.enforce_cap("forgot_password", user.pk)
     delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
     _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
     return delivery

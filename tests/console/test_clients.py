@@ -284,3 +284,8 @@ def test_lifetime_that_is_not_whole_minutes_survives_an_edit(console, pool):
     assert form["access_token_validity"].value() == 3601
     rendered = str(form["access_token_validity"])
     assert 'value="3601"' in rendered and '<option value="1" selected>' in rendered
+
+
+def test_client_id_with_a_nul_byte_is_a_404(console, pool):
+    response = console.get(f"/console/pools/{pool.id}/clients/abc%00def/")
+    assert response.status_code == 404

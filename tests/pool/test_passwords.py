@@ -206,6 +206,14 @@ def test_forgot_password_is_capped_per_user(pool):
         passwords.forgot_password(pool=pool, username="alice", context=CTX)
 
 
+def test_forgot_password_cap_treats_unknown_names_like_known_ones(pool):
+    clock.freeze()
+    for _ in range(5):
+        passwords.forgot_password(pool=pool, username="nobody", context=CTX)
+    with pytest.raises(LimitExceededException):
+        passwords.forgot_password(pool=pool, username="nobody", context=CTX)
+
+
 def test_forgot_password_accepts_a_verified_alias(db):
     pool = factories.make_pool(alias_attributes=["email"])
     factories.make_user(pool, "alice")
