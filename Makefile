@@ -59,11 +59,6 @@ test: $(DEV_STAMP) chromium static
 	fi; \
 	xdist="$(XDIST)"; \
 	if [ -n "$$xdist" ] && ! $(BIN)/python -c "import xdist" 2>/dev/null; then xdist=""; fi; \
-	if [ -n "$$xdist" ] && [ -n "$$REDIS_URL" ]; then \
-		echo "*** REDIS_URL is set: running serially (every test clears the cache, which is one" \
-		     "shared Redis database for all xdist workers)"; \
-		xdist=""; \
-	fi; \
 	eval "$(BIN)/pytest $$xdist $$marker $$ARGS"; \
 	rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "*** pytest collected no tests (exit code 5)"; rc=0; fi; \

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
+from urllib.parse import urlparse
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from pool import clock, crypto
 from tests import factories
+
+
+def pytest_configure(config):
+    """Under pytest-xdist with REDIS_URL, give each worker its own Redis database (the next
+    ones after REDIS_URL's), so one worker clearing the cache never wipes another's counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    redis_url = os.environ.get("REDIS_URL")
+    if not (worker.startswith("gw") and redis_url):
+        return
+    from django.conf import settings
+
+    parsed = urlparse(redis_url)
+    base = int(parsed.path.strip("/") or 0)
+    own = parsed._replace(path=f"/{base + 1 + int(worker[2:])}").geturl()
+    settings.CACHES["default"]["LOCATION"] = own
 
 
 @pytest.fixture(autouse=True)

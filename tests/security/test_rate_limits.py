@@ -96,7 +96,9 @@ def test_counts_are_shared_between_processes(db):
         "from pool.services import ratelimit;"
         "[ratelimit.hit('shared', '203.0.113.9', limit=3) for _ in range(3)]"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    # The Redis database this test process uses (under xdist, the worker's own one).
+    redis_url = django_settings.CACHES["default"]["LOCATION"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": redis_url}
     subprocess.run(
         [sys.executable, "-c", script], check=True, env=env, cwd=django_settings.BASE_DIR
     )
