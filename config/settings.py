@@ -108,7 +108,9 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite in var/ by default; DATABASE_URL (postgres://…) for PostgreSQL.
+# Database: SQLite in var/ by default; DATABASE_URL (postgres://…) for PostgreSQL. Connections
+# are kept between requests (DATABASE_CONN_MAX_AGE seconds, 0 = one per request): opening one
+# costs more than a token request's queries (SQLite: the PRAGMAs and Django's SQL functions).
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cognate.sqlite3'}"),
@@ -122,7 +124,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file database too: threads (live server, race tests) then wait on locks as
     # in production instead of failing at once, as an in-memory shared-cache database does.
     # One file per process, so concurrent runs (xdist workers) never share one.

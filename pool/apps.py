@@ -5,3 +5,7 @@ class PoolConfig(AppConfig):
     name = "pool"
     verbose_name = "User pools"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connects the signals that keep the per-process pool rows current.
+        from pool.selectors import pools  # noqa: F401

@@ -63,9 +63,10 @@ def authenticate(*, pool: UserPool, authorization: str, form) -> AppClient:
         raise refuse("Client authentication is required.")
     if not CLIENT_ID.match(client_id):
         raise refuse("Client authentication failed.")
-    client = AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
+    client = AppClient.objects.filter(pool_id=pool.pk, client_id=client_id).first()
     if client is None:
         raise refuse("Client authentication failed.")
+    client.pool = pool  # the caller's row: no second read of the pool
     if client.is_confidential:
         if not secret or not client.check_secret(secret):
             raise refuse("Client authentication failed.")

@@ -76,13 +76,16 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
 def exchange(
     *, client: AppClient, code: str, redirect_uri: str, code_verifier: str | None
 ) -> Tokens:
-    """Redeem `code` for tokens, once. A replay revokes what the first redemption issued."""
+    """Redeem `code` for tokens, once. A replay revokes what the first redemption issued.
+    The transaction (SQLite: the database's write lock) covers only the code's row and the new
+    family's rows; the tokens are signed after it commits."""
+    started = None
     replayed_family = None
     with transaction.atomic():
         row = (
             AuthorizationCode.objects.select_for_update()
-            .select_related("user", "user__pool")
-            .filter(digest=_digest(code or ""), pool=client.pool)
+            .select_related("user")
+            .filter(digest=_digest(code or ""), pool_id=client.pool_id)
             .first()
         )
         if row is None:
@@ -93,18 +96,17 @@ def exchange(
             _check_binding(
                 row, client=client, redirect_uri=redirect_uri, code_verifier=code_verifier
             )
-            issued = token_service.issue(
-                user=row.user,
-                client=client,
-                scopes=list(row.scopes),
-                auth_time=row.auth_time,
-                nonce=row.nonce,
-                id_token="openid" in row.scopes,
+            row.user.pool = client.pool
+            started = token_service.start_family(
+                user=row.user, client=client, scopes=list(row.scopes), auth_time=row.auth_time
             )
-            row.used_at = clock.now()
-            row.family_id = issued.family_id
-            row.save(update_fields=["used_at", "family"])
-            return issued
+            AuthorizationCode.objects.filter(pk=row.pk).update(
+                used_at=clock.now(), family=started.family
+            )
+    if started is not None:
+        return token_service.family_tokens(
+            started, nonce=row.nonce, id_token="openid" in row.scopes
+        )
     # Outside the transaction above, so that the revocation is kept while the error is raised.
     if replayed_family is not None:
         token_service.revoke_family(family_id=replayed_family, reason="code_replay")

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
 from pool.models import AppClient, UserPool
+from pool.selectors.pools import cached_pool
 from pool.services import ratelimit
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -22,10 +23,13 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
 
 
-def load_pool(pool_id: str) -> UserPool:
+def load_pool(pool_id: str, *, cached: bool = False) -> UserPool:
+    """The pool named in the URL. `cached`: the process's copy of the row (pool.selectors.pools),
+    for the OAuth endpoints, which use only the pool's identity; pages that apply its settings
+    read the row itself."""
     if len(pool_id) > 55 or not POOL_ID.match(pool_id):
         raise ErrorPage("not_found", "There is no such user pool.")
-    pool = UserPool.objects.filter(id=pool_id).first()
+    pool = cached_pool(pool_id) if cached else UserPool.objects.filter(id=pool_id).first()
     if pool is None:
         raise ErrorPage("not_found", "There is no such user pool.")
     return pool

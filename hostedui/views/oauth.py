@@ -88,7 +88,7 @@ def _realm(pool_id: str) -> str:
 @require_POST
 def token(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
         body = endpoints.token(
             pool=pool,
             form=posted_form(request),
@@ -109,7 +109,7 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_POST
 def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
         endpoints.revoke(
             pool=pool,
             form=posted_form(request),
@@ -129,7 +129,7 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
         access_token = endpoints.bearer_token(
             authorization=request.headers.get("Authorization", ""),
             form=posted_form(request) if request.method == "POST" else None,
@@ -181,7 +181,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_GET
 def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
     except ErrorPage as exc:
         return _no_pool(exc)
     return cacheable_json(discovery.configuration(pool), max_age=3600)
@@ -191,7 +191,7 @@ def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_GET
 def jwks(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
     except ErrorPage as exc:
         return _no_pool(exc)
     # Short enough that a rotated-in key is picked up well before tokens signed by it matter.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -60,6 +61,33 @@ def issue(
 ) -> Tokens:
     """Tokens for a completed sign-in. Starts a refresh family; the ID token carries `at_hash`
     of the access token issued with it, and `nonce` when given (OIDC)."""
+    started = start_family(
+        user=user, client=client, scopes=scopes, auth_time=auth_time, with_refresh=with_refresh
+    )
+    return family_tokens(started, nonce=nonce, id_token=id_token)
+
+
+@dataclass(frozen=True)
+class StartedFamily:
+    """A new refresh family, stored, whose tokens are not signed yet (see start_family)."""
+
+    user: User
+    client: AppClient
+    family: RefreshFamily
+    refresh_token: str | None
+
+
+def start_family(
+    *,
+    user: User,
+    client: AppClient,
+    scopes: list[str] | tuple[str, ...],
+    auth_time: dt.datetime,
+    with_refresh: bool = True,
+) -> StartedFamily:
+    """The rows of a new sign-in's refresh family. Inside a caller's transaction (the code
+    exchange) they commit with it, and the caller signs the tokens with `family_tokens` after
+    the commit, so that no write lock is held while RSA signs."""
     scopes = list(dict.fromkeys(scopes))
     now = clock.now()
     refresh_plain = crypto.token() if with_refresh else None
@@ -73,17 +101,22 @@ def issue(
         expires_at=now
         + dt.timedelta(seconds=client.refresh_token_validity if with_refresh else longest),
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         family.save(force_insert=True)
         if refresh_plain:
             RefreshToken.objects.create(digest=crypto.digest(refresh_plain), family=family)
+    return StartedFamily(user=user, client=client, family=family, refresh_token=refresh_plain)
+
+
+def family_tokens(started: StartedFamily, *, nonce: str = "", id_token: bool = True) -> Tokens:
+    """The signed tokens of a family made by `start_family`."""
     return _user_tokens(
-        user=user,
-        client=client,
-        family=family,
-        scopes=scopes,
+        user=started.user,
+        client=started.client,
+        family=started.family,
+        scopes=list(started.family.scopes),
         nonce=nonce,
-        refresh_token=refresh_plain,
+        refresh_token=started.refresh_token,
         id_token=id_token,
     )
 
