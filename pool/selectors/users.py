@@ -25,7 +25,8 @@ _KEY_FIELDS = {
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     """The user whose username, or sign-in attribute (username attribute, or verified alias),
     is `identifier`, compared as the pool compares names. None when there is no such user."""
-    if not identifier:
+    if not identifier or not isinstance(identifier, str) or "\x00" in identifier:
+        # No name holds a NUL byte (and PostgreSQL cannot compare text with one).
         return None
     key = pool.normalize(identifier)
     user = User.objects.filter(pool=pool, username_key=key).select_related("pool").first()

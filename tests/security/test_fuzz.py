@@ -393,3 +393,10 @@ def test_fuzz_console_sign_in(world, body, content_type):
         assert response.status_code in (200, 302, 400, 403, 429)
         if response.status_code == 302:
             assert response["Location"].startswith("/console/")
+
+
+def test_a_name_with_a_nul_byte_finds_nobody(pool):
+    from pool.selectors.users import find_for_sign_in
+
+    factories.make_user(pool, "alice")
+    assert find_for_sign_in(pool, "alice\x00") is None
