@@ -11,8 +11,7 @@ from django.views.decorators.http import require_POST
 from console import audit, errors
 from console.access import operator_view
 from console.forms.clients import ClientForm, ResourceServerForm
-from console.forms.pools import ConfirmDeleteForm
-from console.views.common import get_pool
+from console.views.common import confirm_delete, get_pool
 from pool.errors import CognitoError
 from pool.models import AppClient, ResourceServer
 from pool.services import pools as pool_services
@@ -101,32 +100,19 @@ def client_rotate_secret(request: HttpRequest, pool_id: str, client_id: str) -> 
 def client_delete(request: HttpRequest, pool_id: str, client_id: str) -> HttpResponse:
     pool = get_pool(pool_id)
     client = get_object_or_404(AppClient, pool=pool, client_id=client_id)
-    form = ConfirmDeleteForm(request.POST or None, expected=client.name)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with audit.recording(
-                request,
-                "client.delete",
-                pool=pool,
-                client=client.client_id,
-                detail={"name": client.name},
-            ):
-                pool_services.delete_client(client=client)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"App client {form.expected} deleted.")
-            return redirect("console:clients", pool_id=pool.id)
-    page = _page(
-        pool,
-        "clients",
-        form=form,
-        what=f"app client {client.name}",
+    return confirm_delete(
+        request,
+        noun="app client",
+        name=client.name,
         consequence="Apps using this client id can no longer sign users in; its refresh "
         "tokens stop working.",
+        page=_page(pool, "clients"),
         cancel_url=reverse("console:client", args=[pool.id, client.client_id]),
+        audit_action="client.delete",
+        audit_targets={"pool": pool, "client": client.client_id, "detail": {"name": client.name}},
+        delete=lambda: pool_services.delete_client(client=client),
+        done_url=reverse("console:clients", args=[pool.id]),
     )
-    return render(request, "console/confirm_delete.html", page)
 
 
 @operator_view
@@ -187,27 +173,15 @@ def resource_server_detail(request: HttpRequest, pool_id: str, server_id: int) -
 def resource_server_delete(request: HttpRequest, pool_id: str, server_id: int) -> HttpResponse:
     pool = get_pool(pool_id)
     server = get_object_or_404(ResourceServer, pool=pool, pk=server_id)
-    form = ConfirmDeleteForm(request.POST or None, expected=server.identifier)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with audit.recording(
-                request,
-                "resource_server.delete",
-                pool=pool,
-                detail={"identifier": server.identifier},
-            ):
-                pool_services.delete_resource_server(server=server)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"Resource server {form.expected} deleted.")
-            return redirect("console:resource_servers", pool_id=pool.id)
-    page = _page(
-        pool,
-        "resource_servers",
-        form=form,
-        what=f"resource server {server.identifier}",
+    return confirm_delete(
+        request,
+        noun="resource server",
+        name=server.identifier,
         consequence="Its scopes are taken away from every app client.",
+        page=_page(pool, "resource_servers"),
         cancel_url=reverse("console:resource_server", args=[pool.id, server.pk]),
+        audit_action="resource_server.delete",
+        audit_targets={"pool": pool, "detail": {"identifier": server.identifier}},
+        delete=lambda: pool_services.delete_resource_server(server=server),
+        done_url=reverse("console:resource_servers", args=[pool.id]),
     )
-    return render(request, "console/confirm_delete.html", page)

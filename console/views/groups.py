@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from console import audit, errors
 from console.access import operator_view
-from console.forms.pools import ConfirmDeleteForm
 from console.forms.users import GroupForm
-from console.views.common import get_pool
+from console.views.common import confirm_delete, get_pool
 from pool.errors import CognitoError
 from pool.models import Group
 from pool.services import admin
@@ -78,23 +77,15 @@ def group_detail(request: HttpRequest, pool_id: str, group_id: int) -> HttpRespo
 def group_delete(request: HttpRequest, pool_id: str, group_id: int) -> HttpResponse:
     pool = get_pool(pool_id)
     group = get_object_or_404(Group, pool=pool, pk=group_id)
-    form = ConfirmDeleteForm(request.POST or None, expected=group.name)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with audit.recording(request, "group.delete", pool=pool, detail={"group": group.name}):
-                admin.delete_group(group=group)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"Group {form.expected} deleted.")
-            return redirect("console:groups", pool_id=pool.id)
-    page = {
-        "pool": pool,
-        "tab": "groups",
-        "section": "pools",
-        "form": form,
-        "what": f"group {group.name}",
-        "consequence": "Its members stay in the pool, without the group.",
-        "cancel_url": reverse("console:group", args=[pool.id, group.pk]),
-    }
-    return render(request, "console/confirm_delete.html", page)
+    return confirm_delete(
+        request,
+        noun="group",
+        name=group.name,
+        consequence="Its members stay in the pool, without the group.",
+        page={"pool": pool, "tab": "groups", "section": "pools"},
+        cancel_url=reverse("console:group", args=[pool.id, group.pk]),
+        audit_action="group.delete",
+        audit_targets={"pool": pool, "detail": {"group": group.name}},
+        delete=lambda: admin.delete_group(group=group),
+        done_url=reverse("console:groups", args=[pool.id]),
+    )

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from console import audit, errors
 from console.access import operator_view
-from console.forms.pools import ConfirmDeleteForm, CustomAttributeForm, PoolForm
-from console.views.common import get_pool
+from console.forms.pools import CustomAttributeForm, PoolForm
+from console.views.common import confirm_delete, get_pool
 from pool.errors import CognitoError
 from pool.services import pools as pool_services
 
@@ -73,26 +73,18 @@ def edit(request: HttpRequest, pool_id: str) -> HttpResponse:
 @operator_view
 def delete(request: HttpRequest, pool_id: str) -> HttpResponse:
     pool = get_pool(pool_id)
-    form = ConfirmDeleteForm(request.POST or None, expected=pool.name)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with audit.recording(request, "pool.delete", pool=pool.id, detail={"name": pool.name}):
-                pool_services.delete_pool(pool=pool)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"Pool {form.expected} deleted.")
-            return redirect("console:index")
-    page = {
-        "form": form,
-        "pool": pool,
-        "tab": "overview",
-        "section": "pools",
-        "what": f"pool {pool.name}",
-        "consequence": "Every user, group, app client, key and event of the pool is deleted.",
-        "cancel_url": reverse("console:pool", args=[pool.id]),
-    }
-    return render(request, "console/confirm_delete.html", page)
+    return confirm_delete(
+        request,
+        noun="pool",
+        name=pool.name,
+        consequence="Every user, group, app client, key and event of the pool is deleted.",
+        page={"pool": pool, "tab": "overview", "section": "pools"},
+        cancel_url=reverse("console:pool", args=[pool.id]),
+        audit_action="pool.delete",
+        audit_targets={"pool": pool.id, "detail": {"name": pool.name}},
+        delete=lambda: pool_services.delete_pool(pool=pool),
+        done_url=reverse("console:index"),
+    )
 
 
 @operator_view

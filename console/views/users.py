@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from console import audit, errors
 from console.access import context, operator_view
-from console.forms.pools import ConfirmDeleteForm
 from console.forms.users import (
     AttributesForm,
     CreateUserForm,
@@ -23,7 +22,7 @@ from console.forms.users import (
     SearchForm,
     SetPasswordForm,
 )
-from console.views.common import get_pool, get_pool_user
+from console.views.common import confirm_delete, get_pool, get_pool_user
 from pool.errors import CognitoError
 from pool.models import AuthEvent, Group, User
 from pool.selectors import users as user_selectors
@@ -337,25 +336,15 @@ def user_remove_group(request: HttpRequest, pool_id: str, sub: str, group_id: in
 def user_delete(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
     pool = get_pool(pool_id)
     user = get_pool_user(pool, sub)
-    form = ConfirmDeleteForm(request.POST or None, expected=user.username)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with audit.recording(
-                request, "user.delete", pool=pool, user=user.username, detail={"sub": str(user.sub)}
-            ):
-                admin.delete_user(user=user, context=context(request))
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"User {form.expected} deleted.")
-            return redirect("console:users", pool_id=pool.id)
-    page = {
-        "pool": pool,
-        "tab": "users",
-        "section": "pools",
-        "form": form,
-        "what": f"user {user.username}",
-        "consequence": "The user, their devices, tokens and group memberships are deleted.",
-        "cancel_url": reverse("console:user", args=[pool.id, user.sub]),
-    }
-    return render(request, "console/confirm_delete.html", page)
+    return confirm_delete(
+        request,
+        noun="user",
+        name=user.username,
+        consequence="The user, their devices, tokens and group memberships are deleted.",
+        page={"pool": pool, "tab": "users", "section": "pools"},
+        cancel_url=reverse("console:user", args=[pool.id, user.sub]),
+        audit_action="user.delete",
+        audit_targets={"pool": pool, "user": user.username, "detail": {"sub": str(user.sub)}},
+        delete=lambda: admin.delete_user(user=user, context=context(request)),
+        done_url=reverse("console:users", args=[pool.id]),
+    )
