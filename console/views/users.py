@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -236,79 +237,98 @@ def user_action(request: HttpRequest, pool_id: str, sub: str, action: str) -> Ht
     return _to_user(user)
 
 
+def _submit(
+    request: HttpRequest,
+    user: User,
+    form: forms.Form,
+    *,
+    slot: str,
+    audit_action: str,
+    detail: Callable[[dict], dict],
+    call: Callable[[dict], object],
+    done: Callable[[dict], str],
+    fragment: str = "",
+) -> HttpResponse:
+    """One form of the user page: on valid input, `call` (one service call, given the cleaned
+    data) runs under its audit entry and the operator goes back to the page; otherwise the page
+    again (400) with this form, in its `slot`, showing the errors."""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with audit.recording(
+                request, audit_action, pool=user.pool, user=user, detail=detail(data)
+            ):
+                call(data)
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            messages.success(request, done(data))
+            return _to_user(user, fragment)
+    return _detail(request, user, status=400, **{slot: form})
+
+
+def _password_set(data: dict) -> str:
+    if data["permanent"]:
+        return "Password set, permanent."
+    return "Password set, temporary (to be changed at the next sign-in)."
+
+
 @operator_view
 @require_POST
 def user_set_password(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
     user = get_pool_user(get_pool(pool_id), sub)
-    form = SetPasswordForm(request.POST)
-    if form.is_valid():
-        permanent = form.cleaned_data["permanent"]
-        try:
-            with audit.recording(
-                request,
-                "user.set_password",
-                pool=user.pool,
-                user=user,
-                detail={"permanent": permanent},
-            ):
-                passwords.admin_set_password(
-                    user=user, password=form.cleaned_data["password"], permanent=permanent
-                )
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            kind = "permanent" if permanent else "temporary (to be changed at the next sign-in)"
-            messages.success(request, f"Password set, {kind}.")
-            return _to_user(user)
-    return _detail(request, user, status=400, password_form=form)
+    return _submit(
+        request,
+        user,
+        SetPasswordForm(request.POST),
+        slot="password_form",
+        audit_action="user.set_password",
+        detail=lambda data: {"permanent": data["permanent"]},
+        call=lambda data: passwords.admin_set_password(
+            user=user, password=data["password"], permanent=data["permanent"]
+        ),
+        done=_password_set,
+    )
 
 
 @operator_view
 @require_POST
 def user_mfa(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
     user = get_pool_user(get_pool(pool_id), sub)
-    form = MfaForm(request.POST, user=user)
-    if form.is_valid():
-        choice = form.cleaned_data
-        try:
-            with audit.recording(request, "user.set_mfa", pool=user.pool, user=user, detail=choice):
-                mfa.set_preference(
-                    user=user,
-                    totp=choice["totp"],
-                    sms=choice["sms"],
-                    email=choice["email"],
-                    preferred=choice["preferred"],
-                )
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, "MFA settings saved.")
-            return _to_user(user, "mfa")
-    return _detail(request, user, status=400, mfa_form=form)
+    return _submit(
+        request,
+        user,
+        MfaForm(request.POST, user=user),
+        slot="mfa_form",
+        audit_action="user.set_mfa",
+        detail=lambda data: data,
+        call=lambda data: mfa.set_preference(
+            user=user,
+            totp=data["totp"],
+            sms=data["sms"],
+            email=data["email"],
+            preferred=data["preferred"],
+        ),
+        done=lambda data: "MFA settings saved.",
+        fragment="mfa",
+    )
 
 
 @operator_view
 @require_POST
 def user_add_group(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
     user = get_pool_user(get_pool(pool_id), sub)
-    form = GroupChoiceForm(request.POST, user=user)
-    if form.is_valid():
-        group = form.cleaned_data["group"]
-        try:
-            with audit.recording(
-                request,
-                "user.add_to_group",
-                pool=user.pool,
-                user=user,
-                detail={"group": group.name},
-            ):
-                admin.add_user_to_group(user=user, group=group)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"Added to group {group.name}.")
-            return _to_user(user, "groups")
-    return _detail(request, user, status=400, group_form=form)
+    return _submit(
+        request,
+        user,
+        GroupChoiceForm(request.POST, user=user),
+        slot="group_form",
+        audit_action="user.add_to_group",
+        detail=lambda data: {"group": data["group"].name},
+        call=lambda data: admin.add_user_to_group(user=user, group=data["group"]),
+        done=lambda data: f"Added to group {data['group'].name}.",
+        fragment="groups",
+    )
 
 
 @operator_view
