@@ -130,6 +130,15 @@ def _finish(
     return redirect(page_url(page, auth))
 
 
+def _to_sign_in(
+    request: HttpRequest, auth: AuthorizationRequest, username: str, message: str
+) -> HttpResponse:
+    """A step that ends at the sign-in page succeeded: go there, the username filled in."""
+    request.session[USERNAME_KEY] = username
+    messages.success(request, message)
+    return redirect(page_url("login", auth))
+
+
 def _restart(request: HttpRequest, auth: AuthorizationRequest, message: str) -> HttpResponse:
     session.drop_challenge(request)
     messages.error(request, message)
@@ -194,10 +203,9 @@ def signup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
         except domain.CognitoError as exc:
             show(form, exc)
         else:
-            request.session[USERNAME_KEY] = username
             if result.confirmed:
-                messages.success(request, "Your account is ready. Sign in.")
-                return redirect(page_url("login", auth))
+                return _to_sign_in(request, auth, username, "Your account is ready. Sign in.")
+            request.session[USERNAME_KEY] = username
             if result.delivery:
                 messages.info(request, f"We sent a code to {result.delivery.destination}.")
             return redirect(page_url("confirm", auth))
@@ -240,9 +248,8 @@ def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
         except domain.CognitoError as exc:
             show(form, exc)
         else:
-            request.session[USERNAME_KEY] = form.cleaned_data["username"]
-            messages.success(request, "Your account is confirmed. Sign in.")
-            return redirect(page_url("login", auth))
+            username = form.cleaned_data["username"]
+            return _to_sign_in(request, auth, username, "Your account is confirmed. Sign in.")
     return _render(
         request, "confirm.html", auth, title="Confirm your account", form=form, resend=resend
     )
@@ -291,9 +298,8 @@ def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) ->
         except domain.CognitoError as exc:
             show(form, exc)
         else:
-            request.session[USERNAME_KEY] = form.cleaned_data["username"]
-            messages.success(request, "Your password has been changed. Sign in.")
-            return redirect(page_url("login", auth))
+            username = form.cleaned_data["username"]
+            return _to_sign_in(request, auth, username, "Your password has been changed. Sign in.")
     return _render(
         request, "confirm_forgot_password.html", auth, title="Reset your password", form=form
     )
