@@ -240,45 +240,34 @@ def test_wrong_secret_with_basic_is_401_with_www_authenticate(client, pool, conf
     assert response["WWW-Authenticate"].startswith("Basic")
 
 
-def test_wrong_secret_with_post_is_invalid_client(client, pool, confidential_client):
-    response = token_request(
-        client,
-        pool,
-        {
-            "grant_type": "authorization_code",
-            "client_id": confidential_client.client_id,
-            "client_secret": "wrong",
-            "code": "x",
-            "redirect_uri": CALLBACK,
-        },
-    )
-    assert response.json()["error"] == "invalid_client"
-
-
-def test_confidential_client_must_authenticate(client, pool, confidential_client):
-    response = token_request(
-        client,
-        pool,
-        {
-            "grant_type": "refresh_token",
-            "client_id": confidential_client.client_id,
-            "refresh_token": "x",
-        },
-    )
-    assert response.json()["error"] == "invalid_client"
-
-
-def test_public_client_sending_a_secret_is_invalid_client(client, pool, app_client):
-    response = token_request(
-        client,
-        pool,
-        {
-            "grant_type": "refresh_token",
-            "client_id": app_client.client_id,
-            "client_secret": "guess",
-            "refresh_token": "x",
-        },
-    )
+@pytest.mark.parametrize(
+    ("app", "form"),
+    [
+        pytest.param(
+            "confidential_client",
+            {
+                "grant_type": "authorization_code",
+                "client_secret": "wrong",
+                "code": "x",
+                "redirect_uri": CALLBACK,
+            },
+            id="wrong-secret-with-post",
+        ),
+        pytest.param(
+            "confidential_client",
+            {"grant_type": "refresh_token", "refresh_token": "x"},
+            id="confidential-client-without-a-secret",
+        ),
+        pytest.param(
+            "app_client",
+            {"grant_type": "refresh_token", "client_secret": "guess", "refresh_token": "x"},
+            id="public-client-sending-a-secret",
+        ),
+    ],
+)
+def test_client_authentication_failures_are_invalid_client(request, client, pool, app, form):
+    app_client = request.getfixturevalue(app)
+    response = token_request(client, pool, {"client_id": app_client.client_id, **form})
     assert response.json()["error"] == "invalid_client"
 
 
