@@ -14,6 +14,7 @@ from django.db.models.functions import Collate
 from pool import clock
 from pool.errors import InvalidParameterException, UserNotFoundException
 from pool.models import User, UserPool, UserStatus
+from pool.models.user import SEARCHABLE_ATTRIBUTES
 
 _KEY_FIELDS = {
     "email": "email_key",
@@ -53,28 +54,14 @@ def get_user(pool: UserPool, username: str) -> User:
 
 # Filterable attributes (reference §3) and the column each one reads.
 FILTER_COLUMNS = {
-    "username": "username",
-    "email": "email",
-    "phone_number": "phone_number",
-    "name": "name",
-    "given_name": "given_name",
-    "family_name": "family_name",
-    "preferred_username": "preferred_username",
-    "sub": "sub",
+    **{name: name for name in SEARCHABLE_ATTRIBUTES},
     "cognito:user_status": "status",
     "status": "enabled",
 }
 # Text columns whose prefix search needs a byte-ordered index (migration 0002 adds the
-# PostgreSQL ones; on SQLite the (pool, column) indexes are already byte-ordered).
-TEXT_COLUMNS = (
-    "username",
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-)
+# PostgreSQL ones; on SQLite the (pool, column) indexes are already byte-ordered): every
+# searchable attribute but `sub`, a UUID column.
+TEXT_COLUMNS = tuple(name for name in SEARCHABLE_ATTRIBUTES if name != "sub")
 MAX_LIMIT = 60
 FILTER_MAX_LENGTH = 256
 TOKEN_MAX_AGE = 3600  # seconds; Cognito's pagination tokens expire after an hour

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -285,3 +287,9 @@ def test_equality_search_uses_an_index(indexed_pool):
 def test_search_matches_users_created_by_user_model(pool):
     User.objects.create(pool=pool, username="raw", email="raw@example.com")
     assert _names(selectors.search(pool, filter='email = "raw@example.com"')) == ["raw"]
+
+
+def test_migration_0002_indexes_every_text_column():
+    """The migration keeps its own frozen copy of the column list; it must not drift."""
+    migration = importlib.import_module("pool.migrations.0002_admin_search_indexes")
+    assert migration.COLUMNS == selectors.TEXT_COLUMNS
