@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core import mail
 
@@ -26,24 +24,13 @@ from pool.services.attributes import (
 )
 from pool.services.results import RequestContext
 from tests import factories
+from tests.pool.helpers import code_in, emailed_code, wrong_code
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest")
 
 
-def _code(text: str) -> str:
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
-def _emailed_code(to: str) -> str:
-    return _code(next(m for m in reversed(mail.outbox) if to in m.to).body)
-
-
 def _reload(user) -> User:
     return User.objects.select_related("pool").get(pk=user.pk)
-
-
-def _wrong(code: str) -> str:
-    return "000000" if code != "000000" else "111111"
 
 
 @pytest.fixture
@@ -101,7 +88,7 @@ def test_changing_an_unverified_email_applies_at_once_and_sends_a_code(pool):
     user = _reload(user)
     assert user.email == "new@example.com" and user.email_verified is False
     verify_attribute(
-        user=user, attribute="email", code=_emailed_code("new@example.com"), context=CTX
+        user=user, attribute="email", code=emailed_code("new@example.com"), context=CTX
     )
     assert _reload(user).email_verified is True
 
@@ -114,7 +101,7 @@ def test_changing_a_verified_email_is_held_until_the_new_one_is_verified(alias_p
     assert find_for_sign_in(alias_pool, "alice@example.com") == held
     assert find_for_sign_in(alias_pool, "alice@new.example") is None
 
-    code = _code(smtp_sink.body(smtp_sink.wait_for("alice@new.example")))
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("alice@new.example")))
     verify_attribute(user=held, attribute="email", code=code, context=CTX)
     moved = _reload(user)
     assert moved.email == "alice@new.example" and moved.email_verified is True
@@ -126,7 +113,7 @@ def test_a_held_email_change_lapses_with_its_code(alias_pool):
     clock.freeze()
     user = factories.make_user(alias_pool, "alice")
     update_attributes(user=user, attributes={"email": "alice@new.example"}, context=CTX)
-    code = _emailed_code("alice@new.example")
+    code = emailed_code("alice@new.example")
     clock.advance(hours=24, seconds=1)
     with pytest.raises(ExpiredCodeException):
         verify_attribute(user=user, attribute="email", code=code, context=CTX)
@@ -185,7 +172,7 @@ def test_new_phone_number_gets_its_code_by_sms(db):
     )
     assert [d.medium for d in deliveries] == ["SMS"]
     sms = OutboxMessage.objects.get(channel="sms", to="+15555550177")
-    verify_attribute(user=user, attribute="phone_number", code=_code(sms.body), context=CTX)
+    verify_attribute(user=user, attribute="phone_number", code=code_in(sms.body), context=CTX)
     assert _reload(user).phone_number_verified is True
 
 
@@ -253,7 +240,7 @@ def test_verification_code_goes_to_the_current_email(pool):
     delivery = send_attribute_verification_code(user=user, attribute="email", context=CTX)
     assert delivery.destination == "a***@e***"
     verify_attribute(
-        user=user, attribute="email", code=_emailed_code("alice@example.com"), context=CTX
+        user=user, attribute="email", code=emailed_code("alice@example.com"), context=CTX
     )
     assert _reload(user).email_verified is True
 
@@ -263,7 +250,7 @@ def test_verifying_an_alias_makes_it_a_sign_in_name(alias_pool):
     assert find_for_sign_in(alias_pool, "alice@example.com") is None
     send_attribute_verification_code(user=user, attribute="email", context=CTX)
     verify_attribute(
-        user=user, attribute="email", code=_emailed_code("alice@example.com"), context=CTX
+        user=user, attribute="email", code=emailed_code("alice@example.com"), context=CTX
     )
     assert find_for_sign_in(alias_pool, "ALICE@example.com") == user
 
@@ -276,7 +263,7 @@ def test_verifying_an_alias_another_user_holds_is_refused(alias_pool):
     send_attribute_verification_code(user=user, attribute="email", context=CTX)
     with pytest.raises(AliasExistsException):
         verify_attribute(
-            user=user, attribute="email", code=_emailed_code("Shared@Example.com"), context=CTX
+            user=user, attribute="email", code=emailed_code("Shared@Example.com"), context=CTX
         )
     assert _reload(user).email_verified is False
 
@@ -288,7 +275,7 @@ def test_verify_with_a_wrong_code(pool):
         verify_attribute(
             user=user,
             attribute="email",
-            code=_wrong(_emailed_code("alice@example.com")),
+            code=wrong_code(emailed_code("alice@example.com")),
             context=CTX,
         )
 
@@ -296,10 +283,10 @@ def test_verify_with_a_wrong_code(pool):
 def test_verification_code_is_voided_after_5_wrong_guesses(pool):
     user = factories.make_user(pool, "alice", email_verified=False)
     send_attribute_verification_code(user=user, attribute="email", context=CTX)
-    right = _emailed_code("alice@example.com")
+    right = emailed_code("alice@example.com")
     for _ in range(5):
         with pytest.raises(CodeMismatchException):
-            verify_attribute(user=user, attribute="email", code=_wrong(right), context=CTX)
+            verify_attribute(user=user, attribute="email", code=wrong_code(right), context=CTX)
     with pytest.raises(LimitExceededException):
         verify_attribute(user=user, attribute="email", code=right, context=CTX)
 
@@ -322,7 +309,7 @@ def test_verifying_is_capped_at_15_an_hour(pool):
     send_attribute_verification_code(user=user, attribute="email", context=CTX)
     with pytest.raises(LimitExceededException):
         verify_attribute(
-            user=user, attribute="email", code=_emailed_code("alice@example.com"), context=CTX
+            user=user, attribute="email", code=emailed_code("alice@example.com"), context=CTX
         )
 
 
@@ -339,7 +326,7 @@ def test_verification_needs_a_value_to_verify(user):
 def test_code_for_a_replaced_unverified_email_proves_nothing(pool):
     user = factories.make_user(pool, "alice", email_verified=False)
     send_attribute_verification_code(user=user, attribute="email", context=CTX)
-    code = _emailed_code("alice@example.com")
+    code = emailed_code("alice@example.com")
     # An administrator changes the address without verifying it (and without the pool's
     # update path, which would discard the code): the old code must not verify the new value.
     User.objects.filter(pk=user.pk).update(email="other@example.com")

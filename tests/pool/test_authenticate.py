@@ -31,6 +31,7 @@ from pool.models import (
 from pool.services import authenticate, passwords
 from pool.services.results import Authenticated, Challenge
 from tests import factories
+from tests.pool.helpers import wrong_code
 
 PASSWORD = factories.PASSWORD
 
@@ -422,7 +423,7 @@ def test_method_not_allowed_by_pool_is_skipped(pool):
 def test_wrong_sms_code_is_a_mismatch(sms_pool):
     factories.make_user(sms_pool, "sam", phone_number="+15550009878", sms_mfa_enabled=True)
     challenge = sign_in(sms_pool, "sam")
-    wrong = "000000" if last_sms_code("+15550009878") != "000000" else "111111"
+    wrong = wrong_code(last_sms_code("+15550009878"))
     with pytest.raises(CodeMismatchException):
         respond(sms_pool, challenge, {"SMS_MFA_CODE": wrong})
 

@@ -20,6 +20,7 @@ from pool.models import TotpDevice, UserPool
 from pool.services import authenticate, mfa
 from pool.services.results import Authenticated
 from tests import factories
+from tests.pool.helpers import wrong_code
 
 
 def code_for(secret: str, offset_steps: int = 0) -> str:
@@ -235,7 +236,7 @@ def test_mfa_setup_cannot_finish_before_verification(pool, app_client, setup_cha
 
 def test_mfa_setup_wrong_codes_void_the_session(setup_challenge):
     secret, associated = mfa.associate_software_token(session=setup_challenge.session)
-    wrong = "000000" if code_for(secret) != "000000" else "111111"
+    wrong = wrong_code(code_for(secret))
     for _ in range(2):
         with pytest.raises(EnableSoftwareTokenMFAException):
             mfa.verify_software_token(session=associated, code=wrong)

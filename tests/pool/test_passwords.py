@@ -22,17 +22,10 @@ from pool.models import AuthEvent, OutboxMessage, RefreshFamily, User, UserStatu
 from pool.services import passwords
 from pool.services.results import RequestContext
 from tests import factories
+from tests.pool.helpers import code_in, emailed_code, wrong_code
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest")
 NEW = "Battery-Staple-42"
-
-
-def _code(text: str) -> str:
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
-def _emailed_code(to: str) -> str:
-    return _code(next(m for m in reversed(mail.outbox) if to in m.to).body)
 
 
 def _family(user, client) -> RefreshFamily:
@@ -126,7 +119,7 @@ def test_forgot_password_emails_a_code(db, smtp_sink):
         "a***@e***",
     )
     body = smtp_sink.body(smtp_sink.wait_for("alice@example.com"))
-    code = _code(body)
+    code = code_in(body)
     passwords.confirm_forgot_password(
         pool=pool, username="alice", code=code, password=NEW, context=CTX
     )
@@ -226,7 +219,7 @@ def test_forgot_password_accepts_a_verified_alias(db):
 
 def _forgot(pool, username="alice") -> str:
     passwords.forgot_password(pool=pool, username=username, context=CTX)
-    return _emailed_code(f"{username}@example.com")
+    return emailed_code(f"{username}@example.com")
 
 
 def test_confirm_forgot_password_sets_the_password(pool):
@@ -258,7 +251,7 @@ def test_confirm_forgot_password_with_a_wrong_code(pool):
         passwords.confirm_forgot_password(
             pool=pool,
             username="alice",
-            code="000000" if right != "000000" else "111111",
+            code=wrong_code(right),
             password=NEW,
             context=CTX,
         )
@@ -278,7 +271,7 @@ def test_forgot_password_code_expires_after_an_hour(pool):
 def test_forgot_password_code_is_voided_after_5_wrong_guesses(pool):
     factories.make_user(pool, "alice")
     right = _forgot(pool)
-    wrong = "000000" if right != "000000" else "111111"
+    wrong = wrong_code(right)
     for _ in range(5):
         with pytest.raises(CodeMismatchException):
             passwords.confirm_forgot_password(
@@ -372,7 +365,7 @@ def test_admin_reset_requires_a_reset_and_emails_a_code(db, smtp_sink):
     delivery = passwords.admin_reset_password(user=user, context=CTX)
     assert _reload(user).status == UserStatus.RESET_REQUIRED
     assert delivery.medium == "EMAIL"
-    code = _code(smtp_sink.body(smtp_sink.wait_for("alice@example.com")))
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("alice@example.com")))
     passwords.confirm_forgot_password(
         pool=pool, username="alice", code=code, password=NEW, context=CTX
     )

@@ -27,22 +27,14 @@ from pool.services.results import RequestContext
 from pool.services.sign_up import confirm_sign_up, resend_confirmation_code, sign_up
 from tests import factories
 from tests.conftest import free_port
+from tests.pool.helpers import code_in, emailed_code, wrong_code
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="api")
 PASSWORD = factories.PASSWORD
 
 
-def _code(text: str) -> str:
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
-def _emailed_code(to: str) -> str:
-    message = next(m for m in reversed(mail.outbox) if to in m.to)
-    return _code(message.body)
-
-
 def _texted_code(to: str) -> str:
-    return _code(OutboxMessage.objects.filter(channel="sms", to=to).first().body)
+    return code_in(OutboxMessage.objects.filter(channel="sms", to=to).first().body)
 
 
 def _sign_up(pool, username="alice", email="alice@example.com", **kwargs):
@@ -88,7 +80,7 @@ def test_sign_up_emails_a_code_with_the_pools_template(db, smtp_sink):
 def test_emailed_code_confirms_the_user(db, smtp_sink):
     pool = factories.make_pool()
     _sign_up(pool)
-    code = _code(smtp_sink.body(smtp_sink.wait_for("alice@example.com")))
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("alice@example.com")))
     user = confirm_sign_up(pool=pool, username="alice", code=code, context=CTX)
     assert user.status == UserStatus.CONFIRMED and user.email_verified is True
 
@@ -248,7 +240,7 @@ def test_email_attribute_must_match_an_email_username(db):
 def test_email_username_confirms_by_email(db):
     pool = factories.make_pool(username_attributes=["email"])
     _sign_up(pool, username="alice@example.com", email=None)
-    code = _emailed_code("alice@example.com")
+    code = emailed_code("alice@example.com")
     user = confirm_sign_up(pool=pool, username="alice@example.com", code=code, context=CTX)
     assert user.status == UserStatus.CONFIRMED
 
@@ -281,7 +273,7 @@ def test_confirmation_makes_the_verified_email_an_alias(db):
     pool = factories.make_pool(alias_attributes=["email"])
     _sign_up(pool, email="Alice@Example.com")
     confirm_sign_up(
-        pool=pool, username="alice", code=_emailed_code("Alice@Example.com"), context=CTX
+        pool=pool, username="alice", code=emailed_code("Alice@Example.com"), context=CTX
     )
     assert find_for_sign_in(pool, "alice@EXAMPLE.com").username == "alice"
 
@@ -297,7 +289,7 @@ def test_duplicate_alias_is_refused_at_confirmation_and_the_code_stays_valid(db)
     pool = factories.make_pool(alias_attributes=["email"])
     factories.make_user(pool, "owner", email="shared@example.com")
     _sign_up(pool, email="Shared@example.com")
-    code = _emailed_code("Shared@example.com")
+    code = emailed_code("Shared@example.com")
     with pytest.raises(AliasExistsException):
         confirm_sign_up(pool=pool, username="alice", code=code, context=CTX)
     assert User.objects.get(username="alice").status == UserStatus.UNCONFIRMED
@@ -311,7 +303,7 @@ def test_forced_alias_creation_moves_the_alias(db):
     pool = factories.make_pool(alias_attributes=["email"])
     owner = factories.make_user(pool, "owner", email="shared@example.com")
     _sign_up(pool, email="shared@example.com")
-    code = _emailed_code("shared@example.com")
+    code = emailed_code("shared@example.com")
     confirm_sign_up(pool=pool, username="alice", code=code, context=CTX, force_alias_creation=True)
     owner.refresh_from_db()
     assert owner.email_key is None and owner.email_verified is False
@@ -340,8 +332,8 @@ def test_preferred_username_alias_is_unique_case_insensitively(db):
 
 def test_wrong_code_is_a_code_mismatch(pool):
     _sign_up(pool)
-    right = _emailed_code("alice@example.com")
-    wrong = "000000" if right != "000000" else "111111"
+    right = emailed_code("alice@example.com")
+    wrong = wrong_code(right)
     with pytest.raises(CodeMismatchException):
         confirm_sign_up(pool=pool, username="alice", code=wrong, context=CTX)
 
@@ -349,7 +341,7 @@ def test_wrong_code_is_a_code_mismatch(pool):
 def test_sign_up_code_expires_after_24_hours(pool):
     clock.freeze()
     _sign_up(pool)
-    code = _emailed_code("alice@example.com")
+    code = emailed_code("alice@example.com")
     clock.advance(hours=24, seconds=1)
     with pytest.raises(ExpiredCodeException):
         confirm_sign_up(pool=pool, username="alice", code=code, context=CTX)
@@ -358,15 +350,15 @@ def test_sign_up_code_expires_after_24_hours(pool):
 def test_sign_up_code_still_works_just_before_24_hours(pool):
     clock.freeze()
     _sign_up(pool)
-    code = _emailed_code("alice@example.com")
+    code = emailed_code("alice@example.com")
     clock.advance(hours=23, minutes=59)
     assert confirm_sign_up(pool=pool, username="alice", code=code, context=CTX).confirmed
 
 
 def test_too_many_wrong_codes_void_the_code(pool):
     _sign_up(pool)
-    right = _emailed_code("alice@example.com")
-    wrong = "000000" if right != "000000" else "111111"
+    right = emailed_code("alice@example.com")
+    wrong = wrong_code(right)
     for _ in range(5):
         with pytest.raises(CodeMismatchException):
             confirm_sign_up(pool=pool, username="alice", code=wrong, context=CTX)
@@ -383,7 +375,7 @@ def test_confirm_is_capped_at_15_an_hour(pool):
     resend_confirmation_code(pool=pool, username="alice", context=CTX)
     with pytest.raises(LimitExceededException):
         confirm_sign_up(
-            pool=pool, username="alice", code=_emailed_code("alice@example.com"), context=CTX
+            pool=pool, username="alice", code=emailed_code("alice@example.com"), context=CTX
         )
 
 
@@ -408,7 +400,7 @@ def test_confirming_an_unknown_user_is_user_not_found_in_legacy_pools(db):
 def test_confirmation_is_recorded(pool):
     _sign_up(pool)
     confirm_sign_up(
-        pool=pool, username="alice", code=_emailed_code("alice@example.com"), context=CTX
+        pool=pool, username="alice", code=emailed_code("alice@example.com"), context=CTX
     )
     assert AuthEvent.objects.filter(
         pool=pool, event_type=AuthEvent.Type.CONFIRM_SIGN_UP, success=True
@@ -417,7 +409,7 @@ def test_confirmation_is_recorded(pool):
 
 def test_confirm_accepts_the_username_in_any_case(pool):
     _sign_up(pool)
-    code = _emailed_code("alice@example.com")
+    code = emailed_code("alice@example.com")
     assert confirm_sign_up(pool=pool, username="ALICE", code=code, context=CTX).confirmed
 
 
@@ -426,9 +418,9 @@ def test_confirm_accepts_the_username_in_any_case(pool):
 
 def test_resend_sends_a_new_code_and_voids_the_old_one(pool):
     _sign_up(pool)
-    first = _emailed_code("alice@example.com")
+    first = emailed_code("alice@example.com")
     delivery = resend_confirmation_code(pool=pool, username="alice", context=CTX)
-    second = _emailed_code("alice@example.com")
+    second = emailed_code("alice@example.com")
     assert delivery.destination == "a***@e***" and len(mail.outbox) == 2
     if first != second:
         with pytest.raises(CodeMismatchException):
