@@ -9,7 +9,7 @@ from django import forms
 from pool.models import CustomAttribute, UserPool
 from pool.models.pool import MFA_METHODS, RECOVERY_MECHANISMS, SIGN_IN_ATTRIBUTES
 from pool.models.user import STANDARD_ATTRIBUTES
-from pool.services.pools import FROZEN_SETTINGS
+from pool.services.pools import FROZEN_SETTINGS, MESSAGE_SETTINGS
 
 USERNAME_ATTRIBUTE_CHOICES = [("email", "email"), ("phone_number", "phone_number")]
 RECOVERY_LABELS = {
@@ -143,18 +143,7 @@ class PoolForm(forms.Form):
             "Behaviour",
             ("allow_self_sign_up", "prevent_user_existence_errors", "deletion_protection"),
         ),
-        (
-            "Messages",
-            (
-                "verification_email_subject",
-                "verification_email_message",
-                "verification_sms_message",
-                "invitation_email_subject",
-                "invitation_email_message",
-                "mfa_message",
-                "email_from",
-            ),
-        ),
+        ("Messages", MESSAGE_SETTINGS),
     )
 
     def __init__(self, *args, pool: UserPool | None = None, **kwargs):

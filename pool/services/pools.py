@@ -51,6 +51,16 @@ FROZEN_SETTINGS = (
     "required_attributes",
     "custom_attributes",
 )
+# The pool's message templates and sender.
+MESSAGE_SETTINGS = (
+    "verification_email_subject",
+    "verification_email_message",
+    "verification_sms_message",
+    "invitation_email_subject",
+    "invitation_email_message",
+    "mfa_message",
+    "email_from",
+)
 POOL_SETTINGS = (
     "name",
     "region",
@@ -71,13 +81,7 @@ POOL_SETTINGS = (
     "allow_self_sign_up",
     "prevent_user_existence_errors",
     "deletion_protection",
-    "verification_email_subject",
-    "verification_email_message",
-    "verification_sms_message",
-    "invitation_email_subject",
-    "invitation_email_message",
-    "mfa_message",
-    "email_from",
+    *MESSAGE_SETTINGS,
     "auth_session_validity_minutes",
 )
 _BOOLEAN_SETTINGS = (
