@@ -242,51 +242,50 @@ def _group_claims(groups: list) -> dict[str, Any]:
 def refresh(
     *, client: AppClient, refresh_token: str, context: RequestContext | None = None
 ) -> Tokens:
-    """New access (and ID) tokens for a refresh token: one locked read of token and family,
-    one write. With rotation the token is replaced; presenting a replaced token again revokes
-    its family. Of parallel refreshes of one token exactly one succeeds."""
+    """New access (and ID) tokens for a refresh token: one read of token, family and user, and
+    (with rotation) one short write transaction. With rotation the token is replaced; presenting
+    a replaced token again revokes its family. Of parallel refreshes of one token exactly one
+    succeeds: the conditional update that marks the token rotated finds it unrotated once.
+    The read is outside the write transaction (SQLite: outside the database's write lock); a
+    revocation committed between the two leaves whatever this refresh signs unusable, as one
+    committed just after it would (access tokens and the successor check their family)."""
     if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
         raise NotAuthorizedException(INVALID_REFRESH)
     digest = crypto.digest(refresh_token)
     now = clock.now()
-    reused: RefreshFamily | None = None
-    with transaction.atomic():
-        row = (
-            RefreshToken.objects.select_for_update(of=("self", "family"))
-            .select_related("family", "family__user")
-            .filter(digest=digest)
-            .first()
-        )
-        if row is None:
-            raise NotAuthorizedException(INVALID_REFRESH)
-        family = row.family
-        if family.client_id != client.client_id:
-            raise NotAuthorizedException(INVALID_REFRESH)
-        if family.revoked_at is not None or family.expires_at <= now:
-            raise NotAuthorizedException(INVALID_REFRESH)
-        user = family.user
-        if not user.enabled:
-            raise NotAuthorizedException("User is disabled.")
-        if user.tokens_valid_after and family.auth_time < user.tokens_valid_after:
-            raise NotAuthorizedException(INVALID_REFRESH)
-        if row.rotated_at is not None:
-            family.revoked_at = now
-            family.revoked_reason = "reuse"
-            family.save(update_fields=["revoked_at", "revoked_reason"])
-            reused = family
-        else:
-            successor = None
-            if client.refresh_token_rotation:
-                successor = crypto.token()
-                row.rotated_at = now
-                row.save(update_fields=["rotated_at"])
+    row = (
+        RefreshToken.objects.select_related("family", "family__user").filter(digest=digest).first()
+    )
+    if row is None:
+        raise NotAuthorizedException(INVALID_REFRESH)
+    family = row.family
+    if family.client_id != client.client_id:
+        raise NotAuthorizedException(INVALID_REFRESH)
+    if family.revoked_at is not None or family.expires_at <= now:
+        raise NotAuthorizedException(INVALID_REFRESH)
+    user = family.user
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if user.tokens_valid_after and family.auth_time < user.tokens_valid_after:
+        raise NotAuthorizedException(INVALID_REFRESH)
+    reused = row.rotated_at is not None
+    successor = None
+    if not reused and client.refresh_token_rotation:
+        successor = crypto.token()
+        with transaction.atomic():
+            rotated = RefreshToken.objects.filter(digest=digest, rotated_at__isnull=True).update(
+                rotated_at=now
+            )
+            reused = rotated == 0  # another refresh of this token got there first
+            if not reused:
                 RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
-    if reused is not None:
+    if reused:
+        revoke_family(family_id=family.pk, reason="reuse")
         events.record(
             pool=client.pool,
             event_type=AuthEvent.Type.TOKEN_REFRESH,
             success=False,
-            user=reused.user,
+            user=user,
             reason="refresh token reuse: family revoked",
             client=client,
             context=context,
