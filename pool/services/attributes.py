@@ -46,9 +46,14 @@ def render(template: str, *, code: str, username: str) -> str:
 def send_code(user: User, purpose: str, attribute: str, destination: str = "") -> CodeDelivery:
     """Issue a code for `purpose` and send it to `destination` (default: the attribute's current
     value) by email or SMS with the pool's verification templates."""
-    pool = user.pool
     destination = destination or getattr(user, attribute)
     code = codes.issue(user, purpose, destination=destination)
+    return deliver_code(user, attribute, code, destination)
+
+
+def deliver_code(user: User, attribute: str, code: str, destination: str) -> CodeDelivery:
+    """Send an issued code by email or SMS with the pool's verification templates."""
+    pool = user.pool
     if attribute == "email":
         messaging.send_email(
             destination,

@@ -23,7 +23,7 @@ from pool.errors import (
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, VerificationCode
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, passwords, ratelimit
-from pool.services.attributes import send_code, simulated_delivery
+from pool.services.attributes import deliver_code, send_code, simulated_delivery
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
 
 
@@ -124,12 +124,22 @@ def sign_up(
     attribute = verification_target(user)
     try:
         # The user and their sign-up code are written in one transaction: a crash between the
-        # two must not leave an account that nobody can confirm. A failed delivery rolls the
-        # sign-up back, so the person can simply try again.
+        # two must not leave an account that nobody can confirm. The message goes out after
+        # the commit, so no write lock is held for an SMTP exchange; a failed delivery undoes
+        # the sign-up, so the person can simply try again (a crash before it leaves a user who
+        # can ask for the code again).
         with transaction.atomic():
             policy.save_user(user)
-            if attribute:
-                delivery = send_code(user, CodePurpose.SIGN_UP, attribute)
+            destination = getattr(user, attribute) if attribute else ""
+            code = (
+                codes.issue(user, CodePurpose.SIGN_UP, destination=destination) if attribute else ""
+            )
+        if attribute:
+            try:
+                delivery = deliver_code(user, attribute, code, destination)
+            except Exception:
+                user.delete()
+                raise
     except Exception as exc:
         _record_failure(pool, username, exc, client=client, context=context)
         raise

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 
 from pool import clock
 from pool.errors import (
@@ -190,6 +192,25 @@ def test_failed_delivery_undoes_the_sign_up(db, settings):
     assert not User.objects.filter(pool=pool).exists()
     event = AuthEvent.objects.get(pool=pool, event_type=AuthEvent.Type.SIGN_UP)
     assert event.success is False and event.reason == "CodeDeliveryFailureException"
+
+
+class _TransactionProbeBackend(BaseEmailBackend):
+    """Records whether a database transaction was open while a message was being sent."""
+
+    seen: list[bool] = []
+
+    def send_messages(self, email_messages):
+        _TransactionProbeBackend.seen.append(connection.in_atomic_block)
+        return len(email_messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_sends_its_email_outside_any_transaction(settings):
+    """No database write lock is held for the length of a mail exchange."""
+    settings.EMAIL_BACKEND = f"{__name__}._TransactionProbeBackend"
+    _TransactionProbeBackend.seen = []
+    _sign_up(factories.make_pool())
+    assert _TransactionProbeBackend.seen == [False]
 
 
 # ------------------------------------------------------------------------------ username attributes
