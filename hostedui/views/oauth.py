@@ -96,9 +96,7 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
             context=session.context(request),
         )
     except ErrorPage as exc:
-        return oauth_json(
-            {"error": "invalid_request", "error_description": exc.description}, status=404
-        )
+        return _no_pool(exc)
     except OAuthError as exc:
         return oauth_error(exc, realm=_realm(pool_id))
     return oauth_json(body)
@@ -116,9 +114,7 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
             authorization=request.headers.get("Authorization", ""),
         )
     except ErrorPage as exc:
-        return oauth_json(
-            {"error": "invalid_request", "error_description": exc.description}, status=404
-        )
+        return _no_pool(exc)
     except OAuthError as exc:
         return oauth_error(exc, realm=_realm(pool_id))
     return oauth_json({})
@@ -136,9 +132,7 @@ def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
         )
         body = endpoints.user_info(pool=pool, access_token=access_token)
     except ErrorPage as exc:
-        return oauth_json(
-            {"error": "invalid_request", "error_description": exc.description}, status=404
-        )
+        return _no_pool(exc)
     except OAuthError as exc:
         return bearer_error(exc, realm=_realm(pool_id))
     return oauth_json(body)
