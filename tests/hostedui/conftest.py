@@ -56,3 +56,17 @@ def code_for(browser, pool, client, **params) -> str:
 
 def token_request(browser, pool, data: dict, **headers):
     return browser.post(f"/{pool.id}/oauth2/token", data, **headers)
+
+
+def exchange_code(browser, pool, app_client, code, **over):
+    """POST the authorization_code grant as a public PKCE client would; `over` changes or (with
+    None) removes a parameter."""
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": app_client.client_id,
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "code_verifier": VERIFIER,
+        **over,
+    }
+    return token_request(browser, pool, {k: v for k, v in data.items() if v is not None})

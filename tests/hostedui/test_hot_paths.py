@@ -12,23 +12,9 @@ from pool.selectors import pools as pool_rows
 from pool.services import keys
 from pool.services import pools as pool_service
 from tests import factories
-from tests.hostedui.conftest import CALLBACK, VERIFIER, code_for, token_request
+from tests.hostedui.conftest import code_for, exchange_code, token_request
 
 pytestmark = pytest.mark.django_db
-
-
-def _exchange(client, pool, app_client, code):
-    return token_request(
-        client,
-        pool,
-        {
-            "grant_type": "authorization_code",
-            "client_id": app_client.client_id,
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "code_verifier": VERIFIER,
-        },
-    )
 
 
 def _refresh(client, pool, app_client, refresh_token):
@@ -54,7 +40,7 @@ def _warm(client, pool):
 def test_refresh_is_one_read_one_write_and_the_groups(
     client, pool, app_client, user, django_assert_max_num_queries
 ):
-    tokens = _exchange(client, pool, app_client, code_for(client, pool, app_client)).json()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
     _warm(client, pool)
     # client, BEGIN, token+family+user (locked), rotate, successor, COMMIT, groups
     with django_assert_max_num_queries(7):
@@ -70,13 +56,13 @@ def test_code_exchange_is_one_write_transaction(
     _warm(client, pool)
     # client, BEGIN, code+user (locked), family, refresh token, code used, COMMIT, groups
     with django_assert_max_num_queries(8):
-        response = _exchange(client, pool, app_client, code)
+        response = exchange_code(client, pool, app_client, code)
     assert response.status_code == 200
     assert set(response.json()) >= {"access_token", "id_token", "refresh_token"}
 
 
 def test_user_info_is_one_query(client, pool, app_client, user, django_assert_max_num_queries):
-    tokens = _exchange(client, pool, app_client, code_for(client, pool, app_client)).json()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
     _warm(client, pool)
     with django_assert_max_num_queries(1):
         response = client.get(
@@ -99,7 +85,7 @@ def test_jwks_and_discovery_are_answered_from_memory(client, pool, django_assert
 
 
 def test_a_rotated_key_signs_and_is_published_at_once(client, pool, app_client, user):
-    tokens = _exchange(client, pool, app_client, code_for(client, pool, app_client)).json()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
     _warm(client, pool)
     new = keys.rotate(pool=pool)
     refreshed = _refresh(client, pool, app_client, tokens["refresh_token"]).json()

@@ -13,27 +13,15 @@ from pool.models import AuthorizationCode, RefreshFamily, ResourceServer
 from tests import factories
 from tests.hostedui.conftest import (
     CALLBACK,
-    VERIFIER,
     authorize_url,
     code_for,
     redirect_params,
     sign_in,
     token_request,
 )
+from tests.hostedui.conftest import exchange_code as exchange
 
 pytestmark = pytest.mark.django_db
-
-
-def exchange(client, pool, app_client, code, **over):
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": app_client.client_id,
-        "code": code,
-        "redirect_uri": CALLBACK,
-        "code_verifier": VERIFIER,
-    }
-    data.update(over)
-    return token_request(client, pool, {k: v for k, v in data.items() if v is not None})
 
 
 def basic(client_id: str, secret: str) -> str:

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.conftest import CALLBACK, VERIFIER, code_for, token_request
+from tests.hostedui.conftest import exchange_code
+from tests.security.conftest import code_for, token_request
 
 pytestmark = pytest.mark.django_db
-
-
-def redeem(client, pool, app_client, code):
-    return token_request(
-        client,
-        pool,
-        {
-            "grant_type": "authorization_code",
-            "client_id": app_client.client_id,
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "code_verifier": VERIFIER,
-        },
-    )
 
 
 @pytest.fixture
 def replayed(client, pool, app_client, user):
     code = code_for(client, pool, app_client)
-    first = redeem(client, pool, app_client, code).json()
-    second = redeem(client, pool, app_client, code)
+    first = exchange_code(client, pool, app_client, code).json()
+    second = exchange_code(client, pool, app_client, code)
     return first, second
 
 
@@ -65,4 +52,4 @@ def test_code_of_another_client_is_refused(client, pool, app_client, user):
 
     code = code_for(client, pool, app_client)
     other = factories.make_client(pool)
-    assert redeem(client, pool, other, code).json()["error"] == "invalid_grant"
+    assert exchange_code(client, pool, other, code).json()["error"] == "invalid_grant"
