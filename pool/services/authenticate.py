@@ -28,7 +28,6 @@ from pool.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
     PasswordResetRequiredException,
-    ResourceNotFoundException,
     SoftwareTokenMFANotFoundException,
     UserNotConfirmedException,
     UserNotFoundException,
@@ -43,6 +42,7 @@ from pool.models import (
     UserStatus,
 )
 from pool.selectors import users as user_selectors
+from pool.selectors.clients import ensure_pool_client
 from pool.services import codes, events, lockout, mfa, passwords, ratelimit
 from pool.services.results import Authenticated, Challenge, RequestContext
 
@@ -168,11 +168,6 @@ def wrong_answer(row: ChallengeSession) -> None:
 # ----------------------------------------------------------------------------------- sign-in
 
 
-def _check_client(pool: UserPool, client: AppClient | None) -> None:
-    if client is not None and client.pool_id != pool.pk:
-        raise ResourceNotFoundException("User pool client does not exist.")
-
-
 def _fail(
     pool: UserPool,
     reason: str,
@@ -204,7 +199,7 @@ def password(
     context: RequestContext | None = None,
 ) -> Authenticated | Challenge:
     """Check a username (or alias) and password, then the user's status and MFA."""
-    _check_client(pool, client)
+    ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.SIGN_IN, context)
     username = username if isinstance(username, str) else ""
     password = password if isinstance(password, str) else ""
@@ -421,7 +416,7 @@ def respond_to_challenge(
     context: RequestContext | None = None,
 ) -> Authenticated | Challenge:
     """Answer a challenge from `password()` (or from an earlier answer) with its session."""
-    _check_client(pool, client)
+    ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.VERIFY_CODE, context)
     handler = _HANDLERS.get(challenge_name)
     if handler is None:

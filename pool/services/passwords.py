@@ -13,10 +13,10 @@ from pool.errors import (
     CodeMismatchException,
     InvalidParameterException,
     NotAuthorizedException,
-    ResourceNotFoundException,
     UserNotFoundException,
 )
 from pool.models import AuthEvent, CodePurpose, RefreshFamily, User, UserPool, UserStatus
+from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, ratelimit
 from pool.services.attributes import send_code, simulated_delivery
@@ -162,8 +162,7 @@ def forgot_password(
     """Send a FORGOT_PASSWORD code to the user's verified email or phone (pool's recovery
     order). In pools that hide user existence, an unknown user gets a plausible simulated
     CodeDelivery and nothing is sent."""
-    if client is not None and client.pool_id != pool.pk:
-        raise ResourceNotFoundException("The app client does not belong to this user pool.")
+    ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.FORGOT_PASSWORD, context)
     typed = username if isinstance(username, str) else ""
     # Capped per name as typed, before the lookup: known and unknown names hit the cap alike,

@@ -17,19 +17,14 @@ from pool.errors import (
     CodeMismatchException,
     InvalidParameterException,
     NotAuthorizedException,
-    ResourceNotFoundException,
     UserNotFoundException,
 )
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, VerificationCode
+from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, passwords, ratelimit
 from pool.services.attributes import deliver_code, send_code, simulated_delivery
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
-
-
-def _check_client(pool: UserPool, client) -> None:
-    if client is not None and client.pool_id != pool.pk:
-        raise ResourceNotFoundException("The app client does not belong to this user pool.")
 
 
 def _sign_in_username(pool: UserPool, username: str, attributes: dict[str, str]) -> str | None:
@@ -104,7 +99,7 @@ def sign_up(
 ) -> SignUpResult:
     """Register an UNCONFIRMED user and send a confirmation code where the pool auto-verifies
     an attribute the user gave."""
-    _check_client(pool, client)
+    ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.SIGN_UP, context)
     if not pool.allow_self_sign_up:
         raise NotAuthorizedException("SignUp is not permitted for this user pool.")
@@ -236,7 +231,7 @@ def resend_confirmation_code(
     context: RequestContext,
 ) -> CodeDelivery:
     """Send a new sign-up code (the previous one stops working). At most 5 an hour per user."""
-    _check_client(pool, client)
+    ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.FORGOT_PASSWORD, context)  # the per-IP limit on sending codes
     user = _lookup(pool, username)
     if user is None:
