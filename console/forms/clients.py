@@ -1,4 +1,5 @@
-"""App client and resource server forms; rules are checked by pool.services.pools."""
+"""App client and resource server forms; the rules are checked by pool.services.app_clients and
+pool.services.resource_servers."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from console.forms.clients import ClientForm, ResourceServerForm
 from console.views.common import confirm_delete, get_pool
 from pool.errors import CognitoError
 from pool.models import AppClient, ResourceServer
-from pool.services import pools as pool_services
+from pool.services import app_clients
+from pool.services import resource_servers as resource_server_services
 
 
 def _page(pool, tab: str, **extra) -> dict:
@@ -41,7 +42,7 @@ def client_create(request: HttpRequest, pool_id: str) -> HttpResponse:
                 pool=pool,
                 detail={"name": values["name"], "secret": values["generate_secret"]},
             ) as entry:
-                client, secret = pool_services.create_client(pool=pool, **values)
+                client, secret = app_clients.create_client(pool=pool, **values)
                 entry.client = client
         except CognitoError as exc:
             errors.attach(form, exc)
@@ -70,7 +71,7 @@ def client_detail(request: HttpRequest, pool_id: str, client_id: str) -> HttpRes
                 client=client,
                 detail={"changed": sorted(changes)},
             ):
-                pool_services.update_client(client=client, **changes)
+                app_clients.update_client(client=client, **changes)
         except CognitoError as exc:
             errors.attach(form, exc)
         else:
@@ -87,7 +88,7 @@ def client_rotate_secret(request: HttpRequest, pool_id: str, client_id: str) -> 
     client = get_object_or_404(AppClient, pool=pool, client_id=client_id)
     try:
         with audit.recording(request, "client.rotate_secret", pool=pool, client=client):
-            secret = pool_services.rotate_client_secret(client=client)
+            secret = app_clients.rotate_client_secret(client=client)
     except CognitoError as exc:
         messages.error(request, exc.message)
         return redirect("console:client", pool_id=pool.id, client_id=client.client_id)
@@ -110,7 +111,7 @@ def client_delete(request: HttpRequest, pool_id: str, client_id: str) -> HttpRes
         cancel_url=reverse("console:client", args=[pool.id, client.client_id]),
         audit_action="client.delete",
         audit_targets={"pool": pool, "client": client.client_id, "detail": {"name": client.name}},
-        delete=lambda: pool_services.delete_client(client=client),
+        delete=lambda: app_clients.delete_client(client=client),
         done_url=reverse("console:clients", args=[pool.id]),
     )
 
@@ -128,7 +129,7 @@ def resource_servers(request: HttpRequest, pool_id: str) -> HttpResponse:
                 pool=pool,
                 detail={"identifier": values["identifier"]},
             ):
-                pool_services.create_resource_server(pool=pool, **values)
+                resource_server_services.create_resource_server(pool=pool, **values)
         except CognitoError as exc:
             errors.attach(form, exc)
         else:
@@ -155,7 +156,7 @@ def resource_server_detail(request: HttpRequest, pool_id: str, server_id: int) -
                     "scopes": [s["name"] for s in form.cleaned_data["scopes"]],
                 },
             ):
-                pool_services.update_resource_server(
+                resource_server_services.update_resource_server(
                     server=server,
                     name=form.cleaned_data["name"],
                     scopes=form.cleaned_data["scopes"],
@@ -182,6 +183,6 @@ def resource_server_delete(request: HttpRequest, pool_id: str, server_id: int) -
         cancel_url=reverse("console:resource_server", args=[pool.id, server.pk]),
         audit_action="resource_server.delete",
         audit_targets={"pool": pool, "detail": {"identifier": server.identifier}},
-        delete=lambda: pool_services.delete_resource_server(server=server),
+        delete=lambda: resource_server_services.delete_resource_server(server=server),
         done_url=reverse("console:resource_servers", args=[pool.id]),
     )

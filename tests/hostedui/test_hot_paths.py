@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from pool.models import UserPool
 from pool.selectors import pools as pool_rows
-from pool.services import keys
+from pool.services import app_clients, keys
 from pool.services import pools as pool_service
 from tests import factories
 from tests.hostedui.conftest import code_for, exchange_code, token_request
@@ -145,7 +145,7 @@ def test_a_rotated_client_secret_is_refused_at_once(client, pool, user):
     app = factories.make_client(pool, secret="", allowed_oauth_flows=["code"])
     _warm(client, pool)
     old = app.plain_secret
-    pool_service.rotate_client_secret(client=app)
+    app_clients.rotate_client_secret(client=app)
     response = token_request(
         client,
         pool,

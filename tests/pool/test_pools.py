@@ -7,7 +7,7 @@ import pytest
 from pool.errors import InvalidParameterException, LimitExceededException
 from pool.models import AppClient, CustomAttribute, SigningKey, UserPool
 from pool.models.client import DAY, HOUR, MINUTE
-from pool.services import pools
+from pool.services import app_clients, pools, resource_servers
 
 
 def make(**settings):
@@ -262,7 +262,7 @@ def test_at_most_50_custom_attributes(pool):
 
 def client(pool, **fields):
     fields.setdefault("callback_urls", ["https://app.example.com/cb"])
-    return pools.create_client(pool=pool, name=fields.pop("name", "web"), **fields)
+    return app_clients.create_client(pool=pool, name=fields.pop("name", "web"), **fields)
 
 
 def test_client_id_is_26_lowercase_alphanumerics(pool):
@@ -282,7 +282,7 @@ def test_secret_is_returned_once_and_encrypted_at_rest(pool):
 
 def test_rotating_the_secret_voids_the_old_one(pool):
     created, old = client(pool, generate_secret=True)
-    new = pools.rotate_client_secret(client=created)
+    new = app_clients.rotate_client_secret(client=created)
     created.refresh_from_db()
     assert new != old and created.check_secret(new) and not created.check_secret(old)
 
@@ -290,7 +290,7 @@ def test_rotating_the_secret_voids_the_old_one(pool):
 def test_public_client_secret_cannot_be_rotated(pool):
     created, _ = client(pool)
     with pytest.raises(InvalidParameterException):
-        pools.rotate_client_secret(client=created)
+        app_clients.rotate_client_secret(client=created)
 
 
 @pytest.mark.parametrize(
@@ -346,13 +346,17 @@ def test_unknown_oauth_flow_is_refused(pool):
 
 
 def test_client_credentials_needs_a_secret(pool):
-    pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=["read"])
+    resource_servers.create_resource_server(
+        pool=pool, identifier="api", name="API", scopes=["read"]
+    )
     with pytest.raises(InvalidParameterException, match="secret"):
         client(pool, allowed_oauth_flows=["client_credentials"], allowed_oauth_scopes=["api/read"])
 
 
 def test_client_credentials_is_alone(pool):
-    pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=["read"])
+    resource_servers.create_resource_server(
+        pool=pool, identifier="api", name="API", scopes=["read"]
+    )
     with pytest.raises(InvalidParameterException, match="combined"):
         client(
             pool,
@@ -363,7 +367,9 @@ def test_client_credentials_is_alone(pool):
 
 
 def test_client_credentials_with_custom_scope(pool):
-    pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=["read"])
+    resource_servers.create_resource_server(
+        pool=pool, identifier="api", name="API", scopes=["read"]
+    )
     created, secret = client(
         pool,
         generate_secret=True,
@@ -458,21 +464,21 @@ def test_at_most_1000_clients(pool):
 def test_update_client_revalidates(pool):
     created, _ = client(pool)
     with pytest.raises(InvalidParameterException):
-        pools.update_client(client=created, callback_urls=["http://app.example.com/"])
+        app_clients.update_client(client=created, callback_urls=["http://app.example.com/"])
     created.refresh_from_db()
     assert created.callback_urls == ["https://app.example.com/cb"]
 
 
 def test_update_client_changes_urls(pool):
     created, _ = client(pool)
-    pools.update_client(client=created, callback_urls=["https://new.example.com/cb"])
+    app_clients.update_client(client=created, callback_urls=["https://new.example.com/cb"])
     created.refresh_from_db()
     assert created.callback_urls == ["https://new.example.com/cb"]
 
 
 def test_delete_client(pool):
     created, _ = client(pool)
-    pools.delete_client(client=created)
+    app_clients.delete_client(client=created)
     assert not AppClient.objects.filter(pk=created.pk).exists()
 
 
@@ -480,7 +486,7 @@ def test_delete_client(pool):
 
 
 def test_resource_server_scopes_become_client_scopes(pool):
-    server = pools.create_resource_server(
+    server = resource_servers.create_resource_server(
         pool=pool, identifier="https://api.example.com", name="API", scopes=["read", "write"]
     )
     assert server.full_scopes == ["https://api.example.com/read", "https://api.example.com/write"]
@@ -489,33 +495,39 @@ def test_resource_server_scopes_become_client_scopes(pool):
 @pytest.mark.parametrize("scope", ["has space", "a/b", 'quo"te', ""])
 def test_resource_server_scope_names_are_validated(pool, scope):
     with pytest.raises(InvalidParameterException):
-        pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=[scope])
+        resource_servers.create_resource_server(
+            pool=pool, identifier="api", name="API", scopes=[scope]
+        )
 
 
 def test_resource_server_identifier_is_unique(pool):
-    pools.create_resource_server(pool=pool, identifier="api", name="API")
+    resource_servers.create_resource_server(pool=pool, identifier="api", name="API")
     with pytest.raises(InvalidParameterException, match="already exists"):
-        pools.create_resource_server(pool=pool, identifier="api", name="Again")
+        resource_servers.create_resource_server(pool=pool, identifier="api", name="Again")
 
 
 def test_duplicate_scope_is_refused(pool):
     with pytest.raises(InvalidParameterException, match="twice"):
-        pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=["r", "r"])
+        resource_servers.create_resource_server(
+            pool=pool, identifier="api", name="API", scopes=["r", "r"]
+        )
 
 
 def test_removed_scope_is_taken_from_clients(pool):
-    server = pools.create_resource_server(
+    server = resource_servers.create_resource_server(
         pool=pool, identifier="api", name="API", scopes=["read", "write"]
     )
     created, _ = client(pool, allowed_oauth_scopes=["openid", "api/read", "api/write"])
-    pools.update_resource_server(server=server, scopes=["read"])
+    resource_servers.update_resource_server(server=server, scopes=["read"])
     created.refresh_from_db()
     assert created.allowed_oauth_scopes == ["openid", "api/read"]
 
 
 def test_deleting_resource_server_takes_its_scopes_from_clients(pool):
-    server = pools.create_resource_server(pool=pool, identifier="api", name="API", scopes=["r"])
+    server = resource_servers.create_resource_server(
+        pool=pool, identifier="api", name="API", scopes=["r"]
+    )
     created, _ = client(pool, allowed_oauth_scopes=["openid", "api/r"])
-    pools.delete_resource_server(server=server)
+    resource_servers.delete_resource_server(server=server)
     created.refresh_from_db()
     assert created.allowed_oauth_scopes == ["openid"]

@@ -7,7 +7,7 @@ from django.db import transaction
 from pool.management.commands._common import CLI, CognateCommand
 from pool.models import AppClient, UserPool
 from pool.selectors.users import find_for_sign_in
-from pool.services import admin, passwords, pools
+from pool.services import admin, app_clients, passwords, pools
 
 DEMO_POOL = "Demo"
 DEMO_CLIENT = "Demo app"
@@ -45,7 +45,7 @@ class Command(CognateCommand):
 
             client = AppClient.objects.filter(pool=pool, name=DEMO_CLIENT).first()
             if client is None:
-                client, _ = pools.create_client(
+                client, _ = app_clients.create_client(
                     pool=pool,
                     name=DEMO_CLIENT,
                     callback_urls=[callback],
@@ -61,7 +61,7 @@ class Command(CognateCommand):
                 created["client"] = True
             elif callback not in client.callback_urls or logout not in client.logout_urls:
                 # PUBLIC_URL changed since the last run: allow the new URLs too.
-                pools.update_client(
+                app_clients.update_client(
                     client=client,
                     callback_urls=[*client.callback_urls, callback]
                     if callback not in client.callback_urls

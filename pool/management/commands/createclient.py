@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pool.management.commands._common import CognateCommand, get_pool, split_list
-from pool.services import pools
+from pool.services import app_clients
 
 
 class Command(CognateCommand):
@@ -28,7 +28,7 @@ class Command(CognateCommand):
         }
         if options["scopes"] is not None:
             fields["allowed_oauth_scopes"] = split_list([options["scopes"]])
-        client, secret = pools.create_client(
+        client, secret = app_clients.create_client(
             pool=pool, name=options["name"], generate_secret=options["secret"], **fields
         )
         return {
