@@ -17,6 +17,7 @@ from hostedui.oauth import codes, pkce
 from hostedui.oauth.clients import CLIENT_ID
 from hostedui.oauth.discovery import issuer
 from hostedui.oauth.errors import ErrorPage, RedirectError
+from pool import redirect_uris
 from pool.models import AppClient, User, UserPool
 from pool.services import tokens as token_service
 
@@ -135,14 +136,15 @@ def client_of(pool: UserPool, params) -> AppClient:
 
 def verified_client(pool: UserPool, params) -> tuple[AppClient, str]:
     """The client and redirect_uri, or ErrorPage. redirect_uri must equal a registered callback
-    URL exactly, as strings: no normalisation of case, port, path, query or fragment."""
+    URL exactly, as strings: no normalisation of case, port, path, query or fragment; only a
+    loopback IP URI may differ in its port (pool/redirect_uris.py, RFC 8252 §7.3)."""
     client = client_of(pool, params)
     redirect_uri = _single(params, "redirect_uri")
     if not redirect_uri:
         raise ErrorPage("invalid_request", "The request has no redirect_uri.")
     if "redirect_uri" in _repeated(params):
         raise ErrorPage("invalid_request", "redirect_uri was sent more than once.")
-    if redirect_uri not in (client.callback_urls or []):
+    if not redirect_uris.matches(client.callback_urls, redirect_uri):
         raise ErrorPage("redirect_mismatch", "redirect_uri is not a callback URL of this app.")
     return client, redirect_uri
 
@@ -217,7 +219,7 @@ def validate(pool: UserPool, params) -> AuthorizationRequest:
                 raise fail("invalid_request", "code_challenge_method must be S256.")
             if not pkce.S256_CHALLENGE.match(challenge):
                 raise fail("invalid_request", "code_challenge is not an S256 challenge.")
-        elif not client.is_confidential:
+        elif client.needs_pkce:
             raise fail("invalid_request", "Public clients must use PKCE (code_challenge, S256).")
     else:
         challenge = method = ""

@@ -64,7 +64,7 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
     elif code_verifier:
         # PKCE downgrade: a verifier for a code issued without a challenge is refused.
         raise _invalid("The code was issued without a code_challenge.")
-    elif not client.is_confidential:
+    elif client.needs_pkce:
         raise _invalid("Public clients must use PKCE.")
     user = row.user
     if not user.enabled:

@@ -26,6 +26,7 @@ DAY = 24 * HOUR
 # Cognito's ranges, in seconds.
 ACCESS_ID_VALIDITY_RANGE = (5 * MINUTE, DAY)
 REFRESH_VALIDITY_RANGE = (HOUR, 3650 * DAY)
+RETRY_GRACE_RANGE = (0, 60)  # RefreshTokenRotation.RetryGracePeriodSeconds
 
 
 def new_client_id() -> str:
@@ -77,9 +78,17 @@ class AppClient(models.Model):
     refresh_token_validity = models.PositiveIntegerField(default=30 * DAY)
     auth_session_validity = models.PositiveIntegerField(default=3 * MINUTE)
     enable_token_revocation = models.BooleanField(default=True)
-    # Each refresh returns a new refresh token and retires the old one; replaying a retired
-    # token revokes the whole family. On by default (Cognito's default is off).
+    # Cognito's RefreshTokenRotation.Feature: each refresh returns a new refresh token and
+    # retires the old one; replaying a retired token revokes the whole family. On by default
+    # (Cognito's default is off).
     refresh_token_rotation = models.BooleanField(default=True)
+    # Cognito's RefreshTokenRotation.RetryGracePeriodSeconds (0-60): for this long after a
+    # rotation the retired token still refreshes (a client retrying a lost answer, or parallel
+    # tabs); after it, reuse revokes the family. 0: the first rotation retires it at once.
+    refresh_token_retry_grace_seconds = models.PositiveSmallIntegerField(default=0)
+    # Stricter than Cognito (which lets public clients skip PKCE): a public client must send
+    # an S256 code_challenge. An operator may switch it off for an app written without PKCE.
+    require_pkce = models.BooleanField(default=True)
 
     # Hosted-page branding.
     logo_url = models.URLField(blank=True, default="")
@@ -102,6 +111,11 @@ class AppClient(models.Model):
     @property
     def is_confidential(self) -> bool:
         return bool(self.secret)
+
+    @property
+    def needs_pkce(self) -> bool:
+        """A public client must send a PKCE challenge unless an operator switched it off."""
+        return self.require_pkce and not self.is_confidential
 
     @property
     def secret_plaintext(self) -> str:

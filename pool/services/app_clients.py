@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
+from pool import redirect_uris
 from pool.errors import LimitExceededException
 from pool.models import AppClient, CustomAttribute, ResourceServer, UserPool
 from pool.models.client import (
@@ -22,6 +23,7 @@ from pool.models.client import (
     MINUTE,
     OAUTH_FLOWS,
     REFRESH_VALIDITY_RANGE,
+    RETRY_GRACE_RANGE,
     STANDARD_SCOPES,
 )
 from pool.services.pools import pool_attribute_names
@@ -58,6 +60,8 @@ CLIENT_FIELDS = (
     "auth_session_validity",
     "enable_token_revocation",
     "refresh_token_rotation",
+    "refresh_token_retry_grace_seconds",
+    "require_pkce",
     "logo_url",
     "brand_color",
 )
@@ -65,36 +69,53 @@ _CLIENT_BOOLEANS = (
     "allowed_oauth_flows_user_pool_client",
     "enable_token_revocation",
     "refresh_token_rotation",
+    "require_pkce",
 )
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 _BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def validate_url(url: Any, field: str) -> str:
-    """A callback or sign-out URL: absolute, no fragment, https unless on a loopback host."""
+def validate_url(url: Any, field: str, *, app_schemes: bool = True) -> str:
+    """A callback or sign-out URL (rules in pool/redirect_uris.py): absolute, no fragment, no
+    credentials; https, http on a loopback host, or (with `app_schemes`, for native apps) a
+    private-use scheme such as `myapp://callback`, never `javascript:`, `data:`, `file:`..."""
     if not isinstance(url, str) or not url or len(url) > 1024 or url != url.strip():
         raise invalid(f"{field}: URLs are 1-1024 characters without surrounding spaces.", field)
+    if redirect_uris.has_unsafe_characters(url):
+        raise invalid(f"{field}: {url!r} must not contain spaces or control characters.", field)
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 (raises ValueError on a malformed port)
     except ValueError:
         raise invalid(f"{field}: {url!r} is not a valid URL.", field) from None
-    if not parts.scheme or not parts.netloc or not host:
-        raise invalid(f"{field}: {url!r} must be an absolute URL.", field)
     if "#" in url:
         raise invalid(f"{field}: {url!r} must not contain a fragment.", field)
     if parts.username is not None or parts.password is not None:
         raise invalid(f"{field}: {url!r} must not contain credentials.", field)
-    if parts.scheme == "https":
-        return url
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        return url
-    raise invalid(
-        f"{field}: {url!r} must use https (http is allowed only for localhost, 127.0.0.1 "
-        "and [::1]).",
-        field,
-    )
+    scheme = redirect_uris.scheme_of(url)
+    if scheme in ("http", "https") or not app_schemes:
+        if not scheme or not parts.netloc or not host:
+            raise invalid(f"{field}: {url!r} must be an absolute URL.", field)
+        if scheme == "https":
+            return url
+        if scheme == "http" and host in redirect_uris.LOOPBACK_HOSTS:
+            return url
+        raise invalid(
+            f"{field}: {url!r} must use https (http is allowed only for localhost, 127.0.0.1 "
+            "and [::1]).",
+            field,
+        )
+    if scheme is None:
+        raise invalid(f"{field}: {url!r} must be an absolute URL.", field)
+    if scheme in redirect_uris.REFUSED_SCHEMES:
+        raise invalid(
+            f"{field}: the {scheme}: scheme is not allowed; use https, or an app's own scheme "
+            "such as com.example.app:/callback.",
+            field,
+        )
+    if not url[len(scheme) + 1 :].strip("/"):
+        raise invalid(f"{field}: {url!r} must name a host or path after the scheme.", field)
+    return url
 
 
 def _url_list(value: Any, field: str) -> list[str]:
@@ -206,9 +227,15 @@ def _clean_client(pool: UserPool, values: dict[str, Any], *, has_secret: bool) -
     clean["auth_session_validity"] = _validity(
         values["auth_session_validity"], "auth_session_validity", 3 * MINUTE, 15 * MINUTE
     )
+    # Accepted while rotation is off, where it does nothing: switching rotation on again keeps it.
+    clean["refresh_token_retry_grace_seconds"] = integer(
+        values["refresh_token_retry_grace_seconds"],
+        "refresh_token_retry_grace_seconds",
+        *RETRY_GRACE_RANGE,
+    )
     logo = values["logo_url"] or ""
     if logo:
-        validate_url(logo, "logo_url")
+        validate_url(logo, "logo_url", app_schemes=False)
     clean["logo_url"] = logo
     color = values["brand_color"] or ""
     if color and not _BRAND_COLOR.match(color):
