@@ -2,7 +2,8 @@
 
 Every user sign-in starts a *refresh family* (its id is the tokens' `origin_jti`). Refresh
 tokens are opaque and stored only as digests; with rotation each refresh replaces the token,
-and presenting a replaced token again revokes the whole family (it was stolen or replayed).
+and presenting a replaced token again (after the client's retry grace period, if any) revokes
+the whole family (it was stolen or replayed).
 Revoking a family also voids the access tokens that carry its id, wherever they are checked
 (`verify_access_token`, `user_info`).
 """
@@ -244,8 +245,10 @@ def refresh(
 ) -> Tokens:
     """New access (and ID) tokens for a refresh token: one read of token, family and user, and
     (with rotation) one short write transaction. With rotation the token is replaced; presenting
-    a replaced token again revokes its family. Of parallel refreshes of one token exactly one
-    succeeds: the conditional update that marks the token rotated finds it unrotated once.
+    a replaced token again revokes its family, unless the client's retry grace period since the
+    replacement has not run out (see _rotate). With grace 0, of parallel refreshes of one token
+    exactly one succeeds: the conditional update that marks the token rotated finds it
+    unrotated once; with a grace period they all succeed.
     The read is outside the write transaction (SQLite: outside the database's write lock); a
     revocation committed between the two leaves whatever this refresh signs unusable, as one
     committed just after it would (access tokens and the successor check their family)."""
@@ -268,17 +271,18 @@ def refresh(
         raise NotAuthorizedException("User is disabled.")
     if user.tokens_valid_after and family.auth_time < user.tokens_valid_after:
         raise NotAuthorizedException(INVALID_REFRESH)
-    reused = row.rotated_at is not None
     successor = None
-    if not reused and client.refresh_token_rotation:
-        successor = crypto.token()
-        with transaction.atomic():
-            rotated = RefreshToken.objects.filter(digest=digest, rotated_at__isnull=True).update(
-                rotated_at=now
-            )
-            reused = rotated == 0  # another refresh of this token got there first
-            if not reused:
-                RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
+    if client.refresh_token_rotation:
+        successor = _rotate(
+            digest=digest,
+            family=family,
+            rotated_at=row.rotated_at,
+            grace=client.refresh_token_retry_grace_seconds,
+            now=now,
+        )
+        reused = successor is None
+    else:
+        reused = row.rotated_at is not None  # rotated while rotation was on
     if reused:
         revoke_family(family_id=family.pk, reason="reuse")
         events.record(
@@ -302,6 +306,45 @@ def refresh(
         refresh_token=successor,
         id_token="openid" in scopes or ADMIN_SCOPE in scopes,
     )
+
+
+def _within_grace(rotated_at: dt.datetime, *, grace: int, now: dt.datetime) -> bool:
+    return grace > 0 and now < rotated_at + dt.timedelta(seconds=grace)
+
+
+def _rotate(
+    *,
+    digest: str,
+    family: RefreshFamily,
+    rotated_at: dt.datetime | None,
+    grace: int,
+    now: dt.datetime,
+) -> str | None:
+    """The successor of the refresh token `digest`, or None when presenting it is reuse.
+    The first refresh marks the token rotated; of parallel first refreshes exactly one finds it
+    unrotated (a conditional update). For `grace` seconds after that moment (Cognito's
+    RefreshTokenRotation.RetryGracePeriodSeconds) the token still refreshes, each time to a new
+    successor, so that a client retrying a lost answer or parallel tabs keep the session; the
+    window is counted from the first rotation, so retries never extend it. After it, or with
+    grace 0, presenting the token again is reuse."""
+    if rotated_at is not None and not _within_grace(rotated_at, grace=grace, now=now):
+        return None
+    with transaction.atomic():
+        if rotated_at is None:
+            first = RefreshToken.objects.filter(digest=digest, rotated_at__isnull=True).update(
+                rotated_at=now
+            )
+            if not first:  # another refresh of this token got there first
+                rotated_at = (
+                    RefreshToken.objects.filter(digest=digest)
+                    .values_list("rotated_at", flat=True)
+                    .first()
+                )
+                if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
+                    return None
+        successor = crypto.token()
+        RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
+    return successor
 
 
 # -------------------------------------------------------------------------- client credentials

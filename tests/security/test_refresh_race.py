@@ -1,7 +1,9 @@
 """N parallel refreshes of one refresh token (real threads, real transactions, each with its
-own database connection): exactly one succeeds, and since the others present a token that has
-just been rotated, the family is revoked (even the winner's new token stops working). Run it on
-PostgreSQL too: DATABASE_URL=postgres://... pytest tests/security/test_refresh_race.py."""
+own database connection). With no retry grace period (the default): exactly one succeeds, and
+since the others present a token that has just been rotated, the family is revoked (even the
+winner's new token stops working). With a grace period (Cognito's RetryGracePeriodSeconds) they
+all succeed, each with its own new refresh token, and the family stands. Run it on PostgreSQL
+too: DATABASE_URL=postgres://... pytest tests/security/test_refresh_race.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.db import connections
 from pool import clock
 from pool.errors import NotAuthorizedException
 from pool.models import RefreshFamily
-from pool.services import tokens
+from pool.services import app_clients, tokens
 
 THREADS = 6
 
@@ -46,6 +48,8 @@ def race(app_client, refresh_token: str) -> list:
 
 @pytest.mark.django_db(transaction=True)
 def test_exactly_one_parallel_refresh_wins_and_the_family_is_revoked(pool, app_client, user):
+    assert app_client.refresh_token_retry_grace_seconds == 0
+    clock.freeze()
     issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
     results = race(app_client, issued.refresh_token)
     winners = [r for r in results if isinstance(r, tokens.Tokens)]
@@ -66,3 +70,17 @@ def test_replay_after_rotation_revokes_the_family(pool, app_client, user):
         tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
     with pytest.raises(NotAuthorizedException):
         tokens.refresh(client=app_client, refresh_token=rotated.refresh_token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_refreshes_within_the_grace_period_all_win(pool, app_client, user):
+    app_clients.update_client(client=app_client, refresh_token_retry_grace_seconds=30)
+    clock.freeze()
+    issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
+    results = race(app_client, issued.refresh_token)
+    assert all(isinstance(r, tokens.Tokens) for r in results), results
+    successors = {r.refresh_token for r in results}
+    assert len(successors) == THREADS
+    assert RefreshFamily.objects.get(user=user).revoked_at is None
+    for successor in successors:
+        assert tokens.refresh(client=app_client, refresh_token=successor).access_token
