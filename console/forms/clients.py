@@ -33,7 +33,11 @@ class ClientForm(forms.Form):
         label="Generate a client secret (confidential client)", required=False
     )
     callback_urls = LineListField(
-        label="Callback URLs", help_text="One per line. https, or http on localhost only."
+        label="Callback URLs",
+        help_text="One per line. https; http on localhost, 127.0.0.1 or [::1]; or a native "
+        "app's own scheme (com.example.app:/callback). A callback on 127.0.0.1 or [::1] also "
+        "matches on any other port (RFC 8252: the app listens where the system lets it); "
+        "localhost keeps its exact port.",
     )
     default_redirect_uri = forms.CharField(
         label="Default redirect URI", required=False, max_length=1024
@@ -46,6 +50,14 @@ class ClientForm(forms.Form):
         label="OAuth flows enabled for this client", required=False
     )
     allowed_oauth_scopes = _boxes("OAuth scopes")
+    require_pkce = forms.BooleanField(
+        label="Require PKCE from public clients",
+        required=False,
+        help_text="Stricter than Cognito, which lets a client without a secret skip PKCE. "
+        "Without PKCE, an authorization code seen by someone else (another app on the device, "
+        "a log, a proxy) can be exchanged for the user's tokens. Switch off only for an app "
+        "written for Cognito that cannot send a code_challenge.",
+    )
     explicit_auth_flows = _boxes(
         "Authentication flows (API)", choices=[(f, f) for f in EXPLICIT_AUTH_FLOWS]
     )
@@ -65,6 +77,13 @@ class ClientForm(forms.Form):
     refresh_token_rotation = forms.BooleanField(
         label="Rotate refresh tokens (a reused one revokes its family)", required=False
     )
+    refresh_token_retry_grace_seconds = forms.IntegerField(
+        label="Refresh retry grace period (seconds)",
+        required=False,
+        help_text="0 – 60, with rotation. For this long after a refresh token is replaced, it "
+        "still refreshes (a client retrying a lost answer, several tabs at once); later, "
+        "presenting it again signs that session out. 0: the first reuse does.",
+    )
     logo_url = forms.CharField(label="Hosted page logo URL", required=False, max_length=200)
     brand_color = forms.CharField(
         label="Hosted page colour", required=False, max_length=7, help_text="Like #2f5bd3."
@@ -81,6 +100,7 @@ class ClientForm(forms.Form):
                 "allowed_oauth_flows_user_pool_client",
                 "allowed_oauth_flows",
                 "allowed_oauth_scopes",
+                "require_pkce",
             ),
         ),
         ("Authentication", ("explicit_auth_flows",)),
@@ -93,6 +113,7 @@ class ClientForm(forms.Form):
                 "auth_session_validity",
                 "enable_token_revocation",
                 "refresh_token_rotation",
+                "refresh_token_retry_grace_seconds",
             ),
         ),
         ("Attributes", ("read_attributes", "write_attributes")),
@@ -126,6 +147,10 @@ class ClientForm(forms.Form):
             (title, [self[name] for name in names if name in self.fields])
             for title, names in self.SECTIONS
         ]
+
+    def clean_refresh_token_retry_grace_seconds(self) -> int:
+        value = self.cleaned_data["refresh_token_retry_grace_seconds"]
+        return 0 if value is None else value
 
     def values(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

@@ -33,6 +33,8 @@ def client_data(**overrides) -> dict:
         "auth_session_validity_1": "60",
         "enable_token_revocation": "on",
         "refresh_token_rotation": "on",
+        "refresh_token_retry_grace_seconds": "0",
+        "require_pkce": "on",
     }
     data.update(overrides)
     return data
@@ -96,6 +98,54 @@ def test_edit_client_urls_flows_scopes_and_lifetimes(console, app_client):
     assert app_client.allowed_oauth_scopes == ["openid", "profile"]
     assert app_client.access_token_validity == 7200
     assert "callback_urls" in last_audit("client.update").detail["changed"]
+
+
+def test_client_form_explains_why_pkce_is_required(console, pool):
+    response = console.get(reverse("console:client_create", args=[pool.id]))
+    page = response.content.decode()
+    assert "Require PKCE from public clients" in page
+    assert "Stricter than Cognito" in page
+    assert response.context["form"]["require_pkce"].value() is True
+
+
+def test_operator_switches_pkce_off_for_a_cognito_app(console, app_client):
+    pool = app_client.pool
+    data = client_data(name=app_client.name, require_pkce="")
+    response = console.post(reverse("console:client", args=[pool.id, app_client.client_id]), data)
+    assert response.status_code == 302
+    app_client.refresh_from_db()
+    assert app_client.require_pkce is False
+    assert "require_pkce" in last_audit("client.update").detail["changed"]
+
+
+def test_refresh_retry_grace_period_is_saved(console, app_client):
+    pool = app_client.pool
+    data = client_data(name=app_client.name, refresh_token_retry_grace_seconds="20")
+    console.post(reverse("console:client", args=[pool.id, app_client.client_id]), data)
+    app_client.refresh_from_db()
+    assert app_client.refresh_token_retry_grace_seconds == 20
+
+
+def test_refresh_retry_grace_period_over_sixty_is_shown_next_to_the_field(console, app_client):
+    pool = app_client.pool
+    data = client_data(name=app_client.name, refresh_token_retry_grace_seconds="61")
+    url = reverse("console:client", args=[pool.id, app_client.client_id])
+    response = console.post(url, data)
+    assert response.status_code == 200
+    assert (
+        "between 0 and 60"
+        in response.context["form"].errors["refresh_token_retry_grace_seconds"][0]
+    )
+    app_client.refresh_from_db()
+    assert app_client.refresh_token_retry_grace_seconds == 0
+
+
+def test_native_app_callback_is_accepted_in_the_console(console, pool):
+    data = client_data(callback_urls="com.example.app:/callback\nhttp://127.0.0.1/callback")
+    response = console.post(reverse("console:client_create", args=[pool.id]), data)
+    assert response.status_code == 201
+    client = AppClient.objects.get(pool=pool, name="web")
+    assert client.callback_urls == ["com.example.app:/callback", "http://127.0.0.1/callback"]
 
 
 def test_client_form_offers_resource_server_scopes(console, pool):
