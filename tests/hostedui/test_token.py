@@ -195,6 +195,22 @@ def test_refresh_rotates_and_a_revoked_family_stays_revoked(client, pool, app_cl
     assert RefreshFamily.objects.get().revoked_at is not None
 
 
+def test_refresh_retried_within_the_grace_period_gets_new_tokens(client, pool, user):
+    app = factories.make_client(pool, refresh_token_retry_grace_seconds=10)
+    clock.freeze()
+    first = exchange(client, pool, app, code_for(client, pool, app)).json()
+    data = {"grant_type": "refresh_token", "client_id": app.client_id}
+    token_request(client, pool, {**data, "refresh_token": first["refresh_token"]})
+    clock.advance(seconds=9)
+    retry = token_request(client, pool, {**data, "refresh_token": first["refresh_token"]})
+    assert retry.status_code == 200, retry.content
+    assert retry.json()["access_token"] and retry.json()["refresh_token"]
+    clock.advance(seconds=1)
+    late = token_request(client, pool, {**data, "refresh_token": first["refresh_token"]})
+    assert late.json()["error"] == "invalid_grant"
+    assert RefreshFamily.objects.get().revoked_at is not None
+
+
 def test_refresh_without_token_is_invalid_request(client, pool, app_client):
     response = token_request(
         client, pool, {"grant_type": "refresh_token", "client_id": app_client.client_id}
