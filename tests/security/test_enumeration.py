@@ -11,14 +11,15 @@ import time
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from pool import clock, policy
 from pool.errors import CognitoError
-from pool.models import CodePurpose, User, UserPool, UserStatus
-from pool.services import authenticate, codes, passwords, sign_up
+from pool.models import User, UserPool
+from pool.services import authenticate, passwords, sign_up
 from pool.services.results import CodeDelivery, RequestContext
 from tests import factories
-from tests.security.conftest import authorize_url
+from tests.security.conftest import USER_STATES, WRONG_CODE, authorize_url
 
 pytestmark = pytest.mark.django_db
 CONTEXT = RequestContext(source="api")
@@ -187,42 +188,9 @@ def test_confirm_forgot_password_answers_alike_for_unknown_user_and_wrong_code(p
 # CodeDelivery shape, and the per-name cap at the same count. Each call is repeated past its
 # cap (and past a code's five wrong guesses), and the whole sequence of answers is compared.
 
-WRONG_CODE = "000000"
 NEW_PASSWORD = "New-Password-77"
 
 
-def _issue(user: User, purpose: str) -> None:
-    """A pending code for `user` that is not WRONG_CODE (nothing is sent)."""
-    while codes.issue(user, purpose, destination=user.email) == WRONG_CODE:
-        pass
-
-
-def _unconfirmed(pool):
-    user = factories.make_user(pool, "alice", status=UserStatus.UNCONFIRMED)
-    _issue(user, CodePurpose.SIGN_UP)
-
-
-def _pending_reset(pool):
-    user = factories.make_user(pool, "alice")
-    _issue(user, CodePurpose.FORGOT_PASSWORD)
-
-
-STATES = {
-    "unconfirmed with a code": _unconfirmed,
-    "unconfirmed without a code": lambda pool: factories.make_user(
-        pool, "alice", status=UserStatus.UNCONFIRMED
-    ),
-    "confirmed": lambda pool: factories.make_user(pool, "alice"),
-    "confirmed with a pending reset": _pending_reset,
-    "disabled": lambda pool: factories.make_user(pool, "alice", enabled=False),
-    "no verified contact": lambda pool: factories.make_user(pool, "alice", email_verified=False),
-    "reset required": lambda pool: factories.make_user(
-        pool, "alice", status=UserStatus.RESET_REQUIRED
-    ),
-    "force change password": lambda pool: factories.make_user(
-        pool, "alice", status=UserStatus.FORCE_CHANGE_PASSWORD
-    ),
-}
 CALLS = {
     "confirm_sign_up": lambda pool, name: sign_up.confirm_sign_up(
         pool=pool, username=name, code=WRONG_CODE, context=CONTEXT
@@ -274,11 +242,11 @@ def answers(operation: str, pool, name: str) -> list[tuple]:
     return [answer(lambda: CALLS[operation](pool, name)) for _ in range(cap + 2)]
 
 
-@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("state", USER_STATES)
 @pytest.mark.parametrize("operation", CALLS)
 def test_a_user_in_any_state_answers_as_an_unknown_name(pool, operation, state):
     clock.freeze()
-    STATES[state](pool)
+    USER_STATES[state](pool)
     known, unknown = answers(operation, pool, "alice"), answers(operation, pool, "ghost")
     assert known == unknown
     assert known[-1][0] == "LimitExceededException"  # the per-name cap, at the same count
@@ -290,13 +258,13 @@ def test_a_user_in_any_state_answers_as_an_unknown_name(pool, operation, state):
     [
         (operation, state)
         for operation in ("resend_confirmation_code", "forgot_password")
-        for state in STATES
+        for state in USER_STATES
         if (operation, state) not in SENDS
     ],
 )
 def test_a_user_who_gets_no_code_is_told_exactly_what_an_unknown_name_is(pool, operation, state):
     """Same name before and after the user is gone: the same simulated destination, too."""
-    STATES[state](pool)
+    USER_STATES[state](pool)
     known = CALLS[operation](pool, "alice")
     User.objects.filter(pool=pool).delete()
     assert CALLS[operation](pool, "alice") == known
@@ -330,8 +298,61 @@ def test_a_pool_that_does_not_hide_users_keeps_cognitos_explicit_errors(
 ):
     pool = factories.make_pool(prevent_user_existence_errors=False)
     if state:
-        STATES[state](pool)
+        USER_STATES[state](pool)
     name, said = answer(lambda: CALLS[operation](pool, "alice"))
     assert name == error
     assert message is None or said == message
     assert mail.outbox == []
+
+
+# ---------------------------------------------------------------- the same, at the hosted pages
+
+BUTTONS = {
+    "confirm": ("confirm", lambda name: {"username": name, "code": WRONG_CODE}),
+    "send a new code": ("confirm", lambda name: {"username": name, "resend": "1"}),
+    "forgot password": ("forgotPassword", lambda name: {"username": name}),
+    "confirm forgot password": (
+        "confirmForgotPassword",
+        lambda name: {
+            "username": name,
+            "code": WRONG_CODE,
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    ),
+}
+# Past the five-an-hour caps and past a code's five wrong guesses.
+PAGE_ROUNDS = 7
+
+
+def seen(html: bytes) -> str:
+    """What a person sees: the page without its per-response tokens, the typed name, or the
+    letters a masked address reveals (a real user's differ from a simulated one's)."""
+    return re.sub(r"[^\s>]\*\*\*@[^\s<]\*\*\*", "x***@x***", normalised(html))
+
+
+def page_answers(pool, app, button: str, name: str) -> list[tuple]:
+    """Status, redirect and page of each press of `button`, and the page a redirect leads to."""
+    path, data = BUTTONS[button]
+    url = authorize_url(pool, app).replace("/oauth2/authorize?", f"/{path}?")
+    browser = Client()
+    pages = []
+    for _ in range(PAGE_ROUNDS):
+        response = browser.post(url, data(name))
+        location = response.get("Location", "")
+        after = seen(browser.get(location).content) if response.status_code == 302 else ""
+        pages.append((response.status_code, location, seen(response.content), after))
+    return pages
+
+
+@pytest.mark.parametrize("state", USER_STATES)
+@pytest.mark.parametrize("button", BUTTONS)
+def test_hosted_pages_answer_a_user_in_any_state_as_an_unknown_name(
+    pool, app_client, button, state
+):
+    clock.freeze()
+    USER_STATES[state](pool)
+    known = page_answers(pool, app_client, button, "alice")
+    unknown = page_answers(pool, app_client, button, "ghost")
+    assert known == unknown
+    assert all(status < 500 for status, *_ in known)
