@@ -147,7 +147,9 @@ class ConfirmForm(HostedForm):
 
 
 class ResendForm(HostedForm):
-    username = forms.CharField(max_length=2048, widget=forms.HiddenInput)
+    """The confirm form's "Send a new code" button: only the username it carries counts."""
+
+    username = forms.CharField(max_length=2048, strip=True)
 
 
 class ForgotPasswordForm(HostedForm):

@@ -6,7 +6,8 @@ Every door and every service asks here, so a rule exists once:
 - `validate_attributes` / `apply_attributes`: the standard + `custom:` schema, and how attribute
   values land on a `User` (columns, JSON, verified flags, sign-in keys).
 - `save_user`: saves a user while keeping sign-in keys unique per pool, with Cognito's errors.
-- `enforce_cap`: per-user hourly caps (ResendConfirmationCode 5/h, ...), counted in the cache.
+- `enforce_cap`: per-user hourly caps (ResendConfirmationCode 5/h, ...), counted in the cache;
+  `enforce_name_cap` counts the calls that name a user by the name as typed, known or not.
 """
 
 from __future__ import annotations
@@ -443,3 +444,13 @@ def enforce_cap(operation: str, subject: str) -> None:
         count = 1
     if count > limit:
         raise LimitExceededException()
+
+
+def enforce_name_cap(operation: str, pool: UserPool, name: object) -> None:
+    """Count one `operation` against a sign-in name as typed (normalised the pool's way), before
+    anyone looks the name up. A name that belongs to nobody reaches the cap at the same count as
+    a user's name, so in pools that hide user existence the cap tells nobody who exists. Each of
+    a user's sign-in names (username, verified alias) has its own count: counting them together
+    would tell which names belong to the same user."""
+    typed = name if isinstance(name, str) else ""
+    enforce_cap(operation, f"{pool.pk}:{pool.normalize(typed)}")

@@ -27,9 +27,12 @@ from pool import crypto, policy
 from pool import errors as domain
 from pool.selectors import users as user_selectors
 from pool.services import authenticate, mfa, passwords, sign_up
-from pool.services.results import Authenticated, Challenge
+from pool.services.results import Authenticated, Challenge, CodeDelivery
 
 USERNAME_KEY = "hostedui:username"
+# Where the last sign-up code went (masked), and for which name: the confirm page says so.
+DELIVERY_KEY = "hostedui:delivery"
+MEDIUM_WORDS = {"EMAIL": "by email", "SMS": "by text message"}
 CHALLENGE_PAGES = {
     "SOFTWARE_TOKEN_MFA": "mfa",
     "SMS_MFA": "mfa",
@@ -90,8 +93,11 @@ def _render(
     form: forms.HostedForm | None = None,
     **extra,
 ) -> HttpResponse:
-    if form is not None:
-        form.annotate()
+    # The page's forms: the main one, and any other (e.g. the confirm page's resend).
+    on_page = [form, *(v for v in extra.values() if isinstance(v, forms.HostedForm))]
+    on_page = [f for f in on_page if f is not None]
+    for each in on_page:
+        each.annotate()
     context = {
         "pool": auth.pool,
         "auth": auth,
@@ -107,8 +113,9 @@ def _render(
         **extra,
     }
     status = 200
-    if form is not None and form.is_bound and form.errors:
-        status = getattr(form, "http_status", 400)
+    refused = next((f for f in on_page if f.is_bound and f.errors), None)
+    if refused is not None:
+        status = getattr(refused, "http_status", 400)
     return render(request, f"hostedui/{template}", context, status=status)
 
 
@@ -166,7 +173,9 @@ def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             )
         except domain.UserNotConfirmedException:
             request.session[USERNAME_KEY] = username
-            messages.info(request, "Your account is not confirmed yet. Enter the code we sent.")
+            messages.info(
+                request, "Your account is not confirmed yet. Enter your confirmation code."
+            )
             return redirect(page_url("confirm", auth))
         except domain.PasswordResetRequiredException:
             request.session[USERNAME_KEY] = username
@@ -206,52 +215,85 @@ def signup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             if result.confirmed:
                 return _to_sign_in(request, auth, username, "Your account is ready. Sign in.")
             request.session[USERNAME_KEY] = username
-            if result.delivery:
-                messages.info(request, f"We sent a code to {result.delivery.destination}.")
+            _remember_delivery(request, username, result.delivery)
             return redirect(page_url("confirm", auth))
     return _render(request, "signup.html", auth, title="Sign up", form=form)
+
+
+def _remember_delivery(request: HttpRequest, username: str, delivery: CodeDelivery | None) -> None:
+    """Keep where a sign-up code went (None: nowhere), for the confirm page to say."""
+    if delivery is None:
+        request.session.pop(DELIVERY_KEY, None)
+        return
+    request.session[DELIVERY_KEY] = {
+        "username": username,
+        "destination": delivery.destination,
+        "medium": delivery.medium,
+    }
+
+
+def _sent_to(request: HttpRequest, username: str) -> str:
+    """The confirm page's opening line: where the code went, if one went to this name."""
+    sent = request.session.get(DELIVERY_KEY) or {}
+    if username and sent.get("username") == username:
+        how = MEDIUM_WORDS.get(sent.get("medium"), "")
+        where = sent.get("destination")
+        return f"We sent a code {how} to {where}. Enter it to confirm your account."
+    return "Enter your confirmation code."
 
 
 @require_http_methods(["GET", "POST"])
 @hosted_page
 def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    """Confirm a sign-up with its code, or (the resend button of the same form) send a new one.
+    A refused resend is shown on the page like any other refusal."""
     pool = auth.pool
     username = request.session.get(USERNAME_KEY, "")
     resending = request.method == "POST" and "resend" in request.POST
+    resend = forms.ResendForm(request.POST if resending else None)
+    if resending and resend.is_valid():
+        username = resend.cleaned_data["username"]
     form = forms.ConfirmForm(
         request.POST if request.method == "POST" and not resending else None,
         initial={"username": username},
     )
-    resend = forms.ResendForm(request.POST if resending else None, initial={"username": username})
     if resending and resend.is_valid():
         try:
             delivery = sign_up.resend_confirmation_code(
                 pool=pool,
-                username=resend.cleaned_data["username"],
+                username=username,
                 client=auth.client,
                 context=session.context(request),
             )
         except domain.CognitoError as exc:
-            show(form, exc)
-            form.annotate()
+            show(resend, exc)
         else:
-            messages.info(request, f"We sent a new code to {delivery.destination}.")
+            request.session[USERNAME_KEY] = username
+            _remember_delivery(request, username, delivery)
+            messages.info(request, "We sent you a new code.")
             return redirect(page_url("confirm", auth))
     elif request.method == "POST" and not resending and form.is_valid():
+        username = form.cleaned_data["username"]
         try:
             sign_up.confirm_sign_up(
                 pool=pool,
-                username=form.cleaned_data["username"],
+                username=username,
                 code=form.cleaned_data["code"],
                 context=session.context(request),
             )
         except domain.CognitoError as exc:
             show(form, exc)
         else:
-            username = form.cleaned_data["username"]
+            request.session.pop(DELIVERY_KEY, None)
             return _to_sign_in(request, auth, username, "Your account is confirmed. Sign in.")
     return _render(
-        request, "confirm.html", auth, title="Confirm your account", form=form, resend=resend
+        request,
+        "confirm.html",
+        auth,
+        title="Confirm your account",
+        form=form,
+        resend=resend,
+        lead=_sent_to(request, username),
     )
 
 

@@ -8,7 +8,12 @@ import datetime as dt
 from django.db import transaction
 
 from pool import clock, crypto
-from pool.errors import CodeMismatchException, ExpiredCodeException, LimitExceededException
+from pool.errors import (
+    CodeMismatchException,
+    CognitoError,
+    ExpiredCodeException,
+    LimitExceededException,
+)
 from pool.models import CodePurpose, User, VerificationCode
 
 LIFETIMES = {
@@ -75,3 +80,12 @@ def verify(user: User, purpose: str, code: str) -> None:
 
 def discard(user: User, purpose: str) -> None:
     VerificationCode.objects.filter(user=user, purpose=purpose).delete()
+
+
+def as_wrong_code(exc: CognitoError) -> CognitoError:
+    """What a failed `verify` says in pools that hide user existence: an expired, missing or
+    voided code, which a name that belongs to nobody cannot have, reads as a wrong one (the
+    code stays void all the same)."""
+    if isinstance(exc, (ExpiredCodeException, LimitExceededException)):
+        return CodeMismatchException()
+    return exc

@@ -11,6 +11,7 @@ from django.db import transaction
 from pool import clock, crypto, policy, srp
 from pool.errors import (
     CodeMismatchException,
+    CognitoError,
     InvalidParameterException,
     NotAuthorizedException,
     UserNotFoundException,
@@ -160,56 +161,67 @@ def forgot_password(
     *, pool: UserPool, username: str, client=None, context: RequestContext
 ) -> CodeDelivery:
     """Send a FORGOT_PASSWORD code to the user's verified email or phone (pool's recovery
-    order). In pools that hide user existence, an unknown user gets a plausible simulated
-    CodeDelivery and nothing is sent."""
+    order). In pools that hide user existence, a name this cannot serve (unknown, disabled, no
+    verified email or phone) gets a plausible simulated CodeDelivery and nothing is sent."""
     ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.FORGOT_PASSWORD, context)
-    typed = username if isinstance(username, str) else ""
-    # Capped per name as typed, before the lookup: known and unknown names hit the cap alike,
-    # so the cap itself tells nobody who exists.
-    policy.enforce_cap("forgot_password", f"{pool.pk}:{pool.normalize(typed)}")
-    user = find_for_sign_in(pool, typed)
-    if user is None:
-        if pool.prevent_user_existence_errors:
-            order = [m.removeprefix("verified_") for m in pool.account_recovery or []]
-            return simulated_delivery(pool, username or "", order)
-        raise UserNotFoundException()
-    if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
     if "admin_only" in (pool.account_recovery or []):
+        # The pool's rule, the same for every name.
         raise NotAuthorizedException(
             "User password cannot be reset in the current state: an administrator must reset it."
         )
-    attribute = _recovery_destination(user)
-    if attribute is None:
-        raise InvalidParameterException(
+    typed = username if isinstance(username, str) else ""
+    policy.enforce_name_cap("forgot_password", pool, typed)
+    user = find_for_sign_in(pool, typed)
+    attribute = _recovery_destination(user) if user is not None else None
+    if user is None:
+        refusal: CognitoError = UserNotFoundException()
+    elif not user.enabled:
+        refusal = NotAuthorizedException("User is disabled.")
+    elif attribute is None:
+        refusal = InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or "
             "phone_number"
         )
-    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
-    _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
-    return delivery
+    else:
+        delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
+        _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
+        return delivery
+    if user is not None:
+        _record(
+            user,
+            AuthEvent.Type.FORGOT_PASSWORD,
+            success=False,
+            reason=type(refusal).__name__,
+            context=context,
+        )
+    if pool.prevent_user_existence_errors:
+        order = [m.removeprefix("verified_") for m in pool.account_recovery or []]
+        return simulated_delivery(pool, typed, order)
+    raise refusal
 
 
 def confirm_forgot_password(
     *, pool: UserPool, username: str, code: str, password: str, context: RequestContext
 ) -> None:
     """Set a new password with the FORGOT_PASSWORD code. RESET_REQUIRED and
-    FORCE_CHANGE_PASSWORD users become CONFIRMED; every session is ended."""
+    FORCE_CHANGE_PASSWORD users become CONFIRMED; every session is ended. In pools that hide
+    user existence, every name whose code cannot be checked (unknown, disabled, no reset
+    pending, code expired or voided) answers as a wrong code."""
     ratelimit.check(ratelimit.VERIFY_CODE, context)
+    policy.enforce_name_cap("confirm_forgot_password", pool, username)
+    # The policy is the pool's, checked before the lookup so that it answers alike for every
+    # name, and before the code so that a refused password does not use the code up.
+    policy.check_password(pool, password)
+    hide = pool.prevent_user_existence_errors
     user = find_for_sign_in(pool, username) if isinstance(username, str) else None
     if user is None:
-        if pool.prevent_user_existence_errors:
-            raise CodeMismatchException()
-        raise UserNotFoundException()
+        raise CodeMismatchException() if hide else UserNotFoundException()
     if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
-    policy.enforce_cap("confirm_forgot_password", user.pk)
-    # Check the policy first: a refused password must not use up the code.
-    policy.check_password(pool, password)
+        raise CodeMismatchException() if hide else NotAuthorizedException("User is disabled.")
     try:
         codes.verify(user, CodePurpose.FORGOT_PASSWORD, code)
-    except Exception as exc:
+    except CognitoError as exc:
         _record(
             user,
             AuthEvent.Type.FORGOT_PASSWORD,
@@ -217,6 +229,8 @@ def confirm_forgot_password(
             reason=type(exc).__name__,
             context=context,
         )
+        if hide:
+            raise codes.as_wrong_code(exc) from None
         raise
     with transaction.atomic():
         user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)

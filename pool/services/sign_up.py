@@ -5,7 +5,9 @@ ENABLED: sign-up itself answers "User already exists" for a taken username (or, 
 sign in by email/phone, for a taken email/phone), as Cognito does; an alias someone else holds is
 accepted at sign-up and only refused at confirmation, by which time the caller has proved they
 own the address. Confirming or re-sending for an unknown user looks like a wrong code / a code
-sent, so those two calls never reveal who exists.
+sent, and so does every user these calls cannot serve (already confirmed, disabled, no address,
+a code expired or voided): in such pools those two calls never reveal who exists, and their caps
+count the name as typed. Pools that do not hide existence get Cognito's explicit errors.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db import transaction
 from pool import policy
 from pool.errors import (
     CodeMismatchException,
+    CognitoError,
     InvalidParameterException,
     NotAuthorizedException,
     UserNotFoundException,
@@ -168,18 +171,19 @@ def confirm_sign_up(
     An alias another user holds is refused (AliasExistsException) and the code stays usable,
     unless `force_alias_creation` moves the alias to this user."""
     ratelimit.check(ratelimit.VERIFY_CODE, context)
+    policy.enforce_name_cap("confirm_sign_up", pool, username)
+    hide = pool.prevent_user_existence_errors
     user = _lookup(pool, username)
     if user is None:
-        if pool.prevent_user_existence_errors:
-            raise CodeMismatchException()
-        raise UserNotFoundException()
+        raise CodeMismatchException() if hide else UserNotFoundException()
     if user.status != UserStatus.UNCONFIRMED:
+        if hide:
+            raise CodeMismatchException()
         raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-    policy.enforce_cap("confirm_sign_up", user.pk)
     row = VerificationCode.objects.filter(user=user, purpose=CodePurpose.SIGN_UP).first()
     try:
         codes.verify(user, CodePurpose.SIGN_UP, code)
-    except Exception as exc:
+    except CognitoError as exc:
         events.record(
             pool=pool,
             event_type=AuthEvent.Type.CONFIRM_SIGN_UP,
@@ -188,6 +192,8 @@ def confirm_sign_up(
             reason=type(exc).__name__,
             context=context,
         )
+        if hide:
+            raise codes.as_wrong_code(exc) from None
         raise
     try:
         with transaction.atomic():
@@ -230,20 +236,28 @@ def resend_confirmation_code(
     client=None,
     context: RequestContext,
 ) -> CodeDelivery:
-    """Send a new sign-up code (the previous one stops working). At most 5 an hour per user."""
+    """Send a new sign-up code (the previous one stops working). At most 5 an hour per name.
+    In pools that hide user existence, a name this cannot serve (unknown, disabled, already
+    confirmed, no address to send to) gets a simulated CodeDelivery and nothing is sent."""
     ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.FORGOT_PASSWORD, context)  # the per-IP limit on sending codes
-    user = _lookup(pool, username)
-    if user is None:
-        if pool.prevent_user_existence_errors:
-            auto = pool.auto_verified_attributes or []
-            preferred = ["phone_number"] if "phone_number" in auto else ["email"]
-            return simulated_delivery(pool, username, preferred)
-        raise UserNotFoundException()
-    if user.status != UserStatus.UNCONFIRMED:
-        raise InvalidParameterException("User is already confirmed.")
-    attribute = verification_target(user)
-    if attribute is None:
+    if not pool.auto_verified_attributes:
         raise InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
-    policy.enforce_cap("resend_confirmation_code", user.pk)
-    return send_code(user, CodePurpose.SIGN_UP, attribute)
+    policy.enforce_name_cap("resend_confirmation_code", pool, username)
+    user = _lookup(pool, username)
+    attribute = verification_target(user) if user is not None else None
+    if user is None:
+        refusal: CognitoError = UserNotFoundException()
+    elif not user.enabled:
+        refusal = NotAuthorizedException("User is disabled.")
+    elif user.status != UserStatus.UNCONFIRMED:
+        refusal = InvalidParameterException("User is already confirmed.")
+    elif attribute is None:
+        refusal = InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
+    else:
+        return send_code(user, CodePurpose.SIGN_UP, attribute)
+    if pool.prevent_user_existence_errors:
+        auto = pool.auto_verified_attributes or []
+        preferred = ["phone_number"] if "phone_number" in auto else ["email"]
+        return simulated_delivery(pool, username if isinstance(username, str) else "", preferred)
+    raise refusal

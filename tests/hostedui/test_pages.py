@@ -155,6 +155,71 @@ def test_resend_confirmation_code_sends_a_new_code(client, pool, app_client):
     assert mail.outbox and "erin@example.com" in mail.outbox[-1].to
 
 
+def lead(response) -> str:
+    return re.search(r'<p class="lead">(.*?)</p>', response.content.decode()).group(1)
+
+
+def test_confirm_page_says_where_the_sign_up_code_went(client, pool, app_client):
+    response = client.post(
+        page(pool, app_client, "signup"),
+        {"username": "dora", "email": "dora@example.com", "password": factories.PASSWORD},
+    )
+    assert lead(client.get(response["Location"])) == (
+        "We sent a code by email to d***@e***. Enter it to confirm your account."
+    )
+
+
+def test_confirm_page_reached_directly_does_not_claim_a_code_was_sent(client, pool, app_client):
+    response = client.get(page(pool, app_client, "confirm"))
+    assert lead(response) == "Enter your confirmation code."
+    assert "sent" not in lead(response)
+
+
+def test_confirm_page_does_not_claim_a_code_when_the_pool_sends_none(client, app_client):
+    pool = factories.make_pool(auto_verified_attributes=[])
+    app = factories.make_client(pool)
+    response = client.post(
+        page(pool, app, "signup"),
+        {"username": "dora", "email": "dora@example.com", "password": factories.PASSWORD},
+    )
+    assert mail.outbox == []
+    assert lead(client.get(response["Location"])) == "Enter your confirmation code."
+
+
+def test_confirm_page_after_a_new_code_says_where_it_went(client, pool, app_client):
+    factories.make_user(pool, "erin", status=UserStatus.UNCONFIRMED)
+    url = page(pool, app_client, "confirm")
+    response = client.post(url, {"username": "erin", "code": "", "resend": "1"})
+    assert lead(client.get(response["Location"])) == (
+        "We sent a code by email to e***@e***. Enter it to confirm your account."
+    )
+
+
+def test_confirm_page_names_no_destination_for_another_name(client, pool, app_client):
+    client.post(
+        page(pool, app_client, "signup"),
+        {"username": "dora", "email": "dora@example.com", "password": factories.PASSWORD},
+    )
+    response = client.post(page(pool, app_client, "confirm"), {"username": "erin", "code": "1"})
+    assert lead(response) == "Enter your confirmation code."
+
+
+def test_send_a_new_code_is_a_button_of_the_confirm_form(client, pool, app_client):
+    """So it sends the name typed there, also for someone who came to the page directly."""
+    html = client.get(page(pool, app_client, "confirm")).content.decode()
+    form = re.search(r'<form[^>]*id="confirmForm".*?</form>', html, re.S).group()
+    assert re.search(r'<button[^>]*name="resend"[^>]*formnovalidate', form)
+
+
+def test_a_refused_new_code_is_shown_on_the_confirm_page(client, pool, app_client):
+    pool.auto_verified_attributes = []
+    pool.save()
+    response = client.post(page(pool, app_client, "confirm"), {"username": "erin", "resend": "1"})
+    assert response.status_code == 400
+    assert "Cannot resend codes. Auto verification not turned on." in response.content.decode()
+    assert 'value="erin"' in response.content.decode()
+
+
 # ------------------------------------------------------------------------ forgot password
 
 

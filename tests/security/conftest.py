@@ -1,5 +1,5 @@
 """Helpers for the security tests: the hosted UI's helpers, TOTP codes, a spy that counts the
-password hasher's work, and the last code a user was sent."""
+password hasher's work, the last code a user was sent, and a user in each state."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from django_otp.oath import TOTP
 
 from pool import clock, crypto
 from pool.hashers import CognateArgon2Hasher
-from pool.models import OutboxMessage, TotpDevice, User
+from pool.models import CodePurpose, OutboxMessage, TotpDevice, User, UserStatus
+from pool.services import codes
+from tests import factories
 from tests.hostedui.conftest import (  # noqa: F401 (re-exported for the tests)
     CALLBACK,
     VERIFIER,
@@ -78,3 +80,37 @@ def hasher_calls(monkeypatch) -> Counter:
     monkeypatch.setattr(CognateArgon2Hasher, "encode", encode)
     monkeypatch.setattr(CognateArgon2Hasher, "verify", verify)
     return calls
+
+
+# Users named "alice" in each state a user can be in, for tests that compare what each call or
+# page answers for them with what it answers for a name that belongs to nobody.
+WRONG_CODE = "000000"
+
+
+def _with_code(user: User, purpose: str) -> User:
+    """Give `user` a pending code for `purpose` that is not WRONG_CODE (nothing is sent)."""
+    while codes.issue(user, purpose, destination=user.email) == WRONG_CODE:
+        pass
+    return user
+
+
+USER_STATES = {
+    "unconfirmed with a code": lambda pool: _with_code(
+        factories.make_user(pool, "alice", status=UserStatus.UNCONFIRMED), CodePurpose.SIGN_UP
+    ),
+    "unconfirmed without a code": lambda pool: factories.make_user(
+        pool, "alice", status=UserStatus.UNCONFIRMED
+    ),
+    "confirmed": lambda pool: factories.make_user(pool, "alice"),
+    "confirmed with a pending reset": lambda pool: _with_code(
+        factories.make_user(pool, "alice"), CodePurpose.FORGOT_PASSWORD
+    ),
+    "disabled": lambda pool: factories.make_user(pool, "alice", enabled=False),
+    "no verified contact": lambda pool: factories.make_user(pool, "alice", email_verified=False),
+    "reset required": lambda pool: factories.make_user(
+        pool, "alice", status=UserStatus.RESET_REQUIRED
+    ),
+    "force change password": lambda pool: factories.make_user(
+        pool, "alice", status=UserStatus.FORCE_CHANGE_PASSWORD
+    ),
+}

@@ -10,12 +10,16 @@ import statistics
 import time
 
 import pytest
+from django.core import mail
+from django.test import Client
 
-from pool.models import UserPool
+from pool import clock, policy
+from pool.errors import CognitoError
+from pool.models import User, UserPool
 from pool.services import authenticate, passwords, sign_up
-from pool.services.results import RequestContext
+from pool.services.results import CodeDelivery, RequestContext
 from tests import factories
-from tests.security.conftest import authorize_url
+from tests.security.conftest import USER_STATES, WRONG_CODE, authorize_url
 
 pytestmark = pytest.mark.django_db
 CONTEXT = RequestContext(source="api")
@@ -176,3 +180,179 @@ def test_confirm_forgot_password_answers_alike_for_unknown_user_and_wrong_code(p
         except Exception as exc:
             errors.append((type(exc).__name__, str(exc)))
     assert errors[0] == errors[1]
+
+
+# ----------------------------------------------------------------- every state, every call
+# With "prevent user existence errors" on, a name that belongs to a user in any state answers
+# every call exactly as a name that belongs to nobody: the same error and message, the same
+# CodeDelivery shape, and the per-name cap at the same count. Each call is repeated past its
+# cap (and past a code's five wrong guesses), and the whole sequence of answers is compared.
+
+NEW_PASSWORD = "New-Password-77"
+
+
+CALLS = {
+    "confirm_sign_up": lambda pool, name: sign_up.confirm_sign_up(
+        pool=pool, username=name, code=WRONG_CODE, context=CONTEXT
+    ),
+    "resend_confirmation_code": lambda pool, name: sign_up.resend_confirmation_code(
+        pool=pool, username=name, context=CONTEXT
+    ),
+    "forgot_password": lambda pool, name: passwords.forgot_password(
+        pool=pool, username=name, context=CONTEXT
+    ),
+    "confirm_forgot_password": lambda pool, name: passwords.confirm_forgot_password(
+        pool=pool, username=name, code=WRONG_CODE, password=NEW_PASSWORD, context=CONTEXT
+    ),
+    "confirm_forgot_password with a weak password": (
+        lambda pool, name: passwords.confirm_forgot_password(
+            pool=pool, username=name, code=WRONG_CODE, password="weak", context=CONTEXT
+        )
+    ),
+}
+# Where a real message leaves (to the user's own address); everywhere else nothing is sent.
+SENDS = {
+    ("resend_confirmation_code", "unconfirmed with a code"),
+    ("resend_confirmation_code", "unconfirmed without a code"),
+    ("forgot_password", "confirmed"),
+    ("forgot_password", "confirmed with a pending reset"),
+    ("forgot_password", "reset required"),
+    ("forgot_password", "force change password"),
+}
+
+
+def shape(destination: str) -> str:
+    """A masked destination with its revealed characters blanked: a***@e*** -> x***@x***."""
+    return re.sub(r"[^*@+]", "x", destination)
+
+
+def answer(call) -> tuple:
+    """What the caller learns from one call: the error and its message, or the delivery shape."""
+    try:
+        result = call()
+    except CognitoError as exc:
+        return (type(exc).__name__, exc.message)
+    if isinstance(result, CodeDelivery):
+        return ("CodeDelivery", result.medium, result.attribute, shape(result.destination))
+    return ("succeeded",)
+
+
+def answers(operation: str, pool, name: str) -> list[tuple]:
+    cap = policy.CAPS[operation.split(" ")[0]][0]
+    return [answer(lambda: CALLS[operation](pool, name)) for _ in range(cap + 2)]
+
+
+@pytest.mark.parametrize("state", USER_STATES)
+@pytest.mark.parametrize("operation", CALLS)
+def test_a_user_in_any_state_answers_as_an_unknown_name(pool, operation, state):
+    clock.freeze()
+    USER_STATES[state](pool)
+    known, unknown = answers(operation, pool, "alice"), answers(operation, pool, "ghost")
+    assert known == unknown
+    assert known[-1][0] == "LimitExceededException"  # the per-name cap, at the same count
+    assert bool(mail.outbox) == ((operation, state) in SENDS)
+
+
+@pytest.mark.parametrize(
+    ("operation", "state"),
+    [
+        (operation, state)
+        for operation in ("resend_confirmation_code", "forgot_password")
+        for state in USER_STATES
+        if (operation, state) not in SENDS
+    ],
+)
+def test_a_user_who_gets_no_code_is_told_exactly_what_an_unknown_name_is(pool, operation, state):
+    """Same name before and after the user is gone: the same simulated destination, too."""
+    USER_STATES[state](pool)
+    known = CALLS[operation](pool, "alice")
+    User.objects.filter(pool=pool).delete()
+    assert CALLS[operation](pool, "alice") == known
+    assert mail.outbox == []
+
+
+EXPLICIT = [
+    ("confirm_sign_up", None, "UserNotFoundException", "User does not exist."),
+    (
+        "confirm_sign_up",
+        "confirmed",
+        "NotAuthorizedException",
+        "User cannot be confirmed. Current status is CONFIRMED",
+    ),
+    ("confirm_sign_up", "unconfirmed without a code", "ExpiredCodeException", None),
+    ("resend_confirmation_code", None, "UserNotFoundException", "User does not exist."),
+    ("resend_confirmation_code", "confirmed", "InvalidParameterException", None),
+    ("resend_confirmation_code", "disabled", "NotAuthorizedException", "User is disabled."),
+    ("forgot_password", None, "UserNotFoundException", "User does not exist."),
+    ("forgot_password", "disabled", "NotAuthorizedException", "User is disabled."),
+    ("forgot_password", "no verified contact", "InvalidParameterException", None),
+    ("confirm_forgot_password", None, "UserNotFoundException", "User does not exist."),
+    ("confirm_forgot_password", "confirmed", "ExpiredCodeException", None),
+    ("confirm_forgot_password", "disabled", "NotAuthorizedException", "User is disabled."),
+]
+
+
+@pytest.mark.parametrize(("operation", "state", "error", "message"), EXPLICIT)
+def test_a_pool_that_does_not_hide_users_keeps_cognitos_explicit_errors(
+    operation, state, error, message
+):
+    pool = factories.make_pool(prevent_user_existence_errors=False)
+    if state:
+        USER_STATES[state](pool)
+    name, said = answer(lambda: CALLS[operation](pool, "alice"))
+    assert name == error
+    assert message is None or said == message
+    assert mail.outbox == []
+
+
+# ---------------------------------------------------------------- the same, at the hosted pages
+
+BUTTONS = {
+    "confirm": ("confirm", lambda name: {"username": name, "code": WRONG_CODE}),
+    "send a new code": ("confirm", lambda name: {"username": name, "resend": "1"}),
+    "forgot password": ("forgotPassword", lambda name: {"username": name}),
+    "confirm forgot password": (
+        "confirmForgotPassword",
+        lambda name: {
+            "username": name,
+            "code": WRONG_CODE,
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    ),
+}
+# Past the five-an-hour caps and past a code's five wrong guesses.
+PAGE_ROUNDS = 7
+
+
+def seen(html: bytes) -> str:
+    """What a person sees: the page without its per-response tokens, the typed name, or the
+    letters a masked address reveals (a real user's differ from a simulated one's)."""
+    return re.sub(r"[^\s>]\*\*\*@[^\s<]\*\*\*", "x***@x***", normalised(html))
+
+
+def page_answers(pool, app, button: str, name: str) -> list[tuple]:
+    """Status, redirect and page of each press of `button`, and the page a redirect leads to."""
+    path, data = BUTTONS[button]
+    url = authorize_url(pool, app).replace("/oauth2/authorize?", f"/{path}?")
+    browser = Client()
+    pages = []
+    for _ in range(PAGE_ROUNDS):
+        response = browser.post(url, data(name))
+        location = response.get("Location", "")
+        after = seen(browser.get(location).content) if response.status_code == 302 else ""
+        pages.append((response.status_code, location, seen(response.content), after))
+    return pages
+
+
+@pytest.mark.parametrize("state", USER_STATES)
+@pytest.mark.parametrize("button", BUTTONS)
+def test_hosted_pages_answer_a_user_in_any_state_as_an_unknown_name(
+    pool, app_client, button, state
+):
+    clock.freeze()
+    USER_STATES[state](pool)
+    known = page_answers(pool, app_client, button, "alice")
+    unknown = page_answers(pool, app_client, button, "ghost")
+    assert known == unknown
+    assert all(status < 500 for status, *_ in known)
