@@ -1,10 +1,11 @@
 """The hosted-UI session: who signed in here, to which pool, and when.
 
 Kept in Django's (server-side) session as (pool id, user sub, auth_time), under a key per pool.
-The session key is rotated at every sign-in. A session is honoured only while the user exists,
-is enabled and confirmed, and signed in after their tokens_valid_after (global sign-out,
-password change and disable all move that instant forward). Challenge state (MFA, new
-password) is kept server-side too, so a challenge cannot be replayed from another browser.
+The session key is rotated at every sign-in. A session is honoured only while the sign-in still
+stands (pool.selectors.sign_in: the user exists, is enabled and confirmed, and signed in after
+their tokens_valid_after, which global sign-out, password change and disable move forward).
+Challenge state (MFA, new password) is kept server-side too, so a challenge cannot be replayed
+from another browser.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.http import HttpRequest
 
 from config.security import client_ip
 from pool import clock
-from pool.models import User, UserPool, UserStatus
+from pool.models import User, UserPool
+from pool.selectors.sign_in import sign_in_valid
 from pool.services.results import Challenge, RequestContext
 
 CHALLENGE_KEY = "hostedui:challenge"
@@ -45,13 +47,8 @@ def current(request: HttpRequest, pool: UserPool) -> SignedIn | None:
         return None
     user = User.objects.select_related("pool").filter(pool=pool, sub=entry.get("sub")).first()
     auth_time = dt.datetime.fromtimestamp(entry.get("auth_time", 0), tz=dt.UTC)
-    valid = (
-        user is not None
-        and user.enabled
-        and user.status == UserStatus.CONFIRMED
-        and (user.tokens_valid_after is None or auth_time >= user.tokens_valid_after)
-    )
-    if not valid:
+    # The hosted session is the pool's, not one app client's: no client to check.
+    if not sign_in_valid(user=user, client=None, signed_in_at=auth_time, require_confirmed=True):
         request.session.pop(_key(pool), None)
         return None
     return SignedIn(user=user, auth_time=auth_time)

@@ -12,7 +12,9 @@ from django.db import transaction
 from hostedui.oauth import pkce
 from hostedui.oauth.errors import OAuthError
 from pool import clock, crypto
+from pool import errors as domain
 from pool.models import AppClient, AuthorizationCode
+from pool.selectors import sign_in as sign_in_checks
 from pool.services import tokens as token_service
 from pool.services.results import Tokens
 
@@ -66,11 +68,15 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
         raise _invalid("The code was issued without a code_challenge.")
     elif client.needs_pkce:
         raise _invalid("Public clients must use PKCE.")
-    user = row.user
-    if not user.enabled:
-        raise _invalid("User is disabled.")
-    if user.tokens_valid_after and row.auth_time < user.tokens_valid_after:
-        raise _invalid("The sign-in that issued this code has been revoked.")
+    try:
+        sign_in_checks.check_still_valid(
+            user=row.user,
+            client=client,
+            signed_in_at=row.auth_time,
+            revoked="The sign-in that issued this code has been revoked.",
+        )
+    except domain.CognitoError as exc:
+        raise _invalid(exc.message) from exc
 
 
 def exchange(

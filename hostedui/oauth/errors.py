@@ -65,6 +65,9 @@ DOMAIN_TO_OAUTH: dict[type[domain.CognitoError], tuple[str, int]] = {
 def from_domain(exc: domain.CognitoError) -> OAuthError:
     if isinstance(exc, domain.InvalidParameterException) and exc.field == "scope":
         return OAuthError("invalid_scope", exc.message)
+    if isinstance(exc, domain.InvalidParameterException) and exc.field == "AuthFlow":
+        # The client's explicit_auth_flows do not allow the grant (e.g. no refresh token auth).
+        return OAuthError("unauthorized_client", exc.message)
     for cls in type(exc).__mro__:
         if cls in DOMAIN_TO_OAUTH:
             error, status = DOMAIN_TO_OAUTH[cls]

@@ -41,12 +41,6 @@ CHALLENGE_PAGES = {
     "MFA_SETUP": "mfa_setup",
     "NEW_PASSWORD_REQUIRED": "new_password",
 }
-# Cognito's ChallengeResponses key for each second factor's code.
-MFA_RESPONSE_KEYS = {
-    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
-    "SMS_MFA": "SMS_MFA_CODE",
-    "EMAIL_OTP": "EMAIL_OTP_CODE",
-}
 MFA_LABELS = {
     "SOFTWARE_TOKEN_MFA": "Authenticator app",
     "SMS_MFA": "Text message (SMS)",
@@ -401,7 +395,7 @@ def mfa_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespo
         answer = "ANSWER"
     else:
         form = forms.MfaForm(request.POST or None)
-        answer = MFA_RESPONSE_KEYS[name]
+        answer = mfa.CODE_RESPONSE_KEYS[name]
     if request.method == "POST" and form.is_valid():
         value = form.cleaned_data["method" if name == "SELECT_MFA_TYPE" else "code"]
         try:

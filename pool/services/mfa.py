@@ -1,4 +1,5 @@
-"""Authenticator-app (TOTP) enrolment and the user's MFA preferences.
+"""Second factors: authenticator-app (TOTP) enrolment, the user's MFA preferences, and the
+answers to the MFA challenges a sign-in may meet (registered in `challenges`).
 
 TOTP maths come from django_otp (RFC 6238: 6 digits, 30 s, ±1 step); this module only keeps the
 seed (20 random bytes, base32 for apps, encrypted at rest) and remembers the last accepted
@@ -17,13 +18,17 @@ from django_otp.oath import TOTP
 
 from pool import clock, crypto
 from pool.errors import (
+    CodeMismatchException,
     EnableSoftwareTokenMFAException,
+    ExpiredCodeException,
     InvalidParameterException,
+    LimitExceededException,
     NotAuthorizedException,
+    SoftwareTokenMFANotFoundException,
 )
-from pool.models import TotpDevice, User
-from pool.services import lockout, ratelimit
-from pool.services.results import RequestContext
+from pool.models import AppClient, ChallengeSession, TotpDevice, User
+from pool.services import challenges, codes, lockout, ratelimit, sign_in
+from pool.services.results import Authenticated, Challenge, RequestContext
 
 STEP = 30
 DIGITS = 6
@@ -32,6 +37,13 @@ TOLERANCE = 1
 _BASE32 = string.ascii_uppercase + "234567"
 SECRET_LENGTH = 32
 METHODS = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
+# Cognito's ChallengeResponses key for each second factor's code, and its amr value.
+CODE_RESPONSE_KEYS = {
+    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
+    "SMS_MFA": "SMS_MFA_CODE",
+    "EMAIL_OTP": "EMAIL_OTP_CODE",
+}
+AMR = {"SOFTWARE_TOKEN_MFA": "otp", "SMS_MFA": "sms", "EMAIL_OTP": "email"}
 
 
 def new_secret() -> str:
@@ -100,18 +112,16 @@ def associate_software_token(
 ) -> tuple[str, str | None]:
     """Start TOTP enrolment: a new base32 secret for the user's app. With a MFA_SETUP challenge
     session (a sign-in that must set MFA up), also returns the session to continue with."""
-    from pool.services import authenticate
-
     if (user is None) == (session is None):
         raise InvalidParameterException("Give either an access token or a session.")
     if user is not None:
         _, secret = _new_device(user)
         return secret, None
-    row = authenticate.load_session(token=session, challenge_name="MFA_SETUP")
+    row = challenges.load_session(token=session, challenge_name="MFA_SETUP")
     if row.data.get("stage") == "verified":
-        raise NotAuthorizedException(authenticate.INVALID_SESSION)
+        raise NotAuthorizedException(challenges.INVALID_SESSION)
     device, secret = _new_device(row.user)
-    continuation = authenticate.continue_session(
+    continuation = challenges.continue_session(
         row, data={**row.data, "stage": "associated", "device": device.pk}
     )
     return secret, continuation
@@ -128,16 +138,14 @@ def verify_software_token(
     """Confirm the pending authenticator with a first code. For a signed-in user the device is
     then ready to be enabled (set_preference); inside a MFA_SETUP sign-in, TOTP MFA is enabled
     at once and the session to answer the MFA_SETUP challenge with is returned."""
-    from pool.services import authenticate
-
     if (user is None) == (session is None):
         raise InvalidParameterException("Give either an access token or a session.")
     ratelimit.check(ratelimit.VERIFY_CODE, context)
     row = None
     if session is not None:
-        row = authenticate.load_session(token=session, challenge_name="MFA_SETUP")
+        row = challenges.load_session(token=session, challenge_name="MFA_SETUP")
         if row.data.get("stage") != "associated":
-            raise NotAuthorizedException(authenticate.INVALID_SESSION)
+            raise NotAuthorizedException(challenges.INVALID_SESSION)
         user = row.user
         device = TotpDevice.objects.filter(pk=row.data.get("device"), user=user).first()
     else:
@@ -149,7 +157,7 @@ def verify_software_token(
     if not check_device_code(device, code):
         lockout.failure(lockout.OTP, who)
         if row is not None:
-            authenticate.wrong_answer(row)
+            _wrong_answer(row)
         raise EnableSoftwareTokenMFAException("Code mismatch and fail enable Software Token MFA.")
     lockout.reset(lockout.OTP, who)
     with transaction.atomic():
@@ -164,7 +172,7 @@ def verify_software_token(
             user.save(update_fields=["software_token_mfa_enabled", "preferred_mfa", "updated_at"])
     if row is None:
         return None
-    return authenticate.continue_session(row, data={**row.data, "stage": "verified"})
+    return challenges.continue_session(row, data={**row.data, "stage": "verified"})
 
 
 def set_preference(
@@ -224,3 +232,105 @@ def remove_software_token(*, user: User) -> None:
         if user.preferred_mfa == "SOFTWARE_TOKEN_MFA":
             user.preferred_mfa = ""
         user.save(update_fields=["software_token_mfa_enabled", "preferred_mfa", "updated_at"])
+
+
+# ------------------------------------------------------------------- answering MFA challenges
+
+
+def _wrong_answer(row: ChallengeSession) -> None:
+    """Count a wrong code; when that voids the session, the codes sent for it go too."""
+    try:
+        challenges.wrong_answer(row)
+    except NotAuthorizedException:
+        for purpose in sign_in.MESSAGE_CODE_PURPOSES.values():
+            codes.discard(row.user, purpose)
+        raise
+
+
+def _code_matches(row: ChallengeSession, code: str) -> bool:
+    user = row.user
+    if row.challenge_name == "SOFTWARE_TOKEN_MFA":
+        return verify_sign_in_code(user, code)
+    try:
+        codes.verify(user, sign_in.MESSAGE_CODE_PURPOSES[row.challenge_name], code)
+    except CodeMismatchException:
+        return False
+    except (ExpiredCodeException, LimitExceededException):
+        challenges.expire(row)
+        raise
+    return True
+
+
+@challenges.handles("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
+def answer_code(
+    *,
+    session: ChallengeSession,
+    responses: dict[str, str],
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> Authenticated:
+    """The code of the second factor. Wrong codes feed the per-user OTP lockout as well as the
+    session's own count, so starting new sessions does not buy more guesses."""
+    row = session
+    user, pool = row.user, row.user.pool
+    key = CODE_RESPONSE_KEYS[row.challenge_name]
+    code = responses.get(key)
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidParameterException(f"{key} is required.", field="code")
+    who = lockout.subject(pool.pk, user_id=user.pk)
+    try:
+        lockout.check(lockout.OTP, who)
+    except NotAuthorizedException:
+        sign_in.record_failure(pool, "MFA locked out", user=user, client=client, context=context)
+        raise
+    if not _code_matches(row, code):
+        lockout.failure(lockout.OTP, who)
+        sign_in.record_failure(
+            pool, f"{row.challenge_name} code mismatch", user=user, client=client, context=context
+        )
+        _wrong_answer(row)
+        raise CodeMismatchException("Invalid code or auth state for the user.")
+    lockout.reset(lockout.OTP, who)
+    challenges.consume(row)
+    methods = [*row.data.get("methods", ["pwd"]), AMR[row.challenge_name]]
+    return sign_in.finish(user=user, client=client, context=context, methods=methods)
+
+
+@challenges.handles("SELECT_MFA_TYPE")
+def answer_select(
+    *,
+    session: ChallengeSession,
+    responses: dict[str, str],
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> Challenge:
+    """The user chose one of MFAS_CAN_CHOOSE: that factor's challenge follows."""
+    answer = responses.get("ANSWER")
+    if answer not in session.data.get("choices", []):
+        raise InvalidParameterException("ANSWER must be one of MFAS_CAN_CHOOSE.", field="ANSWER")
+    challenges.consume(session)
+    return sign_in.start_mfa_challenge(
+        user=session.user,
+        client=client,
+        name=answer,
+        methods=tuple(session.data.get("methods", ["pwd"])),
+    )
+
+
+@challenges.handles("MFA_SETUP")
+def answer_setup(
+    *,
+    session: ChallengeSession,
+    responses: dict[str, str],
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> Authenticated:
+    """The end of a sign-in that had to set MFA up: allowed once the new authenticator's first
+    code was verified (verify_software_token with the session)."""
+    if session.data.get("stage") != "verified":
+        raise SoftwareTokenMFANotFoundException(
+            "Verify the software token (VerifySoftwareToken) before answering MFA_SETUP."
+        )
+    challenges.consume(session)
+    methods = [*session.data.get("methods", ["pwd"]), "otp"]
+    return sign_in.finish(user=session.user, client=client, context=context, methods=methods)

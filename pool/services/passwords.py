@@ -1,5 +1,6 @@
 """Setting and checking passwords. Every path that sets a password goes through `store`, which
-writes the argon2id hash and the SRP verifier together."""
+writes the argon2id hash and the SRP verifier together; that includes the answer to the
+NEW_PASSWORD_REQUIRED challenge (registered in `challenges`)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,20 @@ from pool.errors import (
     NotAuthorizedException,
     UserNotFoundException,
 )
-from pool.models import AuthEvent, CodePurpose, RefreshFamily, User, UserPool, UserStatus
+from pool.models import (
+    AppClient,
+    AuthEvent,
+    ChallengeSession,
+    CodePurpose,
+    User,
+    UserPool,
+    UserStatus,
+)
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
-from pool.services import codes, events, ratelimit
+from pool.services import challenges, codes, events, ratelimit, sign_in, tokens
 from pool.services.attributes import send_code, simulated_delivery
-from pool.services.results import CodeDelivery, RequestContext
+from pool.services.results import Authenticated, Challenge, CodeDelivery, RequestContext
 
 # Verified against unknown users so that "no such user" costs what "wrong password" costs.
 _DUMMY_HASH: str | None = None
@@ -82,24 +91,8 @@ def verify(user: User | None, password: str) -> bool:
 
 
 def _revoke_sessions(user: User, reason: str) -> None:
-    """End every session and refresh-token family of the user (tokens.revoke_user_sessions).
-    Until that service exists, do its smallest part here: stamp tokens_valid_after and mark
-    the families revoked, which is what token checks read."""
-    try:
-        from pool.services import tokens
-    except ImportError:
-        tokens = None
-    revoke = getattr(tokens, "revoke_user_sessions", None)
-    if revoke is not None:
-        revoke(user=user, reason=reason)
-        return
-
-    now = clock.now()
-    user.tokens_valid_after = now
-    user.save(update_fields=["tokens_valid_after", "updated_at"])
-    RefreshFamily.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_reason=reason[:64]
-    )
+    """End every session and refresh-token family of the user."""
+    tokens.revoke_user_sessions(user=user, reason=reason)
 
 
 def _recovery_destination(user: User) -> str | None:
@@ -276,3 +269,48 @@ def admin_reset_password(*, user: User, context: RequestContext) -> CodeDelivery
         context=context,
     )
     return delivery
+
+
+@challenges.handles("NEW_PASSWORD_REQUIRED")
+def answer_new_password(
+    *,
+    session: ChallengeSession,
+    responses: dict[str, str],
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> Authenticated | Challenge:
+    """A user with a temporary password (FORCE_CHANGE_PASSWORD) chooses their own, and fills
+    the required attributes still missing; the sign-in then goes on to its MFA decision."""
+    row = session
+    user, pool = row.user, row.user.pool
+    if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        challenges.consume(row)
+        raise NotAuthorizedException(challenges.INVALID_SESSION)
+    expires = user.temporary_password_expires_at
+    if expires is not None and expires <= clock.now():
+        challenges.consume(row)
+        raise NotAuthorizedException(sign_in.TEMPORARY_EXPIRED)
+    new_password = responses.get("NEW_PASSWORD")
+    if not isinstance(new_password, str) or not new_password:
+        raise InvalidParameterException("NEW_PASSWORD is required.", field="password")
+    policy.check_password(pool, new_password)
+    given = {
+        name.removeprefix("userAttributes."): value
+        for name, value in responses.items()
+        if name.startswith("userAttributes.")
+    }
+    clean = policy.validate_attributes(pool, given, creating=False, client=client) if given else {}
+    for name in pool.required_attributes or []:
+        if not clean.get(name) and not user.get_attribute(name):
+            raise InvalidParameterException(
+                f"Invalid attributes given, {name} is missing", field=name
+            )
+    challenges.consume(row)
+    with transaction.atomic():
+        policy.apply_attributes(user, clean)
+        store(user, new_password, temporary=False, save=False)
+        user.status = UserStatus.CONFIRMED
+        policy.save_user(user)
+    return sign_in.second_factor_or_done(
+        user=user, client=client, context=context, methods=tuple(row.data.get("methods", ["pwd"]))
+    )

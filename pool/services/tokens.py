@@ -26,6 +26,7 @@ from pool.errors import (
 )
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
+from pool.selectors import sign_in as sign_in_checks
 from pool.services import events
 from pool.services.results import RequestContext, Tokens
 
@@ -267,10 +268,13 @@ def refresh(
     if family.revoked_at is not None or family.expires_at <= now:
         raise NotAuthorizedException(INVALID_REFRESH)
     user = family.user
-    if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
-    if user.tokens_valid_after and family.auth_time < user.tokens_valid_after:
-        raise NotAuthorizedException(INVALID_REFRESH)
+    sign_in_checks.check_still_valid(
+        user=user,
+        client=client,
+        signed_in_at=family.auth_time,
+        flow=sign_in_checks.REFRESH,
+        revoked=INVALID_REFRESH,
+    )
     successor = None
     if client.refresh_token_rotation:
         successor = _rotate(
@@ -459,12 +463,11 @@ def _check_access(
         user = family.user
         if str(user.sub) != claims.get("sub") or family.client_id != claims.get("client_id"):
             raise NotAuthorizedException("Invalid Access Token")
-        if not user.enabled:
-            raise NotAuthorizedException("User is disabled.")
-        if user.tokens_valid_after and claims["iat"] < int(user.tokens_valid_after.timestamp()):
-            raise revoked
+        sign_in_checks.check_still_valid(
+            user=user, client=family.client, signed_in_at=claims["iat"], revoked=revoked.message
+        )
         user.pool = pool
-    elif not AppClient.objects.filter(pool=pool, client_id=claims.get("client_id")).exists():
+    elif not sign_in_checks.client_exists(pool=pool, client_id=claims.get("client_id")):
         raise revoked
     if required_scope and required_scope not in str(claims.get("scope", "")).split():
         raise NotAuthorizedException("Access Token does not have required scopes")

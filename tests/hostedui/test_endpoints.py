@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pool.models import User
 from tests import factories
 from tests.hostedui.conftest import CALLBACK, VERIFIER, authorize_url, code_for, token_request
 
@@ -71,6 +72,20 @@ def test_userinfo_with_a_revoked_token_is_invalid_token(client, pool, app_client
     )
     response = userinfo(client, pool, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}")
     assert response.status_code == 401
+
+
+def test_userinfo_of_a_disabled_user_is_invalid_token(client, pool, issued, user):
+    User.objects.filter(pk=user.pk).update(enabled=False)
+    response = userinfo(client, pool, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_userinfo_after_the_client_was_deleted_is_invalid_token(client, pool, app_client, issued):
+    app_client.delete()
+    response = userinfo(client, pool, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
 def test_userinfo_of_another_pool_is_invalid_token(client, issued):

@@ -7,6 +7,7 @@ import pytest
 
 from pool import clock
 from pool.services import tokens
+from tests import factories
 from tests.hostedui.conftest import authorize_url, redirect_params, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,20 @@ def test_disabled_user_session_is_not_honoured(signed_in, pool, app_client, user
     user.save()
     response = signed_in.get(authorize_url(pool, app_client))
     assert f"/{pool.id}/login?" in response["Location"]
+
+
+def test_session_gives_no_code_to_a_deleted_client(signed_in, pool, app_client):
+    url = authorize_url(pool, app_client)
+    app_client.delete()
+    response = signed_in.get(url)
+    assert response.status_code == 400
+    assert b"invalid_client" in response.content
+
+
+def test_hosted_sign_in_is_not_subject_to_explicit_auth_flows(client, pool, user):
+    """Cognito's managed login works whatever the client's explicit_auth_flows say."""
+    app = factories.make_client(pool, explicit_auth_flows=[])
+    assert redirect_params(sign_in(client, authorize_url(pool, app)))["code"]
 
 
 def test_unconfirmed_user_cannot_sign_in(client, pool, app_client):

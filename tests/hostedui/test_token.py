@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from pool import clock
-from pool.models import AuthorizationCode, RefreshFamily, ResourceServer
+from pool.models import AppClient, AuthorizationCode, RefreshFamily, ResourceServer
 from tests import factories
 from tests.hostedui.conftest import (
     CALLBACK,
@@ -154,6 +154,15 @@ def test_disabled_user_code_is_invalid_grant(client, pool, app_client, user):
     assert exchange(client, pool, app_client, code).json()["error"] == "invalid_grant"
 
 
+def test_code_of_a_deleted_client_issues_nothing(client, pool, app_client, user):
+    code = code_for(client, pool, app_client)
+    app_client.delete()
+    response = exchange(client, pool, app_client, code)
+    assert response.status_code in (400, 401)
+    assert "access_token" not in response.json()
+    assert not RefreshFamily.objects.exists()
+
+
 def test_code_from_before_global_sign_out_is_invalid_grant(client, pool, app_client, user):
     from pool.services import tokens
 
@@ -209,6 +218,20 @@ def test_refresh_retried_within_the_grace_period_gets_new_tokens(client, pool, u
     late = token_request(client, pool, {**data, "refresh_token": first["refresh_token"]})
     assert late.json()["error"] == "invalid_grant"
     assert RefreshFamily.objects.get().revoked_at is not None
+
+
+def test_refresh_after_the_client_loses_refresh_token_auth_is_unauthorized_client(
+    client, pool, app_client, user
+):
+    issued = exchange(client, pool, app_client, code_for(client, pool, app_client)).json()
+    AppClient.objects.filter(pk=app_client.pk).update(explicit_auth_flows=["ALLOW_USER_SRP_AUTH"])
+    data = {"grant_type": "refresh_token", "client_id": app_client.client_id}
+    response = token_request(client, pool, {**data, "refresh_token": issued["refresh_token"]})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "unauthorized_client",
+        "error_description": "REFRESH_TOKEN_AUTH flow not enabled for this client",
+    }
 
 
 def test_refresh_without_token_is_invalid_request(client, pool, app_client):

@@ -18,7 +18,7 @@ from pool.errors import (
     NotAuthorizedException,
     UnsupportedTokenTypeException,
 )
-from pool.models import Group, RefreshFamily, RefreshToken, ResourceServer, User
+from pool.models import AppClient, Group, RefreshFamily, RefreshToken, ResourceServer, User
 from pool.services import tokens
 from tests import factories
 
@@ -247,6 +247,28 @@ def test_refresh_refused_for_deleted_user(user, app_client):
     user.delete()
     with pytest.raises(NotAuthorizedException):
         tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
+
+
+def without_refresh_flow(client):
+    flows = [flow for flow in client.explicit_auth_flows if flow != "ALLOW_REFRESH_TOKEN_AUTH"]
+    AppClient.objects.filter(pk=client.pk).update(explicit_auth_flows=flows)
+    return AppClient.objects.get(pk=client.pk)
+
+
+def test_refresh_refused_once_the_client_loses_refresh_token_auth(user, app_client):
+    """Checked at refresh time: a token issued while the flow was allowed stops working."""
+    issued = sign_in(user, app_client)
+    client = without_refresh_flow(app_client)
+    with pytest.raises(
+        InvalidParameterException, match=r"^REFRESH_TOKEN_AUTH flow not enabled for this client$"
+    ):
+        tokens.refresh(client=client, refresh_token=issued.refresh_token)
+    assert RefreshFamily.objects.get().revoked_at is None  # refused, not revoked
+    AppClient.objects.filter(pk=client.pk).update(
+        explicit_auth_flows=app_client.explicit_auth_flows
+    )
+    client.refresh_from_db()
+    assert tokens.refresh(client=client, refresh_token=issued.refresh_token).access_token
 
 
 def test_refresh_refused_after_tokens_valid_after(user, app_client):

@@ -13,7 +13,7 @@ from pool.errors import (
     NotAuthorizedException,
 )
 from pool.models import CodePurpose, TotpDevice, VerificationCode
-from pool.services import authenticate, codes, lockout, mfa
+from pool.services import authenticate, challenges, codes, lockout, mfa
 from pool.services.results import Authenticated
 from tests import factories
 from tests.security.conftest import TOTP_SECRET, enrol_totp, last_code, totp_code, wrong
@@ -72,7 +72,7 @@ def test_totp_replay_is_refused_through_sign_in(pool, user, device):
 def test_totp_wrong_answers_void_the_challenge_session(pool, user, device):
     challenge = authenticate.password(pool=pool, username="alice", password=factories.PASSWORD)
     answer = {"SOFTWARE_TOKEN_MFA_CODE": wrong(totp_code())}
-    for _ in range(authenticate.MAX_WRONG_ANSWERS - 1):
+    for _ in range(challenges.MAX_WRONG_ANSWERS - 1):
         with pytest.raises(CodeMismatchException):
             authenticate.respond_to_challenge(
                 pool=pool,

@@ -1,0 +1,236 @@
+"""What happens once a first factor has passed, whatever it was.
+
+Every way of proving who one is (password today; SRP, a federated assertion, a passwordless
+code or a passkey next) ends in `complete_first_factor`, the one place for the status rules
+(disabled, UNCONFIRMED, RESET_REQUIRED, FORCE_CHANGE_PASSWORD and its expiry), the MFA decision
+(pool configuration x the user's methods x their preference) and the end of a sign-in
+(last_sign_in_at, the success event, `Authenticated`). The challenges it starts are answered by
+handlers registered in `challenges` (NEW_PASSWORD_REQUIRED in passwords.py, the MFA ones in
+mfa.py), which end here too (`second_factor_or_done`, `finish`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pool import clock, messaging
+from pool.errors import (
+    MFAMethodNotFoundException,
+    NotAuthorizedException,
+    PasswordResetRequiredException,
+    UserNotConfirmedException,
+)
+from pool.models import AppClient, AuthEvent, CodePurpose, User, UserPool, UserStatus
+from pool.services import challenges, codes, events
+from pool.services.results import Authenticated, Challenge, RequestContext
+
+TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an administrator."
+# A code sent by SMS or email for sign-in lives as long as its session, but never more than
+# 10 minutes (OTP by message: shared/reference/security.md), even when sessions last 15.
+MAX_MESSAGE_CODE_LIFETIME = dt.timedelta(minutes=10)
+# The second factors whose code is sent in a message, and the purpose it is stored under.
+MESSAGE_CODE_PURPOSES = {"SMS_MFA": CodePurpose.MFA_SMS, "EMAIL_OTP": CodePurpose.MFA_EMAIL}
+
+
+def record_failure(
+    pool: UserPool,
+    reason: str,
+    *,
+    user: User | None = None,
+    username: str = "",
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> None:
+    """A refused sign-in step, for the console's event list and audits."""
+    events.record(
+        pool=pool,
+        event_type=AuthEvent.Type.SIGN_IN,
+        success=False,
+        user=user,
+        username=username,
+        reason=reason,
+        client=client,
+        context=context,
+    )
+
+
+def complete_first_factor(
+    *,
+    user: User,
+    client: AppClient | None,
+    context: RequestContext | None,
+    method: str,
+) -> Authenticated | Challenge:
+    """The user proved who they are with `method` (its amr value: "pwd", ...). Apply the status
+    rules, then decide on a second factor; return `Authenticated` or the next `Challenge`.
+
+    This is where the pre-authentication trigger (before the status rules, able to refuse) and
+    the post-authentication trigger (on `Authenticated`, in `finish`) will hook in, so that they
+    fire the same way for every first factor and every door."""
+    pool = user.pool
+    if not user.enabled:
+        record_failure(pool, "disabled", user=user, client=client, context=context)
+        raise NotAuthorizedException("User is disabled.")
+    if user.status == UserStatus.UNCONFIRMED:
+        record_failure(pool, "not confirmed", user=user, client=client, context=context)
+        raise UserNotConfirmedException("User is not confirmed.")
+    if user.status == UserStatus.RESET_REQUIRED:
+        record_failure(pool, "password reset required", user=user, client=client, context=context)
+        raise PasswordResetRequiredException("Password reset required for the user")
+    if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+        expires = user.temporary_password_expires_at
+        if expires is not None and expires <= clock.now():
+            record_failure(
+                pool, "temporary password expired", user=user, client=client, context=context
+            )
+            raise NotAuthorizedException(TEMPORARY_EXPIRED)
+        return _new_password_challenge(user, client, methods=(method,))
+    return second_factor_or_done(user=user, client=client, context=context, methods=(method,))
+
+
+def _new_password_challenge(
+    user: User, client: AppClient | None, *, methods: tuple[str, ...]
+) -> Challenge:
+    """NEW_PASSWORD_REQUIRED with the user's attributes and the required ones still missing
+    (answered by passwords.answer_new_password)."""
+    attributes = user.attribute_map()
+    attributes.pop("sub", None)
+    missing = [
+        f"userAttributes.{name}"
+        for name in user.pool.required_attributes or []
+        if not attributes.get(name)
+    ]
+    return challenges.issue(
+        user=user,
+        client=client,
+        name="NEW_PASSWORD_REQUIRED",
+        parameters={
+            "userAttributes": json.dumps(attributes),
+            "requiredAttributes": json.dumps(missing),
+        },
+        data={"methods": list(methods)},
+    )
+
+
+def usable_mfa_methods(user: User) -> list[str]:
+    """The user's enabled second factors that the pool allows and that can be delivered."""
+    pool = user.pool
+    if pool.mfa_configuration == UserPool.Mfa.OFF:
+        return []
+    usable = []
+    for method in user.mfa_enabled_methods:
+        if method not in pool.mfa_methods:
+            continue
+        if method == "SOFTWARE_TOKEN_MFA" and not user.totp_devices.filter(confirmed=True):
+            continue
+        if method == "SMS_MFA" and not user.phone_number:
+            continue
+        if method == "EMAIL_OTP" and not user.email:
+            continue
+        usable.append(method)
+    return usable
+
+
+def second_factor_or_done(
+    *,
+    user: User,
+    client: AppClient | None,
+    context: RequestContext | None,
+    methods: tuple[str, ...],
+) -> Authenticated | Challenge:
+    """The MFA decision: pool configuration x the user's methods x their preference."""
+    pool = user.pool
+    if pool.mfa_configuration == UserPool.Mfa.OFF:
+        return finish(user=user, client=client, context=context, methods=methods)
+    usable = usable_mfa_methods(user)
+    if not usable:
+        if pool.mfa_configuration == UserPool.Mfa.OPTIONAL:
+            return finish(user=user, client=client, context=context, methods=methods)
+        # MFA is required and the user has none: set one up now, or fall back to a verified
+        # contact the pool can send codes to.
+        if "SOFTWARE_TOKEN_MFA" in pool.mfa_methods:
+            return challenges.issue(
+                user=user,
+                client=client,
+                name="MFA_SETUP",
+                parameters={"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])},
+                data={"methods": list(methods), "stage": "setup"},
+            )
+        if "SMS_MFA" in pool.mfa_methods and user.phone_number and user.phone_number_verified:
+            return start_mfa_challenge(user=user, client=client, name="SMS_MFA", methods=methods)
+        if "EMAIL_OTP" in pool.mfa_methods and user.email and user.email_verified:
+            return start_mfa_challenge(user=user, client=client, name="EMAIL_OTP", methods=methods)
+        record_failure(pool, "no MFA method", user=user, client=client, context=context)
+        raise MFAMethodNotFoundException("No MFA method is available for the user.")
+    if len(usable) == 1:
+        return start_mfa_challenge(user=user, client=client, name=usable[0], methods=methods)
+    if user.preferred_mfa in usable:
+        return start_mfa_challenge(
+            user=user, client=client, name=user.preferred_mfa, methods=methods
+        )
+    return challenges.issue(
+        user=user,
+        client=client,
+        name="SELECT_MFA_TYPE",
+        parameters={"MFAS_CAN_CHOOSE": json.dumps(usable)},
+        data={"methods": list(methods), "choices": usable},
+    )
+
+
+def start_mfa_challenge(
+    *, user: User, client: AppClient | None, name: str, methods: tuple[str, ...]
+) -> Challenge:
+    """Issue a second-factor challenge; SMS and email ones send their code now."""
+    parameters: dict[str, str] = {}
+    if name in MESSAGE_CODE_PURPOSES:
+        parameters = send_mfa_code(user=user, client=client, name=name)
+    return challenges.issue(
+        user=user, client=client, name=name, parameters=parameters, data={"methods": list(methods)}
+    )
+
+
+def send_mfa_code(*, user: User, client: AppClient | None, name: str) -> dict[str, str]:
+    """Issue the code of an SMS_MFA or EMAIL_OTP challenge and send it; return the challenge
+    parameters that say where it went. The one place a sign-in code leaves."""
+    pool = user.pool
+    medium, destination = ("SMS", user.phone_number) if name == "SMS_MFA" else ("EMAIL", user.email)
+    code = codes.issue(
+        user,
+        MESSAGE_CODE_PURPOSES[name],
+        destination=destination,
+        lifetime=min(challenges.session_validity(pool, client), MAX_MESSAGE_CODE_LIFETIME),
+    )
+    body = pool.mfa_message.replace("{####}", code).replace("{username}", user.username)
+    if medium == "SMS":
+        messaging.send_sms(destination, body)
+    else:
+        messaging.send_email(destination, "Your sign-in code", body, from_email=pool.email_from)
+    return {
+        "CODE_DELIVERY_DELIVERY_MEDIUM": medium,
+        "CODE_DELIVERY_DESTINATION": messaging.mask(destination),
+    }
+
+
+def finish(
+    *,
+    user: User,
+    client: AppClient | None,
+    context: RequestContext | None,
+    methods: tuple[str, ...] | list[str],
+) -> Authenticated:
+    """Every check passed: stamp last_sign_in_at, record the success (its reason is the amr
+    values joined, "pwd+otp") and say so. The door issues tokens or starts a session."""
+    now = clock.now()
+    User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
+    user.last_sign_in_at = now
+    events.record(
+        pool=user.pool,
+        event_type=AuthEvent.Type.SIGN_IN,
+        success=True,
+        user=user,
+        reason="+".join(methods),
+        client=client,
+        context=context,
+    )
+    return Authenticated(user=user, client=client, auth_time=now, methods=tuple(methods))
