@@ -19,7 +19,8 @@ from pool.models import AuthEvent, CodePurpose, RefreshFamily, User, UserPool, U
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, ratelimit
-from pool.services.attributes import send_code, simulated_delivery
+from pool.services.attributes import simulated_delivery
+from pool.services.delivery import Source, send_code
 from pool.services.results import CodeDelivery, RequestContext
 
 # Verified against unknown users so that "no such user" costs what "wrong password" costs.
@@ -186,7 +187,7 @@ def forgot_password(
             "Cannot reset password for the user as there is no registered/verified email or "
             "phone_number"
         )
-    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
+    delivery = send_code(user, source=Source.FORGOT_PASSWORD, attribute=attribute)
     _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
     return delivery
 
@@ -253,7 +254,9 @@ def admin_reset_password(*, user: User, context: RequestContext) -> CodeDelivery
         user.save(update_fields=["status", "updated_at"])
         _revoke_sessions(user, "admin_reset_password")
     attribute = _recovery_destination(user)
-    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute) if attribute else None
+    delivery = (
+        send_code(user, source=Source.FORGOT_PASSWORD, attribute=attribute) if attribute else None
+    )
     _record(
         user,
         AuthEvent.Type.FORGOT_PASSWORD,
