@@ -14,8 +14,8 @@ many arrive at once. The places:
 - the first 5 attempts of a series: one shared counter; the 5th sets the first lock;
 - after the k-th failure's lock ends: a counter for "after lock k"; only its first attempt is
   let through, and it sets lock k+1.
-A success or a quiet period starts a new *series* (new keys; the old ones expire), so nothing
-is ever decremented or reset in place. Counters live in Django's cache, shared between
+A quiet period, or a success once a lock was set, starts a new *series* (new keys; the old
+ones expire), so no count is ever decremented. Counters live in Django's cache, shared between
 processes when REDIS_URL is set; times come from the domain clock so tests advance it.
 
 A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good. Unknown
@@ -163,9 +163,14 @@ def attempt(counter: Counter, who: str) -> int:
 
 
 def reset(counter: Counter, who: str) -> None:
-    """A success: forget the failures (the subject starts a new series)."""
+    """A success: forget the failures. Before any lock (the usual case) the free counter is
+    simply dropped; once locks were set the subject starts a new series, so no "after lock k"
+    place of the old one can be met again."""
     state = _read(counter, who)
-    cache.set(state.series_key, crypto.token(12), timeout=_TTL)
+    if state.lock is None:
+        cache.delete_many([state.free_key, state.seen_key])
+    else:
+        cache.set(state.series_key, crypto.token(12), timeout=_TTL)
 
 
 def failures(counter: Counter, who: str) -> int:

@@ -126,6 +126,15 @@ def test_success_resets_the_counter():
     assert not locked() and not refused()
 
 
+def test_after_a_success_the_lock_schedule_starts_over():
+    fail(7)
+    clock.advance(seconds=lockout.lock_seconds(7))
+    lockout.reset(lockout.PASSWORD, WHO)
+    fail(6)  # five free guesses again, then one when the 1-second lock ends
+    assert lockout.failures(lockout.PASSWORD, WHO) == 6
+    assert refused()
+
+
 def test_counters_are_per_subject_and_per_kind():
     fail(5)
     assert not locked("local_pool:u2")
