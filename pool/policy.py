@@ -16,7 +16,6 @@ import datetime as dt
 import re
 import unicodedata
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -31,6 +30,7 @@ from pool.errors import (
 )
 from pool.models import CustomAttribute, User, UserPool
 from pool.models.user import COLUMN_ATTRIBUTES, STANDARD_ATTRIBUTES
+from pool.services import counters
 
 # ---------------------------------------------------------------------------------------------
 # Passwords
@@ -431,18 +431,14 @@ CAPS = {
 
 def enforce_cap(operation: str, subject: str) -> None:
     """Count one `operation` by `subject` (a user's pk or sub) in the shared cache and raise
-    LimitExceededException past the cap. Fixed windows on the domain clock, so tests can move
-    to the next window with `clock.advance`."""
+    LimitExceededException past the cap. Counted before anything is checked or sent, in one
+    atomic step (pool.services.counters), so a burst of parallel calls cannot get more than the
+    cap between them. Fixed windows on the domain clock, so tests can move to the next window
+    with `clock.advance`."""
     limit, window = CAPS[operation]
     bucket = clock.timestamp() // window
     key = f"cap:{operation}:{crypto.digest(str(subject))[:32]}:{bucket}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    if count > limit:
+    if not counters.within(key, limit=limit, timeout=window):
         raise LimitExceededException()
 
 

@@ -10,7 +10,7 @@ import uuid
 
 from django.db import transaction
 
-from pool import messaging, policy
+from pool import policy
 from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -19,6 +19,7 @@ from pool.errors import (
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, passwords
+from pool.services.delivery import send_invitation
 from pool.services.groups import (
     add_user_to_group,
     create_group,
@@ -113,32 +114,6 @@ def _check_delivery(delivery, message_action: str | None) -> tuple[str, ...]:
     return mediums
 
 
-def _send_invitation(user: User, sign_in_name: str, password: str, mediums) -> None:
-    pool = user.pool
-    body = pool.invitation_email_message.replace("{username}", sign_in_name).replace(
-        "{####}", password
-    )
-    for medium in mediums:
-        if medium == "EMAIL":
-            if not user.email:
-                raise InvalidParameterException(
-                    "The user has no email address to send the invitation to; give one or "
-                    "suppress the message.",
-                    field="email",
-                )
-            messaging.send_email(
-                user.email, pool.invitation_email_subject, body, from_email=pool.email_from
-            )
-        else:
-            if not user.phone_number:
-                raise InvalidParameterException(
-                    "The user has no phone number to send the invitation to; give one or "
-                    "suppress the message.",
-                    field="phone_number",
-                )
-            messaging.send_sms(user.phone_number, body)
-
-
 def admin_create_user(
     *,
     pool: UserPool,
@@ -175,7 +150,9 @@ def admin_create_user(
             )
         with transaction.atomic():
             passwords.store(user, password, temporary=True)
-            _send_invitation(user, username, password, mediums)
+            send_invitation(
+                user, sign_in_name=username, temporary_password=password, mediums=mediums
+            )
         return user, password
 
     stored_username, username_attribute = _sign_in_name(pool, username, attributes)
@@ -199,7 +176,9 @@ def admin_create_user(
         passwords.store(user, password, temporary=True, save=False)
         policy.save_user(user, force_alias=force_alias_creation)
         if message_action != "SUPPRESS":
-            _send_invitation(user, username, password, mediums)
+            send_invitation(
+                user, sign_in_name=username, temporary_password=password, mediums=mediums
+            )
     return user, password
 
 

@@ -24,50 +24,13 @@ from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
-from pool.models import CodePurpose, User, UserPool, VerificationCode
+from pool.models import User, UserPool, VerificationCode
 from pool.services import codes
+from pool.services.delivery import MEDIUM, VERIFY_PURPOSE, Source, send_code
 from pool.services.results import CodeDelivery, RequestContext
 
-VERIFY_PURPOSE = {
-    "email": CodePurpose.VERIFY_EMAIL,
-    "phone_number": CodePurpose.VERIFY_PHONE_NUMBER,
-}
-MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
-
-
 # ---------------------------------------------------------------------------------------------
-# Delivering codes (shared with sign-up and password recovery)
-
-
-def render(template: str, *, code: str, username: str) -> str:
-    return template.replace("{####}", code).replace("{username}", username)
-
-
-def send_code(user: User, purpose: str, attribute: str, destination: str = "") -> CodeDelivery:
-    """Issue a code for `purpose` and send it to `destination` (default: the attribute's current
-    value) by email or SMS with the pool's verification templates."""
-    destination = destination or getattr(user, attribute)
-    code = codes.issue(user, purpose, destination=destination)
-    return deliver_code(user, attribute, code, destination)
-
-
-def deliver_code(user: User, attribute: str, code: str, destination: str) -> CodeDelivery:
-    """Send an issued code by email or SMS with the pool's verification templates."""
-    pool = user.pool
-    if attribute == "email":
-        messaging.send_email(
-            destination,
-            render(pool.verification_email_subject, code=code, username=user.username),
-            render(pool.verification_email_message, code=code, username=user.username),
-            from_email=pool.email_from,
-        )
-    else:
-        messaging.send_sms(
-            destination, render(pool.verification_sms_message, code=code, username=user.username)
-        )
-    return CodeDelivery(
-        destination=messaging.mask(destination), medium=MEDIUM[attribute], attribute=attribute
-    )
+# Answering for users who do not exist (codes themselves leave through pool.services.delivery)
 
 
 def simulated_delivery(pool: UserPool, identifier: str, attributes: list[str]) -> CodeDelivery:
@@ -154,7 +117,12 @@ def update_attributes(
             if attribute in applied and attribute not in held:
                 codes.discard(user, VERIFY_PURPOSE[attribute])
     return [
-        send_code(user, VERIFY_PURPOSE[attribute], attribute, destination)
+        send_code(
+            user,
+            source=Source.UPDATE_USER_ATTRIBUTE,
+            attribute=attribute,
+            destination=destination,
+        )
         for attribute, destination in to_verify
     ]
 
@@ -201,7 +169,9 @@ def send_attribute_verification_code(
             f"The user has no {attribute} to verify.", field="attribute"
         )
     policy.enforce_cap("send_attribute_verification_code", user.pk)
-    return send_code(user, VERIFY_PURPOSE[attribute], attribute, destination)
+    return send_code(
+        user, source=Source.VERIFY_USER_ATTRIBUTE, attribute=attribute, destination=destination
+    )
 
 
 def verify_attribute(*, user: User, attribute: str, code: str, context: RequestContext) -> None:

@@ -66,12 +66,11 @@ def password(
     )
     fail = sign_in.record_failure
     try:
-        lockout.check(lockout.PASSWORD, who)
+        lockout.attempt(lockout.PASSWORD, who)
     except NotAuthorizedException:
         fail(pool, "locked out", user=user, username=username, client=client, context=context)
         raise
     if not passwords.verify(user, password):
-        lockout.failure(lockout.PASSWORD, who)
         if user is None:
             fail(pool, "unknown user", username=username, client=client, context=context)
             if not pool.prevent_user_existence_errors:

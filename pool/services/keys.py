@@ -25,6 +25,7 @@ from django.db.models import Max
 
 from pool import clock, crypto
 from pool.models import AppClient, SigningKey, UserPool
+from pool.services import counters
 
 KEY_SIZE = 2048
 # A retired key lives at least this long in the JWKS when the pool has no clients.
@@ -90,12 +91,7 @@ def _version(pool_id: str) -> int:
 
 
 def _bump_version(pool_id: str) -> None:
-    key = _version_key(pool_id)
-    cache.add(key, 0, timeout=None)
-    try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=None)
+    counters.hit(_version_key(pool_id), timeout=None)
 
 
 def _new_key(pool: UserPool) -> SigningKey:

@@ -2,11 +2,24 @@
 
 After 5 failures each further failure locks the subject for 2^(n-5) seconds (1 s, 2 s, 4 s, ...)
 up to 15 minutes. Attempts while locked are refused without being counted and without
-extending the lock; 15 minutes without a failure, or a success, forget everything. Counters live
-in Django's cache, so they are shared between processes when REDIS_URL is set; timestamps come
-from the domain clock so tests can advance time instead of sleeping.
+extending the lock. A success forgets everything; so does a quiet period of 15 minutes counted
+from the END of the last lock (or from the last failure, before any lock): the count survives
+the end of a lock, so an attacker who waits out a 15-minute lock meets another one at once,
+not five free guesses.
 
-A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good.
+Attempts are counted *before* the guess is verified (`attempt()`, then `reset()` on success):
+each attempt takes a numbered place in one atomic cache step (pool.services.counters), so a
+burst of parallel guesses gets the 5 free places and then one place per ended lock, however
+many arrive at once. The places:
+- the first 5 attempts of a series: one shared counter; the 5th sets the first lock;
+- after the k-th failure's lock ends: a counter for "after lock k"; only its first attempt is
+  let through, and it sets lock k+1.
+A quiet period, or a success once a lock was set, starts a new *series* (new keys; the old
+ones expire), so no count is ever decremented. Counters live in Django's cache, shared between
+processes when REDIS_URL is set; times come from the domain clock so tests advance it.
+
+A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good. Unknown
+names are counted exactly like users (see `subject`).
 """
 
 from __future__ import annotations
@@ -17,12 +30,15 @@ from django.core.cache import cache
 
 from pool import clock, crypto
 from pool.errors import NotAuthorizedException
+from pool.services import counters
 
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 15 * 60
+# Quiet time after the end of the last lock (or the last failure) that forgets the failures.
 RESET_AFTER_SECONDS = 15 * 60
-# Cache entries outlive every rule above; the rules themselves read the stored timestamps.
+# Cache entries outlive every rule above (wall time); the rules read the stored timestamps.
 _TTL = RESET_AFTER_SECONDS + MAX_LOCK_SECONDS + 60
+_FIRST_SERIES = "0"
 
 
 @dataclass(frozen=True)
@@ -46,11 +62,6 @@ def subject(pool_id: str, *, user_id: int | None = None, identifier: str = "") -
     return f"{pool_id}:n{crypto.digest(identifier)[:32]}"
 
 
-def _keys(counter: Counter, who: str) -> tuple[str, str]:
-    base = f"lockout:{counter.kind}:{who}"
-    return f"{base}:n", f"{base}:t"
-
-
 def lock_seconds(failures: int) -> int:
     """How long the `failures`-th consecutive failure locks the subject."""
     if failures < FREE_FAILURES:
@@ -58,47 +69,126 @@ def lock_seconds(failures: int) -> int:
     return min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
 
 
-def _state(counter: Counter, who: str) -> dict | None:
-    count_key, times_key = _keys(counter, who)
-    state = cache.get(times_key)
-    if state is None:
-        return None
-    if clock.now().timestamp() - state["last"] >= RESET_AFTER_SECONDS:
-        cache.delete_many([count_key, times_key])
-        return None
-    return state
+@dataclass(frozen=True)
+class _Series:
+    """One run of consecutive failures: its cache keys and what they hold now."""
+
+    series_key: str
+    prefix: str
+    lock: dict | None  # {"failures": k, "until": timestamp}, set by the 5th and later failures
+    seen: float | None  # when the last of the first 4 failures was counted
+
+    @property
+    def free_key(self) -> str:
+        return f"{self.prefix}:free"
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self.prefix}:lock"
+
+    @property
+    def seen_key(self) -> str:
+        return f"{self.prefix}:seen"
+
+    def after_key(self, failures: int) -> str:
+        return f"{self.prefix}:after:{failures}"
+
+    def quiet_since(self) -> float | None:
+        if self.lock is not None:
+            return self.lock["until"]
+        return self.seen
 
 
-def check(counter: Counter, who: str) -> None:
-    """Raise NotAuthorizedException(counter.message) while the subject is locked."""
-    state = _state(counter, who)
-    if state is not None and clock.now().timestamp() < state["until"]:
-        raise NotAuthorizedException(counter.message)
+def _read(counter: Counter, who: str, series: str | None = None) -> _Series:
+    series_key = f"lockout:{counter.kind}:{who}:series"
+    if series is None:
+        series = cache.get(series_key) or _FIRST_SERIES
+    prefix = f"lockout:{counter.kind}:{who}:{series}"
+    held = cache.get_many([f"{prefix}:lock", f"{prefix}:seen"])
+    return _Series(series_key, prefix, held.get(f"{prefix}:lock"), held.get(f"{prefix}:seen"))
 
 
-def failure(counter: Counter, who: str) -> int:
-    """Count a failed guess; returns the number of consecutive failures."""
-    count_key, times_key = _keys(counter, who)
-    _state(counter, who)  # forgets a counter that is older than RESET_AFTER_SECONDS
-    cache.add(count_key, 0, timeout=_TTL)
-    try:
-        failures = cache.incr(count_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(count_key, 1, timeout=_TTL)
-        failures = 1
-    cache.touch(count_key, timeout=_TTL)
+def _is_quiet(state: _Series, now: float) -> bool:
+    since = state.quiet_since()
+    return since is not None and now - since >= RESET_AFTER_SECONDS
+
+
+def _current(counter: Counter, who: str, now: float) -> _Series:
+    """The subject's series, moving on to a fresh one after a quiet period. The next series'
+    name is derived from the quiet one, so parallel requests that all notice the quiet move
+    to the same fresh series (and share its 5 free places) instead of one each."""
+    state = _read(counter, who)
+    if not _is_quiet(state, now):
+        cache.touch(state.series_key, timeout=_TTL)
+        return state
+    following = crypto.digest(f"{state.prefix}:quiet")[:16]
+    cache.set(state.series_key, following, timeout=_TTL)
+    return _read(counter, who, following)
+
+
+def _locked(counter: Counter) -> NotAuthorizedException:
+    return NotAuthorizedException(counter.message)
+
+
+def attempt(counter: Counter, who: str) -> int:
+    """Count a guess BEFORE verifying it, or raise NotAuthorizedException(counter.message)
+    while the subject is locked (a refused guess is not counted and extends nothing).
+
+    Returns the consecutive failure this guess becomes if it is wrong. Call `reset()` when it
+    is right; a wrong guess needs nothing more (it is already counted)."""
     now = clock.now().timestamp()
-    cache.set(times_key, {"last": now, "until": now + lock_seconds(failures)}, timeout=_TTL)
+    state = _current(counter, who, now)
+    lock = state.lock
+    if lock is None:
+        place = counters.hit(state.free_key, timeout=_TTL)
+        if place < FREE_FAILURES:
+            cache.touch(state.free_key, timeout=_TTL)
+            cache.set(state.seen_key, now, timeout=_TTL)
+            return place
+        if place == FREE_FAILURES:
+            cache.set(state.lock_key, {"failures": place, "until": now + lock_seconds(place)}, _TTL)
+            return place
+        # The free places are taken; the lock is set by whoever took the last one.
+        lock = cache.get(state.lock_key)
+        if lock is None:
+            raise _locked(counter)
+    if now < lock["until"]:
+        raise _locked(counter)
+    # The lock has ended: one guess may go through, and it sets the next lock.
+    if counters.hit(state.after_key(lock["failures"]), timeout=_TTL) != 1:
+        raise _locked(counter)
+    failures = lock["failures"] + 1
+    cache.set(state.lock_key, {"failures": failures, "until": now + lock_seconds(failures)}, _TTL)
     return failures
 
 
 def reset(counter: Counter, who: str) -> None:
-    """A success: forget the failures."""
-    cache.delete_many(list(_keys(counter, who)))
+    """A success: forget the failures. Before any lock (the usual case) the free counter is
+    simply dropped; once locks were set the subject starts a new series, so no "after lock k"
+    place of the old one can be met again."""
+    state = _read(counter, who)
+    if state.lock is None:
+        cache.delete_many([state.free_key, state.seen_key])
+    else:
+        cache.set(state.series_key, crypto.token(12), timeout=_TTL)
 
 
 def failures(counter: Counter, who: str) -> int:
     """Consecutive failures currently counted (for the console and tests)."""
-    if _state(counter, who) is None:
+    state = _read(counter, who)
+    if _is_quiet(state, clock.now().timestamp()):
         return 0
-    return int(cache.get(_keys(counter, who)[0]) or 0)
+    if state.lock is not None:
+        return state.lock["failures"]
+    return min(counters.value(state.free_key), FREE_FAILURES)
+
+
+def is_locked(counter: Counter, who: str) -> bool:
+    """Whether a guess now would be refused, without counting one (for the console and tests)."""
+    now = clock.now().timestamp()
+    state = _read(counter, who)
+    if state.lock is None or _is_quiet(state, now):
+        return False
+    return now < state.lock["until"] or (
+        counters.value(state.after_key(state.lock["failures"])) > 0
+    )

@@ -153,9 +153,8 @@ def verify_software_token(
     if device is None:
         raise InvalidParameterException("Call AssociateSoftwareToken first.")
     who = lockout.subject(user.pool_id, user_id=user.pk)
-    lockout.check(lockout.OTP, who)
+    lockout.attempt(lockout.OTP, who)
     if not check_device_code(device, code):
-        lockout.failure(lockout.OTP, who)
         if row is not None:
             _wrong_answer(row)
         raise EnableSoftwareTokenMFAException("Code mismatch and fail enable Software Token MFA.")
@@ -279,12 +278,11 @@ def answer_code(
         raise InvalidParameterException(f"{key} is required.", field="code")
     who = lockout.subject(pool.pk, user_id=user.pk)
     try:
-        lockout.check(lockout.OTP, who)
+        lockout.attempt(lockout.OTP, who)
     except NotAuthorizedException:
         sign_in.record_failure(pool, "MFA locked out", user=user, client=client, context=context)
         raise
     if not _code_matches(row, code):
-        lockout.failure(lockout.OTP, who)
         sign_in.record_failure(
             pool, f"{row.challenge_name} code mismatch", user=user, client=client, context=context
         )

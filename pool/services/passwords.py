@@ -29,7 +29,8 @@ from pool.models import (
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
 from pool.services import challenges, codes, events, ratelimit, sign_in, tokens
-from pool.services.attributes import send_code, simulated_delivery
+from pool.services.attributes import simulated_delivery
+from pool.services.delivery import Source, send_code
 from pool.services.results import Authenticated, Challenge, CodeDelivery, RequestContext
 
 # Verified against unknown users so that "no such user" costs what "wrong password" costs.
@@ -177,7 +178,7 @@ def forgot_password(
             "phone_number"
         )
     else:
-        delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute)
+        delivery = send_code(user, source=Source.FORGOT_PASSWORD, attribute=attribute)
         _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
         return delivery
     if user is not None:
@@ -260,7 +261,9 @@ def admin_reset_password(*, user: User, context: RequestContext) -> CodeDelivery
         user.save(update_fields=["status", "updated_at"])
         _revoke_sessions(user, "admin_reset_password")
     attribute = _recovery_destination(user)
-    delivery = send_code(user, CodePurpose.FORGOT_PASSWORD, attribute) if attribute else None
+    delivery = (
+        send_code(user, source=Source.FORGOT_PASSWORD, attribute=attribute) if attribute else None
+    )
     _record(
         user,
         AuthEvent.Type.FORGOT_PASSWORD,

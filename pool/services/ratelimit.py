@@ -18,10 +18,10 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 
 from pool import clock
 from pool.errors import TooManyRequestsException
+from pool.services import counters
 from pool.services.results import RequestContext
 
 SIGN_IN = "sign_in"
@@ -54,14 +54,8 @@ def hit(scope: str, key: str, *, limit: int, window: int = WINDOW_SECONDS) -> in
     if limit <= 0:
         return 0
     bucket = clock.timestamp() // window
-    cache_key = _key(scope, key, bucket)
     # The entry outlives its window a little, so a slow clock never resets a count early.
-    cache.add(cache_key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(cache_key, 1, timeout=window + 5)
-        count = 1
+    count = counters.hit(_key(scope, key, bucket), timeout=window + 5)
     if count > limit:
         raise TooManyRequestsException("Rate exceeded.")
     return count
@@ -77,5 +71,5 @@ def check(scope: str, context: RequestContext | None) -> None:
 
 def remaining(scope: str, key: str, *, limit: int, window: int = WINDOW_SECONDS) -> int:
     """How many requests `key` may still make in `scope` this window (for tests and the console)."""
-    count = cache.get(_key(scope, key, clock.timestamp() // window)) or 0
-    return max(limit - int(count), 0)
+    count = counters.value(_key(scope, key, clock.timestamp() // window))
+    return max(limit - count, 0)

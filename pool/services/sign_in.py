@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pool import clock, messaging
+from pool import clock
 from pool.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
@@ -22,7 +22,7 @@ from pool.errors import (
     UserNotConfirmedException,
 )
 from pool.models import AppClient, AuthEvent, CodePurpose, User, UserPool, UserStatus
-from pool.services import challenges, codes, events
+from pool.services import challenges, codes, delivery, events
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an administrator."
@@ -192,23 +192,18 @@ def start_mfa_challenge(
 
 def send_mfa_code(*, user: User, client: AppClient | None, name: str) -> dict[str, str]:
     """Issue the code of an SMS_MFA or EMAIL_OTP challenge and send it; return the challenge
-    parameters that say where it went. The one place a sign-in code leaves."""
-    pool = user.pool
-    medium, destination = ("SMS", user.phone_number) if name == "SMS_MFA" else ("EMAIL", user.email)
+    parameters that say where it went (the message itself leaves through delivery)."""
+    destination = getattr(user, delivery.MFA_ATTRIBUTE[name])
     code = codes.issue(
         user,
         MESSAGE_CODE_PURPOSES[name],
         destination=destination,
-        lifetime=min(challenges.session_validity(pool, client), MAX_MESSAGE_CODE_LIFETIME),
+        lifetime=min(challenges.session_validity(user.pool, client), MAX_MESSAGE_CODE_LIFETIME),
     )
-    body = pool.mfa_message.replace("{####}", code).replace("{username}", user.username)
-    if medium == "SMS":
-        messaging.send_sms(destination, body)
-    else:
-        messaging.send_email(destination, "Your sign-in code", body, from_email=pool.email_from)
+    sent = delivery.send_mfa_code(user, name, code)
     return {
-        "CODE_DELIVERY_DELIVERY_MEDIUM": medium,
-        "CODE_DELIVERY_DESTINATION": messaging.mask(destination),
+        "CODE_DELIVERY_DELIVERY_MEDIUM": sent.medium,
+        "CODE_DELIVERY_DESTINATION": sent.destination,
     }
 
 

@@ -26,7 +26,8 @@ from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, Veri
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
 from pool.services import codes, events, passwords, ratelimit
-from pool.services.attributes import deliver_code, send_code, simulated_delivery
+from pool.services.attributes import simulated_delivery
+from pool.services.delivery import Source, send, send_code
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
 
 
@@ -134,7 +135,13 @@ def sign_up(
             )
         if attribute:
             try:
-                delivery = deliver_code(user, attribute, code, destination)
+                delivery = send(
+                    user,
+                    source=Source.SIGN_UP,
+                    attribute=attribute,
+                    code=code,
+                    destination=destination,
+                )
             except Exception:
                 user.delete()
                 raise
@@ -255,7 +262,7 @@ def resend_confirmation_code(
     elif attribute is None:
         refusal = InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
     else:
-        return send_code(user, CodePurpose.SIGN_UP, attribute)
+        return send_code(user, source=Source.RESEND_CODE, attribute=attribute)
     if pool.prevent_user_existence_errors:
         auto = pool.auto_verified_attributes or []
         preferred = ["phone_number"] if "phone_number" in auto else ["email"]

@@ -13,18 +13,27 @@ from tests import factories
 WHO = "local_pool:u1"
 
 
-def fail(n: int, who: str = WHO) -> None:
-    for _ in range(n):
-        lockout.failure(lockout.PASSWORD, who)
+def fail(n: int, who: str = WHO, counter: lockout.Counter = lockout.PASSWORD) -> None:
+    """`n` counted wrong guesses, each made the moment the previous one's lock ends (a guess
+    made while locked is refused and counts nothing). The clock stops at the last guess."""
+    for done in range(n):
+        if done:
+            clock.advance(seconds=lockout.lock_seconds(done))
+        lockout.attempt(counter, who)
 
 
-def locked(who: str = WHO) -> bool:
+def refused(who: str = WHO) -> bool:
+    """Make a guess; True if the lock refused it."""
     try:
-        lockout.check(lockout.PASSWORD, who)
+        lockout.attempt(lockout.PASSWORD, who)
     except NotAuthorizedException as exc:
         assert exc.message == "Password attempts exceeded"
         return True
     return False
+
+
+def locked(who: str = WHO) -> bool:
+    return lockout.is_locked(lockout.PASSWORD, who)
 
 
 @pytest.fixture(autouse=True)
@@ -40,47 +49,73 @@ def test_lock_schedule_doubles_from_the_fifth_failure_up_to_15_minutes():
 def test_four_failures_do_not_lock():
     fail(4)
     assert not locked()
+    assert not refused()
 
 
 def test_fifth_failure_locks_for_one_second():
     fail(5)
-    assert locked()
+    assert locked() and refused()
     clock.advance(seconds=1)
-    assert not locked()
+    assert not refused()
 
 
 def test_sixth_failure_locks_for_two_seconds():
     fail(6)
     clock.advance(seconds=1.5)
-    assert locked()
+    assert refused()
     clock.advance(seconds=0.5)
-    assert not locked()
+    assert not refused()
 
 
 def test_attempts_while_locked_do_not_extend_the_lock():
     fail(8)  # 8 s
     clock.advance(seconds=7)
     for _ in range(3):
-        assert locked()
+        assert refused()
     clock.advance(seconds=1)
-    assert not locked()
     assert lockout.failures(lockout.PASSWORD, WHO) == 8
+    assert not refused()
+
+
+def test_probing_the_lock_counts_nothing():
+    fail(4)
+    for _ in range(3):
+        assert not locked()
+    assert lockout.failures(lockout.PASSWORD, WHO) == 4
 
 
 def test_lock_is_capped_at_15_minutes():
     fail(20)
     clock.advance(seconds=899)
-    assert locked()
+    assert refused()
     clock.advance(seconds=1)
+    assert not refused()
+
+
+def test_a_guess_after_a_15_minute_lock_meets_another_one():
+    fail(15)  # the 15th failure locks for the full 15 minutes
+    clock.advance(seconds=lockout.MAX_LOCK_SECONDS)
+    assert not refused()  # one guess when the lock ends...
+    assert refused()  # ...and the next 15-minute lock, not five free guesses
+    assert lockout.failures(lockout.PASSWORD, WHO) == 16
+
+
+def test_failures_are_forgotten_15_quiet_minutes_after_the_lock_ends():
+    fail(15)
+    clock.advance(seconds=lockout.MAX_LOCK_SECONDS + lockout.RESET_AFTER_SECONDS - 1)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 15
+    clock.advance(seconds=1)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 0
+    fail(4)
     assert not locked()
 
 
-def test_counter_resets_after_15_minutes_without_failures():
-    fail(5)
+def test_failures_before_any_lock_are_forgotten_after_15_quiet_minutes():
+    fail(4)
     clock.advance(minutes=15)
     assert lockout.failures(lockout.PASSWORD, WHO) == 0
-    fail(1)
-    assert not locked()
+    fail(4)
+    assert not refused()  # the fifth of the new series
 
 
 def test_success_resets_the_counter():
@@ -88,20 +123,28 @@ def test_success_resets_the_counter():
     clock.advance(seconds=1)
     lockout.reset(lockout.PASSWORD, WHO)
     fail(4)
-    assert not locked()
+    assert not locked() and not refused()
+
+
+def test_after_a_success_the_lock_schedule_starts_over():
+    fail(7)
+    clock.advance(seconds=lockout.lock_seconds(7))
+    lockout.reset(lockout.PASSWORD, WHO)
+    fail(6)  # five free guesses again, then one when the 1-second lock ends
+    assert lockout.failures(lockout.PASSWORD, WHO) == 6
+    assert refused()
 
 
 def test_counters_are_per_subject_and_per_kind():
     fail(5)
     assert not locked("local_pool:u2")
-    lockout.check(lockout.OTP, WHO)  # the OTP counter is separate
+    lockout.attempt(lockout.OTP, WHO)  # the OTP counter is separate
 
 
 def test_otp_counter_has_its_own_message():
-    for _ in range(5):
-        lockout.failure(lockout.OTP, WHO)
+    fail(5, counter=lockout.OTP)
     with pytest.raises(NotAuthorizedException, match="Too many invalid codes"):
-        lockout.check(lockout.OTP, WHO)
+        lockout.attempt(lockout.OTP, WHO)
 
 
 # ------------------------------------------------------------------------- through sign-in

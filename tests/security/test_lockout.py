@@ -79,3 +79,24 @@ def test_lock_of_one_user_does_not_touch_another(client, login, user, pool):
     fail(client, login, times=lockout.FREE_FAILURES)
     response = client.post(login, {"username": "bob", "password": factories.PASSWORD})
     assert response.status_code == 302 and "code=" in response["Location"]
+
+
+def test_a_guess_after_a_fifteen_minute_lock_meets_another_one(client, login, user):
+    failures = 0
+    while lockout.lock_seconds(failures) < lockout.MAX_LOCK_SECONDS:
+        clock.advance(seconds=lockout.lock_seconds(failures))  # each guess when its lock ends
+        fail(client, login)
+        failures += 1
+    clock.advance(seconds=lockout.MAX_LOCK_SECONDS)
+    guess = client.post(login, {"username": "alice", "password": "Wrong-Horse-9"})
+    after = client.post(login, {"username": "alice", "password": factories.PASSWORD})
+    assert "Incorrect username or password." in guess.content.decode()
+    assert LOCKED in after.content.decode()  # not five more free guesses
+
+
+def test_the_count_is_forgotten_fifteen_quiet_minutes_after_the_lock_ends(client, login, user):
+    fail(client, login, times=lockout.FREE_FAILURES)  # locked for 1 s
+    clock.advance(seconds=1 + lockout.RESET_AFTER_SECONDS)
+    fail(client, login, times=lockout.FREE_FAILURES - 1)
+    response = client.post(login, {"username": "alice", "password": factories.PASSWORD})
+    assert response.status_code == 302 and "code=" in response["Location"]

@@ -1,0 +1,199 @@
+"""The one way a code or message leaves Cognate: sign-up and resent confirmation codes, password
+recovery codes, attribute verification codes, invitations with a temporary password and MFA
+codes all go through `send()` here, and nothing else calls pool.messaging.
+
+`send()` does, in order:
+1. choose the destination: the attribute (`email` / `phone_number`) gives the medium (EMAIL /
+   SMS) and, unless a pending value is given, the address;
+2. compose the message from the pool's template for the *source* (Cognito's trigger-source
+   names: SignUp, ResendCode, ForgotPassword, UpdateUserAttribute, VerifyUserAttribute,
+   AdminCreateUser, Authentication), with `{####}` (the code or temporary password) and
+   `{username}` filled in;
+3. transmit it by email or SMS (pool.messaging; a failure is CodeDeliveryFailureException);
+4. answer with the masked CodeDelivery (Cognito's CodeDeliveryDetails).
+
+Triggers hook in here and nowhere else, so that they fire alike from every door: the
+custom-message trigger (CustomMessage_<source>) between steps 2 and 3, replacing the subject
+and body (placeholders kept, filled after it answers); the custom email and SMS sender
+triggers (CustomEmailSender_<source>, CustomSMSSender_<source>) in place of step 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pool import messaging
+from pool.errors import InvalidParameterException
+from pool.models import CodePurpose, User, UserPool
+from pool.services import codes
+from pool.services.results import CodeDelivery
+
+
+class Source(StrEnum):
+    """Why a message is sent, named as Cognito names its trigger sources."""
+
+    SIGN_UP = "SignUp"
+    RESEND_CODE = "ResendCode"
+    FORGOT_PASSWORD = "ForgotPassword"
+    UPDATE_USER_ATTRIBUTE = "UpdateUserAttribute"
+    VERIFY_USER_ATTRIBUTE = "VerifyUserAttribute"
+    ADMIN_CREATE_USER = "AdminCreateUser"
+    AUTHENTICATION = "Authentication"
+
+
+MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
+ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
+# The code that proves ownership of each attribute.
+VERIFY_PURPOSE = {
+    "email": CodePurpose.VERIFY_EMAIL,
+    "phone_number": CodePurpose.VERIFY_PHONE_NUMBER,
+}
+# Where each message-borne MFA challenge sends its code.
+MFA_ATTRIBUTE = {"SMS_MFA": "phone_number", "EMAIL_OTP": "email"}
+MFA_EMAIL_SUBJECT = "Your sign-in code"
+_VERIFICATION = frozenset(
+    {
+        Source.SIGN_UP,
+        Source.RESEND_CODE,
+        Source.FORGOT_PASSWORD,
+        Source.UPDATE_USER_ATTRIBUTE,
+        Source.VERIFY_USER_ATTRIBUTE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message, composed and ready to transmit (what a custom-message trigger may change)."""
+
+    source: Source
+    medium: str  # "EMAIL" | "SMS"
+    destination: str
+    subject: str  # email only
+    body: str
+
+
+def render(template: str, *, code: str, username: str) -> str:
+    """Fill Cognito's placeholders: `{####}` (code or temporary password), `{username}`."""
+    return template.replace("{####}", code).replace("{username}", username)
+
+
+def templates(pool: UserPool, source: Source, medium: str) -> tuple[str, str]:
+    """The pool's (subject, body) templates for a message from `source` by `medium`."""
+    if source in _VERIFICATION:
+        if medium == "SMS":
+            return "", pool.verification_sms_message
+        return pool.verification_email_subject, pool.verification_email_message
+    if source == Source.ADMIN_CREATE_USER:
+        # The pool keeps one invitation text; an SMS invitation carries it too.
+        return pool.invitation_email_subject, pool.invitation_email_message
+    if source == Source.AUTHENTICATION:
+        return MFA_EMAIL_SUBJECT, pool.mfa_message
+    raise ValueError(f"no template for {source!r}")
+
+
+def compose(
+    user: User, *, source: Source, medium: str, destination: str, code: str, username: str = ""
+) -> Message:
+    """The message for `source`, from the pool's templates."""
+    subject, body = templates(user.pool, source, medium)
+    username = username or user.username
+    return Message(
+        source=source,
+        medium=medium,
+        destination=destination,
+        subject=render(subject, code=code, username=username) if medium == "EMAIL" else "",
+        body=render(body, code=code, username=username),
+    )
+
+
+def _transmit(message: Message, pool: UserPool) -> None:
+    # The custom email / SMS sender triggers take over here when the pool configures them.
+    if message.medium == "EMAIL":
+        messaging.send_email(
+            message.destination, message.subject, message.body, from_email=pool.email_from
+        )
+    else:
+        messaging.send_sms(message.destination, message.body)
+
+
+def send(
+    user: User,
+    *,
+    source: Source,
+    attribute: str,
+    code: str,
+    destination: str = "",
+    username: str = "",
+) -> CodeDelivery:
+    """Send `code` (already issued) for `source` to the user's `attribute` (`email` or
+    `phone_number`), or to `destination` when the code is for a value not yet applied.
+    `username` fills `{username}` (default: the user's username). Returns the masked
+    CodeDelivery; raises CodeDeliveryFailureException if the message could not leave."""
+    medium = MEDIUM[attribute]
+    destination = destination or getattr(user, attribute)
+    message = compose(
+        user,
+        source=source,
+        medium=medium,
+        destination=destination,
+        code=code,
+        username=username,
+    )
+    # The custom-message trigger (CustomMessage_<source>) hooks in here.
+    _transmit(message, user.pool)
+    return CodeDelivery(destination=messaging.mask(destination), medium=medium, attribute=attribute)
+
+
+def code_purpose(source: Source, attribute: str) -> str:
+    """Which one-time code a message from `source` carries."""
+    if source in (Source.SIGN_UP, Source.RESEND_CODE):
+        return CodePurpose.SIGN_UP
+    if source == Source.FORGOT_PASSWORD:
+        return CodePurpose.FORGOT_PASSWORD
+    if source in (Source.UPDATE_USER_ATTRIBUTE, Source.VERIFY_USER_ATTRIBUTE):
+        return VERIFY_PURPOSE[attribute]
+    raise ValueError(f"{source!r} carries no verification code")
+
+
+def send_code(user: User, *, source: Source, attribute: str, destination: str = "") -> CodeDelivery:
+    """Issue a new code for `source` (the previous one stops working) and send it to the
+    user's `attribute`, or to `destination` (a value waiting for verification)."""
+    destination = destination or getattr(user, attribute)
+    code = codes.issue(user, code_purpose(source, attribute), destination=destination)
+    return send(user, source=source, attribute=attribute, code=code, destination=destination)
+
+
+def send_invitation(
+    user: User, *, sign_in_name: str, temporary_password: str, mediums
+) -> list[CodeDelivery]:
+    """AdminCreateUser's invitation: the sign-in name and temporary password, by each of
+    `mediums` (EMAIL, SMS) with the pool's invitation template. A medium the user has no
+    address for is the operator's input error."""
+    for medium in mediums:
+        attribute = ATTRIBUTE[medium]
+        if not getattr(user, attribute):
+            raise InvalidParameterException(
+                f"The user has no {attribute.replace('_', ' ')} to send the invitation to; "
+                "give one or suppress the message.",
+                field=attribute,
+            )
+    return [
+        send(
+            user,
+            source=Source.ADMIN_CREATE_USER,
+            attribute=ATTRIBUTE[medium],
+            code=temporary_password,
+            username=sign_in_name,
+        )
+        for medium in mediums
+    ]
+
+
+def send_mfa_code(user: User, challenge_name: str, code: str) -> CodeDelivery:
+    """Send a sign-in code for an SMS_MFA or EMAIL_OTP challenge with the pool's MFA message;
+    the CodeDelivery gives the challenge's CODE_DELIVERY_* parameters."""
+    return send(
+        user, source=Source.AUTHENTICATION, attribute=MFA_ATTRIBUTE[challenge_name], code=code
+    )
