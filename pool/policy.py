@@ -30,7 +30,7 @@ from pool.errors import (
     UsernameExistsException,
 )
 from pool.models import CustomAttribute, SignInName, User, UserPool
-from pool.models.user import COLUMN_ATTRIBUTES, STANDARD_ATTRIBUTES
+from pool.models.user import COLUMN_ATTRIBUTES, SIGN_IN_KEY_FIELDS, STANDARD_ATTRIBUTES
 
 # ---------------------------------------------------------------------------------------------
 # Passwords
@@ -124,11 +124,8 @@ def check_username(username: str) -> None:
 ATTRIBUTE_VALUE_MAX_LENGTH = 2048
 VERIFIED_FLAGS = {"email_verified": "email", "phone_number_verified": "phone_number"}
 VERIFIABLE = ("email", "phone_number")
-_KEY_FIELDS = {
-    "email": "email_key",
-    "phone_number": "phone_number_key",
-    "preferred_username": "preferred_username_key",
-}
+# Attributes that can be sign-in names, and their key columns (the username's is kept by User).
+_KEY_FIELDS = {kind: field for kind, field in SIGN_IN_KEY_FIELDS.items() if kind != "username"}
 _SCHEMA = "Attributes did not conform to the schema: "
 
 

@@ -95,7 +95,7 @@ def _search_index(field: str) -> models.Index:
 class User(models.Model):
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="users")
     username = models.CharField(max_length=128)
-    # The username as this pool compares it (lower-cased unless the pool is case-sensitive).
+    # The username as this pool compares it (NFKC, lower-cased unless the pool is case-sensitive).
     username_key = models.CharField(max_length=128, editable=False)
     sub = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(
@@ -125,8 +125,10 @@ class User(models.Model):
     # Every other standard attribute and all `custom:` ones, as strings keyed by full name.
     attributes = models.JSONField(default=dict, blank=True)
 
-    # Sign-in keys: set (normalized) when the attribute may be used to sign in — always for
-    # username attributes, once verified for alias attributes. Unique per pool.
+    # Sign-in keys: set (normalised, `pool.names`) while the attribute may be used to sign in:
+    # always for username attributes, once verified for email / phone aliases, once the user is
+    # confirmed for a preferred_username alias (`policy.refresh_sign_in_key`). Each key, the
+    # username's included, has its row in `SignInName`, unique per pool across all kinds.
     email_key = models.CharField(max_length=2048, null=True, blank=True, editable=False)
     phone_number_key = models.CharField(max_length=32, null=True, blank=True, editable=False)
     preferred_username_key = models.CharField(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pool import policy
 from pool.errors import InvalidParameterException
@@ -165,7 +166,7 @@ def save(user: User, *, force_alias: bool = False) -> User:
     return user
 
 
-def create(*, force_alias: bool = False, **fields) -> User:
+def create(*, force_alias: bool = False, **fields: Any) -> User:
     """`prepare` and `save` in one call, for callers with nothing to write alongside."""
     return save(prepare(**fields), force_alias=force_alias)
 

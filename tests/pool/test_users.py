@@ -199,6 +199,14 @@ def test_the_register_holds_each_sign_in_name_once(db):
     assert names == {("ann", "username"), ("ann@example.com", "email")}
 
 
+def test_deleting_an_email_alias_frees_the_name(db):
+    pool = factories.make_pool(alias_attributes=["email"], required_attributes=[])
+    user = by_admin(pool, "ann", {"email": "ann@example.com", "email_verified": "true"})
+    user_attributes.delete_attributes(user=user, names=["email"], admin=True)
+    assert find_for_sign_in(pool, "ann@example.com") is None
+    assert by_admin(pool, "bob", {"email": "ann@example.com", "email_verified": "true"})
+
+
 # ---------------------------------------------------------------------------------- updated_at
 
 
