@@ -48,17 +48,28 @@ def _recompute_pool(pool, User, SignInName):
             if new is not None:
                 claimed.setdefault(new, (user.pk, attribute))
             final[user.pk][field] = new
-    # Park the unique columns first, so that no intermediate state collides.
-    User.objects.filter(pool_id=pool.pk).update(
-        email_key=None, phone_number_key=None, preferred_username_key=None
-    )
-    for user in users:
-        User.objects.filter(pk=user.pk).update(username_key=f"\ufffdmigrating{user.pk}")
-    for user in users:
+    fields = ["username_key", *(field for _, field in ALIASES)]
+    changed = [
+        user
+        for user in users
+        if any(getattr(user, field) != final[user.pk][field] for field in fields)
+    ]
+    # Park the changed rows' keys first, so that no intermediate state collides.
+    for user in changed:
+        User.objects.filter(pk=user.pk).update(
+            username_key=f"\ufffdmigrating{user.pk}",
+            email_key=None,
+            phone_number_key=None,
+            preferred_username_key=None,
+        )
+    for user in changed:
         User.objects.filter(pk=user.pk).update(**final[user.pk])
     SignInName.objects.bulk_create(
-        SignInName(pool_id=pool.pk, key=k, user_id=pk, kind=kind)
-        for k, (pk, kind) in claimed.items()
+        (
+            SignInName(pool_id=pool.pk, key=k, user_id=pk, kind=kind)
+            for k, (pk, kind) in claimed.items()
+        ),
+        batch_size=1000,
     )
 
 
