@@ -5,7 +5,8 @@ Every door and every service asks here, so a rule exists once:
 - `check_password` / `describe_password_policy`: the pool's password policy, Cognito's messages.
 - `validate_attributes` / `apply_attributes`: the standard + `custom:` schema, and how attribute
   values land on a `User` (columns, JSON, verified flags, sign-in keys).
-- `save_user`: saves a user while keeping sign-in keys unique per pool, with Cognito's errors.
+- `save_user`: saves a user while keeping sign-in names unique per pool across every kind
+  (username, verified email/phone, preferred_username), with Cognito's errors.
 - `enforce_cap`: per-user hourly caps (ResendConfirmationCode 5/h, ...), counted in the cache;
   `enforce_name_cap` counts the calls that name a user by the name as typed, known or not.
 """
@@ -28,8 +29,8 @@ from pool.errors import (
     LimitExceededException,
     UsernameExistsException,
 )
-from pool.models import CustomAttribute, User, UserPool
-from pool.models.user import COLUMN_ATTRIBUTES, STANDARD_ATTRIBUTES
+from pool.models import CustomAttribute, SignInName, User, UserPool, UserStatus
+from pool.models.user import COLUMN_ATTRIBUTES, SIGN_IN_KEY_FIELDS, STANDARD_ATTRIBUTES
 from pool.services import counters
 
 # ---------------------------------------------------------------------------------------------
@@ -124,11 +125,8 @@ def check_username(username: str) -> None:
 ATTRIBUTE_VALUE_MAX_LENGTH = 2048
 VERIFIED_FLAGS = {"email_verified": "email", "phone_number_verified": "phone_number"}
 VERIFIABLE = ("email", "phone_number")
-_KEY_FIELDS = {
-    "email": "email_key",
-    "phone_number": "phone_number_key",
-    "preferred_username": "preferred_username_key",
-}
+# Attributes that can be sign-in names, and their key columns (the username's is kept by User).
+_KEY_FIELDS = {kind: field for kind, field in SIGN_IN_KEY_FIELDS.items() if kind != "username"}
 _SCHEMA = "Attributes did not conform to the schema: "
 
 
@@ -305,17 +303,31 @@ def key_field(attribute: str) -> str:
 
 def refresh_sign_in_key(user: User, attribute: str) -> None:
     """Set or clear the user's sign-in key for `attribute` from its current value: username
-    attributes always sign in, aliases only once verified."""
+    attributes always sign in; an email or phone alias once verified; a preferred_username
+    alias once the account is confirmed (before that, anyone could park on a name)."""
     if attribute not in _KEY_FIELDS:
         return
     pool = user.pool
     value = getattr(user, attribute)
-    verified = attribute == "preferred_username" or getattr(user, f"{attribute}_verified")
+    if attribute == "preferred_username":
+        verified = user.confirmed
+    else:
+        verified = getattr(user, f"{attribute}_verified")
     usable = value and (
         attribute in (pool.username_attributes or [])
         or (attribute in (pool.alias_attributes or []) and verified)
     )
     setattr(user, _KEY_FIELDS[attribute], pool.normalize(value) if usable else None)
+
+
+def set_status(user: User, *, status: str = UserStatus.CONFIRMED) -> None:
+    """Give the user `status`; when that confirms an UNCONFIRMED user, their preferred_username
+    becomes a sign-in name now (before confirmation anyone could park on a name). No save:
+    save with `save_user`, which claims the name (AliasExistsException if taken)."""
+    was_unconfirmed = user.status == UserStatus.UNCONFIRMED
+    user.status = status
+    if was_unconfirmed and user.confirmed:
+        refresh_sign_in_key(user, "preferred_username")
 
 
 def apply_attributes(user: User, attributes: dict[str, str]) -> None:
@@ -325,7 +337,10 @@ def apply_attributes(user: User, attributes: dict[str, str]) -> None:
     it). A changed email or phone number is no longer verified, and its sign-in key follows:
     kept for username attributes, cleared for aliases until verified again. Explicit
     `*_verified` values (admin only, see `validate_attributes`) are applied after the values.
+    When anything changed, the standard attribute `updated_at` becomes now (seconds since the
+    epoch), as Cognito keeps it, unless the caller gave it (an import carries its own).
     """
+    before = user.attribute_map()
     extra = dict(user.attributes or {})
     for name, value in attributes.items():
         if name in VERIFIED_FLAGS:
@@ -345,17 +360,17 @@ def apply_attributes(user: User, attributes: dict[str, str]) -> None:
     for attribute in _KEY_FIELDS:
         if attribute in attributes or f"{attribute}_verified" in attributes:
             refresh_sign_in_key(user, attribute)
+    if "updated_at" not in attributes and user.attribute_map() != before:
+        touch_updated_at(user)
+
+
+def touch_updated_at(user: User) -> None:
+    """Set the standard attribute `updated_at` to now (no save); see `apply_attributes`."""
+    user.attributes = {**(user.attributes or {}), "updated_at": str(clock.timestamp())}
 
 
 # ---------------------------------------------------------------------------------------------
-# Saving users with unique sign-in keys
-
-
-def _holder(user: User, field: str, value: str) -> User | None:
-    others = User.objects.filter(pool_id=user.pool_id, **{field: value})
-    if user.pk:
-        others = others.exclude(pk=user.pk)
-    return others.first()
+# Saving users with unique sign-in names
 
 
 def _conflict_error(attribute: str, *, username_attribute: bool, creating: bool):
@@ -366,43 +381,56 @@ def _conflict_error(attribute: str, *, username_attribute: bool, creating: bool)
     return AliasExistsException(message, field=attribute)
 
 
+def _release_alias(holder_id: int, kind: str) -> None:
+    """ForceAliasCreation: the previous holder loses the alias (and its verified flag)."""
+    holder = User.objects.select_for_update().select_related("pool").get(pk=holder_id)
+    field = _KEY_FIELDS[kind]
+    setattr(holder, field, None)
+    update = [field]
+    if kind in VERIFIABLE:
+        setattr(holder, f"{kind}_verified", False)
+        update.append(f"{kind}_verified")
+    holder.save(update_fields=[*update, "updated_at"])
+
+
 def claim_sign_in_keys(user: User, *, force_alias: bool = False) -> None:
-    """Make sure no other user of the pool holds this user's username or sign-in keys.
+    """Make sure no other user of the pool signs in with any of this user's names, whichever
+    kind of name the other holds it as (`SignInName` is the register of all of them).
 
     Call inside a transaction, before saving. A taken username is UsernameExistsException; a
     taken username attribute is UsernameExistsException on creation and AliasExistsException
-    after; a taken alias is AliasExistsException unless `force_alias`, which moves the alias
-    here and leaves the previous holder's attribute unverified (Cognito's ForceAliasCreation).
+    after; a taken alias is AliasExistsException unless `force_alias` and the other user holds
+    it as the same alias: then it moves here and the previous holder's attribute is no longer
+    verified (Cognito's ForceAliasCreation). A username, or a name held as another kind (a
+    preferred_username equal to someone's verified email), is never moved.
     """
     creating = user.pk is None
-    key = user.pool.normalize(user.username)
-    if creating and User.objects.filter(pool_id=user.pool_id, username_key=key).exists():
-        raise UsernameExistsException("User already exists", field="username")
-    for attribute, field in _KEY_FIELDS.items():
-        value = getattr(user, field)
-        if not value:
-            continue
-        holder = _holder(user, field, value)
+    pool = user.pool
+    user.username_key = pool.normalize(user.username)
+    wanted = user.sign_in_keys()
+    taken = SignInName.objects.filter(pool_id=user.pool_id, key__in=list(wanted))
+    if not creating:
+        taken = taken.exclude(user_id=user.pk)
+    holders = {row.key: row for row in taken}
+    fixed = {"username", *(pool.username_attributes or [])}
+    for key, kind in wanted.items():
+        holder = holders.get(key)
         if holder is None:
             continue
-        is_username_attribute = attribute in (user.pool.username_attributes or [])
-        if force_alias and not is_username_attribute:
-            setattr(holder, field, None)
-            update = [field, "updated_at"]
-            if attribute in VERIFIED_FLAGS.values():
-                setattr(holder, f"{attribute}_verified", False)
-                update.append(f"{attribute}_verified")
-            holder.save(update_fields=update)
+        if kind == "username":
+            raise UsernameExistsException("User already exists", field="username")
+        if force_alias and kind not in fixed and holder.kind == kind:
+            _release_alias(holder.user_id, holder.kind)
             continue
         raise _conflict_error(
-            attribute, username_attribute=is_username_attribute, creating=creating
+            kind, username_attribute=kind in (pool.username_attributes or []), creating=creating
         )
 
 
 def save_user(user: User, *, force_alias: bool = False, update_fields=None) -> None:
-    """Save the user with its sign-in keys claimed (see `claim_sign_in_keys`). A concurrent
-    claim that slips between check and write is caught by the database's unique constraints
-    and reported the same way."""
+    """Save the user with its sign-in names claimed (see `claim_sign_in_keys`). A concurrent
+    claim that slips between check and write is caught by the register's unique key and
+    reported the same way."""
     try:
         with transaction.atomic():
             claim_sign_in_keys(user, force_alias=force_alias)

@@ -7,6 +7,7 @@ import string
 from django.db import models
 
 from pool import crypto
+from pool.names import sign_in_key
 
 SIGN_IN_ATTRIBUTES = ("email", "phone_number", "preferred_username")
 USERNAME_ATTRIBUTES = ("email", "phone_number")
@@ -112,8 +113,8 @@ class UserPool(models.Model):
         return list(self.username_attributes or self.alias_attributes)
 
     def normalize(self, value: str) -> str:
-        """How usernames and aliases are compared in this pool."""
-        return value if self.case_sensitive else value.lower()
+        """How usernames and aliases are compared in this pool (see `pool.names`)."""
+        return sign_in_key(value, case_sensitive=self.case_sensitive)
 
 
 class CustomAttribute(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import models
+from django.db import models, transaction
 
 from pool.models.pool import UserPool
 
@@ -53,6 +53,16 @@ SEARCHABLE_ATTRIBUTES = (
 )
 
 
+# Each kind of sign-in name and the User column holding its key (normalised, see `pool.names`;
+# set by `pool.policy.refresh_sign_in_key` only while the name may be used to sign in).
+SIGN_IN_KEY_FIELDS = {
+    "username": "username_key",
+    "email": "email_key",
+    "phone_number": "phone_number_key",
+    "preferred_username": "preferred_username_key",
+}
+
+
 class UserStatus(models.TextChoices):
     UNCONFIRMED = "UNCONFIRMED"
     CONFIRMED = "CONFIRMED"
@@ -85,7 +95,7 @@ def _search_index(field: str) -> models.Index:
 class User(models.Model):
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="users")
     username = models.CharField(max_length=128)
-    # The username as this pool compares it (lower-cased unless the pool is case-sensitive).
+    # The username as this pool compares it (NFKC, lower-cased unless the pool is case-sensitive).
     username_key = models.CharField(max_length=128, editable=False)
     sub = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(
@@ -115,8 +125,10 @@ class User(models.Model):
     # Every other standard attribute and all `custom:` ones, as strings keyed by full name.
     attributes = models.JSONField(default=dict, blank=True)
 
-    # Sign-in keys: set (normalized) when the attribute may be used to sign in — always for
-    # username attributes, once verified for alias attributes. Unique per pool.
+    # Sign-in keys: set (normalised, `pool.names`) while the attribute may be used to sign in:
+    # always for username attributes, once verified for email / phone aliases, once the user is
+    # confirmed for a preferred_username alias (`policy.refresh_sign_in_key`). Each key, the
+    # username's included, has its row in `SignInName`, unique per pool across all kinds.
     email_key = models.CharField(max_length=2048, null=True, blank=True, editable=False)
     phone_number_key = models.CharField(max_length=32, null=True, blank=True, editable=False)
     preferred_username_key = models.CharField(
@@ -174,8 +186,34 @@ class User(models.Model):
         return self.username
 
     def save(self, *args, **kwargs):
+        """Save, and keep the pool's register of sign-in names (`SignInName`) in step with this
+        user's key columns in the same transaction. A key another user holds, in whichever
+        column, fails here with IntegrityError: `pool.policy.save_user` turns that into
+        Cognito's error."""
         self.username_key = self.pool.normalize(self.username)
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not set(update_fields) & _SIGN_IN_COLUMNS:
+            super().save(*args, **kwargs)
+            return
+        adding = self._state.adding
+        try:
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+                SignInName.sync(self, adding=adding)
+        except Exception:
+            if adding:  # rolled back: the instance is still unsaved
+                self.pk = None
+                self._state.adding = True
+            raise
+
+    def sign_in_keys(self) -> dict[str, str]:
+        """Every name this user signs in with now: normalised key -> kind (username first)."""
+        keys: dict[str, str] = {}
+        for kind, field in SIGN_IN_KEY_FIELDS.items():
+            key = getattr(self, field)
+            if key:
+                keys.setdefault(key, kind)
+        return keys
 
     @property
     def confirmed(self) -> bool:
@@ -214,6 +252,53 @@ class User(models.Model):
         if self.email_mfa_enabled:
             methods.append("EMAIL_OTP")
         return methods
+
+
+_SIGN_IN_COLUMNS = {"username", *SIGN_IN_KEY_FIELDS.values()}
+
+
+class SignInName(models.Model):
+    """The pool's register of sign-in names: one row per name in use, whatever its kind.
+
+    Its unique (pool, key) is what makes a username, a verified email or phone number and a
+    preferred_username unique across ALL of them, enforced by the database even when two
+    writers race: a sign-up as `ally` cannot capture the name from the user whose
+    preferred_username is `ally`. Signing in is one indexed lookup here. Rows are derived from
+    the User's key columns by `User.save`; nothing else writes them.
+    """
+
+    class Kind(models.TextChoices):
+        USERNAME = "username"
+        EMAIL = "email"
+        PHONE_NUMBER = "phone_number"
+        PREFERRED_USERNAME = "preferred_username"
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=2048)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_names")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "key"], name="sign_in_name_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+    @classmethod
+    def sync(cls, user: User, *, adding: bool = False) -> None:
+        """Make the user's rows match `user.sign_in_keys()` (call inside a transaction)."""
+        wanted = user.sign_in_keys()
+        held = {} if adding else dict(cls.objects.filter(user=user).values_list("key", "kind"))
+        stale = [key for key, kind in held.items() if wanted.get(key) != kind]
+        if stale:
+            cls.objects.filter(user=user, key__in=stale).delete()
+        cls.objects.bulk_create(
+            cls(pool_id=user.pool_id, key=key, user=user, kind=kind)
+            for key, kind in wanted.items()
+            if held.get(key) != kind
+        )
 
 
 class TotpDevice(models.Model):

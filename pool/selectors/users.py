@@ -13,32 +13,24 @@ from django.db.models.functions import Collate
 
 from pool import clock
 from pool.errors import InvalidParameterException, UserNotFoundException
-from pool.models import User, UserPool, UserStatus
+from pool.models import SignInName, User, UserPool, UserStatus
 from pool.models.user import SEARCHABLE_ATTRIBUTES
-
-_KEY_FIELDS = {
-    "email": "email_key",
-    "phone_number": "phone_number_key",
-    "preferred_username": "preferred_username_key",
-}
 
 
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
-    """The user whose username, or sign-in attribute (username attribute, or verified alias),
-    is `identifier`, compared as the pool compares names. None when there is no such user."""
+    """The user who signs in as `identifier`: by username, username attribute, verified email
+    or phone alias, or a confirmed user's preferred_username, compared as the pool compares
+    names (`UserPool.normalize`). One indexed read of the pool's register of sign-in names,
+    where each name has one holder whatever its kind. None when there is no such user."""
     if not identifier or not isinstance(identifier, str) or "\x00" in identifier:
         # No name holds a NUL byte (and PostgreSQL cannot compare text with one).
         return None
-    key = pool.normalize(identifier)
-    user = User.objects.filter(pool=pool, username_key=key).select_related("pool").first()
-    if user is not None:
-        return user
-    for attribute in pool.sign_in_attributes:
-        field = _KEY_FIELDS[attribute]
-        user = User.objects.filter(pool=pool, **{field: key}).select_related("pool").first()
-        if user is not None:
-            return user
-    return None
+    row = (
+        SignInName.objects.filter(pool=pool, key=pool.normalize(identifier))
+        .select_related("user__pool")
+        .first()
+    )
+    return row.user if row is not None else None
 
 
 def get_user(pool: UserPool, username: str) -> User:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 
 from django.db import transaction
 
@@ -18,7 +17,7 @@ from pool.errors import (
 )
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus
 from pool.selectors.users import find_for_sign_in
-from pool.services import codes, events, passwords
+from pool.services import codes, events, passwords, users
 from pool.services.delivery import send_invitation
 from pool.services.groups import (
     add_user_to_group,
@@ -65,42 +64,6 @@ def generate_temporary_password(pool: UserPool) -> str:
     password = "".join(chars)
     policy.check_password(pool, password)
     return password
-
-
-def _sign_in_name(pool: UserPool, username: str, attributes: dict[str, str]) -> tuple[str, str]:
-    """Check `username` as sign-up does. Returns (stored username, username attribute or "").
-
-    In a pool with username attributes the given name must be an email or phone number; it
-    fills that attribute and the stored username becomes a UUID (the user's `sub`)."""
-    if not isinstance(username, str):
-        raise InvalidParameterException("Username is required.", field="username")
-    if pool.username_attributes:
-        checks = {"email": policy.is_email, "phone_number": policy.is_phone_number}
-        attribute = next((a for a in pool.username_attributes if checks[a](username)), "")
-        if not attribute:
-            kinds = {"email": "an email address", "phone_number": "a phone number"}
-            wanted = " or ".join(kinds[a] for a in pool.username_attributes)
-            raise InvalidParameterException(f"Username should be {wanted}.", field="username")
-        given = attributes.get(attribute)
-        if given not in (None, "", username):
-            raise InvalidParameterException(
-                f"The {attribute} attribute must equal the username in this pool.",
-                field=attribute,
-            )
-        return str(uuid.uuid4()), attribute
-    policy.check_username(username)
-    if "email" in pool.alias_attributes and policy.is_email(username):
-        raise InvalidParameterException(
-            "Username cannot be of email format, since user pool is configured for email alias.",
-            field="username",
-        )
-    if "phone_number" in pool.alias_attributes and policy.is_phone_number(username):
-        raise InvalidParameterException(
-            "Username cannot be of phone number format, since user pool is configured for "
-            "phone number alias.",
-            field="username",
-        )
-    return username, ""
 
 
 def _check_delivery(delivery, message_action: str | None) -> tuple[str, ...]:
@@ -155,14 +118,15 @@ def admin_create_user(
             )
         return user, password
 
-    stored_username, username_attribute = _sign_in_name(pool, username, attributes)
-    if username_attribute:
-        attributes[username_attribute] = username
-    clean = policy.validate_attributes(pool, attributes, creating=True, admin=True)
-    user = User(pool=pool, username=stored_username, status=UserStatus.FORCE_CHANGE_PASSWORD)
-    if username_attribute:
-        user.sub = uuid.UUID(stored_username)
-    policy.apply_attributes(user, clean)
+    user = users.prepare(
+        pool=pool,
+        username=username,
+        attributes=attributes,
+        status=UserStatus.FORCE_CHANGE_PASSWORD,
+        password=password,
+        temporary=True,
+        admin=True,
+    )
     if message_action != "SUPPRESS":
         # Refuse before writing anything: a missing destination is the operator's input error.
         for medium, attribute in (("EMAIL", "email"), ("SMS", "phone_number")):
@@ -173,8 +137,7 @@ def admin_create_user(
                     field=attribute,
                 )
     with transaction.atomic():
-        passwords.store(user, password, temporary=True, save=False)
-        policy.save_user(user, force_alias=force_alias_creation)
+        users.save(user, force_alias=force_alias_creation)
         if message_action != "SUPPRESS":
             send_invitation(
                 user, sign_in_name=username, temporary_password=password, mediums=mediums
@@ -187,8 +150,8 @@ def admin_confirm_sign_up(*, user: User, context: RequestContext | None = None) 
     if user.status != UserStatus.UNCONFIRMED:
         raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
     with transaction.atomic():
-        user.status = UserStatus.CONFIRMED
-        user.save(update_fields=["status", "updated_at"])
+        policy.set_status(user)
+        policy.save_user(user)
         codes.discard(user, CodePurpose.SIGN_UP)
         events.record(
             pool=user.pool,

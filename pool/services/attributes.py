@@ -24,7 +24,7 @@ from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
-from pool.models import User, UserPool, VerificationCode
+from pool.models import SignInName, User, UserPool, VerificationCode
 from pool.services import codes
 from pool.services.delivery import MEDIUM, VERIFY_PURPOSE, Source, send_code
 from pool.services.results import CodeDelivery, RequestContext
@@ -100,17 +100,15 @@ def update_attributes(
         user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
         for attribute, new in held.items():
             # A username attribute must stay unique even while pending: refuse a taken one now.
-            if attribute in (pool.username_attributes or []):
-                field = policy.key_field(attribute)
-                if (
-                    User.objects.filter(pool=pool, **{field: pool.normalize(new)})
-                    .exclude(pk=user.pk)
-                    .exists()
-                ):
-                    raise AliasExistsException(
-                        f"An account with the given {attribute.replace('_', ' ')} already exists.",
-                        field=attribute,
-                    )
+            if attribute in (pool.username_attributes or []) and (
+                SignInName.objects.filter(pool=pool, key=pool.normalize(new))
+                .exclude(user=user)
+                .exists()
+            ):
+                raise AliasExistsException(
+                    f"An account with the given {attribute.replace('_', ' ')} already exists.",
+                    field=attribute,
+                )
         policy.apply_attributes(user, applied)
         policy.save_user(user)
         for attribute in policy.VERIFIABLE:
@@ -196,4 +194,5 @@ def verify_attribute(*, user: User, attribute: str, code: str, context: RequestC
             raise ExpiredCodeException()
         setattr(user, f"{attribute}_verified", True)
         policy.refresh_sign_in_key(user, attribute)
+        policy.touch_updated_at(user)
         policy.save_user(user)

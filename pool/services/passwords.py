@@ -245,8 +245,10 @@ def admin_set_password(*, user: User, password: str, permanent: bool) -> None:
     policy.check_password(user.pool, password)
     with transaction.atomic():
         store(user, password, temporary=not permanent)
-        user.status = UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD
-        user.save(update_fields=["status", "updated_at"])
+        policy.set_status(
+            user, status=UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD
+        )
+        policy.save_user(user)
         _revoke_sessions(user, "admin_set_password")
     _record(user, AuthEvent.Type.PASSWORD_CHANGE, success=True, reason="admin_set_password")
 

@@ -25,48 +25,10 @@ from pool.errors import (
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus, VerificationCode
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
-from pool.services import codes, events, passwords, ratelimit
+from pool.services import codes, events, ratelimit, users
 from pool.services.attributes import simulated_delivery
 from pool.services.delivery import Source, send, send_code
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
-
-
-def _sign_in_username(pool: UserPool, username: str, attributes: dict[str, str]) -> str | None:
-    """For pools with username attributes: which attribute the typed username fills (its value
-    copied into `attributes`). For alias pools: refuse usernames shaped like an enabled alias,
-    which would make sign-in ambiguous. Returns the attribute name or None."""
-    allowed = pool.username_attributes or []
-    if allowed:
-        if "email" in allowed and policy.is_email(username):
-            attribute = "email"
-        elif "phone_number" in allowed and policy.is_phone_number(username):
-            attribute = "phone_number"
-        else:
-            wanted = {
-                ("email",): "Username should be an email.",
-                ("phone_number",): "Username should be a phone number.",
-            }.get(tuple(allowed), "Username should be either an email or a phone number.")
-            raise InvalidParameterException(wanted, field="username")
-        given = attributes.get(attribute)
-        if given is not None and pool.normalize(given) != pool.normalize(username):
-            raise InvalidParameterException(
-                f"The {attribute} attribute must match the username.", field=attribute
-            )
-        attributes[attribute] = username
-        return attribute
-    aliases = pool.alias_attributes or []
-    if "email" in aliases and policy.is_email(username):
-        raise InvalidParameterException(
-            "Username cannot be of email format, since user pool is configured for email alias.",
-            field="username",
-        )
-    if "phone_number" in aliases and policy.is_phone_number(username):
-        raise InvalidParameterException(
-            "Username cannot be of phone number format, since user pool is configured for "
-            "phone number alias.",
-            field="username",
-        )
-    return None
 
 
 def verification_target(user: User) -> str | None:
@@ -107,18 +69,14 @@ def sign_up(
     ratelimit.check(ratelimit.SIGN_UP, context)
     if not pool.allow_self_sign_up:
         raise NotAuthorizedException("SignUp is not permitted for this user pool.")
-    policy.check_username(username)
-    attributes = dict(attributes or {})
-    username_attribute = _sign_in_username(pool, username, attributes)
-    policy.check_password(pool, password)
-    clean = policy.validate_attributes(pool, attributes, creating=True, client=client)
-
-    user = User(pool=pool, username=username, status=UserStatus.UNCONFIRMED)
-    if username_attribute:
-        user.username = str(user.sub)
-    policy.apply_attributes(user, clean)
-    # Hash before looking for a clash, so a taken name costs what a free one does.
-    passwords.store(user, password, save=False)
+    user = users.prepare(
+        pool=pool,
+        username=username,
+        attributes=attributes,
+        status=UserStatus.UNCONFIRMED,
+        password=password or "",  # never None: sign-up always sets one
+        client=client,
+    )
     delivery = None
     attribute = verification_target(user)
     try:
@@ -128,7 +86,7 @@ def sign_up(
         # the sign-up, so the person can simply try again (a crash before it leaves a user who
         # can ask for the code again).
         with transaction.atomic():
-            policy.save_user(user)
+            users.save(user)
             destination = getattr(user, attribute) if attribute else ""
             code = (
                 codes.issue(user, CodePurpose.SIGN_UP, destination=destination) if attribute else ""
@@ -205,7 +163,7 @@ def confirm_sign_up(
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
-            user.status = UserStatus.CONFIRMED
+            policy.set_status(user)
             destination = row.destination if row else ""
             for attribute in ("email", "phone_number"):
                 if destination and getattr(user, attribute) == destination:

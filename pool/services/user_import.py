@@ -13,7 +13,6 @@ backslash and `\\n` for a line break, so every row is one line and values surviv
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -22,9 +21,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.db import transaction
 
-from pool import policy
 from pool.errors import CognitoError, InvalidParameterException
 from pool.models import User, UserPool, UserStatus
+from pool.services import users
 
 # GetCSVHeader's columns, in its order.
 COGNITO_COLUMNS = (
@@ -193,7 +192,6 @@ def _import_row(pool: UserPool, row: dict[str, str]) -> None:
     username = row.get("cognito:username", "")
     if not username:
         raise InvalidParameterException("cognito:username is required.")
-    policy.check_username(username)
     mfa_text = row.get("cognito:mfa_enabled", "")
     if not mfa_text:
         raise InvalidParameterException("cognito:mfa_enabled must be true or false.")
@@ -225,38 +223,26 @@ def _import_row(pool: UserPool, row: dict[str, str]) -> None:
         month, day, year = match.groups()
         attributes["birthdate"] = f"{year}-{month}-{day}"
 
-    clean = policy.validate_attributes(pool, attributes, creating=True, admin=True)
-    user = User(pool=pool, username=username)
-    if pool.username_attributes:
-        # In such pools the username is the user's sub; an exported one is kept.
-        if not any(attributes.get(a) for a in pool.username_attributes):
-            raise InvalidParameterException(
-                f"{' or '.join(pool.username_attributes)} is required: it is this pool's "
-                "sign-in name."
-            )
-        try:
-            sub = uuid.UUID(username)
-        except ValueError:
-            sub = uuid.uuid4()
-        if User.objects.filter(sub=sub).exists():
-            sub = uuid.uuid4()
-        user.sub, user.username = sub, str(sub)
-    policy.apply_attributes(user, clean)
+    mfa = ()
     if mfa_enabled:
-        if user.phone_number:
-            user.sms_mfa_enabled = True
-        elif user.email and "EMAIL_OTP" in (pool.mfa_methods or []):
-            user.email_mfa_enabled = True
+        if attributes.get("phone_number"):
+            mfa = ("SMS_MFA",)
+        elif attributes.get("email") and "EMAIL_OTP" in (pool.mfa_methods or []):
+            mfa = ("EMAIL_OTP",)
         else:
             raise InvalidParameterException(
                 "cognito:mfa_enabled is true but the user has no phone_number to receive codes."
             )
-    if password_hash:
-        user.password = password_hash
-        user.status = UserStatus.CONFIRMED
-    else:
-        user.status = UserStatus.RESET_REQUIRED
-    policy.save_user(user)
+    users.create(
+        pool=pool,
+        username=username,
+        attributes=attributes,
+        status=UserStatus.CONFIRMED if password_hash else UserStatus.RESET_REQUIRED,
+        password_hash=password_hash,
+        admin=True,
+        exported_sub=True,  # in pools with username attributes, an exported user's sub
+        mfa=mfa,
+    )
 
 
 def _lines(source: IO[str] | Iterable[str]) -> Iterator[tuple[int, str]]:

@@ -274,10 +274,15 @@ def test_required_attribute_cannot_be_emptied_on_update(pool):
 
 def test_apply_writes_columns_and_json_attributes(pool):
     _declare(pool, "team")
+    clock.freeze()
     user = User(pool=pool, username="x")
     policy.apply_attributes(user, {"given_name": "Ann", "custom:team": "red", "locale": "fr"})
     assert user.given_name == "Ann"
-    assert user.attributes == {"custom:team": "red", "locale": "fr"}
+    assert user.attributes == {
+        "custom:team": "red",
+        "locale": "fr",
+        "updated_at": str(clock.timestamp()),
+    }
 
 
 def test_apply_empty_value_removes_a_json_attribute(pool):

@@ -338,21 +338,31 @@ def test_forced_alias_creation_moves_the_alias(db):
     assert find_for_sign_in(pool, "shared@example.com").username == "alice"
 
 
-def test_preferred_username_alias_signs_in_at_once(db):
+def test_preferred_username_alias_signs_in_once_confirmed(db):
     pool = factories.make_pool(alias_attributes=["preferred_username"])
     _sign_up(pool, attributes={"email": "alice@example.com", "preferred_username": "Ally"})
+    assert find_for_sign_in(pool, "ally") is None
+    code = emailed_code("alice@example.com")
+    confirm_sign_up(pool=pool, username="alice", code=code, context=CTX)
     assert find_for_sign_in(pool, "ally").username == "alice"
 
 
 def test_preferred_username_alias_is_unique_case_insensitively(db):
+    """A second account may sign up with a preferred_username someone holds; its confirmation
+    is refused, as for any alias (Cognito checks aliases at confirmation)."""
     pool = factories.make_pool(alias_attributes=["preferred_username"])
     _sign_up(pool, attributes={"email": "alice@example.com", "preferred_username": "Ally"})
+    confirm_sign_up(
+        pool=pool, username="alice", code=emailed_code("alice@example.com"), context=CTX
+    )
+    _sign_up(
+        pool, username="bob", attributes={"email": "bob@example.com", "preferred_username": "ALLY"}
+    )
     with pytest.raises(AliasExistsException):
-        _sign_up(
-            pool,
-            username="bob",
-            attributes={"email": "bob@example.com", "preferred_username": "ALLY"},
+        confirm_sign_up(
+            pool=pool, username="bob", code=emailed_code("bob@example.com"), context=CTX
         )
+    assert find_for_sign_in(pool, "ally").username == "alice"
 
 
 # ------------------------------------------------------------------------------ confirm_sign_up
