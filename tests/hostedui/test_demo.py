@@ -63,3 +63,37 @@ def test_demo_callback_refuses_a_foreign_state(client, demo):
     response = client.get("/demo/callback", {"code": "x", "state": "forged"})
     assert response.status_code == 400
     assert b"state does not match" in response.content
+
+
+def test_demo_opened_on_another_host_moves_to_public_url_and_signs_in(client, demo, settings):
+    """`make run` binds 127.0.0.1 while PUBLIC_URL says localhost: the demo opened at the
+    address the server listens on must still end signed in, not in a state mismatch."""
+    settings.PUBLIC_URL = "http://localhost:8000"
+    pool, app = demo
+    app.callback_urls = ["http://localhost:8000/demo/callback"]
+    app.save()
+    local = {"HTTP_HOST": "127.0.0.1:8000"}
+    public = {"HTTP_HOST": "localhost:8000"}
+    moved = client.get("/demo/", **local)
+    assert moved.status_code == 302
+    assert moved["Location"].startswith("http://localhost:8000/demo/")
+    # The browser follows to localhost: its cookies there are its own (the test client keeps
+    # one jar, so start from an empty one as the browser would on a new host).
+    client.cookies.clear()
+    start = client.get(moved["Location"], **public)
+    assert start.status_code == 200
+    authorize = client.post("/demo/", **public)["Location"]
+    login = client.get(authorize, **public)["Location"]
+    callback = client.post(login, {"username": "demo", "password": factories.PASSWORD}, **public)[
+        "Location"
+    ]
+    assert callback.startswith("http://localhost:8000/demo/callback?")
+    done = client.get(callback, **public)
+    assert done.status_code == 302, done.content.decode()
+    assert b"cognito:username" in client.get("/demo/", **public).content
+
+
+def test_demo_does_not_loop_behind_a_proxy_that_rewrites_the_host(client, demo, settings):
+    settings.PUBLIC_URL = "http://localhost:8000"
+    response = client.get("/demo/?moved=1", HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
