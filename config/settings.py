@@ -172,7 +172,8 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_NAME = "__Host-cognate-csrf" if SECURE_COOKIES else "cognate_csrf"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions keyed by a keyed hash of the cookie value, never the value itself.
+SESSION_ENGINE = "config.sessions"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
