@@ -42,7 +42,7 @@ run: $(RUN_STAMP) migrate static
 		--access-logfile - --log-level warning
 
 migrate: $(RUN_STAMP)
-	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 
 # Static files into STATIC_ROOT (var/staticfiles/), compressed, for whitenoise; without the
 # directory whitenoise warns on every request handler it builds (once per test client).
