@@ -180,3 +180,17 @@ def test_dev_outbox_page_shows_the_decrypted_message(settings):
     console = verified_client(make_operator("ops", can_change=True))
     messaging.OutboxSmsSender().send("+15555550123", "Your code is 604211")
     assert "604211" in console.get(reverse("console:outbox")).content.decode()
+
+
+@pytest.mark.django_db
+def test_console_shows_the_start_up_warnings_to_operators(settings):
+    from tests.console.conftest import make_operator, verified_client
+
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.SMS_SENDER = "pool.messaging.OutboxSmsSender"
+    console = verified_client(make_operator("ops", can_change=True))
+    page = console.get(reverse("console:index")).content.decode()
+    assert "SMS messages go to the dev outbox while DEBUG is off" in page
+    settings.SMS_SENDER = "tests.example.Sender"
+    assert "Configuration:" not in console.get(reverse("console:index")).content.decode()
