@@ -97,3 +97,18 @@ def test_demo_does_not_loop_behind_a_proxy_that_rewrites_the_host(client, demo, 
     settings.PUBLIC_URL = "http://localhost:8000"
     response = client.get("/demo/?moved=1", HTTP_HOST="127.0.0.1:8000")
     assert response.status_code == 200
+
+
+def test_make_run_prints_the_public_url_it_serves():
+    """`make run` listens on 127.0.0.1 but must point the newcomer at PUBLIC_URL (localhost),
+    where the demo's sign-in comes back."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True, timeout=60
+    ).stdout
+    serving = next(line for line in dry_run.splitlines() if "Serving" in line)
+    assert "http://localhost:8123/" in serving
+    assert "http://127.0.0.1" not in serving
