@@ -1,6 +1,6 @@
 """EMAIL_URL, read once by config/settings.py: which email backend, and for SMTP where and as whom.
 
-    smtp://user:password@host:port        plain SMTP (port 25 by default); ?tls=1 for STARTTLS
+    smtp://user:password@host:port        plain SMTP (localhost:25 by default); ?tls=1 for STARTTLS
     smtps://user:password@host:port       SMTP over TLS (port 465 by default)
     outbox://  console://  locmem://      keep messages on this machine (development only)
 
@@ -74,11 +74,9 @@ def email_settings(url: str) -> dict[str, object]:
             "EMAIL_URL has text after the host that is not an option; a character of the user "
             f"or password probably ended it early. {ENCODING_HINT}"
         )
-    if not parsed.hostname:
-        raise EmailUrlError(f"EMAIL_URL names no SMTP host. {ENCODING_HINT}")
     options = parse_qs(parsed.query)
     settings.update(
-        EMAIL_HOST=parsed.hostname,
+        EMAIL_HOST=parsed.hostname or "localhost",
         EMAIL_PORT=port or (465 if parsed.scheme == "smtps" else 25),
         EMAIL_HOST_USER=unquote(parsed.username or ""),
         EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),

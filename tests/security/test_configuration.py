@@ -194,3 +194,7 @@ def test_console_shows_the_start_up_warnings_to_operators(settings):
     assert "SMS messages go to the dev outbox while DEBUG is off" in page
     settings.SMS_SENDER = "tests.example.Sender"
     assert "Configuration:" not in console.get(reverse("console:index")).content.decode()
+
+
+def test_smtp_without_a_host_means_localhost():
+    assert email_settings("smtp://")["EMAIL_HOST"] == "localhost"
