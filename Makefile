@@ -34,15 +34,15 @@ DEV_STAMP := $(VENV)/.stamp-requirements-dev
 run: $(RUN_STAMP) migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
 	@echo
-	@echo "Serving on http://$(HOST):$(PORT)/ with gunicorn (PUBLIC_URL=$(PUBLIC_URL), DEBUG=$(DEBUG))"
-	@echo "Open the URLs printed above. Stop the server with Ctrl-C."
+	@echo "Serving $(PUBLIC_URL)/ with gunicorn (listening on $(HOST):$(PORT), DEBUG=$(DEBUG))"
+	@echo "Open the URLs printed above, on PUBLIC_URL's host. Stop the server with Ctrl-C."
 	@echo
 	exec env $(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
 		--access-logfile - --log-level warning
 
 migrate: $(RUN_STAMP)
-	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 
 # Static files into STATIC_ROOT (var/staticfiles/), compressed, for whitenoise; without the
 # directory whitenoise warns on every request handler it builds (once per test client).

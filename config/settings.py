@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 
 import dj_database_url
 
+from config.email import settings_or_error
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -172,7 +174,8 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_NAME = "__Host-cognate-csrf" if SECURE_COOKIES else "cognate_csrf"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions keyed by a keyed hash of the cookie value, never the value itself.
+SESSION_ENGINE = "config.sessions"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -197,39 +200,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Email: EMAIL_URL chooses the backend. smtp://user:pass@host:port (smtps:// or ?tls=1 for TLS),
-# console://, or outbox:// (default: stored in the database and shown in the console's dev
-# outbox, so codes are visible without a mail server).
+# Email: EMAIL_URL chooses the backend (config/email.py): smtp://user:pass@host:port (smtps://
+# or ?tls=1 for TLS; special characters in user and password percent-encoded), or, for
+# development only, outbox:// (the default: stored encrypted in the database and shown in the
+# console's dev outbox, so codes are visible without a mail server), console:// or locmem://.
+# With DEBUG off a development backend is refused at start (config/checks.py): codes and
+# temporary passwords would reach nobody.
 EMAIL_URL = env("EMAIL_URL", "outbox://")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "no-reply@cognate.local")
-
-
-def _email_settings(url: str) -> dict:
-    parsed = urlparse(url)
-    backends = {
-        "outbox": "pool.messaging.OutboxEmailBackend",
-        "console": "django.core.mail.backends.console.EmailBackend",
-        "locmem": "django.core.mail.backends.locmem.EmailBackend",
-        "smtp": "django.core.mail.backends.smtp.EmailBackend",
-        "smtps": "django.core.mail.backends.smtp.EmailBackend",
-    }
-    if parsed.scheme not in backends:
-        raise ValueError(f"EMAIL_URL scheme must be one of {sorted(backends)}, got {url!r}")
-    settings = {"EMAIL_BACKEND": backends[parsed.scheme]}
-    if parsed.scheme.startswith("smtp"):
-        settings.update(
-            EMAIL_HOST=parsed.hostname or "localhost",
-            EMAIL_PORT=parsed.port or (465 if parsed.scheme == "smtps" else 25),
-            EMAIL_HOST_USER=parsed.username or "",
-            EMAIL_HOST_PASSWORD=parsed.password or "",
-            EMAIL_USE_SSL=parsed.scheme == "smtps",
-            EMAIL_USE_TLS="tls=1" in parsed.query,
-            EMAIL_TIMEOUT=10,
-        )
-    return settings
-
-
-globals().update(_email_settings(EMAIL_URL))
+globals().update(settings_or_error(EMAIL_URL))
 
 # SMS: a dotted path to a class with send(phone_number, message). The default keeps messages in
 # the dev outbox; deployments plug in their provider.

@@ -1,6 +1,8 @@
 """Delivering codes and invitations: email through Django's email backend, SMS through a
 pluggable sender (settings.SMS_SENDER). The outbox variants keep messages in the database so a
-developer can read codes in the console without a mail server or an SMS provider."""
+developer can read codes in the console without a mail server or an SMS provider; their subject
+and body are encrypted at rest (pool.models.fields.EncryptedTextField), since they hold codes
+and temporary passwords."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from django import forms
 from pool.models import CustomAttribute, Group, User, UserPool, UserStatus
 from pool.models.user import SEARCHABLE_ATTRIBUTES, STANDARD_ATTRIBUTES
 
-VERIFIED_FLAGS = ("email_verified", "phone_number_verified")
+# Each verified flag, with the attribute it vouches for.
+VERIFIED_FLAGS = {"email_verified": "email", "phone_number_verified": "phone_number"}
 # Attributes the console does not offer to edit: `updated_at` is kept by the service.
 NOT_EDITABLE = ("updated_at",)
 ATTRIBUTE_WIDGETS = {
@@ -101,6 +102,12 @@ class AttributesForm(forms.Form):
                 self.fields[name].help_text = "Immutable: set only when the user is created."
 
     def changes(self) -> dict[str, str]:
+        """The attributes to send: the changed values; next to a changed email or phone number,
+        its verified flag speaks of the new value. Ticked, "true" is sent even when it was
+        already ticked, since the service holds a change to a verified value pending
+        verification unless the administrator also says the new value is verified
+        (pool/services/attributes.py). Unticked, nothing is sent, so the old value keeps its
+        flag while the new one waits for its code."""
         changed: dict[str, str] = {}
         for name, field in self.fields.items():
             if field.disabled:
@@ -112,6 +119,12 @@ class AttributesForm(forms.Form):
                     changed[name] = new
             elif (value or "") != self.current.get(name, ""):
                 changed[name] = value or ""
+        for flag, attribute in VERIFIED_FLAGS.items():
+            if changed.get(attribute):
+                if self.cleaned_data.get(flag):
+                    changed[flag] = "true"
+                else:
+                    changed.pop(flag, None)
         return changed
 
     def standard_fields(self) -> list[forms.BoundField]:

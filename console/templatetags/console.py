@@ -14,6 +14,16 @@ def outbox_enabled() -> bool:
     return bool(settings.DEBUG)
 
 
+@register.simple_tag
+def configuration_warnings() -> list[str]:
+    """What the start-up checks warned about (config/checks.py, e.g. SMS codes going to the
+    dev outbox with DEBUG off), shown to operators on every page as well as in the log. Errors
+    are not shown: with one the server does not start."""
+    from config.checks import startup_problems
+
+    return [problem.msg for problem in startup_problems() if not problem.is_serious()]
+
+
 @register.filter
 def widget_kind(field: forms.BoundField) -> str:
     """How field.html lays a field out: checkbox, choices (several boxes), or input."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlsplit
 
 import jwt as pyjwt
 from django.conf import settings
@@ -31,6 +32,7 @@ DEMO_POOL = "Demo"
 DEMO_CLIENT = "Demo app"
 FLOW_KEY = "demo:flow"
 RESULT_KEY = "demo:result"
+MOVED_MARK = "moved"
 
 
 def _demo_client() -> AppClient | None:
@@ -51,6 +53,18 @@ def _callback_url() -> str:
 
 def _home_url() -> str:
     return f"{settings.PUBLIC_URL}{reverse('hostedui:demo')}"
+
+
+def _public_host_redirect(request: HttpRequest) -> HttpResponse | None:
+    """The demo on PUBLIC_URL's host when it was opened on another one (`make run` binds
+    127.0.0.1 while PUBLIC_URL says localhost). The sign-in comes back to PUBLIC_URL's
+    callback, where the browser does not send the other host's session cookie, so the state
+    this browser started with could not be checked. MOVED_MARK stops a redirect loop behind a
+    proxy that does not pass the browser's Host header on."""
+    public_host = urlsplit(settings.PUBLIC_URL).netloc.lower()
+    if request.get_host().lower() == public_host or MOVED_MARK in request.GET:
+        return None
+    return redirect(f"{_home_url()}?{MOVED_MARK}=1")
 
 
 def _decode_part(token: str, index: int) -> dict:
@@ -75,6 +89,8 @@ def start(request: HttpRequest) -> HttpResponse:
     client = _demo_client()
     if client is None:
         return _show(request, None, missing=True)
+    if moved := _public_host_redirect(request):
+        return moved
     if request.method == "POST":
         verifier = crypto.token(48)
         flow = {"state": crypto.token(16), "nonce": crypto.token(16), "verifier": verifier}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from pool.models.fields import EncryptedTextField
 from pool.models.pool import UserPool
 from pool.models.user import User
 
@@ -41,7 +42,8 @@ class AuthEvent(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A message the dev outbox kept instead of sending (EMAIL_URL=outbox://, SMS outbox)."""
+    """A message the dev outbox kept instead of sending (EMAIL_URL=outbox://, SMS outbox).
+    Subject and body hold codes and temporary passwords, so they are encrypted at rest."""
 
     class Channel(models.TextChoices):
         EMAIL = "email"
@@ -49,8 +51,8 @@ class OutboxMessage(models.Model):
 
     channel = models.CharField(max_length=8, choices=Channel.choices)
     to = models.CharField(max_length=2048)
-    subject = models.CharField(max_length=998, blank=True, default="")
-    body = models.TextField()
+    subject = EncryptedTextField(blank=True, default="")
+    body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -237,6 +237,42 @@ def test_set_verified_flag(console, shop):
     assert user.email_verified
 
 
+def test_email_change_with_verified_ticked_applies_at_once(console, shop, mailoutbox):
+    user = factories.make_user(shop, "mover")
+    assert user.email_verified
+    data = {"email": "moved@example.com", "email_verified": "on"}
+    response = console.post(user_url(user), data)
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "moved@example.com" and user.email_verified
+    assert mailoutbox == []  # nothing held pending, so no code to the new address
+    assert "Verification code sent" not in console.get(user_url(user)).content.decode()
+
+
+def test_phone_change_with_verified_ticked_applies_at_once(console, shop):
+    shop.auto_verified_attributes = ["email", "phone_number"]
+    shop.save()
+    user = factories.make_user(shop, "caller", phone_number="+15555550100")
+    User.objects.filter(pk=user.pk).update(phone_number_verified=True)
+    data = {
+        "email": user.email,
+        "email_verified": "on",
+        "phone_number": "+15555550199",
+        "phone_number_verified": "on",
+    }
+    console.post(user_url(user), data)
+    user.refresh_from_db()
+    assert user.phone_number == "+15555550199" and user.phone_number_verified
+
+
+def test_email_change_without_verified_ticked_waits_for_the_code(console, shop, mailoutbox):
+    user = factories.make_user(shop, "pending")
+    console.post(user_url(user), {"email": "next@example.com"})
+    user.refresh_from_db()
+    assert user.email == "pending@example.com" and user.email_verified
+    assert mailoutbox[-1].to == ["next@example.com"]
+
+
 def test_attribute_schema_error_is_shown_next_to_the_field(console, shop):
     from pool.services import pools
 

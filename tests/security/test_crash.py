@@ -249,7 +249,8 @@ def crash_and_check(env: dict[str, str]) -> None:
     assert state["orphans"] == {"codes": 0, "events": 0}
 
 
-def scratch_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+def scratch_env(tmp_path: Path, database_url: str, smtp_port: int) -> dict[str, str]:
+    """Production settings (DEBUG off), so email goes to a real SMTP server: the test's sink."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -262,7 +263,7 @@ def scratch_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         SECRET_KEY="crash-test-secret-key-" + "x" * 32,
         PUBLIC_URL="http://127.0.0.1",
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        EMAIL_URL="outbox://",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
         RATE_LIMIT_PER_MINUTE="0",
         ARGON2_MEMORY_KIB="4096",
         DEBUG="0",
@@ -271,12 +272,13 @@ def scratch_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-def test_acknowledged_sign_ups_survive_sigkill_on_sqlite(tmp_path):
-    crash_and_check(scratch_env(tmp_path, f"sqlite:///{tmp_path / 'crash.sqlite3'}"))
+def test_acknowledged_sign_ups_survive_sigkill_on_sqlite(tmp_path, smtp_sink):
+    database = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    crash_and_check(scratch_env(tmp_path, database, smtp_sink.port))
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="needs DATABASE_URL=postgres://...")
-def test_acknowledged_sign_ups_survive_sigkill_on_postgresql(tmp_path):
+def test_acknowledged_sign_ups_survive_sigkill_on_postgresql(tmp_path, smtp_sink):
     import psycopg
 
     base = urlsplit(postgres_url())
@@ -286,7 +288,8 @@ def test_acknowledged_sign_ups_survive_sigkill_on_postgresql(tmp_path):
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        crash_and_check(scratch_env(tmp_path, urlunsplit(base._replace(path=f"/{name}"))))
+        database = urlunsplit(base._replace(path=f"/{name}"))
+        crash_and_check(scratch_env(tmp_path, database, smtp_sink.port))
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

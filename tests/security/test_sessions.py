@@ -5,7 +5,11 @@ global sign-out and sign-out."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from pool.errors import NotAuthorizedException
@@ -24,6 +28,7 @@ from tests.security.conftest import (
 
 pytestmark = pytest.mark.django_db
 CONTEXT = RequestContext(source="api")
+SessionStore = import_module(django_settings.SESSION_ENGINE).SessionStore
 
 
 @pytest.fixture
@@ -97,6 +102,65 @@ def test_session_id_is_at_least_128_bits(browser, settings):
     assert len(browser.cookies[settings.SESSION_COOKIE_NAME].value) >= 32
 
 
+# ---------------------------------------------------------------------------------- at rest
+
+
+def stored_keys() -> set[str]:
+    return set(Session.objects.values_list("session_key", flat=True))
+
+
+def console_signed_in() -> Client:
+    """An operator signed in to the console through the real password and TOTP pages."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    operator = make_operator("ops", can_change=True)
+    device = TOTPDevice.objects.create(user=operator, name="ops", confirmed=True)
+    browser = Client()
+    browser.post("/console/login", {"username": "ops", "password": OPERATOR_PASSWORD})
+    browser.post("/console/otp", {"token": current_code(device)})
+    assert browser.get("/console/").status_code == 200
+    return browser
+
+
+def with_cookie(value: str, settings) -> Client:
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = value
+    return browser
+
+
+def test_no_session_row_holds_the_hosted_cookie(browser, settings):
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert stored_keys() and cookie not in stored_keys()
+
+
+def test_no_session_row_holds_the_console_cookie(db, settings):
+    cookie = console_signed_in().cookies[settings.SESSION_COOKIE_NAME].value
+    assert stored_keys() and cookie not in stored_keys()
+
+
+def test_a_row_key_copied_into_a_cookie_does_not_sign_in_to_the_hosted_ui(
+    browser, pool, app_client, settings
+):
+    for key in stored_keys():
+        assert not session_alive(with_cookie(key, settings), pool, app_client)
+    assert session_alive(browser, pool, app_client)
+
+
+def test_a_row_key_copied_into_a_cookie_does_not_sign_in_to_the_console(db, settings):
+    operator_browser = console_signed_in()
+    for key in stored_keys():
+        assert with_cookie(key, settings).get("/console/").status_code == 302
+    assert operator_browser.get("/console/").status_code == 200
+
+
+def test_sign_out_deletes_the_stored_row(browser, pool, app_client, settings):
+    signed_in = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert SessionStore().exists(signed_in)
+    browser.get(f"/{pool.id}/logout?client_id={app_client.client_id}")
+    assert not SessionStore().exists(signed_in)
+    assert not Session.objects.exists()
+
+
 # ------------------------------------------------------------------------- fixation / rotation
 
 
@@ -107,9 +171,7 @@ def test_hosted_sign_in_rotates_a_planted_session_id(pool, app_client, user, set
     planted.save()
     sign_in(browser, authorize_url(pool, app_client))
     assert browser.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
-    from django.contrib.sessions.models import Session
-
-    assert not Session.objects.filter(session_key=planted.session_key).exists()
+    assert not SessionStore().exists(planted.session_key)
 
 
 def test_console_sign_in_rotates_the_session_id_at_each_step(client, settings):
@@ -192,3 +254,26 @@ def test_session_of_one_user_survives_anothers_sign_out(browser, pool, app_clien
     bob = factories.make_user(pool, "bob")
     admin.global_sign_out(user=bob, context=CONTEXT)
     assert session_alive(browser, pool, app_client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_session_methods_keep_only_the_hash_too():
+    from asgiref.sync import async_to_sync
+
+    async def round_trip() -> dict:
+        session = SessionStore()
+        await session.aset("probe", "value")
+        await session.asave()
+        key = session.session_key
+        rows = [k async for k in Session.objects.values_list("session_key", flat=True)]
+        again = SessionStore(key)
+        seen = {"key": key, "rows": rows, "loaded": dict(await again.aitems())}
+        seen["found"] = await again.aexists(key)
+        await again.adelete()
+        seen["found_after_delete"] = await SessionStore().aexists(key)
+        return seen
+
+    seen = async_to_sync(round_trip)()
+    assert len(seen["rows"]) == 1 and seen["key"] not in seen["rows"]
+    assert seen["found"] and seen["loaded"] == {"probe": "value"}
+    assert not seen["found_after_delete"]

@@ -1,0 +1,94 @@
+"""Session engine (settings.SESSION_ENGINE): Django's database sessions, with only a keyed hash
+of the session key at rest.
+
+Django's own engine stores the cookie value as `django_session.session_key`, so whoever reads
+the database or a backup can sign in as any operator or user by copying a row's key into a
+cookie. Here the row's key is an HMAC-SHA256 (pool.crypto.digest, keyed from
+COGNATE_ENCRYPTION_KEYS / SECRET_KEY) of the cookie value, cut to the column's 40 characters
+(160 bits). A row's key cannot be turned back into the cookie, and presented as a cookie it
+is hashed again and matches nothing. Every place Django's engine touches a key (load, save,
+exists, delete, and their async twins) goes through `stored_key`; `cycle_key` and `flush` are
+built on those and keep working unchanged.
+
+Sessions stored before this engine was set (plain keys) are simply no longer found: their
+holders sign in again, and `manage.py clearsessions` removes the rows once they expire.
+Rotating the first encryption key signs everybody out the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.sessions.backends import db
+from django.utils import timezone
+
+from pool import crypto
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.models import Session
+
+# django_session.session_key is a varchar(40).
+STORED_KEY_LENGTH = 40
+
+
+def stored_key(session_key: str) -> str:
+    """The row key for a cookie's session key: a keyed hash, never the key itself."""
+    return crypto.digest(f"session:{session_key}")[:STORED_KEY_LENGTH]
+
+
+class SessionStore(db.SessionStore):
+    """db.SessionStore that looks rows up, writes and deletes them by `stored_key`."""
+
+    def _get_session_from_db(self) -> Session | None:
+        if self.session_key is None:
+            return None
+        try:
+            return self.model.objects.get(
+                session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
+            )
+        except self.model.DoesNotExist:
+            self._session_key = None
+            return None
+
+    async def _aget_session_from_db(self) -> Session | None:
+        if self.session_key is None:
+            return None
+        try:
+            return await self.model.objects.aget(
+                session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
+            )
+        except self.model.DoesNotExist:
+            self._session_key = None
+            return None
+
+    def exists(self, session_key: str) -> bool:
+        return self.model.objects.filter(session_key=stored_key(session_key)).exists()
+
+    async def aexists(self, session_key: str) -> bool:
+        return await self.model.objects.filter(session_key=stored_key(session_key)).aexists()
+
+    def create_model_instance(self, data: dict) -> Session:
+        return self.model(
+            session_key=stored_key(self._get_or_create_session_key()),
+            session_data=self.encode(data),
+            expire_date=self.get_expiry_date(),
+        )
+
+    async def acreate_model_instance(self, data: dict) -> Session:
+        return self.model(
+            session_key=stored_key(await self._aget_or_create_session_key()),
+            session_data=self.encode(data),
+            expire_date=await self.aget_expiry_date(),
+        )
+
+    def delete(self, session_key: str | None = None) -> None:
+        session_key = session_key or self.session_key
+        if session_key is None:
+            return
+        self.model.objects.filter(session_key=stored_key(session_key)).delete()
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        session_key = session_key or self.session_key
+        if session_key is None:
+            return
+        await self.model.objects.filter(session_key=stored_key(session_key)).adelete()
