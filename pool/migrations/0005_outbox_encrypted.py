@@ -17,7 +17,7 @@ def drop_plaintext_messages(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pool", "0002_admin_search_indexes"),
+        ("pool", "0004_sign_in_names"),
     ]
 
     operations = [
