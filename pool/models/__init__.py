@@ -6,7 +6,7 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
-from pool.models.user import Group, TotpDevice, User, UserStatus
+from pool.models.user import Group, TotpDevice, User, UserAttributeIndex, UserStatus
 
 __all__ = [
     "AppClient",
@@ -23,6 +23,7 @@ __all__ = [
     "SigningKey",
     "TotpDevice",
     "User",
+    "UserAttributeIndex",
     "UserPool",
     "UserStatus",
     "VerificationCode",
