@@ -1,4 +1,5 @@
-"""Reading users: sign-in lookups and (in search) Cognito's ListUsers filters."""
+"""Reading users: sign-in lookups, and search (ListUsers) by a structured UserFilter, which the
+console builds from its form and Cognito's filter string becomes through `parse_filter`."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def test_totp_seeds_are_exported_only_when_asked_for(db):
     assert seed in _export(pool, with_totp_secrets=True)
 
 
-def test_totp_user_without_seed_comes_back_needing_setup_not_sms(db, app_client):
+def test_totp_user_without_seed_comes_back_needing_setup_not_sms(db):
     pool = _pool(mfa_configuration=UserPool.Mfa.ON)
     client = factories.make_client(pool)
     tia = factories.make_user(pool, "tia", phone_number="+15555550101")
