@@ -1,9 +1,9 @@
 """Console user search: case-insensitive and custom-attribute searches, index-backed.
 
-1. Indexes on lower(column) for every searchable text column, so that a pool that ignores case
-   searches `lower(email) >= lower('Al')` with an index range scan. On PostgreSQL the expression
-   is `lower(column) COLLATE "C"`, byte ordered, as in migration 0002; SQLite compares bytes
-   already.
+1. Indexes on lower(column) for every searchable text column but the phone number (no case), so
+   that a pool that ignores case searches `lower(email) >= lower('Al')` with an index range
+   scan. On PostgreSQL the expression is `lower(column) COLLATE "C"`, byte ordered, as in
+   migration 0002; SQLite compares bytes already.
 2. An index on (pool, enabled, id), for the console's Enabled/Disabled filter.
 3. UserAttributeIndex: one row per custom attribute of a user, indexed (pool, name, value_key,
    user), value_key COLLATE "C" on PostgreSQL. Filled here for the users that exist; kept by
@@ -13,11 +13,10 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Frozen copy of pool.selectors.users.TEXT_COLUMNS (a test checks they agree).
+# Frozen copy of pool.selectors.users.FOLDED_COLUMNS (a test checks they agree).
 COLUMNS = (
     "username",
     "email",
-    "phone_number",
     "name",
     "given_name",
     "family_name",

@@ -64,6 +64,9 @@ FILTER_COLUMNS = {
 # that ignore case, an index on lower(column) (migration 0003): every searchable attribute but
 # `sub`, a UUID column.
 TEXT_COLUMNS = tuple(name for name in SEARCHABLE_ATTRIBUTES if name != "sub")
+# Text columns compared through lower() where the pool ignores case: all but the phone number,
+# which is E.164 (`+` and digits) and has no case.
+FOLDED_COLUMNS = tuple(name for name in TEXT_COLUMNS if name != "phone_number")
 OPERATORS = ("=", "^=")
 MAX_LIMIT = 60
 FILTER_MAX_LENGTH = 256
@@ -188,7 +191,7 @@ def _byte_ordered(expression):
 
 def _text_key(column: str, ignore_case: bool):
     """A text column as search compares and orders it; with its value's counterpart."""
-    if ignore_case:
+    if ignore_case and column in FOLDED_COLUMNS:
         return _byte_ordered(Lower(F(column))), lambda value: Lower(Value(value))
     return _byte_ordered(F(column)), Value
 

@@ -293,11 +293,17 @@ def test_search_matches_users_created_by_user_model(pool):
     assert _names(selectors.search(pool, filter='email = "raw@example.com"')) == ["raw"]
 
 
-@pytest.mark.parametrize("name", ["0002_admin_search_indexes", "0003_user_search"])
-def test_migrations_index_every_text_column(name):
+@pytest.mark.parametrize(
+    ("name", "columns"),
+    [
+        ("0002_admin_search_indexes", selectors.TEXT_COLUMNS),
+        ("0003_user_search", selectors.FOLDED_COLUMNS),
+    ],
+)
+def test_migrations_index_every_text_column(name, columns):
     """Each migration keeps its own frozen copy of the column list; it must not drift."""
     migration = importlib.import_module(f"pool.migrations.{name}")
-    assert migration.COLUMNS == selectors.TEXT_COLUMNS
+    assert columns == migration.COLUMNS
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,10 +531,16 @@ def _assert_attribute_index(plan: str, *, prefix: bool) -> None:
         assert "TEMP B-TREE" not in plan, plan
 
 
-@pytest.mark.parametrize("column", selectors.TEXT_COLUMNS)
+@pytest.mark.parametrize("column", selectors.FOLDED_COLUMNS)
 def test_case_insensitive_prefix_search_is_an_index_range_scan(indexed_pool, column):
     plan = _plan_of_search(indexed_pool, filter=UserFilter(column, "^=", "IDX1"))
     _assert_lower_index(plan, column)
+
+
+def test_phone_number_search_reads_its_plain_index(indexed_pool):
+    """Phone numbers have no case: the pool's case rule changes nothing, no lower() index."""
+    plan = _plan_of_search(indexed_pool, filter=UserFilter("phone_number", "^=", "+1"))
+    _assert_index_range(plan, "phone_number")
 
 
 def test_case_insensitive_equality_search_uses_an_index_without_sorting(indexed_pool):
