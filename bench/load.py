@@ -616,15 +616,17 @@ def search_in_process(pool_id: str, prefix: str, count: int) -> Callable[[int, i
     """Equality and prefix searches that each match at least one of the `count` seeded users."""
     from pool.models import UserPool
     from pool.selectors import users
+    from pool.selectors.users import UserFilter
 
     pool = UserPool.objects.get(pk=pool_id)
 
     def search(worker: int, index: int) -> None:
         username = f"{prefix}{(index * 7919) % count:06d}"
+        # The console's structured filters (the pool's case rule), as its search page sends.
         filters = [
-            f'email ^= "{username[:-1]}"',
-            f'username = "{username}"',
-            f'family_name ^= "Family{index % min(count, 97)}"',
+            UserFilter("email", "^=", username[:-1]),
+            UserFilter("username", "=", username),
+            UserFilter("family_name", "^=", f"Family{index % min(count, 97)}"),
         ]
         page = users.search(pool, filter=filters[index % 3], limit=60)
         if not page.users:

@@ -4,7 +4,7 @@ Usernames and aliases (email, phone number, preferred_username) are compared aft
 NFKC normalisation, so that `alicé` typed precomposed (NFC) or decomposed (NFD), and fullwidth
 `ＡＬＩＣＥ`, name the same account instead of opening look-alike ones; then lower-cased unless
 the pool is case-sensitive. Every write of a sign-in key and every lookup goes through
-`sign_in_key` (`UserPool.normalize` is its per-pool form); migration 0003 recomputed the keys
+`sign_in_key` (`UserPool.normalize` is its per-pool form); migration 0004 recomputed the keys
 stored before this rule.
 """
 

@@ -330,7 +330,7 @@ def set_status(user: User, *, status: str = UserStatus.CONFIRMED) -> None:
         refresh_sign_in_key(user, "preferred_username")
 
 
-def apply_attributes(user: User, attributes: dict[str, str]) -> None:
+def apply_attributes(user: User, attributes: dict[str, str], *, touch: bool = True) -> None:
     """Write validated attributes onto the instance (no save).
 
     Column attributes go to their fields, the rest to `user.attributes` (an empty value removes
@@ -338,7 +338,8 @@ def apply_attributes(user: User, attributes: dict[str, str]) -> None:
     kept for username attributes, cleared for aliases until verified again. Explicit
     `*_verified` values (admin only, see `validate_attributes`) are applied after the values.
     When anything changed, the standard attribute `updated_at` becomes now (seconds since the
-    epoch), as Cognito keeps it, unless the caller gave it (an import carries its own).
+    epoch), as Cognito keeps it, unless the caller gave it or says not to (`touch=False`: a user
+    coming from an export carries its own, or none).
     """
     before = user.attribute_map()
     extra = dict(user.attributes or {})
@@ -360,7 +361,7 @@ def apply_attributes(user: User, attributes: dict[str, str]) -> None:
     for attribute in _KEY_FIELDS:
         if attribute in attributes or f"{attribute}_verified" in attributes:
             refresh_sign_in_key(user, attribute)
-    if "updated_at" not in attributes and user.attribute_map() != before:
+    if touch and "updated_at" not in attributes and user.attribute_map() != before:
         touch_updated_at(user)
 
 

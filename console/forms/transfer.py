@@ -13,6 +13,12 @@ class ExportForm(forms.Form):
         help_text="To migrate users with their passwords. Treat the file as a secret.",
         required=False,
     )
+    with_totp_secrets = forms.BooleanField(
+        label="Include authenticator seeds (cognate:totp_secret)",
+        help_text="So that TOTP users keep their authenticator app; without them they set MFA up "
+        "again. Anyone with the file can generate their codes.",
+        required=False,
+    )
 
 
 class ImportForm(forms.Form):

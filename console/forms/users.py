@@ -6,6 +6,7 @@ from django import forms
 
 from pool.models import CustomAttribute, Group, User, UserPool, UserStatus
 from pool.models.user import SEARCHABLE_ATTRIBUTES, STANDARD_ATTRIBUTES
+from pool.selectors import users as user_selectors
 
 # Each verified flag, with the attribute it vouches for.
 VERIFIED_FLAGS = {"email_verified": "email", "phone_number_verified": "phone_number"}
@@ -20,33 +21,42 @@ ATTRIBUTE_WIDGETS = {
 
 
 class SearchForm(forms.Form):
-    """ListUsers' filter as three inputs (attribute, match, value) plus a status filter."""
+    """The console's user search: one attribute condition (a searchable standard attribute or a
+    custom one, equal or starting with a value), a status and Enabled/Disabled. Becomes a
+    structured `UserFilter`; text is compared as the pool compares names."""
 
-    attribute = forms.ChoiceField(
-        label="Attribute",
-        choices=[(a, a.replace("_", " ")) for a in SEARCHABLE_ATTRIBUTES],
-        required=False,
-    )
+    attribute = forms.ChoiceField(label="Attribute", required=False)
     op = forms.ChoiceField(
         label="Match", choices=[("^=", "starts with"), ("=", "equals")], required=False
     )
-    value = forms.CharField(label="Value", required=False, max_length=2048)
+    value = forms.CharField(
+        label="Value", required=False, strip=False, max_length=user_selectors.VALUE_MAX_LENGTH
+    )
     status = forms.ChoiceField(
         label="Status", choices=[("", "any status"), *UserStatus.choices], required=False
     )
+    enabled = forms.ChoiceField(
+        label="Enabled",
+        choices=[("", "enabled or disabled"), ("true", "Enabled"), ("false", "Disabled")],
+        required=False,
+    )
 
-    def filter_text(self) -> str:
-        """The Cognito filter string, e.g. `email ^= "ali"` (quotes and backslashes escaped)."""
-        value = self.cleaned_data.get("value", "")
-        if not value:
-            return ""
-        attribute = self.cleaned_data.get("attribute") or "username"
-        op = self.cleaned_data.get("op") or "^="
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'{attribute} {op} "{escaped}"'
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = [*SEARCHABLE_ATTRIBUTES, *user_selectors.custom_attribute_names(pool)]
+        self.fields["attribute"].choices = [(name, name.replace("_", " ")) for name in names]
 
-    def status_value(self) -> str | None:
-        return self.cleaned_data.get("status") or None
+    def user_filter(self) -> user_selectors.UserFilter:
+        data = self.cleaned_data
+        value = data.get("value") or ""
+        enabled = {"true": True, "false": False}.get(data.get("enabled") or "")
+        return user_selectors.UserFilter(
+            attribute=(data.get("attribute") or "username") if value else "",
+            operator=data.get("op") or "^=",
+            value=value,
+            status=data.get("status") or None,
+            enabled=enabled,
+        )
 
 
 def _attribute_field(pool: UserPool, name: str, custom: CustomAttribute | None = None):

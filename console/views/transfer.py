@@ -58,14 +58,18 @@ def transfer(request: HttpRequest, pool_id: str) -> HttpResponse:
 @operator_view
 @require_POST
 def export(request: HttpRequest, pool_id: str) -> HttpResponse:
-    """Download every user of the pool as CSV. A POST (audited), since with hashes it hands
-    out credentials material."""
+    """Download every user of the pool as CSV. A POST (audited), since with hashes or TOTP
+    seeds it hands out credentials material."""
     pool = get_pool(pool_id)
     form = ExportForm(request.POST)
     form.is_valid()
     hashes = form.cleaned_data.get("with_password_hashes", False)
-    audit.write(request, "users.export", pool=pool, detail={"password_hashes": hashes})
-    lines = user_import.export_rows(pool, with_password_hashes=hashes)
+    seeds = form.cleaned_data.get("with_totp_secrets", False)
+    detail = {"password_hashes": hashes}
+    if seeds:
+        detail["totp_secrets"] = True
+    audit.write(request, "users.export", pool=pool, detail=detail)
+    lines = user_import.export_rows(pool, with_password_hashes=hashes, with_totp_secrets=seeds)
     response = StreamingHttpResponse((line + "\n" for line in lines), content_type="text/csv")
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="{pool.id}-users-{stamp}.csv"'

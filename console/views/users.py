@@ -34,20 +34,19 @@ from pool.services.results import RequestContext
 PAGE_SIZE = 25
 RECENT_EVENTS = 20
 # Selector parameters named differently in the search form.
-SEARCH_FIELDS = {"filter": "value", "pagination_token": None}
+SEARCH_FIELDS = {"operator": "op", "pagination_token": None}
 
 
 @operator_view
 def user_list(request: HttpRequest, pool_id: str) -> HttpResponse:
     pool = get_pool(pool_id)
-    form = SearchForm(request.GET)
+    form = SearchForm(request.GET, pool=pool)
     page = None
     if form.is_valid():
         try:
             page = user_selectors.search(
                 pool,
-                filter=form.filter_text(),
-                status=form.status_value(),
+                filter=form.user_filter(),
                 limit=PAGE_SIZE,
                 pagination_token=request.GET.get("token") or None,
             )
@@ -66,7 +65,7 @@ def user_list(request: HttpRequest, pool_id: str) -> HttpResponse:
         "users": page.users if page else (),
         "next_query": next_query,
         "paged": bool(request.GET.get("token")),
-        "searched": bool(request.GET.get("value") or request.GET.get("status")),
+        "searched": any(request.GET.get(name) for name in ("value", "status", "enabled")),
     }
     return render(request, "console/users/list.html", context_data, status=200 if page else 400)
 

@@ -6,7 +6,14 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
-from pool.models.user import Group, SignInName, TotpDevice, User, UserStatus
+from pool.models.user import (
+    Group,
+    SignInName,
+    TotpDevice,
+    User,
+    UserAttributeIndex,
+    UserStatus,
+)
 
 __all__ = [
     "AppClient",
@@ -24,6 +31,7 @@ __all__ = [
     "SigningKey",
     "TotpDevice",
     "User",
+    "UserAttributeIndex",
     "UserPool",
     "UserStatus",
     "VerificationCode",

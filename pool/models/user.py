@@ -192,14 +192,19 @@ class User(models.Model):
         Cognito's error."""
         self.username_key = self.pool.normalize(self.username)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and not set(update_fields) & _SIGN_IN_COLUMNS:
+        names = update_fields is None or bool(set(update_fields) & _SIGN_IN_COLUMNS)
+        attributes = update_fields is None or "attributes" in update_fields
+        if not (names or attributes):
             super().save(*args, **kwargs)
             return
         adding = self._state.adding
         try:
             with transaction.atomic():
                 super().save(*args, **kwargs)
-                SignInName.sync(self, adding=adding)
+                if names:
+                    SignInName.sync(self, adding=adding)
+                if attributes:
+                    sync_attribute_index(self, adding=adding)
         except Exception:
             if adding:  # rolled back: the instance is still unsaved
                 self.pk = None
@@ -299,6 +304,66 @@ class SignInName(models.Model):
             for key, kind in wanted.items()
             if held.get(key) != kind
         )
+
+
+# How much of a custom attribute's value its index row keeps: a PostgreSQL btree entry must stay
+# under ~2.7 kB, and 512 characters of 4-byte UTF-8 do. Longer values are found by prefix.
+ATTRIBUTE_KEY_CHARS = 512
+
+
+def is_custom_attribute(name: str) -> bool:
+    return name.startswith(("custom:", "dev:custom:"))
+
+
+class UserAttributeIndex(models.Model):
+    """One row per custom attribute a user has, so that the console can search custom attributes
+    (`custom:tier = "gold"`, or a prefix) with an index range scan instead of reading every
+    user's `attributes` JSON. `value_key` is the value as the pool compares names (lower-cased
+    unless the pool is case-sensitive, a setting fixed at creation), cut to ATTRIBUTE_KEY_CHARS;
+    `whole` says it was not cut, so an equality match is exact. Kept by `sync_attribute_index`,
+    which `User.save` calls whenever `attributes` may have changed."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, db_index=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attribute_index")
+    name = models.CharField(max_length=32)
+    value_key = models.CharField(max_length=ATTRIBUTE_KEY_CHARS)
+    whole = models.BooleanField(default=True)
+    # Its search index, (pool, name, value_key, user), is made by migration 0006 for each
+    # database: on PostgreSQL value_key is indexed COLLATE "C" so that prefix ranges use it.
+
+
+def attribute_index_rows(user: User) -> set[tuple[str, str, bool]]:
+    """(name, value_key, whole) for each custom attribute the user has."""
+    rows = set()
+    for name, value in (user.attributes or {}).items():
+        text = str(value)
+        if not is_custom_attribute(name) or not text:
+            continue
+        key = user.pool.normalize(text)
+        rows.add((name, key[:ATTRIBUTE_KEY_CHARS], len(key) <= ATTRIBUTE_KEY_CHARS))
+    return rows
+
+
+def sync_attribute_index(user: User, *, adding: bool = False) -> None:
+    """Make the user's UserAttributeIndex rows match `user.attributes` (the user is saved).
+    Called by `User.save`, so every path that saves a user's attributes keeps the index."""
+    wanted = attribute_index_rows(user)
+    if adding:
+        have: set[tuple[str, str, bool]] = set()
+    else:
+        have = set(
+            UserAttributeIndex.objects.filter(user=user).values_list("name", "value_key", "whole")
+        )
+    if wanted == have:
+        return
+    stale = {name for name, *_ in have - wanted}
+    if stale:
+        UserAttributeIndex.objects.filter(user=user, name__in=stale).delete()
+    fresh = wanted - have
+    UserAttributeIndex.objects.bulk_create(
+        UserAttributeIndex(pool_id=user.pool_id, user=user, name=n, value_key=k, whole=w)
+        for n, k, w in fresh
+    )
 
 
 class TotpDevice(models.Model):

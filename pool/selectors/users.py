@@ -1,4 +1,5 @@
-"""Reading users: sign-in lookups and (in search) Cognito's ListUsers filters."""
+"""Reading users: sign-in lookups, and search (ListUsers) by a structured UserFilter, which the
+console builds from its form and Cognito's filter string becomes through `parse_filter`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db import connection
-from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db.models import F, Q, Value
+from django.db.models.functions import Collate, Concat, Lower
 
 from pool import clock
 from pool.errors import InvalidParameterException, UserNotFoundException
 from pool.models import SignInName, User, UserPool, UserStatus
-from pool.models.user import SEARCHABLE_ATTRIBUTES
+from pool.models.user import ATTRIBUTE_KEY_CHARS, SEARCHABLE_ATTRIBUTES, is_custom_attribute
 
 
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
@@ -51,11 +52,17 @@ FILTER_COLUMNS = {
     "status": "enabled",
 }
 # Text columns whose prefix search needs a byte-ordered index (migration 0002 adds the
-# PostgreSQL ones; on SQLite the (pool, column) indexes are already byte-ordered): every
-# searchable attribute but `sub`, a UUID column.
+# PostgreSQL ones; on SQLite the (pool, column) indexes are already byte-ordered) and, for pools
+# that ignore case, an index on lower(column) (migration 0006): every searchable attribute but
+# `sub`, a UUID column.
 TEXT_COLUMNS = tuple(name for name in SEARCHABLE_ATTRIBUTES if name != "sub")
+# Text columns compared through lower() where the pool ignores case: all but the phone number,
+# which is E.164 (`+` and digits) and has no case.
+FOLDED_COLUMNS = tuple(name for name in TEXT_COLUMNS if name != "phone_number")
+OPERATORS = ("=", "^=")
 MAX_LIMIT = 60
 FILTER_MAX_LENGTH = 256
+VALUE_MAX_LENGTH = 2048
 TOKEN_MAX_AGE = 3600  # seconds; Cognito's pagination tokens expire after an hour
 _TOKEN_SALT = "pool.selectors.users.search"
 # The highest code point: `prefix + _TOP` is above every string that starts with `prefix`.
@@ -75,16 +82,40 @@ class Page:
 
 
 @dataclass(frozen=True)
-class _Filter:
-    attribute: str  # a FILTER_COLUMNS key, or "" for every user
-    op: str  # "=" or "^="
-    value: str
+class UserFilter:
+    """Which users to list. Each part is optional: one attribute condition (`attribute`
+    `operator` `value`: a FILTER_COLUMNS key or one of the pool's custom attributes, "=" for
+    equality or "^=" for a prefix; no attribute lists every user), a UserStatus and the
+    enabled flag.
+
+    `exact_case`: compare bytes, as Cognito's ListUsers does (`parse_filter` sets it). Otherwise
+    text is compared as the pool compares names: ignoring case unless the pool is case-sensitive
+    (the console's search)."""
+
+    attribute: str = ""
+    operator: str = "="
+    value: str = ""
+    status: str | None = None
+    enabled: bool | None = None
+    exact_case: bool = False
+
+    def token_key(self) -> list:
+        """What a pagination token records, so that it only continues the same search."""
+        return [
+            self.attribute,
+            self.operator,
+            self.value,
+            self.status or "",
+            self.enabled,
+            self.exact_case,
+        ]
 
 
-def parse_filter(text: str) -> _Filter:
-    """Cognito's ListUsers Filter: `attr = "value"` (exact) or `attr ^= "value"` (prefix)."""
+def parse_filter(text: str) -> UserFilter:
+    """Cognito's ListUsers Filter: `attr = "value"` (exact) or `attr ^= "value"` (prefix),
+    compared byte by byte as Cognito does. Only the door that speaks Cognito's API parses it."""
     if text is None or not str(text).strip():
-        return _Filter("", "=", "")
+        return UserFilter(exact_case=True)
     if not isinstance(text, str) or len(text) > FILTER_MAX_LENGTH:
         raise InvalidParameterException(
             f"Filter must be at most {FILTER_MAX_LENGTH} characters.", field="filter"
@@ -102,16 +133,59 @@ def parse_filter(text: str) -> _Filter:
             field="filter",
         )
     value = re.sub(r"\\(.)", r"\1", match["value"])
-    return _Filter(attribute, match["op"], value)
+    return UserFilter(attribute, match["op"], value, exact_case=True)
 
 
-def _byte_ordered(column: str):
-    """The column as an expression compared byte by byte: plain on SQLite (BINARY collation),
-    `COLLATE "C"` on PostgreSQL, whose default collation may sort otherwise. Migration 0002
-    indexes exactly these expressions, so range conditions and ORDER BY use the index."""
-    if connection.vendor == "postgresql" and column in TEXT_COLUMNS:
-        return Collate(F(column), "C")
-    return F(column)
+def custom_attribute_names(pool: UserPool) -> list[str]:
+    """The pool's custom attributes, as searched (`custom:tier`, `dev:custom:x`)."""
+    return sorted(attr.full_name for attr in pool.custom_attributes.all())
+
+
+def _check(pool: UserPool, wanted: UserFilter) -> None:
+    if wanted.operator not in OPERATORS:
+        raise InvalidParameterException("The operator must be = or ^=.", field="operator")
+    if not isinstance(wanted.value, str) or len(wanted.value) > VALUE_MAX_LENGTH:
+        raise InvalidParameterException(
+            f"The value must be at most {VALUE_MAX_LENGTH} characters.", field="value"
+        )
+    if "\x00" in wanted.value:
+        raise InvalidParameterException("The value must not contain a NUL byte.", field="value")
+    if wanted.status is not None and wanted.status not in UserStatus.values:
+        raise InvalidParameterException(
+            f"status must be one of {', '.join(UserStatus.values)}.", field="status"
+        )
+    if wanted.enabled not in (None, True, False):
+        raise InvalidParameterException("enabled must be true or false.", field="enabled")
+    attribute = wanted.attribute
+    if not attribute or attribute in FILTER_COLUMNS:
+        return
+    if not is_custom_attribute(attribute) or attribute not in custom_attribute_names(pool):
+        raise InvalidParameterException(
+            f"Invalid search attribute {attribute}: searchable attributes are "
+            f"{', '.join([*FILTER_COLUMNS, *custom_attribute_names(pool)])}.",
+            field="attribute",
+        )
+    if len(wanted.value) > ATTRIBUTE_KEY_CHARS:
+        raise InvalidParameterException(
+            f"A custom attribute search value must be at most {ATTRIBUTE_KEY_CHARS} characters.",
+            field="value",
+        )
+
+
+def _byte_ordered(expression):
+    """The expression compared byte by byte: plain on SQLite (BINARY collation), `COLLATE "C"`
+    on PostgreSQL, whose default collation may sort otherwise. Migrations 0002 and 0003 index
+    exactly these expressions, so range conditions and ORDER BY use the index."""
+    if connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
+
+
+def _text_key(column: str, ignore_case: bool):
+    """A text column as search compares and orders it; with its value's counterpart."""
+    if ignore_case and column in FOLDED_COLUMNS:
+        return _byte_ordered(Lower(F(column))), lambda value: Lower(Value(value))
+    return _byte_ordered(F(column)), Value
 
 
 def _uuid_bounds(prefix: str) -> tuple[uuid.UUID, uuid.UUID] | None:
@@ -121,54 +195,72 @@ def _uuid_bounds(prefix: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
-def _matches(pool: UserPool, parsed: _Filter):
-    """(queryset, ordering key column or None, value of the key for every row or None)."""
+def _attribute_matches(pool: UserPool, wanted: UserFilter):
+    """(queryset, ordering expression or None, tie-breaker) for the filter's attribute: rows
+    come ordered by the expression (when there is one), then by the tie-breaker, the user's id
+    as the index that serves the search holds it."""
     users = User.objects.filter(pool=pool)
-    attribute, op, value = parsed.attribute, parsed.op, parsed.value
+    tie = "pk"
+    attribute, op, value = wanted.attribute, wanted.operator, wanted.value
+    ignore_case = not wanted.exact_case and not pool.case_sensitive
     if not attribute:
-        return users, "username"
-    column = FILTER_COLUMNS[attribute]
+        return users, _text_key("username", ignore_case)[0], tie
     if attribute == "sub":
         if op == "=":
             try:
-                return users.filter(sub=uuid.UUID(value)), None
+                return users.filter(sub=uuid.UUID(value)), None, tie
             except ValueError:
-                return users.none(), None
+                return users.none(), None, tie
         bounds = _uuid_bounds(value)
         if bounds is None:
-            return users.none(), None
-        return users.filter(sub__gte=bounds[0], sub__lte=bounds[1]), "sub"
+            return users.none(), None, tie
+        return users.filter(sub__gte=bounds[0], sub__lte=bounds[1]), F("sub"), tie
     if attribute == "cognito:user_status":
-        wanted = value.upper()
+        wanted_status = value.upper()
         if op == "=":
-            return users.filter(status=wanted), "status"
-        return users.filter(
-            status__in=[s for s in UserStatus.values if s.startswith(wanted)]
-        ), "status"
+            return users.filter(status=wanted_status), F("status"), tie
+        statuses = [s for s in UserStatus.values if s.startswith(wanted_status)]
+        return users.filter(status__in=statuses), F("status"), tie
     if attribute == "status":
         words = [w for w in _ENABLED_WORDS if (w == value if op == "=" else w.startswith(value))]
-        return users.filter(enabled__in=[_ENABLED_WORDS[w] for w in words]), None
-    users = users.alias(_key=_byte_ordered(column))
+        return users.filter(enabled__in=[_ENABLED_WORDS[w] for w in words]), None, tie
+    if attribute in FILTER_COLUMNS:
+        key, as_key = _text_key(FILTER_COLUMNS[attribute], ignore_case)
+        users = users.alias(_key=key)
+    else:
+        # A custom attribute: its UserAttributeIndex rows, whose keys the pool's rule folded.
+        # One filter() call, so that every condition is on the same joined row; `_key`
+        # then reads that row's value_key.
+        key = _byte_ordered(F("attribute_index__value_key"))
+        joined = {"attribute_index__pool": pool, "attribute_index__name": attribute}
+        if op == "=":
+            joined["attribute_index__whole"] = True
+        # Ties are broken by the index row's user_id (the same number as the user's id), which
+        # the index holds in order; the user's own id would make the database sort.
+        users = users.filter(**joined).alias(_key=key, _tie=F("attribute_index__user_id"))
+        tie = "_tie"
+        value = value if wanted.exact_case else pool.normalize(value)
+        as_key = Value
     if op == "=":
-        # Ordered by the column too (constant here): the same index then serves the match,
-        # the order by id and the next page's condition.
-        return users.filter(_key=value), column
+        # The key is constant: rows come from the index in id order, no sort.
+        return users.filter(_key=as_key(value)), None, tie
     if value == "":
-        return users, column
-    return users.filter(_key__gte=value, _key__lt=value + _TOP), column
+        return users, key, tie
+    return (
+        users.filter(_key__gte=as_key(value), _key__lt=Concat(as_key(value), Value(_TOP))),
+        key,
+        tie,
+    )
 
 
-def _token(
-    pool: UserPool, filter_text: str, status: str | None, last: User, key: str | None
-) -> str:
+def _token(pool: UserPool, wanted: UserFilter, last: User, key) -> str:
     value = None
     if key is not None:
-        value = getattr(last, key)
-        value = str(value) if key == "sub" else value
+        value = last._order
+        value = str(value) if isinstance(value, uuid.UUID) else value
     payload = {
         "p": pool.pk,
-        "f": filter_text,
-        "s": status or "",
+        "f": wanted.token_key(),
         "k": value,
         "i": last.pk,
         "t": clock.timestamp(),
@@ -176,7 +268,7 @@ def _token(
     return signing.dumps(payload, salt=_TOKEN_SALT, compress=True)
 
 
-def _read_token(pool: UserPool, token: str, filter_text: str, status: str | None) -> dict:
+def _read_token(pool: UserPool, token: str, wanted: UserFilter) -> dict:
     invalid = InvalidParameterException("Invalid pagination token.", field="pagination_token")
     try:
         payload = signing.loads(token, salt=_TOKEN_SALT)
@@ -184,7 +276,7 @@ def _read_token(pool: UserPool, token: str, filter_text: str, status: str | None
         raise invalid from None
     if not isinstance(payload, dict) or payload.get("p") != pool.pk:
         raise invalid
-    if payload.get("f") != filter_text or payload.get("s") != (status or ""):
+    if payload.get("f") != wanted.token_key():
         raise InvalidParameterException(
             "The pagination token belongs to another filter.", field="pagination_token"
         )
@@ -198,48 +290,48 @@ def _read_token(pool: UserPool, token: str, filter_text: str, status: str | None
 def search(
     pool: UserPool,
     *,
-    filter: str = "",  # noqa: A002 (Cognito's parameter name)
+    filter: UserFilter | str = "",  # noqa: A002 (Cognito's parameter name)
     limit: int = MAX_LIMIT,
     pagination_token: str | None = None,
-    status: str | None = None,
 ) -> Page:
-    """ListUsers. Users matching the filter, ordered by the filtered attribute (byte order),
-    then id, `limit` (1-60; 0 means 60) at a time. Keyset pagination: the token carries the
-    last row's key, so every page costs one index range scan however deep it is. `status`
-    (a UserStatus) narrows further, for the console."""
+    """ListUsers. Users matching the filter (a UserFilter; a string is Cognito's filter syntax,
+    read by `parse_filter`), ordered by the filtered attribute as compared, then id, `limit`
+    (1-60; 0 means 60) at a time. Keyset pagination: the token carries the last row's key, so
+    every page costs one index range scan however deep it is."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
         raise InvalidParameterException(f"Limit must be between 0 and {MAX_LIMIT}.", field="limit")
     limit = limit or MAX_LIMIT
-    if status is not None and status not in UserStatus.values:
-        raise InvalidParameterException(
-            f"status must be one of {', '.join(UserStatus.values)}.", field="status"
-        )
-    filter_text = filter or ""
-    parsed = parse_filter(filter_text)
-    users, key = _matches(pool, parsed)
-    if status is not None:
-        users = users.filter(status=status)
+    wanted = filter if isinstance(filter, UserFilter) else parse_filter(filter or "")
+    _check(pool, wanted)
+    users, key, tie = _attribute_matches(pool, wanted)
+    if wanted.status is not None:
+        users = users.filter(status=wanted.status)
+    if wanted.enabled is not None:
+        # `IN`, not `= false`: Django writes the latter `NOT enabled`, which no index serves.
+        users = users.filter(enabled__in=[wanted.enabled])
+    if key is not None and not wanted.attribute and (wanted.status or wanted.enabled is not None):
+        # Listing by status or enabled flag alone: their (pool, flag, id) indexes give the rows
+        # in id order; reading the username index would skip over every other user.
+        key = None
+    if key is not None:
+        users = users.annotate(_order=key)
     if pagination_token:
-        after = _read_token(pool, pagination_token, filter_text, status)
+        after = _read_token(pool, pagination_token, wanted)
         if key is None:
-            users = users.filter(pk__gt=after["i"])
+            users = users.filter(**{f"{tie}__gt": after["i"]})
         else:
-            value = uuid.UUID(after["k"]) if key == "sub" else after["k"]
-            users = users.alias(_after=_byte_ordered(key)).filter(
-                Q(_after__gt=value) | Q(_after=value, pk__gt=after["i"]),
-                _after__gte=value,
+            value = after["k"]
+            if wanted.attribute == "sub":
+                value = uuid.UUID(value)
+            users = users.filter(
+                Q(_order__gt=value) | Q(_order=value, **{f"{tie}__gt": after["i"]}),
+                _order__gte=value,
             )
-    if key is None:
-        ordering = ["pk"]
-    elif key == "sub":
-        ordering = ["sub", "pk"]
-    else:
-        users = users.alias(_order=_byte_ordered(key))
-        ordering = ["_order", "pk"]
+    ordering = [tie] if key is None else ["_order", tie]
     rows = list(users.order_by(*ordering)[: limit + 1])
     for row in rows:  # no join: a join can keep the planner from reading the index in order
         row.pool = pool
     if len(rows) <= limit:
         return Page(tuple(rows), None)
     rows = rows[:limit]
-    return Page(tuple(rows), _token(pool, filter_text, status, rows[-1], key))
+    return Page(tuple(rows), _token(pool, wanted, rows[-1], key))

@@ -16,7 +16,6 @@ the event every door sends and may auto-confirm / auto-verify, as in Cognito.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +24,6 @@ from pool.errors import InvalidParameterException
 from pool.models import AppClient, User, UserPool
 from pool.services import passwords
 
-# Which MFA methods an imported or migrated user starts with, by Cognito's name.
-_MFA_FIELDS = {
-    "SMS_MFA": "sms_mfa_enabled",
-    "EMAIL_OTP": "email_mfa_enabled",
-    "SOFTWARE_TOKEN_MFA": "software_token_mfa_enabled",
-}
 _WANTED = {
     ("email",): "Username should be an email.",
     ("phone_number",): "Username should be a phone number.",
@@ -126,13 +119,12 @@ def prepare(
     client: AppClient | None = None,
     admin: bool = False,
     exported_sub: bool = False,
-    mfa: Iterable[str] = (),
 ) -> User:
     """A new user, checked and built but not saved (save it with `save`): name decided by
     `sign_in_name`, `password` checked against the policy and hashed (a `temporary` one
     expires) or an imported Django `password_hash` kept, attributes checked against the schema
     (`admin` allows verified flags and developer-only attributes; `client` bounds what a
-    self-service caller may write) and applied, `mfa` methods enabled.
+    self-service caller may write) and applied.
 
     Split from `save` so that a door hashes before it opens a write transaction (on SQLite
     that holds the database's write lock) and then saves the user together with what goes
@@ -145,11 +137,10 @@ def prepare(
     user = User(pool=pool, username=name.username, status=status)
     if name.sub is not None:
         user.sub = name.sub
-    policy.apply_attributes(user, clean)
-    if "updated_at" not in clean:
+    policy.apply_attributes(user, clean, touch=not exported_sub)
+    if "updated_at" not in clean and not exported_sub:
+        # A user coming from an export carries its own updated_at (or none), unchanged.
         policy.touch_updated_at(user)
-    for method in mfa:
-        setattr(user, _MFA_FIELDS[method], True)
     if password is not None:
         # Hashed whether or not the name is free, so a taken name costs what a free one does.
         passwords.store(user, password, temporary=temporary, save=False)

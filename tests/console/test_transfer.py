@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from console.models import AuditEntry
-from pool.models import OutboxMessage, User, UserStatus
-from pool.services import passwords, user_import
+from pool import crypto
+from pool.models import OutboxMessage, TotpDevice, User, UserStatus
+from pool.services import mfa, passwords, user_import
 from tests import factories
 from tests.console.helpers import last_audit
 
@@ -38,6 +39,31 @@ def test_export_with_hashes_includes_the_password_hash(console, pool):
     assert lines[0].endswith(user_import.HASH_COLUMN)
     assert user_import.split_line(lines[1])[-1] == user.password
     assert last_audit("users.export").detail == {"password_hashes": True}
+
+
+def test_export_includes_totp_seeds_only_when_asked_for(console, pool):
+    user = factories.make_user(pool, "tia")
+    seed = mfa.new_secret()
+    TotpDevice.objects.create(user=user, secret=crypto.encrypt(seed), confirmed=True)
+    plain = export(console, pool, with_password_hashes="on")
+    assert user_import.TOTP_COLUMN not in plain[0] and seed not in "\n".join(plain)
+    assert last_audit("users.export").detail == {"password_hashes": True}
+    with_seeds = export(console, pool, with_totp_secrets="on")
+    assert with_seeds[0].endswith(user_import.TOTP_COLUMN)
+    assert user_import.split_line(with_seeds[1])[-1] == seed
+    assert last_audit("users.export").detail == {"password_hashes": False, "totp_secrets": True}
+
+
+def test_export_page_offers_the_totp_seed_choice(console, pool):
+    page = console.get(reverse("console:import", args=[pool.id])).content.decode()
+    assert 'name="with_totp_secrets"' in page
+
+
+def test_export_defuses_cells_a_spreadsheet_would_run(console, pool):
+    factories.make_user(pool, "=cmd", name="=1+1")
+    cells = user_import.split_line(export(console, pool)[1])
+    assert "'=cmd" in cells and "'=1+1" in cells
+    assert not any(cell.startswith("=") for cell in cells)
 
 
 def test_export_is_refused_to_read_only_operators(readonly_console, pool):

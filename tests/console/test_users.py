@@ -8,7 +8,7 @@ from django.urls import reverse
 from console.models import AuditEntry
 from pool import crypto
 from pool.models import Group, TotpDevice, User, UserStatus
-from pool.services import events, passwords
+from pool.services import events, passwords, pools
 from tests import factories
 from tests.console.helpers import last_audit
 
@@ -88,9 +88,59 @@ def test_search_pages_with_next_token(console, shop):
 
 
 def test_search_error_is_shown_not_raised(console, shop):
-    response = console.get(users_url(shop), {"attribute": "email", "value": "x" * 300})
+    pools.add_custom_attribute(pool=shop, name="tier")
+    response = console.get(users_url(shop), {"attribute": "custom:tier", "value": "x" * 600})
     assert response.status_code == 400
-    assert "Filter must be at most 256 characters." in response.content.decode()
+    assert "must be at most 512 characters" in response.content.decode()
+
+
+def test_search_ignores_case_where_the_pool_does(console, shop):
+    factories.make_user(shop, "Alice", email="Alice@Example.com")
+    factories.make_user(shop, "bob", email="bob@example.com")
+    response = console.get(users_url(shop), {"attribute": "email", "op": "^=", "value": "alice"})
+    assert listed(response) == ["Alice"]
+
+
+def test_search_is_exact_in_a_case_sensitive_pool(console):
+    pool = factories.make_pool(name="exact", case_sensitive=True)
+    factories.make_user(pool, "Alice", email="Alice@Example.com")
+    response = console.get(users_url(pool), {"attribute": "email", "op": "^=", "value": "alice"})
+    assert response.status_code == 200 and listed(response) == []
+
+
+def test_enabled_filter(console, shop):
+    factories.make_user(shop, "active")
+    factories.make_user(shop, "blocked", enabled=False)
+    assert listed(console.get(users_url(shop), {"enabled": "false"})) == ["blocked"]
+    assert listed(console.get(users_url(shop), {"enabled": "true"})) == ["active"]
+
+
+def test_search_by_custom_attribute(console, shop):
+    pools.add_custom_attribute(pool=shop, name="tier")
+    factories.make_user(shop, "gold", attributes={"custom:tier": "Gold"})
+    factories.make_user(shop, "golden", attributes={"custom:tier": "golden"})
+    factories.make_user(shop, "plain")
+    page = console.get(users_url(shop))
+    assert '<option value="custom:tier">' in page.content.decode()
+    equal = {"attribute": "custom:tier", "op": "=", "value": "gold"}
+    assert listed(console.get(users_url(shop), equal)) == ["gold"]
+    prefix = {"attribute": "custom:tier", "op": "^=", "value": "GOL"}
+    assert sorted(listed(console.get(users_url(shop), prefix))) == ["gold", "golden"]
+
+
+def test_next_page_keeps_the_filters(console, shop):
+    for number in range(30):
+        factories.make_user(shop, f"off{number:02d}", password=None, enabled=False)
+    factories.make_user(shop, "on")
+    first = console.get(users_url(shop), {"enabled": "false"})
+    second = console.get(f"{users_url(shop)}?{first.context['next_query']}")
+    assert listed(second) == [f"off{n}" for n in range(25, 30)]
+
+
+def test_unknown_search_attribute_is_a_form_error(console, shop):
+    response = console.get(users_url(shop), {"attribute": "custom:nope", "value": "x"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
 
 
 def test_forged_pagination_token_is_an_error_message(console, shop):

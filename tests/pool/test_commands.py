@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from pool.models import AppClient, SigningKey, User, UserPool, UserStatus
-from pool.services import passwords
+from pool import crypto
+from pool.models import AppClient, SigningKey, TotpDevice, User, UserPool, UserStatus
+from pool.services import mfa, passwords
 from tests import factories
 
 
@@ -132,6 +133,22 @@ def test_export_then_import(pool, tmp_path):
     target = factories.make_pool(name="target")
     imported = run("importusers", target.id, str(path))
     assert imported == {"pool_id": target.id, "imported": 1, "failed": 0, "errors": []}
+
+
+def test_export_with_totp_secrets_keeps_the_authenticator(pool, tmp_path):
+    user = factories.make_user(pool, "kim")
+    seed = mfa.new_secret()
+    TotpDevice.objects.create(user=user, secret=crypto.encrypt(seed), confirmed=True)
+    mfa.set_preference(user=user, totp=True)
+    plain, with_seeds = tmp_path / "plain.csv", tmp_path / "seeds.csv"
+    run("exportusers", pool.id, str(plain))
+    run("exportusers", pool.id, str(with_seeds), "--with-totp-secrets")
+    assert seed not in plain.read_text() and seed in with_seeds.read_text()
+    user.delete()
+    assert run("importusers", pool.id, str(with_seeds))["imported"] == 1
+    copy = User.objects.get(pool=pool, username="kim")
+    assert copy.software_token_mfa_enabled
+    assert crypto.decrypt(copy.totp_devices.get().secret) == seed
 
 
 def test_export_to_stdout(pool):

@@ -35,7 +35,9 @@ def test_header_is_cognitos_plus_custom_and_hash(pool):
     pools.add_custom_attribute(pool=pool, name="team")
     header = user_import.csv_header(pool)
     assert header[: len(user_import.COGNITO_COLUMNS)] == list(user_import.COGNITO_COLUMNS)
-    assert header[-2:] == ["custom:team", "cognate:password_hash"]
+    assert header[len(user_import.COGNITO_COLUMNS)] == "custom:team"
+    assert header[-1] == "cognate:password_hash"
+    assert user_import.TOTP_COLUMN not in header
 
 
 def test_escape_round_trip():

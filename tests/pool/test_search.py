@@ -5,13 +5,17 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pool import clock
 from pool.errors import InvalidParameterException
-from pool.models import User, UserStatus
+from pool.models import User, UserAttributeIndex, UserStatus
 from pool.selectors import users as selectors
+from pool.selectors.users import UserFilter
+from pool.services import attributes, pools
+from pool.services.results import RequestContext
 from tests import factories
 
 
@@ -105,14 +109,14 @@ def test_enabled_status_is_case_sensitive(pool, people):
     assert selectors.search(pool, filter='status = "enabled"').users == ()
 
 
-def test_status_argument_narrows_the_result(pool, people):
-    page = selectors.search(pool, filter='username ^= "al"', status=UserStatus.UNCONFIRMED)
-    assert _names(page) == ["albert"]
+def test_status_narrows_the_result(pool, people):
+    wanted = UserFilter("username", "^=", "al", status=UserStatus.UNCONFIRMED, exact_case=True)
+    assert _names(selectors.search(pool, filter=wanted)) == ["albert"]
 
 
-def test_status_argument_must_be_a_user_status(pool):
+def test_status_must_be_a_user_status(pool):
     with pytest.raises(InvalidParameterException):
-        selectors.search(pool, status="ASLEEP")
+        selectors.search(pool, filter=UserFilter(status="ASLEEP"))
 
 
 @pytest.mark.parametrize(
@@ -289,7 +293,311 @@ def test_search_matches_users_created_by_user_model(pool):
     assert _names(selectors.search(pool, filter='email = "raw@example.com"')) == ["raw"]
 
 
-def test_migration_0002_indexes_every_text_column():
-    """The migration keeps its own frozen copy of the column list; it must not drift."""
-    migration = importlib.import_module("pool.migrations.0002_admin_search_indexes")
-    assert migration.COLUMNS == selectors.TEXT_COLUMNS
+@pytest.mark.parametrize(
+    ("name", "columns"),
+    [
+        ("0002_admin_search_indexes", selectors.TEXT_COLUMNS),
+        ("0006_user_search", selectors.FOLDED_COLUMNS),
+    ],
+)
+def test_migrations_index_every_text_column(name, columns):
+    """Each migration keeps its own frozen copy of the column list; it must not drift."""
+    migration = importlib.import_module(f"pool.migrations.{name}")
+    assert columns == migration.COLUMNS
+
+
+# --------------------------------------------------------------------------------------------
+# The console's structured search: the pool's case rule, status, enabled, custom attributes
+
+
+@pytest.fixture
+def mixed_case(pool):
+    for username, email in [
+        ("Alice", "Alice@Example.com"),
+        ("albert", "albert@example.com"),
+        ("ALINA", "ALINA@EXAMPLE.COM"),
+        ("bob", "bob@example.com"),
+    ]:
+        factories.make_user(pool, username, password=None, email=email)
+    return pool
+
+
+def test_structured_prefix_ignores_case_where_the_pool_does(mixed_case):
+    page = selectors.search(mixed_case, filter=UserFilter("email", "^=", "aL"))
+    assert _names(page) == ["albert", "Alice", "ALINA"]
+
+
+def test_structured_equality_ignores_case_where_the_pool_does(mixed_case):
+    page = selectors.search(mixed_case, filter=UserFilter("email", "=", "alice@example.COM"))
+    assert _names(page) == ["Alice"]
+
+
+def test_structured_username_search_ignores_case(mixed_case):
+    assert _names(selectors.search(mixed_case, filter=UserFilter("username", "=", "alina"))) == [
+        "ALINA"
+    ]
+
+
+def test_unfiltered_list_of_a_case_insensitive_pool_is_in_case_insensitive_order(mixed_case):
+    assert _names(selectors.search(mixed_case, filter=UserFilter())) == [
+        "albert",
+        "Alice",
+        "ALINA",
+        "bob",
+    ]
+
+
+def test_cognito_filter_string_stays_byte_exact_in_a_case_insensitive_pool(mixed_case):
+    assert _names(selectors.search(mixed_case, filter='email ^= "al"')) == ["albert"]
+
+
+def test_case_sensitive_pool_searches_exactly(db):
+    pool = factories.make_pool(case_sensitive=True)
+    factories.make_user(pool, "Alice", password=None, email="Alice@Example.com")
+    factories.make_user(pool, "alice", password=None, email="alice@example.com")
+    assert _names(selectors.search(pool, filter=UserFilter("email", "^=", "Ali"))) == ["Alice"]
+    assert _names(selectors.search(pool, filter=UserFilter("username", "=", "alice"))) == ["alice"]
+
+
+def test_status_alone_lists_users_with_that_status(pool, people):
+    page = selectors.search(pool, filter=UserFilter(status=UserStatus.CONFIRMED))
+    assert sorted(_names(page)) == ["alice", "bob"]
+
+
+def test_enabled_filter(pool, people):
+    people["bob"].enabled = False
+    people["bob"].save()
+    assert _names(selectors.search(pool, filter=UserFilter(enabled=False))) == ["bob"]
+    enabled = _names(selectors.search(pool, filter=UserFilter(enabled=True)))
+    assert sorted(enabled) == ["Alina", "albert", "alice"]
+
+
+def test_enabled_status_and_attribute_combine(pool, people):
+    people["alice"].enabled = False
+    people["alice"].save()
+    wanted = UserFilter("family_name", "^=", "red", status=UserStatus.CONFIRMED, enabled=False)
+    assert _names(selectors.search(pool, filter=wanted)) == ["alice"]
+
+
+@pytest.fixture
+def tiers(pool):
+    pools.add_custom_attribute(pool=pool, name="tier")
+    for username, tier in [
+        ("g1", "gold"),
+        ("g2", "Gold"),
+        ("g3", "golden"),
+        ("s1", "silver"),
+        ("n1", None),
+    ]:
+        factories.make_user(
+            pool, username, password=None, attributes={"custom:tier": tier} if tier else {}
+        )
+    return pool
+
+
+def test_custom_attribute_equality(tiers):
+    page = selectors.search(tiers, filter=UserFilter("custom:tier", "=", "GOLD"))
+    assert _names(page) == ["g1", "g2"]
+
+
+def test_custom_attribute_prefix(tiers):
+    page = selectors.search(tiers, filter=UserFilter("custom:tier", "^=", "gol"))
+    assert sorted(_names(page)) == ["g1", "g2", "g3"]
+
+
+def test_custom_attribute_search_is_exact_in_a_case_sensitive_pool(db):
+    pool = factories.make_pool(case_sensitive=True)
+    pools.add_custom_attribute(pool=pool, name="tier")
+    factories.make_user(pool, "g1", password=None, attributes={"custom:tier": "gold"})
+    factories.make_user(pool, "g2", password=None, attributes={"custom:tier": "Gold"})
+    assert _names(selectors.search(pool, filter=UserFilter("custom:tier", "=", "Gold"))) == ["g2"]
+
+
+def test_custom_attribute_search_follows_attribute_changes(tiers):
+    silver = User.objects.get(pool=tiers, username="s1")
+    attributes.update_attributes(
+        user=silver,
+        attributes={"custom:tier": "Gold"},
+        admin=True,
+        context=RequestContext(source="test"),
+    )
+    gold = User.objects.get(pool=tiers, username="g1")
+    attributes.delete_attributes(user=gold, names=["custom:tier"], admin=True)
+    page = selectors.search(tiers, filter=UserFilter("custom:tier", "=", "gold"))
+    assert _names(page) == ["g2", "s1"]
+    assert selectors.search(tiers, filter=UserFilter("custom:tier", "=", "silver")).users == ()
+
+
+def test_custom_attribute_of_another_pool_is_not_searched(tiers):
+    other = factories.make_pool()
+    pools.add_custom_attribute(pool=other, name="tier")
+    factories.make_user(other, "elsewhere", password=None, attributes={"custom:tier": "gold"})
+    page = selectors.search(tiers, filter=UserFilter("custom:tier", "=", "gold"))
+    assert _names(page) == ["g1", "g2"]
+
+
+def test_long_custom_value_is_found_by_prefix_not_by_its_cut_key(pool):
+    pools.add_custom_attribute(pool=pool, name="bio", max_length=2048)
+    long_value = "x" * 600
+    factories.make_user(pool, "long", password=None, attributes={"custom:bio": long_value})
+    cut = long_value[: selectors.ATTRIBUTE_KEY_CHARS]
+    assert _names(selectors.search(pool, filter=UserFilter("custom:bio", "^=", cut))) == ["long"]
+    assert selectors.search(pool, filter=UserFilter("custom:bio", "=", cut)).users == ()
+
+
+def test_custom_value_longer_than_the_key_is_refused(tiers):
+    too_long = "x" * (selectors.ATTRIBUTE_KEY_CHARS + 1)
+    with pytest.raises(InvalidParameterException) as error:
+        selectors.search(tiers, filter=UserFilter("custom:tier", "^=", too_long))
+    assert error.value.field == "value"
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        UserFilter("custom:unknown", "=", "x"),
+        UserFilter("address", "=", "x"),
+        UserFilter("email", "~", "x"),
+        UserFilter(enabled="yes"),
+        UserFilter("email", "=", "a\x00b"),
+    ],
+)
+def test_bad_structured_filters_are_invalid_parameters(tiers, wanted):
+    with pytest.raises(InvalidParameterException):
+        selectors.search(tiers, filter=wanted)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        UserFilter("email", "^=", "U"),
+        UserFilter("custom:tier", "^=", "T"),
+        UserFilter("custom:tier", "=", "TIER"),
+        UserFilter(enabled=True),
+    ],
+)
+def test_structured_pages_cover_every_match_once(pool, wanted):
+    pools.add_custom_attribute(pool=pool, name="tier")
+    for i in range(13):
+        factories.make_user(
+            pool,
+            f"u{i:02d}",
+            password=None,
+            email=f"{'U' if i % 2 else 'u'}{i % 3}@example.com",
+            attributes={"custom:tier": "Tier" if i % 2 else "tier"},
+        )
+    seen, token = [], None
+    while True:
+        page = selectors.search(pool, filter=wanted, limit=4, pagination_token=token)
+        seen += [u.username for u in page.users]
+        token = page.next_token
+        if token is None:
+            break
+    assert sorted(seen) == [f"u{i:02d}" for i in range(13)]
+
+
+def test_token_is_bound_to_its_structured_filter(pool, people):
+    token = selectors.search(pool, filter=UserFilter(enabled=True), limit=1).next_token
+    with pytest.raises(InvalidParameterException):
+        selectors.search(pool, filter=UserFilter(), limit=1, pagination_token=token)
+
+
+def test_migration_0003_indexes_the_custom_attributes_of_existing_users(tiers):
+    migration = importlib.import_module("pool.migrations.0006_user_search")
+    UserAttributeIndex.objects.all().delete()
+    migration.fill_attribute_index(django_apps, None)
+    page = selectors.search(tiers, filter=UserFilter("custom:tier", "^=", "gol"))
+    assert sorted(_names(page)) == ["g1", "g2", "g3"]
+
+
+# EXPLAIN: the structured searches are index range scans too.
+
+
+def _assert_lower_index(plan: str, column: str, *, prefix: bool = True) -> None:
+    if connection.vendor == "postgresql":
+        assert f"user_{column}_lower_idx" in plan and "Sort" not in plan, plan
+    else:
+        condition = "<expr>>? AND <expr><?" if prefix else "<expr>=?"
+        assert f"USING INDEX user_{column}_lower_idx (pool_id=? AND {condition})" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+def _assert_attribute_index(plan: str, *, prefix: bool) -> None:
+    if connection.vendor == "postgresql":
+        assert "user_attr_idx" in plan and "Sort" not in plan, plan
+    else:
+        condition = "value_key>? AND value_key<?" if prefix else "value_key=?"
+        assert f"user_attr_idx (pool_id=? AND name=? AND {condition})" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize("column", selectors.FOLDED_COLUMNS)
+def test_case_insensitive_prefix_search_is_an_index_range_scan(indexed_pool, column):
+    plan = _plan_of_search(indexed_pool, filter=UserFilter(column, "^=", "IDX1"))
+    _assert_lower_index(plan, column)
+
+
+def test_phone_number_search_reads_its_plain_index(indexed_pool):
+    """Phone numbers have no case: the pool's case rule changes nothing, no lower() index."""
+    plan = _plan_of_search(indexed_pool, filter=UserFilter("phone_number", "^=", "+1"))
+    _assert_index_range(plan, "phone_number")
+
+
+def test_case_insensitive_equality_search_uses_an_index_without_sorting(indexed_pool):
+    plan = _plan_of_search(indexed_pool, filter=UserFilter("email", "=", "IDX1@example.com"))
+    _assert_lower_index(plan, "email", prefix=False)
+
+
+def test_case_insensitive_next_page_is_an_index_range_scan(indexed_pool):
+    wanted = UserFilter("username", "^=", "IDX")
+    token = selectors.search(indexed_pool, filter=wanted, limit=5).next_token
+    plan = _plan_of_search(indexed_pool, filter=wanted, limit=5, pagination_token=token)
+    _assert_lower_index(plan, "username")
+
+
+def test_case_insensitive_unfiltered_list_reads_the_lower_username_index(indexed_pool):
+    plan = _plan_of_search(indexed_pool, filter=UserFilter())
+    if connection.vendor == "postgresql":
+        assert "user_username_lower_idx" in plan and "Sort" not in plan, plan
+    else:
+        assert "USING INDEX user_username_lower_idx (pool_id=?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.fixture
+def indexed_tiers(indexed_pool):
+    pools.add_custom_attribute(pool=indexed_pool, name="tier")
+    for i in range(50):
+        factories.make_user(
+            indexed_pool, f"tier{i}", password=None, attributes={"custom:tier": f"t{i % 5}"}
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE pool_userattributeindex")
+    return indexed_pool
+
+
+def test_custom_attribute_prefix_search_is_an_index_range_scan(indexed_tiers):
+    wanted = UserFilter("custom:tier", "^=", "T")
+    _assert_attribute_index(_plan_of_search(indexed_tiers, filter=wanted), prefix=True)
+    token = selectors.search(indexed_tiers, filter=wanted, limit=5).next_token
+    plan = _plan_of_search(indexed_tiers, filter=wanted, limit=5, pagination_token=token)
+    _assert_attribute_index(plan, prefix=True)
+
+
+def test_custom_attribute_equality_search_uses_the_index_without_sorting(indexed_tiers):
+    plan = _plan_of_search(indexed_tiers, filter=UserFilter("custom:tier", "=", "T1"))
+    _assert_attribute_index(plan, prefix=False)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "index"),
+    [
+        (UserFilter(enabled=False), "user_enabled_idx"),
+        (UserFilter(status=UserStatus.UNCONFIRMED), "user_status"),
+    ],
+)
+def test_flag_filters_alone_read_their_index_in_order(indexed_pool, wanted, index):
+    plan = _plan_of_search(indexed_pool, filter=wanted)
+    assert index in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan

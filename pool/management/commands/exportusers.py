@@ -8,8 +8,10 @@ from pool.services import user_import
 
 class Command(CognateCommand):
     help = (
-        "Export a pool's users as CSV in Cognito's import format, with a cognate:password_hash "
-        "column (unless --no-password-hashes). Writes to FILE, or to standard output."
+        "Export a pool's users as CSV in Cognito's import format, with cognate: columns for "
+        "sub, status, groups and MFA, a cognate:password_hash column (unless "
+        "--no-password-hashes) and, with --with-totp-secrets, the authenticator seeds. Writes to "
+        "FILE, or to standard output."
     )
 
     def add_arguments(self, parser):
@@ -17,19 +19,27 @@ class Command(CognateCommand):
         parser.add_argument("pool_id")
         parser.add_argument("file", nargs="?")
         parser.add_argument("--no-password-hashes", action="store_true")
+        parser.add_argument(
+            "--with-totp-secrets",
+            action="store_true",
+            help="Include TOTP seeds (secrets: anyone with the file can generate the codes).",
+        )
 
     def run(self, **options):
         pool = get_pool(options["pool_id"])
-        hashes = not options["no_password_hashes"]
+        secrets = {
+            "with_password_hashes": not options["no_password_hashes"],
+            "with_totp_secrets": options["with_totp_secrets"],
+        }
         path = options["file"]
         if path is None:
             if options["json"]:
                 raise CommandError("--json needs a FILE to write the CSV to.")
-            count = user_import.export_csv(pool, self.stdout, with_password_hashes=hashes)
+            count = user_import.export_csv(pool, self.stdout, **secrets)
             return {"pool_id": pool.id, "exported": count, "file": None}
         try:
             with open(path, "w", encoding="utf-8", newline="") as out:
-                count = user_import.export_csv(pool, out, with_password_hashes=hashes)
+                count = user_import.export_csv(pool, out, **secrets)
         except OSError as error:
             raise CommandError(f"Cannot write {path}: {error.strerror}.") from None
         return {"pool_id": pool.id, "exported": count, "file": path}
