@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 from pool.services import counters
+from tests import parallel
 
 
 def test_each_hit_returns_the_count_including_itself():
@@ -25,18 +24,6 @@ def test_within_counts_refused_events_too():
 
 
 def test_parallel_hits_each_get_their_own_number():
-    threads, seen, lock = 16, [], threading.Lock()
-    barrier = threading.Barrier(threads)
-
-    def worker():
-        barrier.wait(timeout=10)
-        number = counters.hit("probe", timeout=60)
-        with lock:
-            seen.append(number)
-
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for worker_thread in workers:
-        worker_thread.start()
-    for worker_thread in workers:
-        worker_thread.join(timeout=30)
+    threads = 16
+    seen = parallel.burst(lambda: counters.hit("probe", timeout=60), threads)
     assert sorted(seen) == list(range(1, threads + 1))

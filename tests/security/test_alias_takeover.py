@@ -5,17 +5,17 @@ user's preferred_username) has one holder in the pool, whichever kind of name it
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from pool.errors import AliasExistsException, CognitoError, UsernameExistsException
 from pool.models import User, UserPool, UserStatus
 from pool.selectors.users import find_for_sign_in
 from pool.services import admin, attributes, authenticate, passwords, sign_up
 from pool.services.results import Authenticated, RequestContext
-from tests import factories
+from tests import factories, parallel
 from tests.security.conftest import last_code
 
 pytestmark = pytest.mark.django_db
@@ -267,40 +267,24 @@ def test_parallel_claims_of_one_name_leave_one_holder(nickname_pool):
     """Half the threads sign up as `ally`, half create a user whose preferred_username is
     `ally` (real threads, each with its own connection): exactly one account gets the name."""
     threads_count = 6
-    barrier = threading.Barrier(threads_count)
-    results: list = []
-    lock = threading.Lock()
 
-    def worker(index: int):
-        try:
-            barrier.wait(timeout=10)
-            if index % 2:
-                outcome_ = sign_up.sign_up(
-                    pool=nickname_pool,
-                    username="ally",
-                    password=MALLORY_PASSWORD,
-                    attributes={"email": f"racer{index}@example.com"},
-                    context=CONTEXT,
-                ).user
-            else:
-                outcome_ = admin.admin_create_user(
-                    pool=nickname_pool,
-                    username=f"racer{index}",
-                    attributes={"email": f"racer{index}@example.com", "preferred_username": "ally"},
-                    message_action="SUPPRESS",
-                )[0]
-        except Exception as exc:  # the assertion below shows anything unexpected
-            outcome_ = exc
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome_)
+    def racer(index: int):
+        if index % 2:
+            return sign_up.sign_up(
+                pool=nickname_pool,
+                username="ally",
+                password=MALLORY_PASSWORD,
+                attributes={"email": f"racer{index}@example.com"},
+                context=CONTEXT,
+            ).user
+        return admin.admin_create_user(
+            pool=nickname_pool,
+            username=f"racer{index}",
+            attributes={"email": f"racer{index}@example.com", "preferred_username": "ally"},
+            message_action="SUPPRESS",
+        )[0]
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = parallel.run_together([partial(racer, i) for i in range(threads_count)])
     winners = [r for r in results if isinstance(r, User)]
     refused = [r for r in results if isinstance(r, UsernameExistsException | AliasExistsException)]
     assert len(winners) == 1 and len(refused) == threads_count - 1, results

@@ -5,18 +5,16 @@ the first one is answered."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
 
 from pool import clock
 from pool.errors import CognitoError
 from pool.models import UserStatus
 from pool.services import authenticate, lockout, sign_up
 from pool.services.results import RequestContext
-from tests import factories
+from tests import factories, parallel
 
 BURST = 20
 INCORRECT = "Incorrect username or password."
@@ -25,28 +23,7 @@ LOCKED = "Password attempts exceeded"
 
 def burst(call: Callable[[], object], threads: int = BURST) -> list:
     """Run `call` in `threads` threads at once; the result or the Cognito error of each."""
-    barrier = threading.Barrier(threads)
-    results: list = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            outcome = call()
-        except CognitoError as exc:
-            outcome = exc
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome)
-
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for worker_thread in workers:
-        worker_thread.start()
-    for worker_thread in workers:
-        worker_thread.join(timeout=60)
-    assert len(results) == threads, results
-    return results
+    return parallel.burst(call, threads)
 
 
 def messages(results: list) -> list[str]:

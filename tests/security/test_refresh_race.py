@@ -7,43 +7,21 @@ too: DATABASE_URL=postgres://... pytest tests/security/test_refresh_race.py."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from pool import clock
 from pool.errors import NotAuthorizedException
 from pool.models import RefreshFamily
 from pool.services import app_clients, tokens
+from tests import parallel
 
 THREADS = 6
 
 
 def race(app_client, refresh_token: str) -> list:
-    barrier = threading.Barrier(THREADS)
-    results: list = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            outcome = tokens.refresh(client=app_client, refresh_token=refresh_token)
-        except NotAuthorizedException as exc:
-            outcome = exc
-        except Exception as exc:  # anything else is a bug the assertion below will show
-            outcome = exc
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return parallel.burst(
+        lambda: tokens.refresh(client=app_client, refresh_token=refresh_token), THREADS
+    )
 
 
 @pytest.mark.django_db(transaction=True)
