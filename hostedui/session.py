@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from config.security import client_ip
-from pool import clock
+from pool import clock, crypto
 from pool.models import User, UserPool
 from pool.selectors.sign_in import sign_in_valid
 from pool.services.results import Challenge, RequestContext
@@ -72,7 +72,9 @@ def keep_challenge(
     request.session[CHALLENGE_KEY] = {
         "pool": pool.id,
         "name": challenge.name,
-        "session": challenge.session,
+        # Encrypted: the session table is read by whoever reads the database or a backup, and a
+        # challenge handle is half a sign-in (the ChallengeSession row keeps only its digest).
+        "session": crypto.encrypt(challenge.session),
         "parameters": dict(challenge.parameters),
         "username": challenge.parameters.get("USERNAME") or username,
     }
@@ -82,7 +84,20 @@ def pending_challenge(request: HttpRequest, pool: UserPool, *names: str) -> dict
     entry = request.session.get(CHALLENGE_KEY)
     if not entry or entry.get("pool") != pool.id or (names and entry.get("name") not in names):
         return None
-    return entry
+    try:
+        handle = crypto.decrypt(entry.get("session") or "")
+    except ValueError:  # stored under a retired key, or not ours: start the sign-in again
+        return None
+    return {**entry, "session": handle}
+
+
+def advance_challenge(request: HttpRequest, handle: str, **extra: str) -> dict:
+    """The pending challenge moved on to a new session handle (and, for MFA setup, keeps
+    `extra` such as the encrypted secret); returns it as `pending_challenge` does."""
+    entry = request.session[CHALLENGE_KEY]
+    entry.update(extra, session=crypto.encrypt(handle))
+    request.session.modified = True
+    return {**entry, "session": handle}
 
 
 def drop_challenge(request: HttpRequest) -> None:

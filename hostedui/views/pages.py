@@ -443,8 +443,9 @@ def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     try:
         if "secret" not in pending:
             secret, continuation = mfa.associate_software_token(session=pending["session"])
-            pending.update(secret=crypto.encrypt(secret), session=continuation)
-            request.session.modified = True
+            pending = session.advance_challenge(
+                request, continuation, secret=crypto.encrypt(secret)
+            )
         secret = crypto.decrypt(pending["secret"])
     except domain.NotAuthorizedException as exc:
         return _restart(request, auth, exc.message)

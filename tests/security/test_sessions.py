@@ -277,3 +277,27 @@ def test_async_session_methods_keep_only_the_hash_too():
     assert len(seen["rows"]) == 1 and seen["key"] not in seen["rows"]
     assert seen["found"] and seen["loaded"] == {"probe": "value"}
     assert not seen["found_after_delete"]
+
+
+# ----------------------------------------------------------------------- challenges at rest
+
+
+def test_no_session_row_holds_a_challenge_handle_in_clear(pool, app_client, user, settings):
+    """Half-way through a sign-in (password done, MFA next) the browser's session data holds the
+    challenge handle encrypted: whoever reads the session table cannot answer the challenge
+    with it, while the browser still can."""
+    from pool import crypto
+    from pool.models import ChallengeSession
+    from tests.security.conftest import enrol_totp, totp_code
+
+    enrol_totp(user)
+    browser = Client()
+    response = sign_in(browser, authorize_url(pool, app_client))
+    assert "/mfa" in response["Location"]
+    stored = [SessionStore().decode(row.session_data) for row in Session.objects.all()]
+    handles = [data["hostedui:challenge"]["session"] for data in stored if data]
+    assert len(handles) == 1
+    assert not ChallengeSession.objects.filter(digest=crypto.digest(handles[0])).exists()
+    assert ChallengeSession.objects.filter(digest=crypto.digest(crypto.decrypt(handles[0])))
+    answered = browser.post(response["Location"], {"code": totp_code()})
+    assert "code" in redirect_params(answered)
