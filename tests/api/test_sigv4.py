@@ -166,3 +166,28 @@ def test_a_verified_call_marks_the_key_used(api, access_key):
     assert AccessKey.objects.get(pk=IMPORTED_ID).last_used_at is None
     api.post("ListUserPools", {"MaxResults": 1})
     assert AccessKey.objects.get(pk=IMPORTED_ID).last_used_at is not None
+
+
+def test_a_signature_that_leaves_the_target_out_is_refused(api, access_key):
+    """Stricter than AWS: with X-Amz-Target unsigned, a captured call could be replayed
+    against another operation with the same body."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    body = json.dumps({"MaxResults": 1}).encode()
+    request = AWSRequest(
+        method="POST",
+        url="http://testserver/",
+        data=body,
+        headers={"Content-Type": "application/x-amz-json-1.1"},
+    )
+    SigV4Auth(Credentials(IMPORTED_ID, IMPORTED_SECRET), "cognito-idp", "eu-west-1").add_auth(
+        request
+    )
+    headers = dict(request.headers.items())
+    assert "x-amz-target" not in headers["Authorization"]
+    response = api.post("ListUserPools", {"MaxResults": 1}, sign=False, headers=headers)
+    status, code, message = refused(response)
+    assert (status, code) == (400, "InvalidSignatureException")
+    assert "x-amz-target" in message
