@@ -158,3 +158,11 @@ def test_a_successful_answer_is_json_with_a_request_id(api, access_key):
 
 def test_target_prefix_is_cognitos():
     assert TARGET == "AWSCognitoIdentityProviderService."
+
+
+def test_an_oversized_body_is_refused_in_json(api, access_key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api.post("CreateUserPool", {"PoolName": "x" * 2000}, sign=False)
+    status, code, _ = error_of(response)
+    assert (status, code) == (413, "RequestEntityTooLargeException")
+    assert not UserPool.objects.exists()
