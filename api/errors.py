@@ -53,8 +53,10 @@ class RequestEntityTooLargeException(WireError):
 
 
 class MissingAuthenticationTokenException(WireError):
-    """An admin action without an Authorization header."""
+    """An admin action without an Authorization header. 403, as AWS documents
+    MissingAuthenticationToken (the other signature errors are 400s in real Cognito traffic)."""
 
+    status = 403
     default_message = "Missing Authentication Token"
 
 

@@ -79,7 +79,6 @@ FIELD_NAMES = {
     "invitation_email_subject": "InviteMessageTemplate.EmailSubject",
     "account_recovery": "AccountRecoverySetting",
     "deletion_protection": "DeletionProtection",
-    "region": "region",
 }
 
 # Cognito's standard schema, in its order: name -> (data type, mutable, string/number bounds).

@@ -40,7 +40,7 @@ def test_the_pool_id_carries_the_region_of_the_credential_scope(api, access_key)
 def test_unsigned_admin_call_is_missing_authentication_token(api, access_key):
     status, code, message = refused(api.post("CreateUserPool", CREATE, sign=False))
     assert (status, code, message) == (
-        400,
+        403,
         "MissingAuthenticationTokenException",
         "Missing Authentication Token",
     )
