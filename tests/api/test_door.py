@@ -166,3 +166,14 @@ def test_an_oversized_body_is_refused_in_json(api, access_key, settings):
     status, code, _ = error_of(response)
     assert (status, code) == (413, "RequestEntityTooLargeException")
     assert not UserPool.objects.exists()
+
+
+def test_an_unexpected_failure_is_internal_error_in_json(api, access_key, settings):
+    """Secrets that no configured key decrypts (a misconfigured COGNATE_ENCRYPTION_KEYS) fail
+    loudly in the server log; the caller gets Cognito's InternalErrorException, never HTML."""
+    from pool import crypto
+
+    settings.ENCRYPTION_KEYS = ["a-key-that-encrypted-nothing-here"]
+    crypto.reset_caches()
+    status, code, _ = error_of(api.post("ListUserPools", {"MaxResults": 1}))
+    assert (status, code) == (500, "InternalErrorException")

@@ -11,7 +11,9 @@ from scripts.vendor_cognito_model import stripped_model
 
 
 def test_the_vendored_model_is_the_installed_botocores():
-    assert shapes.model() == json.loads(json.dumps(stripped_model()))
+    assert shapes.model() == json.loads(json.dumps(stripped_model())), (
+        "botocore changed: run scripts/vendor_cognito_model.py"
+    )
 
 
 def test_admin_actions_need_sigv4_as_in_the_model():
