@@ -4,6 +4,7 @@ answer ResourceNotFoundException as Cognito words it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -71,17 +72,21 @@ def page(
 
 @contextmanager
 def in_api_terms(names: dict[str, str]) -> Iterator[None]:
-    """Let a service's InvalidParameterException name the field as the API names it
+    """Let a service's InvalidParameterException name fields as the API names them
     (`access_token_validity` -> `AccessTokenValidity`): the rule and its wording stay in the
-    service; only the field's name is translated."""
+    service; only the names are translated (the error's own field, and any snake_case field
+    the message mentions)."""
     try:
         yield
     except InvalidParameterException as error:
-        api_name = names.get(error.field or "")
-        if api_name:
-            error.message = error.message.replace(error.field, api_name)
-            error.args = (error.message,)
-            error.field = api_name
+        field = error.field or ""
+        mentioned = [n for n in names if n == field or "_" in n]
+        message = error.message
+        for name in sorted(mentioned, key=len, reverse=True):
+            message = re.sub(rf"\b{re.escape(name)}\b", names[name], message)
+        error.message = message
+        error.args = (message,)
+        error.field = names.get(field, error.field)
         raise
 
 

@@ -122,3 +122,10 @@ def test_the_invitation_template_and_admin_only_sign_up_are_set(api, access_key)
     assert not pool.allow_self_sign_up
     assert pool.invitation_email_subject == "Welcome"
     assert pool.invitation_email_message == "Hi {username}, your code is {####}."
+
+
+def test_a_service_message_names_every_field_as_the_api_does(api, access_key):
+    body = {"PoolName": "p", "UsernameAttributes": ["email"], "AliasAttributes": ["email"]}
+    code, message = refused(api.post("CreateUserPool", body))
+    assert code == "InvalidParameterException"
+    assert message == "UsernameAttributes and AliasAttributes are exclusive: choose one."
