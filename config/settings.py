@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "pool",
     "hostedui",
     "console",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,9 @@ RATE_LIMIT_PER_MINUTE = int(env("RATE_LIMIT_PER_MINUTE", "120"))
 RATE_LIMIT_TOKEN_PER_MINUTE = int(
     env("RATE_LIMIT_TOKEN_PER_MINUTE", str(10 * RATE_LIMIT_PER_MINUTE))
 )
+# The JSON API's own per-IP limit on every call (admin scripts and app backends behind one
+# address make many); the sign-in, sign-up and code scopes above apply inside it as well.
+RATE_LIMIT_API_PER_MINUTE = int(env("RATE_LIMIT_API_PER_MINUTE", str(RATE_LIMIT_TOKEN_PER_MINUTE)))
 # Trusted reverse proxies: how many X-Forwarded-For hops to trust for the client IP (0 = none).
 TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 

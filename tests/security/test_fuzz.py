@@ -8,7 +8,7 @@ the door's own format (OAuth JSON with `error`, our HTML pages); a redirect only
 our own pages or a registered URL; and no state change when the input is refused (rows counted
 before and after, audit events and sessions aside).
 
-The Cognito JSON API door does not exist yet; its fuzzing comes with it.
+The Cognito JSON API door has its own fuzzing, in tests/api/test_fuzz.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,173 @@
+"""Requests checked against Cognito's own service model (botocore's, vendored in
+api/cognito-idp-2016-04-18.json by scripts/vendor_cognito_model.py).
+
+Cognito answers a request that breaks its model with InvalidParameterException and messages
+such as "1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint:
+Member must not be null". This module says the same for required members, JSON types, lengths,
+ranges, enums and the patterns Python's `re` can read (those written with Java's `\\p{..}`
+classes are left to the services, which check the values they use).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pool.errors import InvalidParameterException
+
+MODEL_PATH = Path(__file__).resolve().parent / "cognito-idp-2016-04-18.json"
+_VALUE_PREVIEW = 100
+
+
+@cache
+def model() -> dict:
+    return json.loads(MODEL_PATH.read_text())
+
+
+def operation_names() -> frozenset[str]:
+    return frozenset(model()["operations"])
+
+
+def input_shape(operation: str) -> str | None:
+    spec = model()["operations"][operation].get("input")
+    return spec["shape"] if spec else None
+
+
+def output_shape(operation: str) -> str | None:
+    spec = model()["operations"][operation].get("output")
+    return spec["shape"] if spec else None
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern | None:
+    if "\\p{" in pattern:
+        return None
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None
+
+
+def _member_path(path: str, name: str) -> str:
+    name = name[:1].lower() + name[1:]
+    return f"{path}.{name}" if path else name
+
+
+def _show(value: Any, sensitive: bool) -> str:
+    if sensitive:
+        return "Value"
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, list):
+        text = "[" + ", ".join(str(v) for v in value) + "]"
+    else:
+        text = str(value)
+    if len(text) > _VALUE_PREVIEW:
+        text = text[:_VALUE_PREVIEW] + "..."
+    return f"Value '{text}'"
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "string": (str,),
+    "blob": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "double": (int, float),
+    "float": (int, float),
+    "timestamp": (int, float, str),
+}
+
+
+def _check(shape_name: str, value: Any, path: str, errors: list[str]) -> None:
+    shape = model()["shapes"][shape_name]
+    kind = shape["type"]
+    sensitive = bool(shape.get("sensitive"))
+    where = f"at '{path}' failed to satisfy constraint: Member must"
+    expected = _JSON_TYPES.get(kind, (object,))
+    wrong_bool = isinstance(value, bool) and kind not in ("boolean",)
+    if not isinstance(value, expected) or wrong_bool:
+        errors.append(f"{_show(value, sensitive)} {where} be of type {kind}")
+        return
+    if kind == "structure":
+        for name in shape.get("required", ()):
+            if value.get(name) is None:
+                errors.append(
+                    f"Value null at '{_member_path(path, name)}' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
+        for name, member in shape.get("members", {}).items():
+            if value.get(name) is not None:
+                _check(member["shape"], value[name], _member_path(path, name), errors)
+        return
+    if kind in ("list", "map", "string", "blob"):
+        size = len(value)
+        if "min" in shape and size < shape["min"]:
+            errors.append(
+                f"{_show(value, sensitive)} {where} have length greater than or "
+                f"equal to {shape['min']}"
+            )
+        if "max" in shape and size > shape["max"]:
+            errors.append(
+                f"{_show(value, sensitive)} {where} have length less than or equal "
+                f"to {shape['max']}"
+            )
+    if kind == "list":
+        for index, item in enumerate(value, start=1):
+            if item is None:
+                continue
+            _check(shape["member"]["shape"], item, f"{path}.{index}.member", errors)
+    elif kind == "map":
+        for key, item in value.items():
+            _check(shape["key"]["shape"], key, f"{path}.{key}.key", errors)
+            if item is not None:
+                _check(shape["value"]["shape"], item, f"{path}.{key}.value", errors)
+    elif kind == "string":
+        if "enum" in shape and value not in shape["enum"]:
+            errors.append(
+                f"{_show(value, sensitive)} {where} satisfy enum value set: "
+                f"[{', '.join(shape['enum'])}]"
+            )
+        elif "pattern" in shape:
+            pattern = _pattern(shape["pattern"])
+            if pattern is not None and not pattern.fullmatch(value):
+                errors.append(
+                    f"{_show(value, sensitive)} {where} satisfy regular expression "
+                    f"pattern: {shape['pattern']}"
+                )
+    elif kind in ("integer", "long", "double", "float"):
+        if "min" in shape and value < shape["min"]:
+            errors.append(
+                f"{_show(value, sensitive)} {where} have value greater than or "
+                f"equal to {shape['min']}"
+            )
+        if "max" in shape and value > shape["max"]:
+            errors.append(
+                f"{_show(value, sensitive)} {where} have value less than or equal to {shape['max']}"
+            )
+
+
+def validation_errors(operation: str, params: dict[str, Any]) -> list[str]:
+    """Every way `params` breaks the operation's input shape, in Cognito's words."""
+    shape = input_shape(operation)
+    if shape is None:
+        return []
+    errors: list[str] = []
+    _check(shape, params, "", errors)
+    return errors
+
+
+def validate(operation: str, params: dict[str, Any]) -> None:
+    """Raise InvalidParameterException, worded as Cognito words it, if `params` break the
+    operation's input shape."""
+    errors = validation_errors(operation, params)
+    if errors:
+        count = len(errors)
+        noun = "error" if count == 1 else "errors"
+        raise InvalidParameterException(f"{count} validation {noun} detected: " + "; ".join(errors))

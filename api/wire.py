@@ -1,0 +1,112 @@
+"""Small helpers that shape Cognito's wire values: timestamps, pagination tokens, lookups that
+answer ResourceNotFoundException as Cognito words it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core import signing
+from django.db.models import QuerySet
+
+from pool.errors import InvalidParameterException, ResourceNotFoundException
+from pool.models import AppClient, ResourceServer, UserPool
+
+# Accounts do not exist in Cognate; ARNs carry this placeholder account number.
+ACCOUNT_ID = "000000000000"
+
+
+def epoch(moment: dt.datetime | None) -> float | None:
+    """Cognito's timestamps: epoch seconds with a millisecond fraction."""
+    return None if moment is None else round(moment.timestamp(), 3)
+
+
+def compact(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop members without a value, as Cognito leaves them out of its answers."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def get_pool(pool_id: str) -> UserPool:
+    pool = UserPool.objects.filter(pk=pool_id).first()
+    if pool is None:
+        raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
+    return pool
+
+
+def get_client(pool: UserPool, client_id: str) -> AppClient:
+    client = AppClient.objects.filter(pool=pool, pk=client_id).first()
+    if client is None:
+        raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
+    return client
+
+
+def get_resource_server(pool: UserPool, identifier: str) -> ResourceServer:
+    server = ResourceServer.objects.filter(pool=pool, identifier=identifier).first()
+    if server is None:
+        raise ResourceNotFoundException(f"Resource server {identifier} does not exist.")
+    return server
+
+
+def page(
+    queryset: QuerySet, *, key: str, limit: int, token: str | None, purpose: str
+) -> tuple[list, str | None]:
+    """One page of `queryset` ordered by `key`, after the position `token` names, and the
+    token for the next page (None on the last). Tokens are signed, so a forged or edited one
+    is refused instead of read."""
+    queryset = queryset.order_by(key)
+    if token is not None:
+        try:
+            after = signing.loads(token, salt=f"api.page.{purpose}")
+        except signing.BadSignature:
+            raise InvalidParameterException("Invalid pagination token.") from None
+        queryset = queryset.filter(**{f"{key}__gt": after})
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, signing.dumps(getattr(rows[-1], key), salt=f"api.page.{purpose}")
+
+
+@contextmanager
+def in_api_terms(names: dict[str, str]) -> Iterator[None]:
+    """Let a service's InvalidParameterException name fields as the API names them
+    (`access_token_validity` -> `AccessTokenValidity`): the rule and its wording stay in the
+    service; only the names are translated (the error's own field, and any snake_case field
+    the message mentions)."""
+    try:
+        yield
+    except InvalidParameterException as error:
+        field = error.field or ""
+        mentioned = [n for n in names if n == field or "_" in n]
+        message = error.message
+        for name in sorted(mentioned, key=len, reverse=True):
+            message = re.sub(rf"\b{re.escape(name)}\b", names[name], message)
+        error.message = message
+        error.args = (message,)
+        error.field = names.get(field, error.field)
+        raise
+
+
+def is_empty(value: Any) -> bool:
+    """True for a value that asks for nothing: absent, empty, false, OFF, or made only of such
+    values. Fields Cognate does not implement are accepted only when empty, so a request never
+    silently loses a setting it asked for."""
+    if value in (None, "", False, "OFF"):
+        return True
+    if isinstance(value, dict):
+        return all(is_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_empty(v) for v in value)
+    return False
+
+
+def refuse_unsupported(params: dict[str, Any], names: tuple[str, ...], where: str = "") -> None:
+    for name in names:
+        if not is_empty(params.get(name)):
+            raise InvalidParameterException(
+                f"{where}{name} is not supported by Cognate; leave it out or empty.",
+                field=name,
+            )

@@ -1,0 +1,22 @@
+"""The vendored service model is botocore's (scripts/vendor_cognito_model.py keeps it so), and
+every registered action is one of its operations."""
+
+from __future__ import annotations
+
+import json
+
+from api import shapes
+from api.registry import ACTIONS, Auth
+from scripts.vendor_cognito_model import stripped_model
+
+
+def test_the_vendored_model_is_the_installed_botocores():
+    assert shapes.model() == json.loads(json.dumps(stripped_model())), (
+        "botocore changed: run scripts/vendor_cognito_model.py"
+    )
+
+
+def test_admin_actions_need_sigv4_as_in_the_model():
+    for name, action in ACTIONS.items():
+        unsigned = "smithy.api#noAuth" in shapes.model()["operations"][name].get("auth", [])
+        assert (action.auth != Auth.SIGV4) == unsigned, name
