@@ -13,7 +13,8 @@ from django.core import signing
 from django.db.models import QuerySet
 
 from pool.errors import InvalidParameterException, ResourceNotFoundException
-from pool.models import AppClient, ResourceServer, UserPool
+from pool.models import AppClient, ResourceServer, User, UserPool
+from pool.services.results import CodeDelivery, Tokens
 
 # Accounts do not exist in Cognate; ARNs carry this placeholder account number.
 ACCOUNT_ID = "000000000000"
@@ -110,3 +111,73 @@ def refuse_unsupported(params: dict[str, Any], names: tuple[str, ...], where: st
                 f"{where}{name} is not supported by Cognate; leave it out or empty.",
                 field=name,
             )
+
+
+# ------------------------------------------------------------------------------ users and codes
+# Shared by every action that answers with a user, a code delivery or tokens, so that GetUser,
+# AdminGetUser, ListUsers, SignUp, InitiateAuth... shape them one way.
+
+
+def attribute_list(user: User, names: set[str] | None = None) -> list[dict[str, str]]:
+    """Cognito's AttributeListType: [{"Name", "Value"}], `sub` first; `names` keeps only those
+    (ListUsers' AttributesToGet, a client's read_attributes)."""
+    return [
+        {"Name": name, "Value": value}
+        for name, value in user.attribute_map().items()
+        if names is None or name in names
+    ]
+
+
+def mfa_options(user: User) -> list[dict[str, str]] | None:
+    """The legacy MFAOptions list: SMS to phone_number when SMS MFA is on, else left out."""
+    if user.sms_mfa_enabled and user.phone_number:
+        return [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
+    return None
+
+
+def mfa_settings(user: User) -> dict[str, Any]:
+    """PreferredMfaSetting and UserMFASettingList, left out when empty (as Cognito does)."""
+    return compact(
+        {
+            "PreferredMfaSetting": user.preferred_mfa or None,
+            "UserMFASettingList": user.mfa_enabled_methods or None,
+        }
+    )
+
+
+def user_record(user: User, *, attributes_key: str = "Attributes", names=None) -> dict[str, Any]:
+    """Cognito's UserType (ListUsers, AdminCreateUser); AdminGetUser passes
+    attributes_key="UserAttributes" and adds `mfa_settings`."""
+    return compact(
+        {
+            "Username": user.username,
+            attributes_key: attribute_list(user, names),
+            "UserCreateDate": epoch(user.created_at),
+            "UserLastModifiedDate": epoch(user.updated_at),
+            "Enabled": user.enabled,
+            "UserStatus": user.status,
+            "MFAOptions": mfa_options(user),
+        }
+    )
+
+
+def code_delivery(delivery: CodeDelivery) -> dict[str, str]:
+    """CodeDeliveryDetailsType."""
+    return {
+        "Destination": delivery.destination,
+        "DeliveryMedium": delivery.medium,
+        "AttributeName": delivery.attribute,
+    }
+
+
+def authentication_result(issued: Tokens) -> dict[str, Any]:
+    """AuthenticationResultType (TokenType is always sent: pycognito reads it)."""
+    return compact(
+        {
+            "AccessToken": issued.access_token,
+            "ExpiresIn": issued.expires_in,
+            "TokenType": issued.token_type,
+            "RefreshToken": issued.refresh_token,
+            "IdToken": issued.id_token,
+        }
+    )

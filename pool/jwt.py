@@ -98,3 +98,20 @@ def verify(
     if exp <= now - LEEWAY:
         raise NotAuthorizedException(f"{label} has expired")
     return claims
+
+
+def claimed_pool_id(token: str) -> str | None:
+    """The pool id a token's (not yet verified) `iss` names, for doors that receive a bare
+    token and must find the pool whose keys verify it (the JSON API's AccessToken actions).
+    Nothing else may be read from the token before `verify`."""
+    if not isinstance(token, str) or not token or len(token) > 16384:
+        return None
+    try:
+        claimed = pyjwt.decode(token, options={"verify_signature": False}).get("iss")
+    except pyjwt.PyJWTError:
+        return None
+    prefix = f"{settings.PUBLIC_URL}/"
+    if not isinstance(claimed, str) or not claimed.startswith(prefix):
+        return None
+    pool_id = claimed.removeprefix(prefix)
+    return pool_id if pool_id and "/" not in pool_id and "\x00" not in pool_id else None

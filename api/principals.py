@@ -1,0 +1,61 @@
+"""Who an unsigned JSON API call speaks for: the app client its `ClientId` names (with Cognito's
+SECRET_HASH for clients that have a secret), or the user its `AccessToken` belongs to. Every
+ClientId and AccessToken action resolves its caller here, so the rules exist once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from pool import jwt
+from pool.errors import NotAuthorizedException, ResourceNotFoundException
+from pool.models import AppClient, User, UserPool
+from pool.services import tokens
+
+CLIENT_ID_MAX = 128
+
+
+def app_client(client_id: object) -> AppClient:
+    """The app client `ClientId` names (its pool loaded), or Cognito's ResourceNotFoundException."""
+    if not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX:
+        raise ResourceNotFoundException("User pool client does not exist.")
+    client = AppClient.objects.select_related("pool").filter(pk=client_id).first()
+    if client is None:
+        raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
+    return client
+
+
+def secret_hash(client_secret: str, username: str, client_id: str) -> str:
+    """Cognito's SECRET_HASH: Base64(HMAC-SHA256(key=client secret, username + client id))."""
+    mac = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def check_secret_hash(client: AppClient, *, username: str, given: object) -> None:
+    """A client with a secret must prove it with SECRET_HASH over the username the call names
+    (as typed); a client without one needs nothing. Compared in constant time."""
+    if not client.is_confidential:
+        return
+    if not isinstance(given, str) or not given:
+        raise NotAuthorizedException(
+            f"Client {client.client_id} is configured with secret but SECRET_HASH was not received"
+        )
+    expected = secret_hash(client.secret_plaintext, username or "", client.client_id)
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+        raise NotAuthorizedException(f"Unable to verify secret hash for client {client.client_id}")
+
+
+def token_user(access_token: object) -> User:
+    """The user an `AccessToken` speaks for, after every check the OAuth door makes (signature,
+    expiry, revocation, user and client still valid) and Cognito's scope for user actions."""
+    invalid = NotAuthorizedException("Invalid Access Token")
+    if not isinstance(access_token, str):
+        raise invalid
+    pool_id = jwt.claimed_pool_id(access_token)
+    pool = UserPool.objects.filter(pk=pool_id).first() if pool_id else None
+    if pool is None:
+        raise invalid
+    return tokens.access_token_user(
+        pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE
+    )
