@@ -1,7 +1,8 @@
 # Cognate: the two commands a newcomer needs, plus lint and bench.
 #
 #   make run    virtualenv + requirements, migrate SQLite, bootstrap the demo, serve on HOST:PORT
-#   make test   virtualenv + dev requirements, Debian chromium when missing, the whole suite
+#   make test   virtualenv + dev requirements, Debian chromium when missing, tests/node's npm
+#               packages when node is installed, the whole suite
 #
 # Everything lands in .venv/; stamp files there make the second run skip what is already done.
 
@@ -23,13 +24,17 @@ export ARGS
 # Parallel test workers (pytest-xdist); XDIST= runs serially.
 XDIST ?= -n 2
 CHROMIUM ?= /usr/bin/chromium
+NPM ?= npm
+NODE_DIR := tests/node
 
 SERVE_ENV = DEBUG=$(DEBUG) PUBLIC_URL=$(PUBLIC_URL)
 
 RUN_STAMP := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
+# Inside node_modules, so that a fresh `npm ci` (which empties the folder) drops it too.
+NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium migrate static clean
+.PHONY: run test lint bench venv chromium node-deps migrate static clean
 
 run: $(RUN_STAMP) migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
@@ -49,7 +54,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium static
+test: $(DEV_STAMP) chromium node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -72,6 +77,20 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
 	fi
+
+# The npm registry's Cognito clients for tests/api/test_js_clients.py, from the committed lock
+# file, when node and npm are installed (without node those tests skip and say so).
+node-deps:
+	@if command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(NODE_STAMP); \
+	else \
+		echo "*** node/npm not found: the JavaScript client tests will be skipped."; \
+	fi
+
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	@echo "Installing $(NODE_DIR)/'s npm packages (npm ci) ..."
+	$(NPM) ci --prefix $(NODE_DIR) --no-audit --no-fund
+	@touch $@
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
