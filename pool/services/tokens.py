@@ -28,7 +28,7 @@ from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User,
 from pool.models.user import STANDARD_ATTRIBUTES
 from pool.selectors import sign_in as sign_in_checks
 from pool.services import events
-from pool.services.results import RequestContext, Tokens
+from pool.services.results import Authenticated, RequestContext, Tokens
 
 # The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -67,6 +67,20 @@ def issue(
         user=user, client=client, scopes=scopes, auth_time=auth_time, with_refresh=with_refresh
     )
     return family_tokens(started, nonce=nonce, id_token=id_token)
+
+
+def for_api_sign_in(signed_in: Authenticated) -> Tokens:
+    """The tokens Cognito's API answers a completed sign-in with (InitiateAuth and its
+    challenges, AdminInitiateAuth): the `aws.cognito.signin.user.admin` scope only, an ID
+    token and a refresh token that starts the sign-in's refresh family."""
+    if signed_in.client is None:
+        raise ValueError("An API sign-in is always through an app client.")
+    return issue(
+        user=signed_in.user,
+        client=signed_in.client,
+        scopes=[ADMIN_SCOPE],
+        auth_time=signed_in.auth_time,
+    )
 
 
 @dataclass(frozen=True)
