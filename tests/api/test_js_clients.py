@@ -9,14 +9,14 @@ file when missing (`make test` and `.ci/run` do it first)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django_otp.oath import TOTP
 
 from pool import clock
 from pool.jwt import issuer
-from pool.models import User, UserStatus
+from pool.models import AppClient, User, UserStatus
 from tests import factories
 from tests.api.conftest import make_boto3_client
 from tests.api.js_clients import NODE, NodeClient, install_node_modules
@@ -55,13 +55,27 @@ def js_client(js_pool):
 
 
 @pytest.fixture
-def amplify(node_modules, server, js_pool, js_client) -> Iterator[NodeClient]:
-    client = NodeClient(
-        "amplify.mjs",
-        {"endpoint": server, "userPoolId": js_pool.id, "userPoolClientId": js_client.client_id},
-    )
-    yield client
-    client.close()
+def start_amplify(node_modules, server) -> Iterator[Callable[[AppClient], NodeClient]]:
+    """Start Amplify configured for an app client (and its pool); stopped after the test."""
+    started: list[NodeClient] = []
+
+    def start(client: AppClient) -> NodeClient:
+        settings = {
+            "endpoint": server,
+            "userPoolId": client.pool_id,
+            "userPoolClientId": client.client_id,
+        }
+        started.append(NodeClient("amplify.mjs", settings))
+        return started[-1]
+
+    yield start
+    for client in started:
+        client.close()
+
+
+@pytest.fixture
+def amplify(start_amplify, js_client) -> NodeClient:
+    return start_amplify(js_client)
 
 
 @pytest.fixture
@@ -245,6 +259,31 @@ def test_amplify_refresh_attributes_and_password(amplify, server, js_pool, js_cl
     )
     assert amplify.ok("signIn", username="eve", password=NEW_PASSWORD)["isSignedIn"] is True
     assert amplify.answers_fit_the_model() >= 10
+
+
+def test_amplify_refresh_with_rotation_keeps_the_new_refresh_token(
+    start_amplify, unsigned, js_pool
+):
+    rotating = factories.make_client(
+        js_pool,
+        explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        refresh_token_rotation=True,
+        refresh_token_retry_grace_seconds=0,
+    )
+    amplify = start_amplify(rotating)
+    factories.make_user(js_pool, "ezra")
+    amplify.ok("signIn", username="ezra", password=PASSWORD)
+    first = stored_refresh_token(amplify.ok("storage"))
+
+    refreshing = amplify.step("fetchAuthSession", forceRefresh=True)
+    assert refreshing.ok, f"{refreshing.error}\n{refreshing.traffic()}"
+    assert refreshing.targets == ["GetTokensFromRefreshToken"]
+    rotated = refreshing.wire[0]["response"]["AuthenticationResult"]["RefreshToken"]
+    assert rotated != first
+    assert stored_refresh_token(amplify.ok("storage")) == rotated
+    with pytest.raises(unsigned.exceptions.NotAuthorizedException):
+        unsigned.get_tokens_from_refresh_token(RefreshToken=first, ClientId=rotating.client_id)
+    assert amplify.answers_fit_the_model() >= 3
 
 
 def test_amplify_reset_password_with_the_emailed_code(amplify, smtp_sink, js_pool):
