@@ -219,6 +219,50 @@ def test_amplify_sign_in_with_totp_mfa(amplify, js_pool):
     assert amplify.answers_fit_the_model() >= 8
 
 
+def test_amplify_sets_up_totp_when_the_pool_requires_mfa(start_amplify, node_modules, db):
+    strict = factories.make_pool(name="strict", mfa_configuration="ON")
+    client = factories.make_client(
+        strict, explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    )
+    amplify = start_amplify(client)
+    factories.make_user(strict, "fin")
+
+    setting_up = amplify.ok("signIn", username="fin", password=PASSWORD)
+    assert setting_up["isSignedIn"] is False
+    assert setting_up["nextStep"]["signInStep"] == "CONTINUE_SIGN_IN_WITH_TOTP_SETUP"
+    secret = setting_up["nextStep"]["totpSetupDetails"]["sharedSecret"]
+    mismatch = amplify.fails("confirmSignIn", challengeResponse=wrong_code(totp_code(secret)))
+    assert mismatch["name"] == "EnableSoftwareTokenMFAException"  # Cognito's, for a wrong code
+
+    confirming = amplify.step("confirmSignIn", challengeResponse=totp_code(secret))
+    assert confirming.ok, f"{confirming.error}\n{confirming.traffic()}"
+    assert confirming.result == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert confirming.targets == ["VerifySoftwareToken", "RespondToAuthChallenge"]
+    assert confirming.wire[1]["request"]["ChallengeName"] == "MFA_SETUP"
+    assert User.objects.get(pool=strict, username="fin").software_token_mfa_enabled is True
+    amplify.ok("signOut")
+
+    challenged = amplify.ok("signIn", username="fin", password=PASSWORD)
+    assert challenged["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
+    done = amplify.ok("confirmSignIn", challengeResponse=totp_code(secret, offset_steps=1))
+    assert done["isSignedIn"] is True
+    assert amplify.answers_fit_the_model() >= 6
+
+
+def test_amplify_new_password_required(amplify, js_pool):
+    factories.make_user(js_pool, "gil", status=UserStatus.FORCE_CHANGE_PASSWORD)
+    asked = amplify.ok("signIn", username="gil", password=PASSWORD)
+    assert asked["isSignedIn"] is False
+    assert asked["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED"
+    weak = amplify.fails("confirmSignIn", challengeResponse="weak")
+    assert weak["name"] == "InvalidPasswordException"
+    done = amplify.ok("confirmSignIn", challengeResponse=NEW_PASSWORD)
+    assert done == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert User.objects.get(pool=js_pool, username="gil").status == UserStatus.CONFIRMED
+    amplify.ok("signOut")
+    assert amplify.ok("signIn", username="gil", password=NEW_PASSWORD)["isSignedIn"] is True
+
+
 def test_amplify_refresh_attributes_and_password(amplify, server, js_pool, js_client):
     factories.make_user(js_pool, "eve", given_name="Eve")
     amplify.ok("signIn", username="eve", password=PASSWORD)
