@@ -37,6 +37,8 @@ urlpatterns = [
     path(pool + "edit", pools.edit, name="pool_edit"),
     path(pool + "delete", pools.delete, name="pool_delete"),
     path(pool + "attributes", pools.add_attribute, name="pool_add_attribute"),
+    path(pool + "domains", pools.add_domain, name="pool_add_domain"),
+    path(pool + "domains/<str:domain>/delete", pools.delete_domain, name="pool_delete_domain"),
     # Users
     path(pool + "users/", users.user_list, name="users"),
     path(pool + "users/new", users.user_create, name="user_create"),
