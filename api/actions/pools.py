@@ -377,7 +377,8 @@ def create_user_pool(call: Call) -> dict[str, Any]:
     required, custom = _schema(params.get("Schema") or [])
     settings["required_attributes"] = required
     settings["custom_attributes"] = custom
-    settings["region"] = call.region or "local"
+    if call.region:  # the SigV4 scope's region, as Cognito's ids carry the serving region
+        settings["region"] = call.region
     with wire.in_api_terms(FIELD_NAMES):
         pool = pools.create_pool(**settings)
     return {"UserPool": describe(pool)}

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+import pool.models.pool
+
 
 class Migration(migrations.Migration):
 
@@ -11,6 +13,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The region of pools created without one comes from COGNATE_DEFAULT_REGION.
+        migrations.AlterField(
+            model_name="userpool",
+            name="region",
+            field=models.CharField(
+                default=pool.models.pool.default_region, editable=False, max_length=32
+            ),
+        ),
         migrations.CreateModel(
             name='UserPoolDomain',
             fields=[
