@@ -120,8 +120,11 @@ def create_domain(
 
 
 def _owned(pool_id: str, domain: str) -> UserPoolDomain:
+    """The domain `domain` of pool `pool_id`, locked. Text PostgreSQL cannot compare (a NUL
+    byte; Domain's pattern is not held at the door) names no domain, like any other unknown."""
+    readable = all(isinstance(v, str) and "\x00" not in v for v in (pool_id, domain))
     found = UserPoolDomain.objects.select_for_update().filter(pool_id=pool_id, domain=domain)
-    row = found.first() if isinstance(domain, str) and isinstance(pool_id, str) else None
+    row = found.first() if readable else None
     if row is None:
         raise invalid(NO_SUCH_DOMAIN, "domain")
     return row

@@ -126,6 +126,18 @@ def test_only_the_owning_pool_changes_or_deletes_a_domain(pool):
     assert UserPoolDomain.objects.get().pool == pool
 
 
+@pytest.mark.parametrize("domain", ["sh\x00op", "shop\x00"])
+def test_a_nul_byte_names_no_domain(pool, domain):
+    """PostgreSQL cannot compare text holding NUL: the answer is the unknown domain's, not a 500."""
+    domains.create_domain(pool=pool, domain="shop")
+    with pytest.raises(InvalidParameterException, match="No such domain"):
+        domains.delete_domain(pool_id=pool.id, domain=domain)
+    with pytest.raises(InvalidParameterException, match="No such domain"):
+        domains.update_domain(pool_id=pool.id + "\x00", domain="shop", managed_login_version=2)
+    assert domain_selectors.find(domain) is None
+    assert UserPoolDomain.objects.get().managed_login_version == 1
+
+
 def test_a_deleted_domain_is_free_again(pool):
     domains.create_domain(pool=pool, domain="shop")
     domains.delete_domain(pool_id=pool.id, domain="shop")
