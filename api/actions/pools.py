@@ -16,6 +16,7 @@ from api import wire
 from api.registry import Auth, Call, action
 from pool.errors import InvalidParameterException
 from pool.models import CustomAttribute, UserPool
+from pool.selectors import domains as domain_selectors
 from pool.services import pools
 
 # Cognito's defaults for a pool created through its API, where they differ from the model's.
@@ -299,6 +300,7 @@ def describe(pool: UserPool) -> dict[str, Any]:
     email_configuration = {"EmailSendingAccount": "COGNITO_DEFAULT"}
     if pool.email_from:
         email_configuration["From"] = pool.email_from
+    domains = domain_selectors.of_pool(pool)
     return wire.compact(
         {
             "Id": pool.id,
@@ -345,6 +347,8 @@ def describe(pool: UserPool) -> dict[str, Any]:
                 },
             },
             "UsernameConfiguration": {"CaseSensitive": pool.case_sensitive},
+            "Domain": domains["prefix"].domain if "prefix" in domains else None,
+            "CustomDomain": domains["custom"].domain if "custom" in domains else None,
             "AccountRecoverySetting": {
                 "RecoveryMechanisms": [
                     {"Priority": index, "Name": name}
@@ -373,7 +377,8 @@ def create_user_pool(call: Call) -> dict[str, Any]:
     required, custom = _schema(params.get("Schema") or [])
     settings["required_attributes"] = required
     settings["custom_attributes"] = custom
-    settings["region"] = call.region or "local"
+    if call.region:  # the SigV4 scope's region, as Cognito's ids carry the serving region
+        settings["region"] = call.region
     with wire.in_api_terms(FIELD_NAMES):
         pool = pools.create_pool(**settings)
     return {"UserPool": describe(pool)}
