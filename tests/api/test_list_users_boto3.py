@@ -127,7 +127,8 @@ def test_botocores_paginator_walks_every_page(cognito, pool):
     ],
 )
 def test_invalid_filters(cognito, pool, people, expression):
-    with pytest.raises(cognito.exceptions.InvalidParameterException, match="Invalid Filter|search attribute"):
+    refused = cognito.exceptions.InvalidParameterException
+    with pytest.raises(refused, match="Invalid Filter|search attribute"):
         cognito.list_users(UserPoolId=pool.id, Filter=expression)
 
 
