@@ -3,4 +3,4 @@
 import api.actions.admin_users  # noqa: F401
 import api.actions.groups  # noqa: F401
 import api.actions.pool_mfa  # noqa: F401
-from api.actions import clients, pools, resource_servers  # noqa: F401
+from api.actions import auth, clients, pools, resource_servers  # noqa: F401
