@@ -13,7 +13,7 @@ from django.core import signing
 from django.db.models import QuerySet
 
 from pool.errors import InvalidParameterException, ResourceNotFoundException
-from pool.models import AppClient, ResourceServer, User, UserPool
+from pool.models import AppClient, Group, ResourceServer, User, UserPool
 from pool.services.results import CodeDelivery, Tokens
 
 # Accounts do not exist in Cognate; ARNs carry this placeholder account number.
@@ -49,6 +49,13 @@ def get_resource_server(pool: UserPool, identifier: str) -> ResourceServer:
     if server is None:
         raise ResourceNotFoundException(f"Resource server {identifier} does not exist.")
     return server
+
+
+def get_group(pool: UserPool, name: str) -> Group:
+    group = Group.objects.filter(pool=pool, name=name).first()
+    if group is None:
+        raise ResourceNotFoundException("Group not found.")
+    return group
 
 
 def page(
@@ -159,6 +166,45 @@ def user_record(user: User, *, attributes_key: str = "Attributes", names=None) -
             "MFAOptions": mfa_options(user),
         }
     )
+
+
+def attribute_values(entries: list[dict[str, str]] | None) -> dict[str, str]:
+    """A request's AttributeListType as name -> value (a missing Value is the empty string).
+    A name given twice is refused: which of the two values was meant is unknowable."""
+    values: dict[str, str] = {}
+    for entry in entries or []:
+        name = entry["Name"]
+        if name in values:
+            raise InvalidParameterException(f"Duplicate attribute {name}.", field=name)
+        values[name] = entry.get("Value", "")
+    return values
+
+
+# Each method's member in (Admin)SetUserMFAPreference, its mfa.set_preference argument and name.
+_MFA_PREFERENCE_MEMBERS = (
+    ("SoftwareTokenMfaSettings", "totp", "SOFTWARE_TOKEN_MFA"),
+    ("SMSMfaSettings", "sms", "SMS_MFA"),
+    ("EmailMfaSettings", "email", "EMAIL_OTP"),
+)
+
+
+def mfa_preference(params: dict[str, Any]) -> dict[str, Any]:
+    """(Admin)SetUserMFAPreference's settings as `pool.services.mfa.set_preference` arguments:
+    each method's Enabled (left out: unchanged) and the one method marked PreferredMfa."""
+    wanted: dict[str, Any] = {}
+    preferred = []
+    for member, argument, method in _MFA_PREFERENCE_MEMBERS:
+        settings = params.get(member) or {}
+        if "Enabled" in settings:
+            wanted[argument] = settings["Enabled"]
+        if settings.get("PreferredMfa"):
+            preferred.append(method)
+    if len(preferred) > 1:
+        raise InvalidParameterException("Only one MFA method can be the preferred one.")
+    if preferred:
+        wanted["preferred"] = preferred[0]
+    refuse_unsupported(params, ("WebAuthnMfaSettings",))
+    return wanted
 
 
 def code_delivery(delivery: CodeDelivery) -> dict[str, str]:

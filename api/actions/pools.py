@@ -144,22 +144,25 @@ def _schema(entries: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, An
             if entry.get("Required") and name != "sub":
                 required.append(name)
             continue
-        strings = entry.get("StringAttributeConstraints") or {}
-        numbers = entry.get("NumberAttributeConstraints") or {}
-        custom.append(
-            {
-                "name": name,
-                "data_type": data_type or CustomAttribute.DataType.STRING,
-                "mutable": entry.get("Mutable", True),
-                "developer_only": entry.get("DeveloperOnlyAttribute", False),
-                "required": entry.get("Required", False),
-                "min_length": strings.get("MinLength"),
-                "max_length": strings.get("MaxLength"),
-                "min_value": numbers.get("MinValue"),
-                "max_value": numbers.get("MaxValue"),
-            }
-        )
+        custom.append(custom_attribute(entry))
     return required, custom
+
+
+def custom_attribute(entry: dict[str, Any]) -> dict[str, Any]:
+    """A SchemaAttributeType as `pools.add_custom_attribute`'s arguments."""
+    strings = entry.get("StringAttributeConstraints") or {}
+    numbers = entry.get("NumberAttributeConstraints") or {}
+    return {
+        "name": entry.get("Name"),
+        "data_type": entry.get("AttributeDataType") or CustomAttribute.DataType.STRING,
+        "mutable": entry.get("Mutable", True),
+        "developer_only": entry.get("DeveloperOnlyAttribute", False),
+        "required": entry.get("Required", False),
+        "min_length": strings.get("MinLength"),
+        "max_length": strings.get("MaxLength"),
+        "min_value": numbers.get("MinValue"),
+        "max_value": numbers.get("MaxValue"),
+    }
 
 
 def pool_settings(params: dict[str, Any]) -> dict[str, Any]:
@@ -425,4 +428,30 @@ def delete_user_pool(call: Call) -> dict[str, Any]:
     pool = wire.get_pool(call.params["UserPoolId"])
     with wire.in_api_terms(FIELD_NAMES):
         pools.delete_pool(pool=pool)
+    return {}
+
+
+# Field names of `pools.add_custom_attribute`, as AddCustomAttributes names them.
+CUSTOM_ATTRIBUTE_FIELDS = {
+    "name": "Name",
+    "data_type": "AttributeDataType",
+    "mutable": "Mutable",
+    "developer_only": "DeveloperOnlyAttribute",
+    "required": "Required",
+    "min_length": "StringAttributeConstraints.MinLength",
+    "max_length": "StringAttributeConstraints.MaxLength",
+    "min_value": "NumberAttributeConstraints.MinValue",
+    "max_value": "NumberAttributeConstraints.MaxValue",
+    "custom_attributes": "CustomAttributes",
+}
+
+
+@action("AddCustomAttributes", auth=Auth.SIGV4)
+def add_custom_attributes(call: Call) -> dict[str, Any]:
+    """Each name becomes `custom:<name>` (a `custom:` prefix given is the same name), as in
+    Cognito; standard attribute names are custom names here too."""
+    pool = wire.get_pool(call.params["UserPoolId"])
+    definitions = [custom_attribute(entry) for entry in call.params["CustomAttributes"]]
+    with wire.in_api_terms(CUSTOM_ATTRIBUTE_FIELDS):
+        pools.add_custom_attributes(pool=pool, definitions=definitions)
     return {}

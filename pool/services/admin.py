@@ -13,6 +13,7 @@ from pool import policy
 from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
+    UnsupportedUserStateException,
     UserNotFoundException,
 )
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus
@@ -106,9 +107,9 @@ def admin_create_user(
         if user is None:
             raise UserNotFoundException()
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
-            raise InvalidParameterException(
-                f"Only a user in FORCE_CHANGE_PASSWORD state can be re-invited; this user is "
-                f"{user.status}.",
+            raise UnsupportedUserStateException(
+                f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD: "
+                f"it is {user.status}.",
                 field="message_action",
             )
         with transaction.atomic():

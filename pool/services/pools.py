@@ -346,6 +346,18 @@ def add_custom_attribute(
         )
 
 
+def add_custom_attributes(*, pool: UserPool, definitions: list[dict[str, Any]]) -> None:
+    """AddCustomAttributes: declare several custom attributes, all or none (each checked as
+    `add_custom_attribute` checks it)."""
+    if not isinstance(definitions, list | tuple) or not definitions:
+        raise invalid("Give at least one custom attribute.", "custom_attributes")
+    with transaction.atomic():
+        for definition in definitions:
+            if not isinstance(definition, dict):
+                raise invalid("Each custom attribute must be a mapping.", "custom_attributes")
+            add_custom_attribute(pool=pool, **definition)
+
+
 def pool_attribute_names(pool: UserPool) -> list[str]:
     """Every attribute a client may be allowed to read or write in this pool."""
     names = list(STANDARD_ATTRIBUTES)
