@@ -263,10 +263,12 @@ def validate_attributes(
     return clean
 
 
-def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False) -> None:
+def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False, client=None) -> None:
     """Refuse deleting attributes the schema requires, unknown or immutable ones, `sub`, the
-    pool's username attributes, and developer-only ones for non-admins."""
+    pool's username attributes, developer-only ones for non-admins, and (deleting is writing)
+    any the client's `write_attributes`, when it lists some, leave out."""
     declared = custom_attributes(pool)
+    writable = set(client.write_attributes or []) if client is not None and not admin else set()
     for name in names:
         if not isinstance(name, str):
             raise InvalidParameterException("Attribute names must be strings.")
@@ -294,6 +296,10 @@ def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False) ->
         if name in (pool.username_attributes or []):
             raise InvalidParameterException(
                 f"{name} is this pool's sign-in name and cannot be deleted.", field=name
+            )
+        if writable and name not in writable:
+            raise InvalidParameterException(
+                f"A client attempted to write unauthorized attribute {name}", field=name
             )
 
 
