@@ -110,16 +110,26 @@ def test_sign_up_with_a_weak_password_writes_nothing(cognito, pool, app_client):
 
 
 @pytest.mark.parametrize(
-    "attributes",
+    "attributes, refusal",
     [
-        [{"Name": "favourite_colour", "Value": "blue"}],  # not in the schema
-        [{"Name": "email", "Value": "bob@example.com"}, {"Name": "email", "Value": "b@x.org"}],
-        [{"Name": "email_verified", "Value": "true"}],  # only an administrator sets it
-        [],  # the required email is missing
+        ([{"Name": "favourite_colour", "Value": "blue"}], "InvalidParameterException"),
+        (
+            [{"Name": "email", "Value": "bob@example.com"}, {"Name": "email", "Value": "b@x.org"}],
+            "InvalidParameterException",
+        ),
+        ([], "InvalidParameterException"),  # the required email is missing
+        # Only an administrator sets a verified flag; Cognito's answer is NotAuthorized.
+        (
+            [
+                {"Name": "email", "Value": "bob@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            "NotAuthorizedException",
+        ),
     ],
 )
-def test_sign_up_with_bad_attributes_writes_nothing(cognito, pool, app_client, attributes):
-    with pytest.raises(cognito.exceptions.InvalidParameterException):
+def test_sign_up_with_bad_attributes_writes_nothing(cognito, pool, app_client, attributes, refusal):
+    with pytest.raises(getattr(cognito.exceptions, refusal)):
         cognito.sign_up(
             ClientId=app_client.client_id,
             Username="bob",
@@ -441,25 +451,27 @@ def test_a_new_email_waits_for_its_code(cognito, recorder, app_client, user):
 
 
 @pytest.mark.parametrize(
-    "name, value",
+    "name, value, refusal",
     [
-        ("favourite_colour", "blue"),  # not in the schema
-        ("custom:tenant", "other"),  # immutable
-        ("sub", "0000"),
-        ("email_verified", "true"),  # only an administrator sets it
-        ("nickname", "al"),  # the client may not write it
+        ("favourite_colour", "blue", "InvalidParameterException"),  # not in the schema
+        ("custom:tenant", "other", "InvalidParameterException"),  # immutable
+        ("sub", "0000", "InvalidParameterException"),
+        ("email_verified", "true", "NotAuthorizedException"),  # only an administrator sets it
+        ("nickname", "al", "NotAuthorizedException"),  # the client may not write it
     ],
 )
-def test_update_attributes_refuses_what_it_may_not_write(cognito, pool, user, name, value):
+def test_update_attributes_refuses_what_it_may_not_write(cognito, pool, user, name, value, refusal):
     CustomAttribute.objects.create(pool=pool, name="tenant", mutable=False)
     client = factories.make_client(
         pool, write_attributes=["given_name", "email", "custom:tenant", "favourite_colour"]
     )
-    with pytest.raises(cognito.exceptions.InvalidParameterException):
+    with pytest.raises(getattr(cognito.exceptions, refusal)) as caught:
         cognito.update_user_attributes(
             AccessToken=access_token(user, client), UserAttributes=[{"Name": name, "Value": value}]
         )
     assert reload(user).attribute_map() == user.attribute_map()
+    if refusal == "NotAuthorizedException":
+        assert error_of(caught)[1] == "A client attempted to write unauthorized attribute"
 
 
 def test_delete_attributes(cognito, recorder, pool, app_client, user):
@@ -470,6 +482,15 @@ def test_delete_attributes(cognito, recorder, pool, app_client, user):
         with pytest.raises(cognito.exceptions.InvalidParameterException):
             cognito.delete_user_attributes(AccessToken=token, UserAttributeNames=names)
     assert reload(user).email == "alice@example.com"
+    cognito.update_user_attributes(
+        AccessToken=token, UserAttributes=[{"Name": "nickname", "Value": "al"}]
+    )
+    narrow = factories.make_client(pool, write_attributes=["given_name"])
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.delete_user_attributes(
+            AccessToken=access_token(user, narrow), UserAttributeNames=["nickname"]
+        )
+    assert reload(user).attributes["nickname"] == "al"
     assert_fits(recorder)
 
 

@@ -58,13 +58,13 @@ def test_update_refuses_immutable_custom_attributes(user):
 
 
 def test_update_refuses_verified_flags_from_users(user):
-    with pytest.raises(InvalidParameterException):
+    with pytest.raises(NotAuthorizedException):
         update_attributes(user=user, attributes={"email_verified": "true"}, context=CTX)
 
 
 def test_update_respects_the_clients_write_attributes(user):
     client = factories.make_client(user.pool, write_attributes=["name"])
-    with pytest.raises(InvalidParameterException):
+    with pytest.raises(NotAuthorizedException):
         update_attributes(user=user, attributes={"nickname": "al"}, client=client, context=CTX)
 
 
@@ -213,7 +213,7 @@ def test_delete_respects_the_clients_write_attributes(user):
     """Deleting is writing: a client that may write only `name` cannot delete `nickname`."""
     update_attributes(user=user, attributes={"nickname": "al"}, context=CTX)
     client = factories.make_client(user.pool, write_attributes=["name"])
-    with pytest.raises(InvalidParameterException) as caught:
+    with pytest.raises(NotAuthorizedException) as caught:
         delete_attributes(user=user, names=["nickname"], client=client)
     assert caught.value.field == "nickname"
     assert _reload(user).attributes["nickname"] == "al"
