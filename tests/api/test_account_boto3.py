@@ -171,6 +171,31 @@ def test_a_client_with_a_secret_needs_the_secret_hash(cognito, recorder, pool):
     assert_fits(recorder)
 
 
+@pytest.mark.parametrize(
+    "operation, extra",
+    [
+        ("sign_up", {"Password": factories.PASSWORD}),
+        ("confirm_sign_up", {"ConfirmationCode": "123456"}),
+        ("resend_confirmation_code", {}),
+        ("forgot_password", {}),
+        ("confirm_forgot_password", {"ConfirmationCode": "123456", "Password": NEW_PASSWORD}),
+    ],
+)
+def test_every_client_id_action_checks_the_secret_hash(cognito, pool, user, operation, extra):
+    from api.principals import secret_hash
+
+    client = factories.make_client(pool, secret="")
+    call = getattr(cognito, operation)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as caught:
+        call(ClientId=client.client_id, Username="alice", **extra)
+    assert "SECRET_HASH was not received" in error_of(caught)[1]
+    other_name = secret_hash(client.plain_secret, "bob", client.client_id)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as caught:
+        call(ClientId=client.client_id, Username="alice", SecretHash=other_name, **extra)
+    assert error_of(caught)[1] == f"Unable to verify secret hash for client {client.client_id}"
+    assert passwords.verify(reload(user), factories.PASSWORD)
+
+
 # --------------------------------------------------------------------- confirm sign-up
 
 
@@ -357,6 +382,23 @@ def test_get_user_shows_mfa_settings(cognito, recorder, app_client, user):
     answer = cognito.get_user(AccessToken=access_token(user, app_client))
     assert answer["PreferredMfaSetting"] == "SOFTWARE_TOKEN_MFA"
     assert answer["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    assert_fits(recorder)
+
+
+def test_a_hosted_ui_token_works_at_get_user(cognito, recorder, client, pool, user):
+    """One issuer for every door: the OAuth door's access token, with Cognito's scope for the
+    user's own API, is accepted; one without that scope is refused as Cognito refuses it."""
+    app_client = factories.make_client(
+        pool, allowed_oauth_scopes=["openid", "email", tokens.ADMIN_SCOPE]
+    )
+    code = code_for(client, pool, app_client, scope=f"openid {tokens.ADMIN_SCOPE}")
+    issued = exchange_code(client, pool, app_client, code).json()
+    assert cognito.get_user(AccessToken=issued["access_token"])["Username"] == "alice"
+    code = code_for(client, pool, app_client, scope="openid email")
+    narrow = exchange_code(client, pool, app_client, code).json()
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as caught:
+        cognito.get_user(AccessToken=narrow["access_token"])
+    assert error_of(caught)[1] == "Access Token does not have required scopes"
     assert_fits(recorder)
 
 
