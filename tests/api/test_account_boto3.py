@@ -8,7 +8,6 @@ import json
 import urllib.request
 
 import pytest
-from botocore.exceptions import ClientError
 
 from pool import clock, jwt
 from pool.models import CodePurpose, CustomAttribute, TotpDevice, User, UserStatus
@@ -71,12 +70,9 @@ def test_sign_up_then_confirm_with_the_emailed_code(cognito, recorder, pool, app
     )
     user = User.objects.get(pool=pool, username="bob")
     assert answer["UserConfirmed"] is False and answer["UserSub"] == str(user.sub)
-    assert answer["CodeDeliveryDetails"] == {
-        "Destination": answer["CodeDeliveryDetails"]["Destination"],
-        "DeliveryMedium": "EMAIL",
-        "AttributeName": "email",
-    }
-    assert "bob@example.com" not in answer["CodeDeliveryDetails"]["Destination"]  # masked
+    delivery = answer["CodeDeliveryDetails"]
+    assert (delivery["DeliveryMedium"], delivery["AttributeName"]) == ("EMAIL", "email")
+    assert delivery["Destination"].startswith("b") and "bob@example.com" not in str(delivery)
     message = smtp_sink.wait_for("bob@example.com")
     code = code_in(smtp_sink.body(message))
 
@@ -278,7 +274,8 @@ def test_resend_answers_alike_for_a_user_and_a_stranger(cognito, recorder, pool,
         assert set(answer) == {"CodeDeliveryDetails", "ResponseMetadata"}
         assert answer["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
         assert answer["CodeDeliveryDetails"]["AttributeName"] == "email"
-    assert len(code) == 6
+    cognito.confirm_sign_up(ClientId=app_client.client_id, Username="bob", ConfirmationCode=code)
+    assert User.objects.get(pool=pool, username="bob").status == UserStatus.CONFIRMED
     assert_fits(recorder)
 
     pool.prevent_user_existence_errors = False
@@ -657,10 +654,3 @@ def test_set_user_settings_turns_sms_mfa_on_and_off(cognito, recorder, pool, app
     cognito.set_user_settings(AccessToken=token, MFAOptions=[])
     assert not reload(user).sms_mfa_enabled
     assert_fits(recorder)
-
-
-def test_client_error_classes_are_botocores(cognito, app_client, user):
-    """A refusal arrives as botocore's own modelled exception class, not a generic error."""
-    with pytest.raises(ClientError) as caught:
-        cognito.get_user(AccessToken="not-a-token")
-    assert type(caught.value).__name__ == "NotAuthorizedException"
