@@ -599,6 +599,45 @@ def test_delete_user(cognito, recorder, pool, app_client, user):
     assert_fits(recorder)
 
 
+def test_an_app_journey_through_the_api_alone(cognito, recorder, pool):
+    """Sign up, confirm, sign in (InitiateAuth), read and change the profile, sign out
+    everywhere: afterwards neither the access token nor the refresh token works."""
+    app_client = factories.make_client(pool, refresh_token_rotation=False)
+    cognito.sign_up(
+        ClientId=app_client.client_id,
+        Username="gina",
+        Password=factories.PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "gina@example.com"}],
+    )
+    cognito.confirm_sign_up(
+        ClientId=app_client.client_id,
+        Username="gina",
+        ConfirmationCode=last_code("gina@example.com"),
+    )
+    signed_in = cognito.initiate_auth(
+        ClientId=app_client.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "gina", "PASSWORD": factories.PASSWORD},
+    )["AuthenticationResult"]
+    token = signed_in["AccessToken"]
+    cognito.update_user_attributes(
+        AccessToken=token, UserAttributes=[{"Name": "given_name", "Value": "Gina"}]
+    )
+    attributes = cognito.get_user(AccessToken=token)["UserAttributes"]
+    assert {"Name": "given_name", "Value": "Gina"} in attributes
+
+    cognito.global_sign_out(AccessToken=token)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.get_user(AccessToken=token)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.initiate_auth(
+            ClientId=app_client.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": signed_in["RefreshToken"]},
+        )
+    assert_fits(recorder)
+
+
 # ---------------------------------------------------------------------------- MFA
 
 
