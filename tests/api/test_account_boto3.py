@@ -135,6 +135,20 @@ def test_sign_up_with_bad_attributes_writes_nothing(cognito, pool, app_client, a
     assert not User.objects.filter(pool=pool).exists()
 
 
+def test_sign_up_in_a_pool_closed_to_it_is_not_authorized(cognito, pool, app_client):
+    pool.allow_self_sign_up = False
+    pool.save()
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as caught:
+        cognito.sign_up(
+            ClientId=app_client.client_id,
+            Username="bob",
+            Password=factories.PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": "bob@example.com"}],
+        )
+    assert "SignUp is not permitted" in error_of(caught)[1]
+    assert not User.objects.filter(pool=pool).exists()
+
+
 def test_an_unknown_client_is_resource_not_found(cognito, pool):
     with pytest.raises(cognito.exceptions.ResourceNotFoundException):
         cognito.sign_up(ClientId="nosuchclient0000000000000a", Username="bob", Password="x")
@@ -242,6 +256,22 @@ def test_confirm_sign_up_of_an_unknown_user_reads_as_a_wrong_code(cognito, pool,
         cognito.confirm_sign_up(
             ClientId=app_client.client_id, Username="nobody", ConfirmationCode="123456"
         )
+
+
+def test_confirming_a_confirmed_user(cognito, pool, app_client, user):
+    """Hidden as a wrong code where the pool prevents existence errors; Cognito's status
+    message where it does not."""
+    with pytest.raises(cognito.exceptions.CodeMismatchException):
+        cognito.confirm_sign_up(
+            ClientId=app_client.client_id, Username="alice", ConfirmationCode="123456"
+        )
+    pool.prevent_user_existence_errors = False
+    pool.save()
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as caught:
+        cognito.confirm_sign_up(
+            ClientId=app_client.client_id, Username="alice", ConfirmationCode="123456"
+        )
+    assert error_of(caught)[1] == "User cannot be confirmed. Current status is CONFIRMED"
 
 
 def test_force_alias_creation_moves_an_alias_at_confirmation(cognito, recorder, db):
