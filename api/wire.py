@@ -168,45 +168,6 @@ def user_record(user: User, *, attributes_key: str = "Attributes", names=None) -
     )
 
 
-def attribute_values(entries: list[dict[str, str]] | None) -> dict[str, str]:
-    """A request's AttributeListType as name -> value (a missing Value is the empty string).
-    A name given twice is refused: which of the two values was meant is unknowable."""
-    values: dict[str, str] = {}
-    for entry in entries or []:
-        name = entry["Name"]
-        if name in values:
-            raise InvalidParameterException(f"Duplicate attribute {name}.", field=name)
-        values[name] = entry.get("Value", "")
-    return values
-
-
-# Each method's member in (Admin)SetUserMFAPreference, its mfa.set_preference argument and name.
-_MFA_PREFERENCE_MEMBERS = (
-    ("SoftwareTokenMfaSettings", "totp", "SOFTWARE_TOKEN_MFA"),
-    ("SMSMfaSettings", "sms", "SMS_MFA"),
-    ("EmailMfaSettings", "email", "EMAIL_OTP"),
-)
-
-
-def mfa_preference(params: dict[str, Any]) -> dict[str, Any]:
-    """(Admin)SetUserMFAPreference's settings as `pool.services.mfa.set_preference` arguments:
-    each method's Enabled (left out: unchanged) and the one method marked PreferredMfa."""
-    wanted: dict[str, Any] = {}
-    preferred = []
-    for member, argument, method in _MFA_PREFERENCE_MEMBERS:
-        settings = params.get(member) or {}
-        if "Enabled" in settings:
-            wanted[argument] = settings["Enabled"]
-        if settings.get("PreferredMfa"):
-            preferred.append(method)
-    if len(preferred) > 1:
-        raise InvalidParameterException("Only one MFA method can be the preferred one.")
-    if preferred:
-        wanted["preferred"] = preferred[0]
-    refuse_unsupported(params, ("WebAuthnMfaSettings",))
-    return wanted
-
-
 def code_delivery(delivery: CodeDelivery) -> dict[str, str]:
     """CodeDeliveryDetailsType."""
     return {
@@ -227,3 +188,52 @@ def authentication_result(issued: Tokens) -> dict[str, Any]:
             "IdToken": issued.id_token,
         }
     )
+
+
+# ------------------------------------------------------------------------- request members
+# Shared readers of Cognito's request members, so every action that takes them reads them alike.
+
+
+def attributes_from(entries: list[dict[str, Any]] | None, member: str = "UserAttributes") -> dict:
+    """Cognito's AttributeListType ([{"Name", "Value"}]) as a name -> value dict for the
+    services; a name given twice is refused rather than silently losing one value."""
+    attributes: dict[str, Any] = {}
+    for entry in entries or []:
+        name = entry.get("Name")
+        if name in attributes:
+            raise InvalidParameterException(f"Duplicate attribute name: {name}", field=member)
+        attributes[name] = entry.get("Value", "")
+    return attributes
+
+
+# SetUserMFAPreference / AdminSetUserMFAPreference members and the method each one sets.
+MFA_PREFERENCE_MEMBERS = {
+    "SMSMfaSettings": "SMS_MFA",
+    "SoftwareTokenMfaSettings": "SOFTWARE_TOKEN_MFA",
+    "EmailMfaSettings": "EMAIL_OTP",
+}
+_PREFERENCE_ARGUMENT = {"SMS_MFA": "sms", "SOFTWARE_TOKEN_MFA": "totp", "EMAIL_OTP": "email"}
+
+
+def mfa_preference(params: dict[str, Any], current_preferred: str) -> dict[str, Any]:
+    """The keyword arguments of `mfa.set_preference` that a (Admin)SetUserMFAPreference request
+    asks for: each method's `Enabled` (absent = unchanged) and the preferred method. At most
+    one method may be preferred; `PreferredMfa: false` on the preferred one clears it."""
+    arguments: dict[str, Any] = {}
+    preferred = [
+        m for k, m in MFA_PREFERENCE_MEMBERS.items() if (params.get(k) or {}).get("PreferredMfa")
+    ]
+    if len(preferred) > 1:
+        raise InvalidParameterException(
+            "Only one MFA method can be the preferred one.", field="PreferredMfa"
+        )
+    for member, method in MFA_PREFERENCE_MEMBERS.items():
+        settings = params.get(member) or {}
+        if "Enabled" in settings:
+            arguments[_PREFERENCE_ARGUMENT[method]] = settings["Enabled"]
+        if settings.get("PreferredMfa") is False and current_preferred == method:
+            arguments["preferred"] = ""
+    if preferred:
+        arguments["preferred"] = preferred[0]
+    refuse_unsupported(params, ("WebAuthnMfaSettings",))
+    return arguments

@@ -1,6 +1,7 @@
 """Every JSON API action, registered in api/registry.py by importing its module here."""
 
 from api.actions import (  # noqa: F401
+    account,
     admin_users,
     auth,
     clients,

@@ -50,7 +50,7 @@ def admin_create_user(call: Call) -> dict[str, Any]:
         user, _ = admin.admin_create_user(
             pool=pool,
             username=params["Username"],
-            attributes=wire.attribute_values(params.get("UserAttributes")),
+            attributes=wire.attributes_from(params.get("UserAttributes")),
             temporary_password=params.get("TemporaryPassword") or None,
             message_action=params.get("MessageAction"),
             force_alias_creation=params.get("ForceAliasCreation", False),
@@ -116,7 +116,7 @@ def admin_update_user_attributes(call: Call) -> dict[str, Any]:
     user = _user(call)
     attributes.update_attributes(
         user=user,
-        attributes=wire.attribute_values(call.params["UserAttributes"]),
+        attributes=wire.attributes_from(call.params["UserAttributes"]),
         admin=True,
         context=call.context,
     )
@@ -139,7 +139,7 @@ def admin_user_global_sign_out(call: Call) -> dict[str, Any]:
 @action("AdminSetUserMFAPreference", auth=Auth.SIGV4)
 def admin_set_user_mfa_preference(call: Call) -> dict[str, Any]:
     user = _user(call)
-    mfa.set_preference(user=user, **wire.mfa_preference(call.params))
+    mfa.set_preference(user=user, **wire.mfa_preference(call.params, user.preferred_mfa))
     return {}
 
 

@@ -190,8 +190,11 @@ def delete_user(*, user: User, context: RequestContext | None = None) -> None:
         user.delete()
 
 
-def global_sign_out(*, user: User, context: RequestContext | None = None) -> int:
-    """AdminUserGlobalSignOut: revoke every refresh token family and void issued access tokens.
+def global_sign_out(
+    *, user: User, context: RequestContext | None = None, by_user: bool = False
+) -> int:
+    """AdminUserGlobalSignOut (and GlobalSignOut, `by_user`, the user's own): revoke every
+    refresh token family, end hosted-UI sessions and void issued access tokens, at every door.
     Returns how many token families were revoked."""
     with transaction.atomic():
         revoked = _revoke_sessions(user, "global_sign_out")
@@ -200,7 +203,7 @@ def global_sign_out(*, user: User, context: RequestContext | None = None) -> int
             event_type=AuthEvent.Type.SIGN_OUT,
             success=True,
             user=user,
-            reason="admin global sign-out",
+            reason="global sign-out" if by_user else "admin global sign-out",
             context=context,
         )
     return revoked
