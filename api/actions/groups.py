@@ -107,21 +107,24 @@ def delete_group(call: Call) -> dict[str, Any]:
     return {}
 
 
+def _membership(call: Call) -> dict[str, Any]:
+    """The user and the group a membership call names (UserNotFound / group not found)."""
+    pool = wire.get_pool(call.params["UserPoolId"])
+    return {
+        "user": user_selectors.get_user(pool, call.params["Username"]),
+        "group": wire.get_group(pool, call.params["GroupName"]),
+    }
+
+
 @action("AdminAddUserToGroup", auth=Auth.SIGV4)
 def admin_add_user_to_group(call: Call) -> dict[str, Any]:
-    pool = wire.get_pool(call.params["UserPoolId"])
-    user = user_selectors.get_user(pool, call.params["Username"])
-    group = wire.get_group(pool, call.params["GroupName"])
-    admin.add_user_to_group(user=user, group=group)
+    admin.add_user_to_group(**_membership(call))
     return {}
 
 
 @action("AdminRemoveUserFromGroup", auth=Auth.SIGV4)
 def admin_remove_user_from_group(call: Call) -> dict[str, Any]:
-    pool = wire.get_pool(call.params["UserPoolId"])
-    user = user_selectors.get_user(pool, call.params["Username"])
-    group = wire.get_group(pool, call.params["GroupName"])
-    admin.remove_user_from_group(user=user, group=group)
+    admin.remove_user_from_group(**_membership(call))
     return {}
 
 
