@@ -188,10 +188,12 @@ def load_session(
     challenge_name: str,
     pool: UserPool | None = None,
     client: AppClient | None | object = ANY_CLIENT,
+    require_enabled: bool = True,
 ) -> ChallengeSession:
     """The live session behind `token` for this challenge (and pool and client, when given),
     or NotAuthorizedException "Invalid session for the user." (expired: ", session is
-    expired")."""
+    expired"; a disabled user: "User is disabled.", unless the first factor is still to be
+    checked: `require_enabled=False`, and the status rules come after it)."""
     if not token or not isinstance(token, str) or len(token) > 2048:
         raise NotAuthorizedException(INVALID_SESSION)
     row = (
@@ -210,7 +212,7 @@ def load_session(
     if row.expires_at <= clock.now():
         row.delete()
         raise NotAuthorizedException(EXPIRED_SESSION)
-    if not row.user.enabled:
+    if require_enabled and not row.user.enabled:
         row.delete()
         raise NotAuthorizedException("User is disabled.")
     return row

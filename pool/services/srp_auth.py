@@ -277,8 +277,13 @@ def open_session(
         raise NotAuthorizedException(challenges.EXPIRED_SESSION)
     named = responses.get("USERNAME")
     if block.known:
+        # A disabled user is told so only after the password, as in password sign-in.
         row = challenges.load_session(
-            token=block.handle, challenge_name=CHALLENGE, pool=pool, client=client
+            token=block.handle,
+            challenge_name=CHALLENGE,
+            pool=pool,
+            client=client,
+            require_enabled=False,
         )
         if named:
             found = find_for_sign_in(pool, str(named))

@@ -470,3 +470,16 @@ def test_hash_only_user_is_refused_like_a_wrong_password_until_a_password_sign_i
 def test_password_verifier_is_registered():
     assert "PASSWORD_VERIFIER" in challenges.registered()
     assert challenges.opener_for("PASSWORD_VERIFIER") is srp_auth.open_session
+
+
+def test_a_disabled_user_is_told_so_only_after_the_password(pool, app_client, user):
+    """As in password sign-in: without the password, a disabled user looks like any other."""
+    wrong = srp_client(pool, app_client, password="Wrong-Horse-9")
+    right = srp_client(pool, app_client)
+    pending_wrong = start(pool, app_client, wrong)
+    pending_right = start(pool, app_client, right)
+    User.objects.filter(pk=user.pk).update(enabled=False)
+    with pytest.raises(NotAuthorizedException, match="^Incorrect username or password.$"):
+        answer(pool, app_client, claim(wrong, pending_wrong))
+    with pytest.raises(NotAuthorizedException, match="^User is disabled.$"):
+        answer(pool, app_client, claim(right, pending_right))
