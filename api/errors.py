@@ -8,11 +8,17 @@ called) are the WireError subclasses below, named as AWS names them.
 
 from __future__ import annotations
 
-from pool.errors import CognitoError, InternalErrorException, TooManyRequestsException
+from pool.errors import (
+    CognitoError,
+    InternalErrorException,
+    TooManyRequestsException,
+    UnauthorizedException,
+)
 
 # Cognito's status for a domain error; every other CognitoError is a 400.
 ERROR_STATUS: dict[type[CognitoError], int] = {
     TooManyRequestsException: 429,
+    UnauthorizedException: 401,
     InternalErrorException: 500,
 }
 

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 
 from pool import jwt
-from pool.errors import NotAuthorizedException, ResourceNotFoundException
+from pool.errors import CognitoError, NotAuthorizedException, ResourceNotFoundException
 from pool.models import AppClient, User, UserPool
 from pool.services import tokens
 
@@ -35,15 +35,60 @@ def secret_hash(client_secret: str, username: str, client_id: str) -> str:
 def check_secret_hash(client: AppClient, *, username: str, given: object) -> None:
     """A client with a secret must prove it with SECRET_HASH over the username the call names
     (as typed); a client without one needs nothing. Compared in constant time."""
+    _check_secret_hash(client, usernames=(username or "",), given=given)
+
+
+def check_refresh_secret_hash(client: AppClient, *, refresh_token: object, given: object) -> None:
+    """SECRET_HASH of a refresh through InitiateAuth: Cognito computes it over the username of
+    the user the token was issued to; its internal id (`sub`, the username of pools that sign in
+    with an email or phone) is accepted too, as clients that only hold tokens send that. A token
+    that names no user is left to the refresh, which refuses it."""
+    if not client.is_confidential:
+        return
+    owner = tokens.refresh_token_owner(client=client, refresh_token=refresh_token)
+    names = (owner.username, str(owner.sub)) if owner else None
+    _check_secret_hash(client, usernames=names, given=given)
+
+
+def _check_secret_hash(
+    client: AppClient, *, usernames: tuple[str, ...] | None, given: object
+) -> None:
     if not client.is_confidential:
         return
     if not isinstance(given, str) or not given:
         raise NotAuthorizedException(
             f"Client {client.client_id} is configured with secret but SECRET_HASH was not received"
         )
-    expected = secret_hash(client.secret_plaintext, username or "", client.client_id)
-    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+    if usernames is None:
+        return
+    proof = given.encode("utf-8", "replace")
+    matches = [
+        hmac.compare_digest(
+            secret_hash(client.secret_plaintext, name, client.client_id).encode(), proof
+        )
+        for name in usernames
+    ]
+    if not any(matches):
         raise NotAuthorizedException(f"Unable to verify secret hash for client {client.client_id}")
+
+
+def check_client_secret(
+    client: AppClient,
+    given: object,
+    *,
+    refused: type[CognitoError] = NotAuthorizedException,
+) -> None:
+    """GetTokensFromRefreshToken and RevokeToken send the client secret itself: required for a
+    client that has one, compared in constant time; `refused` is the error the action answers
+    with (RevokeToken's is UnauthorizedException)."""
+    if not client.is_confidential:
+        return
+    if not isinstance(given, str) or not given:
+        raise refused(
+            f"Client {client.client_id} is configured with secret but ClientSecret was not received"
+        )
+    if not client.check_secret(given):
+        raise refused(f"Unable to verify client secret for client {client.client_id}")
 
 
 def token_user(access_token: object) -> User:

@@ -114,6 +114,18 @@ class RefreshTokenReuseException(CognitoError):
     default_message = "Refresh token has been reused; the session has been revoked."
 
 
+class UnsupportedOperationException(CognitoError):
+    """An operation the app client has not enabled (RevokeToken without token revocation)."""
+
+    default_message = "The operation is not enabled for this app client."
+
+
+class UnauthorizedException(CognitoError):
+    """RevokeToken's refusal of a token the calling client may not revoke."""
+
+    default_message = "The request is not authorized."
+
+
 class ResourceNotFoundException(CognitoError):
     default_message = "Resource not found."
 

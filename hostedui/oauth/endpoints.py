@@ -92,7 +92,7 @@ def revoke(*, pool: UserPool, form, authorization: str) -> None:
         raise OAuthError("unsupported_token_type", "token_type_hint must be refresh_token.")
     try:
         token_service.revoke(client=client, token=value)
-    except domain.NotAuthorizedException as exc:
+    except (domain.UnsupportedOperationException, domain.UnauthorizedException) as exc:
         # Revocation disabled for the client, or another client's token (Cognito: 400).
         raise OAuthError("invalid_request", exc.message) from exc
     except domain.CognitoError as exc:

@@ -33,8 +33,19 @@ from pool.services.results import Authenticated, Challenge, RequestContext
 # (PASSWORD_VERIFIER, with its session opener).
 CHALLENGE_MODULES = (mfa, passwords, srp_auth)
 INCORRECT = "Incorrect username or password."
-# The AuthFlow values that end in a password check here.
-PASSWORD_FLOWS = ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH")
+# The AuthFlow values that end in a password check here (USER_AUTH: when the user chose the
+# PASSWORD factor and sent it, see `choice_based`).
+PASSWORD_FLOWS = (
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "USER_AUTH",
+)
+NO_CUSTOM_AUTH = "Custom auth lambda trigger is not configured for the user pool."
+USER_AUTH_NEEDS_PASSWORD = (
+    "USER_AUTH is answered only with PREFERRED_CHALLENGE PASSWORD and the PASSWORD: Cognate "
+    "signs in with a password alone (use USER_SRP_AUTH or USER_PASSWORD_AUTH otherwise)."
+)
 
 
 def password(
@@ -126,3 +137,38 @@ def respond_to_challenge(
             if found is None or found.pk != row.user_id:
                 raise NotAuthorizedException(challenges.INVALID_SESSION)
     return handler(session=row, responses=responses, client=client, context=context)
+
+
+def custom_auth(*, pool: UserPool, client: AppClient, username: str) -> Challenge:
+    """CUSTOM_AUTH: the sign-in the pool's define/create/verify-auth-challenge triggers run.
+    Until triggers exist (issue 14) no pool has them, and Cognito answers such a pool with
+    InvalidParameterException (after the client's explicit_auth_flows, which come first)."""
+    ensure_pool_client(pool, client)
+    sign_in_checks.check_flow(client, "CUSTOM_AUTH")
+    raise InvalidParameterException(NO_CUSTOM_AUTH, field="AuthFlow")
+
+
+def choice_based(
+    *,
+    pool: UserPool,
+    client: AppClient,
+    username: str,
+    preferred_challenge: str | None,
+    given_password: str | None,
+    context: RequestContext | None = None,
+) -> Authenticated | Challenge:
+    """USER_AUTH (choice-based sign-in). Cognate's pools allow the PASSWORD first factor only,
+    so the one form answered is the user choosing PASSWORD and sending it, which is a password
+    sign-in under the client's ALLOW_USER_AUTH; any other form is refused, never guessed."""
+    ensure_pool_client(pool, client)
+    sign_in_checks.check_flow(client, "USER_AUTH")
+    if preferred_challenge != "PASSWORD" or not given_password:
+        raise InvalidParameterException(USER_AUTH_NEEDS_PASSWORD, field="PREFERRED_CHALLENGE")
+    return password(
+        pool=pool,
+        client=client,
+        username=username,
+        password=given_password,
+        context=context,
+        flow="USER_AUTH",
+    )

@@ -22,13 +22,16 @@ from pool.errors import (
     InvalidOAuthFlowException,
     InvalidParameterException,
     NotAuthorizedException,
+    RefreshTokenReuseException,
+    UnauthorizedException,
+    UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
 from pool.selectors import sign_in as sign_in_checks
 from pool.services import events
-from pool.services.results import RequestContext, Tokens
+from pool.services.results import Authenticated, RequestContext, Tokens
 
 # The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -46,6 +49,12 @@ SCOPE_ATTRIBUTES = {
 _BOOLEAN_ATTRIBUTES = ("email_verified", "phone_number_verified")
 _EVENT_NAMESPACE = uuid.UUID("5d6f0a8e-7f55-4f0c-9d1e-5b1b0f3c8a21")
 INVALID_REFRESH = "Invalid Refresh Token"
+# InitiateAuth's refresh flows: they never rotate, so clients with rotation cannot use them.
+INITIATE_AUTH_REFRESH_FLOWS = ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
+ROTATION_REFUSES_FLOW = (
+    "{flow} is not supported for a client with refresh token rotation enabled; "
+    "use GetTokensFromRefreshToken."
+)
 
 
 # ---------------------------------------------------------------------------------- issuing
@@ -67,6 +76,20 @@ def issue(
         user=user, client=client, scopes=scopes, auth_time=auth_time, with_refresh=with_refresh
     )
     return family_tokens(started, nonce=nonce, id_token=id_token)
+
+
+def for_api_sign_in(signed_in: Authenticated) -> Tokens:
+    """The tokens Cognito's API answers a completed sign-in with (InitiateAuth and its
+    challenges, AdminInitiateAuth): the `aws.cognito.signin.user.admin` scope only, an ID
+    token and a refresh token that starts the sign-in's refresh family."""
+    if signed_in.client is None:
+        raise ValueError("An API sign-in is always through an app client.")
+    return issue(
+        user=signed_in.user,
+        client=signed_in.client,
+        scopes=[ADMIN_SCOPE],
+        auth_time=signed_in.auth_time,
+    )
 
 
 @dataclass(frozen=True)
@@ -242,17 +265,34 @@ def _group_claims(groups: list) -> dict[str, Any]:
 
 
 def refresh(
-    *, client: AppClient, refresh_token: str, context: RequestContext | None = None
+    *,
+    client: AppClient,
+    refresh_token: str,
+    context: RequestContext | None = None,
+    flow: str | None = None,
 ) -> Tokens:
     """New access (and ID) tokens for a refresh token: one read of token, family and user, and
-    (with rotation) one short write transaction. With rotation the token is replaced; presenting
-    a replaced token again revokes its family, unless the client's retry grace period since the
+    (with rotation) one short write transaction. The client's RefreshTokenRotation decides, at
+    every door alike: without it the token stays valid until it expires and no new one is
+    issued; with it the token is replaced, and presenting a replaced token again revokes its
+    family (RefreshTokenReuseException), unless the client's retry grace period since the
     replacement has not run out (see _rotate). With grace 0, of parallel refreshes of one token
     exactly one succeeds: the conditional update that marks the token rotated finds it
     unrotated once; with a grace period they all succeed.
+    `flow` is InitiateAuth's AuthFlow (REFRESH_TOKEN_AUTH / REFRESH_TOKEN), which Cognito
+    refuses for clients with rotation; None for GetTokensFromRefreshToken and the token
+    endpoint.
     The read is outside the write transaction (SQLite: outside the database's write lock); a
     revocation committed between the two leaves whatever this refresh signs unusable, as one
     committed just after it would (access tokens and the successor check their family)."""
+    if flow is not None:
+        if flow not in INITIATE_AUTH_REFRESH_FLOWS:
+            raise InvalidParameterException(f"{flow} is not a refresh flow.", field="AuthFlow")
+        sign_in_checks.check_flow(client, flow)
+        if client.refresh_token_rotation:
+            raise InvalidParameterException(
+                ROTATION_REFUSES_FLOW.format(flow=flow), field="AuthFlow"
+            )
     if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
         raise NotAuthorizedException(INVALID_REFRESH)
     digest = crypto.digest(refresh_token)
@@ -298,7 +338,7 @@ def refresh(
             client=client,
             context=context,
         )
-        raise NotAuthorizedException(INVALID_REFRESH)
+        raise RefreshTokenReuseException()
     user.pool = client.pool
     scopes = list(family.scopes)
     return _user_tokens(
@@ -310,6 +350,20 @@ def refresh(
         refresh_token=successor,
         id_token="openid" in scopes or ADMIN_SCOPE in scopes,
     )
+
+
+def refresh_token_owner(*, client: AppClient, refresh_token: object) -> User | None:
+    """The user a refresh token of this client was issued to, whatever its state (revoked,
+    expired, rotated), or None. For the checks made before a refresh, such as the SECRET_HASH
+    Cognito computes over the token's user; the refresh itself decides whether it is valid."""
+    if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
+        return None
+    row = (
+        RefreshToken.objects.select_related("family__user")
+        .filter(digest=crypto.digest(refresh_token), family__client_id=client.client_id)
+        .first()
+    )
+    return row.family.user if row else None
 
 
 def _within_grace(rotated_at: dt.datetime, *, grace: int, now: dt.datetime) -> bool:
@@ -396,11 +450,11 @@ def client_credentials(*, client: AppClient, scopes: list[str] | tuple[str, ...]
 def revoke(*, client: AppClient, token: str) -> None:
     """Revoke the family of a refresh token (RFC 7009 / RevokeToken). Unknown or already revoked
     tokens are not an error (RFC 7009 §2.2). Raises UnsupportedTokenTypeException for a JWT
-    (OAuth door: 400 `unsupported_token_type`) and NotAuthorizedException when the client has
-    revocation disabled or the token belongs to another client (OAuth door: 400
-    `invalid_client`; JSON API: NotAuthorizedException)."""
+    (OAuth door: 400 `unsupported_token_type`), UnsupportedOperationException when the client
+    has revocation disabled and UnauthorizedException when the token belongs to another client
+    (as Cognito's RevokeToken; OAuth door: 400 `invalid_request`)."""
     if not client.enable_token_revocation:
-        raise NotAuthorizedException("Token revocation is not enabled for this client.")
+        raise UnsupportedOperationException("Token revocation is not enabled for this client.")
     if not token or not isinstance(token, str) or len(token) > 4096:
         return
     if token.count(".") == 2 and token.startswith("eyJ"):
@@ -414,7 +468,7 @@ def revoke(*, client: AppClient, token: str) -> None:
     if row is None:
         return
     if row.family.client_id != client.client_id:
-        raise NotAuthorizedException("The refresh token was not issued to this client.")
+        raise UnauthorizedException("The refresh token was not issued to this client.")
     revoke_family(family_id=row.family.pk, reason="revoked")
 
 

@@ -92,21 +92,22 @@ def test_operator_looks_after_a_user(live_server, scene):
 
             page.click("#users >> text=zoe")
             expect(page.locator("#user-name")).to_have_text("zoe")
+            status_messages = page.locator(".flash[role=status]")
             page.get_by_role("button", name="Confirm", exact=True).click()
-            expect(page.locator(".flash[role=status]")).to_contain_text("zoe is confirmed.")
+            expect(status_messages).to_contain_text("zoe is confirmed.")
             expect(page.locator("#user-status")).to_have_text("CONFIRMED")
 
             page.get_by_role("button", name="Disable", exact=True).click()
-            expect(page.locator(".flash[role=status]")).to_contain_text("disabled and signed out everywhere")
+            expect(status_messages).to_contain_text("disabled and signed out everywhere")
             expect(page.locator("#user-enabled")).to_have_text("disabled")
 
             page.fill("#pw-password", NEW_PASSWORD)
             page.check("#pw-permanent")
             page.get_by_role("button", name="Set password", exact=True).click()
-            expect(page.locator(".flash[role=status]")).to_contain_text("Password set, permanent.")
+            expect(status_messages).to_contain_text("Password set, permanent.")
 
             page.get_by_role("button", name="Remove authenticator", exact=True).click()
-            expect(page.locator(".flash[role=status]")).to_contain_text("Authenticator removed")
+            expect(status_messages).to_contain_text("Authenticator removed")
             expect(page.locator("#mfa")).to_contain_text("None enrolled.")
             page.screenshot(path=ARTIFACTS / "03-user.png", full_page=True)
 

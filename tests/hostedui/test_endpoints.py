@@ -145,6 +145,15 @@ def test_revoke_needs_client_authentication(client, pool, confidential_client):
     assert response.json()["error"] == "invalid_client"
 
 
+def test_revoke_when_the_client_disabled_revocation_is_invalid_request(
+    client, pool, app_client, issued
+):
+    app_client.enable_token_revocation = False
+    app_client.save()
+    response = revoke(client, pool, token=issued["refresh_token"], client_id=app_client.client_id)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
 def test_revoke_another_clients_token_is_refused(client, pool, issued):
     other = factories.make_client(pool)
     response = revoke(client, pool, token=issued["refresh_token"], client_id=other.client_id)

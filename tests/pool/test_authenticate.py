@@ -13,6 +13,7 @@ from django_otp.oath import TOTP
 from pool import clock, crypto
 from pool.errors import (
     CodeMismatchException,
+    InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -433,3 +434,52 @@ def test_failed_mfa_is_recorded(pool, user):
     with pytest.raises(CodeMismatchException):
         respond(pool, sign_in(pool), {"SOFTWARE_TOKEN_MFA_CODE": "abcdef"})
     assert AuthEvent.objects.filter(user=user, success=False, reason__contains="code").exists()
+
+
+# ---------------------------------------------------------------- CUSTOM_AUTH and USER_AUTH
+
+
+def test_custom_auth_is_refused_while_the_pool_has_no_triggers(pool, user):
+    client = factories.make_client(pool, explicit_auth_flows=["ALLOW_CUSTOM_AUTH"])
+    with pytest.raises(InvalidParameterException, match="Custom auth lambda trigger"):
+        authenticate.custom_auth(pool=pool, client=client, username="alice")
+    assert not ChallengeSession.objects.exists()
+
+
+def test_custom_auth_needs_the_flow_enabled(pool, user, app_client):
+    with pytest.raises(InvalidParameterException, match="CUSTOM_AUTH flow not enabled"):
+        authenticate.custom_auth(pool=pool, client=app_client, username="alice")
+
+
+def choice(pool, client, **over):
+    arguments = {
+        "pool": pool,
+        "client": client,
+        "username": "alice",
+        "preferred_challenge": "PASSWORD",
+        "given_password": PASSWORD,
+    } | over
+    return authenticate.choice_based(**arguments)
+
+
+def test_user_auth_with_the_password_factor_is_a_password_sign_in(pool, user):
+    client = factories.make_client(pool, explicit_auth_flows=["ALLOW_USER_AUTH"])
+    assert isinstance(choice(pool, client), Authenticated)
+    with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
+        choice(pool, client, given_password="Wrong-Horse-9")
+
+
+@pytest.mark.parametrize(
+    "over",
+    [{"preferred_challenge": None}, {"preferred_challenge": "EMAIL_OTP"}, {"given_password": None}],
+)
+def test_user_auth_in_any_other_form_is_refused(pool, user, over):
+    client = factories.make_client(pool, explicit_auth_flows=["ALLOW_USER_AUTH"])
+    with pytest.raises(InvalidParameterException, match="PREFERRED_CHALLENGE PASSWORD"):
+        choice(pool, client, **over)
+    assert not User.objects.get(pk=user.pk).last_sign_in_at
+
+
+def test_user_auth_needs_the_flow_enabled(pool, user, app_client):
+    with pytest.raises(InvalidParameterException, match="USER_AUTH flow not enabled"):
+        choice(pool, app_client)

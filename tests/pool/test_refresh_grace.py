@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from pool import clock
-from pool.errors import InvalidParameterException, NotAuthorizedException
+from pool.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    RefreshTokenReuseException,
+)
 from pool.models import RefreshFamily
 from pool.services import app_clients, tokens
 
@@ -52,7 +56,7 @@ def test_reuse_after_the_grace_period_revokes_the_family(graceful, user):
     issued = sign_in(user, graceful)
     first = tokens.refresh(client=graceful, refresh_token=issued.refresh_token)
     clock.advance(seconds=GRACE)
-    with pytest.raises(NotAuthorizedException):
+    with pytest.raises(RefreshTokenReuseException):
         tokens.refresh(client=graceful, refresh_token=issued.refresh_token)
     assert family_revoked(user)
     with pytest.raises(NotAuthorizedException):
@@ -65,7 +69,7 @@ def test_retries_do_not_extend_the_grace_period(graceful, user):
     clock.advance(seconds=GRACE - 5)
     tokens.refresh(client=graceful, refresh_token=issued.refresh_token)
     clock.advance(seconds=10)
-    with pytest.raises(NotAuthorizedException):
+    with pytest.raises(RefreshTokenReuseException):
         tokens.refresh(client=graceful, refresh_token=issued.refresh_token)
     assert family_revoked(user)
 
@@ -74,7 +78,7 @@ def test_without_grace_the_first_reuse_revokes_the_family(app_client, user):
     assert app_client.refresh_token_retry_grace_seconds == 0
     issued = sign_in(user, app_client)
     tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
-    with pytest.raises(NotAuthorizedException):
+    with pytest.raises(RefreshTokenReuseException):
         tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
     assert family_revoked(user)
 

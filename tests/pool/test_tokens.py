@@ -16,6 +16,9 @@ from pool.errors import (
     InvalidOAuthFlowException,
     InvalidParameterException,
     NotAuthorizedException,
+    RefreshTokenReuseException,
+    UnauthorizedException,
+    UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
 from pool.models import AppClient, Group, RefreshFamily, RefreshToken, ResourceServer, User
@@ -198,7 +201,7 @@ def test_refresh_rotates_the_refresh_token(user, app_client):
 def test_reusing_a_rotated_refresh_token_revokes_the_family(user, app_client):
     issued = sign_in(user, app_client)
     again = tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
-    with pytest.raises(NotAuthorizedException, match="Invalid Refresh Token"):
+    with pytest.raises(RefreshTokenReuseException):
         tokens.refresh(client=app_client, refresh_token=issued.refresh_token)
     family = RefreshFamily.objects.get()
     assert family.revoked_at is not None and family.revoked_reason == "reuse"
@@ -214,6 +217,48 @@ def test_without_rotation_the_refresh_token_is_kept(pool, user):
     again = tokens.refresh(client=client, refresh_token=issued.refresh_token)
     assert again.refresh_token is None
     assert tokens.refresh(client=client, refresh_token=issued.refresh_token).access_token
+
+
+@pytest.mark.parametrize("flow", ["REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"])
+def test_initiate_auth_refresh_is_refused_when_the_client_rotates(user, app_client, flow):
+    """Cognito: REFRESH_TOKEN_AUTH cannot be used by a client with refresh token rotation (it
+    never returns the successor); GetTokensFromRefreshToken and the token endpoint can."""
+    assert app_client.refresh_token_rotation
+    issued = sign_in(user, app_client)
+    with pytest.raises(InvalidParameterException, match="GetTokensFromRefreshToken") as refused:
+        tokens.refresh(client=app_client, refresh_token=issued.refresh_token, flow=flow)
+    assert refused.value.field == "AuthFlow"
+    assert RefreshToken.objects.get().rotated_at is None
+    assert tokens.refresh(client=app_client, refresh_token=issued.refresh_token).refresh_token
+
+
+def test_initiate_auth_refresh_without_rotation_keeps_the_token(pool, user):
+    client = factories.make_client(pool, refresh_token_rotation=False)
+    issued = sign_in(user, client)
+    for _ in range(2):
+        again = tokens.refresh(
+            client=client, refresh_token=issued.refresh_token, flow="REFRESH_TOKEN_AUTH"
+        )
+        assert again.refresh_token is None and again.id_token
+
+
+def test_initiate_auth_refresh_needs_the_flow_enabled(pool, user):
+    client = factories.make_client(
+        pool, refresh_token_rotation=False, explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH"]
+    )
+    issued = sign_in(user, client)
+    with pytest.raises(InvalidParameterException, match="REFRESH_TOKEN flow not enabled"):
+        tokens.refresh(client=client, refresh_token=issued.refresh_token, flow="REFRESH_TOKEN")
+
+
+def test_refresh_token_owner(pool, user, app_client):
+    issued = sign_in(user, app_client)
+    owner = tokens.refresh_token_owner(client=app_client, refresh_token=issued.refresh_token)
+    assert owner == user
+    other = factories.make_client(pool)
+    assert tokens.refresh_token_owner(client=other, refresh_token=issued.refresh_token) is None
+    assert tokens.refresh_token_owner(client=app_client, refresh_token="nope") is None
+    assert tokens.refresh_token_owner(client=app_client, refresh_token=None) is None
 
 
 def test_refresh_by_another_client_is_refused(pool, user, app_client):
@@ -302,7 +347,7 @@ def _race(client, refresh_token, n):
             barrier.wait()
             _refresh_waiting_for_writers(client, refresh_token)
             outcomes.append("won")
-        except NotAuthorizedException:
+        except (NotAuthorizedException, RefreshTokenReuseException):
             outcomes.append("refused")
         except Exception as exc:
             outcomes.append(repr(exc))
@@ -414,8 +459,16 @@ def test_revoke_unknown_token_is_not_an_error(app_client):
 
 def test_revoke_token_of_another_client_is_refused(pool, user, app_client):
     issued = sign_in(user, app_client)
-    with pytest.raises(NotAuthorizedException):
+    with pytest.raises(UnauthorizedException):
         tokens.revoke(client=factories.make_client(pool), token=issued.refresh_token)
+    assert RefreshFamily.objects.get().revoked_at is None
+
+
+def test_revoke_when_the_client_disabled_revocation_is_unsupported(pool, user):
+    client = factories.make_client(pool, enable_token_revocation=False)
+    issued = sign_in(user, client)
+    with pytest.raises(UnsupportedOperationException):
+        tokens.revoke(client=client, token=issued.refresh_token)
     assert RefreshFamily.objects.get().revoked_at is None
 
 
