@@ -4,10 +4,7 @@ new_password_challenge) and boto3 with pycognito's AWSSRP, positive and negative
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 
 import jwt as pyjwt
 import pytest
@@ -21,6 +18,7 @@ from pool.models import ChallengeSession, UserPool, UserStatus
 from tests import factories
 from tests.api.conftest import REGION, make_boto3_client
 from tests.api.shape_check import assert_fits
+from tests.pool.helpers import srp_claim
 
 pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
@@ -138,9 +136,9 @@ def test_pycognito_check_token_renews_an_expired_one(server, pool, app, alice):
     challenge = user.client.initiate_auth(
         ClientId=app.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=aws.get_auth_params()
     )
-    responses = aws.process_challenge(challenge["ChallengeParameters"], aws.get_auth_params())
-    responses["TIMESTAMP"] = AWSSRP.get_cognito_formatted_timestamp(clock.now())
-    responses["PASSWORD_CLAIM_SIGNATURE"] = _sign(aws, challenge, responses["TIMESTAMP"])
+    # Signed at the server's clock (pycognito's process_challenge signs at the wall clock).
+    timestamp = AWSSRP.get_cognito_formatted_timestamp(clock.now())
+    responses = srp_claim(aws, challenge["ChallengeParameters"], timestamp)
     result = user.client.respond_to_auth_challenge(
         ClientId=app.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=responses
     )["AuthenticationResult"]
@@ -151,22 +149,6 @@ def test_pycognito_check_token_renews_an_expired_one(server, pool, app, alice):
     assert user.check_token() is True  # expired: renewed with the refresh token
     assert user.access_token != expired
     user.verify_token(user.access_token, "access_token", "access")
-
-
-def _sign(aws: AWSSRP, challenge: dict, timestamp: str) -> str:
-    """pycognito's claim signature for a TIMESTAMP of our choosing (its own uses the wall
-    clock, which the server's frozen clock would call stale)."""
-    params = challenge["ChallengeParameters"]
-    key = aws.get_password_authentication_key(
-        params["USER_ID_FOR_SRP"], aws.password, int(params["SRP_B"], 16), params["SALT"]
-    )
-    message = (
-        aws.pool_id.split("_")[1].encode()
-        + params["USER_ID_FOR_SRP"].encode()
-        + base64.b64decode(params["SECRET_BLOCK"])
-        + timestamp.encode()
-    )
-    return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
 
 
 def test_pycognito_wrong_password_is_refused(server, pool, app, alice):
@@ -364,14 +346,8 @@ def _answer_at_clock(anonymous, app, aws: AWSSRP):
         ClientId=app.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=aws.get_auth_params()
     )
     timestamp = AWSSRP.get_cognito_formatted_timestamp(clock.now())
-    params = challenge["ChallengeParameters"]
     return anonymous.respond_to_auth_challenge(
         ClientId=app.client_id,
         ChallengeName="PASSWORD_VERIFIER",
-        ChallengeResponses={
-            "USERNAME": params["USERNAME"],
-            "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
-            "TIMESTAMP": timestamp,
-            "PASSWORD_CLAIM_SIGNATURE": _sign(aws, challenge, timestamp),
-        },
+        ChallengeResponses=srp_claim(aws, challenge["ChallengeParameters"], timestamp),
     )
