@@ -94,6 +94,12 @@ def check_client_secret(
 def token_user(access_token: object) -> User:
     """The user an `AccessToken` speaks for, after every check the OAuth door makes (signature,
     expiry, revocation, user and client still valid) and Cognito's scope for user actions."""
+    return token_caller(access_token)[0]
+
+
+def token_caller(access_token: object) -> tuple[User, AppClient]:
+    """`token_user`, with the app client the token was issued to: GetUser reads and
+    UpdateUserAttributes writes only what that client's read/write attributes allow."""
     invalid = NotAuthorizedException("Invalid Access Token")
     if not isinstance(access_token, str):
         raise invalid
@@ -101,6 +107,6 @@ def token_user(access_token: object) -> User:
     pool = UserPool.objects.filter(pk=pool_id).first() if pool_id else None
     if pool is None:
         raise invalid
-    return tokens.access_token_user(
+    return tokens.access_token_caller(
         pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE
     )

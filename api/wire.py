@@ -13,7 +13,7 @@ from django.core import signing
 from django.db.models import QuerySet
 
 from pool.errors import InvalidParameterException, ResourceNotFoundException
-from pool.models import AppClient, ResourceServer, User, UserPool
+from pool.models import AppClient, Group, ResourceServer, User, UserPool
 from pool.services.results import CodeDelivery, Tokens
 
 # Accounts do not exist in Cognate; ARNs carry this placeholder account number.
@@ -49,6 +49,13 @@ def get_resource_server(pool: UserPool, identifier: str) -> ResourceServer:
     if server is None:
         raise ResourceNotFoundException(f"Resource server {identifier} does not exist.")
     return server
+
+
+def get_group(pool: UserPool, name: str) -> Group:
+    group = Group.objects.filter(pool=pool, name=name).first()
+    if group is None:
+        raise ResourceNotFoundException("Group not found.")
+    return group
 
 
 def page(
@@ -181,3 +188,52 @@ def authentication_result(issued: Tokens) -> dict[str, Any]:
             "IdToken": issued.id_token,
         }
     )
+
+
+# ------------------------------------------------------------------------- request members
+# Shared readers of Cognito's request members, so every action that takes them reads them alike.
+
+
+def attributes_from(entries: list[dict[str, Any]] | None, member: str = "UserAttributes") -> dict:
+    """Cognito's AttributeListType ([{"Name", "Value"}]) as a name -> value dict for the
+    services; a name given twice is refused rather than silently losing one value."""
+    attributes: dict[str, Any] = {}
+    for entry in entries or []:
+        name = entry.get("Name")
+        if name in attributes:
+            raise InvalidParameterException(f"Duplicate attribute name: {name}", field=member)
+        attributes[name] = entry.get("Value", "")
+    return attributes
+
+
+# SetUserMFAPreference / AdminSetUserMFAPreference members and the method each one sets.
+MFA_PREFERENCE_MEMBERS = {
+    "SMSMfaSettings": "SMS_MFA",
+    "SoftwareTokenMfaSettings": "SOFTWARE_TOKEN_MFA",
+    "EmailMfaSettings": "EMAIL_OTP",
+}
+_PREFERENCE_ARGUMENT = {"SMS_MFA": "sms", "SOFTWARE_TOKEN_MFA": "totp", "EMAIL_OTP": "email"}
+
+
+def mfa_preference(params: dict[str, Any], current_preferred: str) -> dict[str, Any]:
+    """The keyword arguments of `mfa.set_preference` that a (Admin)SetUserMFAPreference request
+    asks for: each method's `Enabled` (absent = unchanged) and the preferred method. At most
+    one method may be preferred; `PreferredMfa: false` on the preferred one clears it."""
+    arguments: dict[str, Any] = {}
+    preferred = [
+        m for k, m in MFA_PREFERENCE_MEMBERS.items() if (params.get(k) or {}).get("PreferredMfa")
+    ]
+    if len(preferred) > 1:
+        raise InvalidParameterException(
+            "Only one MFA method can be the preferred one.", field="PreferredMfa"
+        )
+    for member, method in MFA_PREFERENCE_MEMBERS.items():
+        settings = params.get(member) or {}
+        if "Enabled" in settings:
+            arguments[_PREFERENCE_ARGUMENT[method]] = settings["Enabled"]
+        if settings.get("PreferredMfa") is False and current_preferred == method:
+            arguments["preferred"] = ""
+    if preferred:
+        arguments["preferred"] = preferred[0]
+    refuse_unsupported(params, ("WebAuthnMfaSettings",))
+    return arguments

@@ -6,6 +6,8 @@ config/wsgi.py runs before gunicorn serves a request (`refuse_to_start_on_errors
 - cognate.E002: DEBUG is off and email goes to a development backend (outbox://, console://,
   locmem://): codes and temporary passwords would reach nobody, so the server refuses to start.
   There is no opt-out: a deployment without a mail server runs with DEBUG=1 knowingly.
+- cognate.E003: COGNATE_DEFAULT_REGION is not a region pool ids can carry (1-32 lower-case
+  letters, digits or hyphens): every pool created in the console or by a command would be refused.
 - cognate.W001: DEBUG is off and SMS goes to the dev outbox (SMS_SENDER's default): a pool that
   sends codes by SMS reaches nobody.
 """
@@ -60,6 +62,22 @@ def check_sms(app_configs=None, **kwargs) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register(TAG)
+def check_default_region(app_configs=None, **kwargs) -> list[CheckMessage]:
+    from pool.services.pools import REGION_PATTERN
+
+    region = settings.DEFAULT_REGION
+    if isinstance(region, str) and REGION_PATTERN.match(region):
+        return []
+    return [
+        Error(
+            f"COGNATE_DEFAULT_REGION={region!r} cannot prefix a pool id.",
+            hint="Use 1-32 lower-case letters, digits or hyphens, e.g. eu-west-1 or local.",
+            id="cognate.E003",
+        )
+    ]
 
 
 def startup_problems() -> list[CheckMessage]:

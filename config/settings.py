@@ -62,6 +62,10 @@ _public = urlparse(PUBLIC_URL)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{_public.hostname},localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 SECURE_COOKIES = _public.scheme == "https"
+# The region part of the ids of pools created in the console and by management commands
+# (`local_Ab12Cd34E`). Pools created through the JSON API take the region of the request's
+# SigV4 scope instead, as Cognito's ids carry the region that served the call.
+DEFAULT_REGION = env("COGNATE_DEFAULT_REGION", "local")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

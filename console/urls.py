@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from console.views import auth, clients, groups, home, keys, pools, transfer, users
+from console.views import access_keys, auth, clients, groups, home, keys, pools, transfer, users
 
 app_name = "console"
 
@@ -22,6 +22,15 @@ class ClientIdConverter:
 
 register_converter(ClientIdConverter, "client_id")
 
+
+class AccessKeyIdConverter(ClientIdConverter):
+    """Access key ids are word characters (api.access_keys), checked at routing likewise."""
+
+    regex = "[A-Za-z0-9_]{1,128}"
+
+
+register_converter(AccessKeyIdConverter, "access_key_id")
+
 pool = "pools/<str:pool_id>/"
 user = pool + "users/<str:sub>/"
 
@@ -32,11 +41,20 @@ urlpatterns = [
     path("", home.index, name="index"),
     path("audit/", home.audit_log, name="audit"),
     path("outbox/", home.outbox, name="outbox"),
+    path("access-keys/", access_keys.key_list, name="access_keys"),
+    path("access-keys/new", access_keys.key_create, name="access_key_create"),
+    path(
+        "access-keys/<access_key_id:access_key_id>/deactivate",
+        access_keys.key_deactivate,
+        name="access_key_deactivate",
+    ),
     path("pools/new", pools.create, name="pool_create"),
     path(pool, pools.detail, name="pool"),
     path(pool + "edit", pools.edit, name="pool_edit"),
     path(pool + "delete", pools.delete, name="pool_delete"),
     path(pool + "attributes", pools.add_attribute, name="pool_add_attribute"),
+    path(pool + "domains", pools.add_domain, name="pool_add_domain"),
+    path(pool + "domains/<str:domain>/delete", pools.delete_domain, name="pool_delete_domain"),
     # Users
     path(pool + "users/", users.user_list, name="users"),
     path(pool + "users/new", users.user_create, name="user_create"),

@@ -114,6 +114,13 @@ class RefreshTokenReuseException(CognitoError):
     default_message = "Refresh token has been reused; the session has been revoked."
 
 
+class UnsupportedUserStateException(CognitoError):
+    """The user is in a state the request does not apply to (AdminCreateUser's RESEND for a
+    user who is no longer FORCE_CHANGE_PASSWORD)."""
+
+    default_message = "The user is in an unsupported state for this request."
+
+
 class UnsupportedOperationException(CognitoError):
     """An operation the app client has not enabled (RevokeToken without token revocation)."""
 

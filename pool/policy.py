@@ -27,6 +27,7 @@ from pool.errors import (
     InvalidParameterException,
     InvalidPasswordException,
     LimitExceededException,
+    NotAuthorizedException,
     UsernameExistsException,
 )
 from pool.models import CustomAttribute, SignInName, User, UserPool, UserStatus
@@ -198,6 +199,12 @@ def _check_custom(attr: CustomAttribute, name: str, value: str) -> str:
     return value.strip()
 
 
+def unauthorized_write(name: str) -> NotAuthorizedException:
+    """Cognito's answer when a user's own call (through an app client) writes an attribute the
+    client may not write, or a `*_verified` flag, which only administrators set."""
+    return NotAuthorizedException("A client attempted to write unauthorized attribute", field=name)
+
+
 def validate_attributes(
     pool: UserPool,
     attributes: dict[str, str],
@@ -211,7 +218,8 @@ def validate_attributes(
     `creating` is True for sign-up and admin creation (required attributes must be present and
     immutable custom attributes may be set), False for updates. `admin` is True for operator
     and Admin* calls: only they may set `*_verified` and `dev:custom:` attributes. A client's
-    `write_attributes`, when it lists any, bounds what a non-admin call may write.
+    `write_attributes`, when it lists any, bounds what a non-admin call may write (both refused
+    as Cognito refuses them: `unauthorized_write`).
     """
     if not isinstance(attributes, dict):
         raise InvalidParameterException("Attributes must be name/value pairs.")
@@ -229,9 +237,7 @@ def validate_attributes(
             )
         if name in STANDARD_ATTRIBUTES:
             if name in VERIFIED_FLAGS and not admin:
-                raise InvalidParameterException(
-                    f"{name} can only be set by an administrator.", field=name
-                )
+                raise unauthorized_write(name)
             value = _check_standard(name, value)
         elif name in declared:
             attr = declared[name]
@@ -248,9 +254,7 @@ def validate_attributes(
         else:
             raise _schema_error(name, "Type for attribute could not be determined")
         if writable and name not in writable:
-            raise InvalidParameterException(
-                f"A client attempted to write unauthorized attribute {name}", field=name
-            )
+            raise unauthorized_write(name)
         clean[name] = value
     if creating:
         for name in pool.required_attributes or []:
@@ -263,10 +267,12 @@ def validate_attributes(
     return clean
 
 
-def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False) -> None:
+def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False, client=None) -> None:
     """Refuse deleting attributes the schema requires, unknown or immutable ones, `sub`, the
-    pool's username attributes, and developer-only ones for non-admins."""
+    pool's username attributes, developer-only ones for non-admins, and (deleting is writing)
+    any the client's `write_attributes`, when it lists some, leave out."""
     declared = custom_attributes(pool)
+    writable = set(client.write_attributes or []) if client is not None and not admin else set()
     for name in names:
         if not isinstance(name, str):
             raise InvalidParameterException("Attribute names must be strings.")
@@ -295,6 +301,8 @@ def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False) ->
             raise InvalidParameterException(
                 f"{name} is this pool's sign-in name and cannot be deleted.", field=name
             )
+        if writable and name not in writable:
+            raise unauthorized_write(name)
 
 
 def key_field(attribute: str) -> str:

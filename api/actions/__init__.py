@@ -1,3 +1,14 @@
 """Every JSON API action, registered in api/registry.py by importing its module here."""
 
-from api.actions import auth, clients, pools, resource_servers, srp  # noqa: F401
+from api.actions import (  # noqa: F401
+    account,
+    admin_users,
+    auth,
+    clients,
+    domains,
+    groups,
+    pool_mfa,
+    pools,
+    resource_servers,
+    srp,
+)

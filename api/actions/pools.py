@@ -16,6 +16,7 @@ from api import wire
 from api.registry import Auth, Call, action
 from pool.errors import InvalidParameterException
 from pool.models import CustomAttribute, UserPool
+from pool.selectors import domains as domain_selectors
 from pool.services import pools
 
 # Cognito's defaults for a pool created through its API, where they differ from the model's.
@@ -143,22 +144,25 @@ def _schema(entries: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, An
             if entry.get("Required") and name != "sub":
                 required.append(name)
             continue
-        strings = entry.get("StringAttributeConstraints") or {}
-        numbers = entry.get("NumberAttributeConstraints") or {}
-        custom.append(
-            {
-                "name": name,
-                "data_type": data_type or CustomAttribute.DataType.STRING,
-                "mutable": entry.get("Mutable", True),
-                "developer_only": entry.get("DeveloperOnlyAttribute", False),
-                "required": entry.get("Required", False),
-                "min_length": strings.get("MinLength"),
-                "max_length": strings.get("MaxLength"),
-                "min_value": numbers.get("MinValue"),
-                "max_value": numbers.get("MaxValue"),
-            }
-        )
+        custom.append(custom_attribute(entry))
     return required, custom
+
+
+def custom_attribute(entry: dict[str, Any]) -> dict[str, Any]:
+    """A SchemaAttributeType as `pools.add_custom_attribute`'s arguments."""
+    strings = entry.get("StringAttributeConstraints") or {}
+    numbers = entry.get("NumberAttributeConstraints") or {}
+    return {
+        "name": entry.get("Name"),
+        "data_type": entry.get("AttributeDataType") or CustomAttribute.DataType.STRING,
+        "mutable": entry.get("Mutable", True),
+        "developer_only": entry.get("DeveloperOnlyAttribute", False),
+        "required": entry.get("Required", False),
+        "min_length": strings.get("MinLength"),
+        "max_length": strings.get("MaxLength"),
+        "min_value": numbers.get("MinValue"),
+        "max_value": numbers.get("MaxValue"),
+    }
 
 
 def pool_settings(params: dict[str, Any]) -> dict[str, Any]:
@@ -299,6 +303,7 @@ def describe(pool: UserPool) -> dict[str, Any]:
     email_configuration = {"EmailSendingAccount": "COGNITO_DEFAULT"}
     if pool.email_from:
         email_configuration["From"] = pool.email_from
+    domains = domain_selectors.of_pool(pool)
     return wire.compact(
         {
             "Id": pool.id,
@@ -345,6 +350,8 @@ def describe(pool: UserPool) -> dict[str, Any]:
                 },
             },
             "UsernameConfiguration": {"CaseSensitive": pool.case_sensitive},
+            "Domain": domains["prefix"].domain if "prefix" in domains else None,
+            "CustomDomain": domains["custom"].domain if "custom" in domains else None,
             "AccountRecoverySetting": {
                 "RecoveryMechanisms": [
                     {"Priority": index, "Name": name}
@@ -373,7 +380,8 @@ def create_user_pool(call: Call) -> dict[str, Any]:
     required, custom = _schema(params.get("Schema") or [])
     settings["required_attributes"] = required
     settings["custom_attributes"] = custom
-    settings["region"] = call.region or "local"
+    if call.region:  # the SigV4 scope's region, as Cognito's ids carry the serving region
+        settings["region"] = call.region
     with wire.in_api_terms(FIELD_NAMES):
         pool = pools.create_pool(**settings)
     return {"UserPool": describe(pool)}
@@ -420,4 +428,30 @@ def delete_user_pool(call: Call) -> dict[str, Any]:
     pool = wire.get_pool(call.params["UserPoolId"])
     with wire.in_api_terms(FIELD_NAMES):
         pools.delete_pool(pool=pool)
+    return {}
+
+
+# Field names of `pools.add_custom_attribute`, as AddCustomAttributes names them.
+CUSTOM_ATTRIBUTE_FIELDS = {
+    "name": "Name",
+    "data_type": "AttributeDataType",
+    "mutable": "Mutable",
+    "developer_only": "DeveloperOnlyAttribute",
+    "required": "Required",
+    "min_length": "StringAttributeConstraints.MinLength",
+    "max_length": "StringAttributeConstraints.MaxLength",
+    "min_value": "NumberAttributeConstraints.MinValue",
+    "max_value": "NumberAttributeConstraints.MaxValue",
+    "custom_attributes": "CustomAttributes",
+}
+
+
+@action("AddCustomAttributes", auth=Auth.SIGV4)
+def add_custom_attributes(call: Call) -> dict[str, Any]:
+    """Each name becomes `custom:<name>` (a `custom:` prefix given is the same name), as in
+    Cognito; standard attribute names are custom names here too."""
+    pool = wire.get_pool(call.params["UserPoolId"])
+    definitions = [custom_attribute(entry) for entry in call.params["CustomAttributes"]]
+    with wire.in_api_terms(CUSTOM_ATTRIBUTE_FIELDS):
+        pools.add_custom_attributes(pool=pool, definitions=definitions)
     return {}

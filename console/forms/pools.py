@@ -194,6 +194,28 @@ class CustomAttributeForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v is not None}
 
 
+class DomainForm(forms.Form):
+    """A pool's domain: a prefix, or with a certificate ARN a custom domain (as the API's
+    CustomDomainConfig decides)."""
+
+    domain = forms.CharField(
+        max_length=63,
+        help_text="A prefix such as shop-login, or a full host name such as auth.example.com.",
+    )
+    certificate_arn = forms.CharField(
+        label="Certificate ARN",
+        required=False,
+        max_length=2048,
+        help_text="Custom domains only: the ARN of the domain's certificate, stored as given.",
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "domain": self.cleaned_data["domain"].strip(),
+            "certificate_arn": self.cleaned_data["certificate_arn"].strip() or None,
+        }
+
+
 class ConfirmDeleteForm(forms.Form):
     """Deleting asks the operator to type the name of what goes away."""
 

@@ -1,4 +1,4 @@
-"""Pools: overview, create, edit, delete, and custom attributes of the schema."""
+"""Pools: overview, create, edit, delete, custom attributes of the schema, and domains."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from django.views.decorators.http import require_POST
 
 from console import audit, errors
 from console.access import operator_view
-from console.forms.pools import CustomAttributeForm, PoolForm
+from console.forms.pools import CustomAttributeForm, DomainForm, PoolForm
 from console.views.common import confirm_delete, get_pool
 from pool.errors import CognitoError
+from pool.models import UserPool
+from pool.selectors import domains as domain_selectors
+from pool.services import domains as domain_services
 from pool.services import pools as pool_services
 
 
@@ -34,18 +37,23 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, "console/pools/form.html", {"form": form, "section": "pools"})
 
 
-@operator_view
-def detail(request: HttpRequest, pool_id: str) -> HttpResponse:
-    pool = get_pool(pool_id)
-    page = {
+def _detail_page(pool: UserPool, **forms) -> dict:
+    return {
         "pool": pool,
         "tab": "overview",
         "section": "pools",
         "custom_attributes": pool.custom_attributes.all(),
-        "attribute_form": CustomAttributeForm(),
+        "attribute_form": forms.get("attribute_form") or CustomAttributeForm(),
+        "domains": sorted(domain_selectors.of_pool(pool).values(), key=lambda d: d.kind),
+        "domain_form": forms.get("domain_form") or DomainForm(),
         "frozen": pool_services.FROZEN_SETTINGS,
     }
-    return render(request, "console/pools/detail.html", page)
+
+
+@operator_view
+def detail(request: HttpRequest, pool_id: str) -> HttpResponse:
+    pool = get_pool(pool_id)
+    return render(request, "console/pools/detail.html", _detail_page(pool))
 
 
 @operator_view
@@ -102,12 +110,39 @@ def add_attribute(request: HttpRequest, pool_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Attribute custom:{attribute['name']} added.")
             return redirect("console:pool", pool_id=pool.id)
-    page = {
-        "pool": pool,
-        "tab": "overview",
-        "section": "pools",
-        "custom_attributes": pool.custom_attributes.all(),
-        "attribute_form": form,
-        "frozen": pool_services.FROZEN_SETTINGS,
-    }
+    page = _detail_page(pool, attribute_form=form)
     return render(request, "console/pools/detail.html", page, status=400)
+
+
+@operator_view
+@require_POST
+def add_domain(request: HttpRequest, pool_id: str) -> HttpResponse:
+    """Give the pool a prefix or (with a certificate ARN) a custom domain."""
+    pool = get_pool(pool_id)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        values = form.values()
+        try:
+            with audit.recording(request, "pool.add_domain", pool=pool, detail=values):
+                domain_services.create_domain(pool=pool, **values)
+        except CognitoError as exc:
+            errors.attach(form, exc)
+        else:
+            messages.success(request, f"Domain {values['domain']} added.")
+            return redirect("console:pool", pool_id=pool.id)
+    page = _detail_page(pool, domain_form=form)
+    return render(request, "console/pools/detail.html", page, status=400)
+
+
+@operator_view
+@require_POST
+def delete_domain(request: HttpRequest, pool_id: str, domain: str) -> HttpResponse:
+    pool = get_pool(pool_id)
+    try:
+        with audit.recording(request, "pool.delete_domain", pool=pool, detail={"domain": domain}):
+            domain_services.delete_domain(pool_id=pool.id, domain=domain)
+    except CognitoError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Domain {domain} removed.")
+    return redirect("console:pool", pool_id=pool.id)

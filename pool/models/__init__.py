@@ -2,6 +2,7 @@
 
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
+from pool.models.domains import UserPoolDomain
 from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
@@ -33,6 +34,7 @@ __all__ = [
     "User",
     "UserAttributeIndex",
     "UserPool",
+    "UserPoolDomain",
     "UserStatus",
     "VerificationCode",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+from django.conf import settings
 from django.db import models
 
 from pool import crypto
@@ -15,8 +16,15 @@ MFA_METHODS = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
 RECOVERY_MECHANISMS = ("verified_email", "verified_phone_number", "admin_only")
 
 
-def new_pool_id(region: str = "local") -> str:
-    """Cognito's shape: `<region>_<9 mixed-case alphanumerics>`."""
+def default_region() -> str:
+    """The region of pools created without one: COGNATE_DEFAULT_REGION (`local` unless set)."""
+    return settings.DEFAULT_REGION
+
+
+def new_pool_id(region: str | None = None) -> str:
+    """Cognito's shape: `<region>_<9 mixed-case alphanumerics>`, in the default region unless
+    `region` is given."""
+    region = region or default_region()
     return f"{region}_{crypto.random_string(9, string.ascii_letters + string.digits)}"
 
 
@@ -44,7 +52,7 @@ class UserPool(models.Model):
 
     id = models.CharField(primary_key=True, max_length=55, editable=False)
     name = models.CharField(max_length=128)
-    region = models.CharField(max_length=32, default="local", editable=False)
+    region = models.CharField(max_length=32, default=default_region, editable=False)
 
     # Sign-in identifiers. `username_attributes` (email / phone_number) make that attribute the
     # sign-in name and the username a UUID; `alias_attributes` let a verified attribute stand in
@@ -99,7 +107,7 @@ class UserPool(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.id:
-            self.id = new_pool_id(self.region or "local")
+            self.id = new_pool_id(self.region)
         super().save(*args, **kwargs)
 
     @property

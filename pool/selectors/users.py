@@ -15,7 +15,12 @@ from django.db.models.functions import Collate, Concat, Lower
 from pool import clock
 from pool.errors import InvalidParameterException, UserNotFoundException
 from pool.models import SignInName, User, UserPool, UserStatus
-from pool.models.user import ATTRIBUTE_KEY_CHARS, SEARCHABLE_ATTRIBUTES, is_custom_attribute
+from pool.models.user import (
+    ATTRIBUTE_KEY_CHARS,
+    SEARCHABLE_ATTRIBUTES,
+    STANDARD_ATTRIBUTES,
+    is_custom_attribute,
+)
 
 
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
@@ -139,6 +144,21 @@ def parse_filter(text: str) -> UserFilter:
 def custom_attribute_names(pool: UserPool) -> list[str]:
     """The pool's custom attributes, as searched (`custom:tier`, `dev:custom:x`)."""
     return sorted(attr.full_name for attr in pool.custom_attributes.all())
+
+
+def attributes_to_get(pool: UserPool, names: list[str] | None) -> set[str] | None:
+    """ListUsers' AttributesToGet: the attribute names to list for each user, None for all
+    (absent or empty). A name that is no attribute of the pool is refused, not ignored."""
+    if not names:
+        return None
+    known = {"sub", *STANDARD_ATTRIBUTES, *custom_attribute_names(pool)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise InvalidParameterException(
+            f"Invalid attributes to get: {', '.join(unknown)} are not attributes of this pool.",
+            field="attributes_to_get",
+        )
+    return set(names)
 
 
 def _check(pool: UserPool, wanted: UserFilter) -> None:

@@ -13,6 +13,7 @@ from pool import policy
 from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
+    UnsupportedUserStateException,
     UserNotFoundException,
 )
 from pool.models import AuthEvent, CodePurpose, User, UserPool, UserStatus
@@ -106,9 +107,9 @@ def admin_create_user(
         if user is None:
             raise UserNotFoundException()
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
-            raise InvalidParameterException(
-                f"Only a user in FORCE_CHANGE_PASSWORD state can be re-invited; this user is "
-                f"{user.status}.",
+            raise UnsupportedUserStateException(
+                f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD: "
+                f"it is {user.status}.",
                 field="message_action",
             )
         with transaction.atomic():
@@ -189,8 +190,11 @@ def delete_user(*, user: User, context: RequestContext | None = None) -> None:
         user.delete()
 
 
-def global_sign_out(*, user: User, context: RequestContext | None = None) -> int:
-    """AdminUserGlobalSignOut: revoke every refresh token family and void issued access tokens.
+def global_sign_out(
+    *, user: User, context: RequestContext | None = None, by_user: bool = False
+) -> int:
+    """AdminUserGlobalSignOut (and GlobalSignOut, `by_user`, the user's own): revoke every
+    refresh token family, end hosted-UI sessions and void issued access tokens, at every door.
     Returns how many token families were revoked."""
     with transaction.atomic():
         revoked = _revoke_sessions(user, "global_sign_out")
@@ -199,7 +203,7 @@ def global_sign_out(*, user: User, context: RequestContext | None = None) -> int
             event_type=AuthEvent.Type.SIGN_OUT,
             success=True,
             user=user,
-            reason="admin global sign-out",
+            reason="global sign-out" if by_user else "admin global sign-out",
             context=context,
         )
     return revoked

@@ -125,13 +125,14 @@ def update_attributes(
     ]
 
 
-def delete_attributes(*, user: User, names: list[str], admin: bool = False) -> None:
-    """Remove attributes. Required ones, `sub`, immutable ones and the pool's username
-    attributes cannot be deleted; deleting an email or phone number also drops its verified
-    flag, its sign-in key and any pending change."""
+def delete_attributes(*, user: User, names: list[str], admin: bool = False, client=None) -> None:
+    """Remove attributes. Required ones, `sub`, immutable ones, the pool's username
+    attributes and (for a user's own call) ones the client may not write cannot be deleted;
+    deleting an email or phone number also drops its verified flag, its sign-in key and any
+    pending change."""
     if not user.enabled and not admin:
         raise NotAuthorizedException("User is disabled.")
-    policy.check_deletable(user.pool, list(names), admin=admin)
+    policy.check_deletable(user.pool, list(names), admin=admin, client=client)
     with transaction.atomic():
         user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
         # An emptied email or phone number loses its verified flag and sign-in key with it.

@@ -51,7 +51,9 @@ def _check_precedence(precedence: Any) -> int | None:
             "Precedence is a whole number.", field="precedence"
         ) from None
     if not 0 <= value <= 2**31 - 1:
-        raise InvalidParameterException("Precedence must be 0 or more.", field="precedence")
+        raise InvalidParameterException(
+            f"Precedence must be between 0 and {2**31 - 1}.", field="precedence"
+        )
     return value
 
 

@@ -88,7 +88,8 @@ _BOOLEAN_SETTINGS = (
     "prevent_user_existence_errors",
     "deletion_protection",
 )
-_REGION = re.compile(r"^[a-z0-9-]{1,32}$")
+# A pool id's region part (COGNATE_DEFAULT_REGION is checked against it at start).
+REGION_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 _CUSTOM_NAME = re.compile(r"^[^\s:]{1,20}$")
 
 
@@ -116,7 +117,7 @@ def _clean_pool_settings(values: dict[str, Any]) -> dict[str, Any]:
             "name must be 1-128 letters, digits, spaces or + = , . @ - _ characters.", "name"
         )
     region = values["region"]
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not isinstance(region, str) or not REGION_PATTERN.match(region):
         raise invalid("region must be 1-32 lower-case letters, digits or hyphens.", "region")
 
     username_attrs = subset(
@@ -343,6 +344,18 @@ def add_custom_attribute(
             developer_only=developer_only,
             **bounds,
         )
+
+
+def add_custom_attributes(*, pool: UserPool, definitions: list[dict[str, Any]]) -> None:
+    """AddCustomAttributes: declare several custom attributes, all or none (each checked as
+    `add_custom_attribute` checks it)."""
+    if not isinstance(definitions, list | tuple) or not definitions:
+        raise invalid("Give at least one custom attribute.", "custom_attributes")
+    with transaction.atomic():
+        for definition in definitions:
+            if not isinstance(definition, dict):
+                raise invalid("Each custom attribute must be a mapping.", "custom_attributes")
+            add_custom_attribute(pool=pool, **definition)
 
 
 def pool_attribute_names(pool: UserPool) -> list[str]:

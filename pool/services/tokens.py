@@ -545,10 +545,20 @@ def verify_access_token(
 def access_token_user(*, pool: UserPool, token: str, required_scope: str | None = None) -> User:
     """The user an access token speaks for (JSON API: GetUser, ChangePassword, ...), after the
     same checks as verify_access_token. Client-credentials tokens have no user: refused."""
+    return access_token_caller(pool=pool, token=token, required_scope=required_scope)[0]
+
+
+def access_token_caller(
+    *, pool: UserPool, token: str, required_scope: str | None = None
+) -> tuple[User, AppClient]:
+    """The user an access token speaks for and the app client it was issued to (whose
+    read_attributes and write_attributes bound what the token may read and write), after the
+    same checks as access_token_user."""
     _, family = _check_access(pool=pool, token=token, required_scope=required_scope)
     if family is None:
         raise NotAuthorizedException("Invalid Access Token")
-    return family.user
+    family.client.pool = pool
+    return family.user, family.client
 
 
 def user_info(*, pool: UserPool, access_token: str) -> dict[str, str]:

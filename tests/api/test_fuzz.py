@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from api import shapes
 from api.models import AccessKey
 from api.registry import ACTIONS
-from pool.models import AppClient, CustomAttribute, ResourceServer, SigningKey, UserPool
+from pool.models import (
+    AppClient,
+    CustomAttribute,
+    Group,
+    ResourceServer,
+    SigningKey,
+    User,
+    UserPool,
+)
 from tests.api.conftest import CONTENT_TYPE
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +35,7 @@ FUZZ = fuzz_settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-COUNTED = (UserPool, AppClient, ResourceServer, CustomAttribute, SigningKey, AccessKey)
+COUNTED = (UserPool, AppClient, ResourceServer, CustomAttribute, SigningKey, AccessKey, User, Group)
 POOL_ID = "eu-west-1_Fuzz00001"
 
 json_leaf = st.one_of(

@@ -129,3 +129,12 @@ def test_a_service_message_names_every_field_as_the_api_does(api, access_key):
     code, message = refused(api.post("CreateUserPool", body))
     assert code == "InvalidParameterException"
     assert message == "UsernameAttributes and AliasAttributes are exclusive: choose one."
+
+
+def test_a_pool_created_through_the_api_keeps_its_scopes_region(settings, api, access_key):
+    settings.DEFAULT_REGION = "eu-central-1"
+    response = api.post("CreateUserPool", {"PoolName": "Shop"}, region="sa-east-1")
+    assert response.status_code == 200, response.content
+    pool_id = json.loads(response.content)["UserPool"]["Id"]
+    assert pool_id.startswith("sa-east-1_")
+    assert UserPool.objects.get(pk=pool_id).region == "sa-east-1"

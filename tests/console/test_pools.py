@@ -169,3 +169,11 @@ def test_add_custom_attribute_error_is_shown(console):
 
 def test_unknown_pool_is_404(console):
     assert console.get(reverse("console:pool", args=["local_nothere1"])).status_code == 404
+
+
+def test_the_console_offers_and_uses_the_default_region(settings, console):
+    settings.DEFAULT_REGION = "eu-central-1"
+    page = console.get(reverse("console:pool_create")).content.decode()
+    assert 'value="eu-central-1"' in page
+    console.post(reverse("console:pool_create"), pool_form_data(name="Shop"))
+    assert UserPool.objects.get(name="Shop").id.startswith("eu-central-1_")

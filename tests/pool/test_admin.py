@@ -10,6 +10,7 @@ from pool.errors import (
     InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
+    UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
@@ -123,7 +124,8 @@ def test_resend_for_unknown_user(pool):
 
 
 def test_resend_refused_for_confirmed_user(pool, user):
-    with pytest.raises(InvalidParameterException, match="FORCE_CHANGE_PASSWORD"):
+    """Cognito's error for a user in the wrong state, not a parameter error."""
+    with pytest.raises(UnsupportedUserStateException, match="FORCE_CHANGE_PASSWORD"):
         create(pool, username=user.username, message_action="RESEND")
 
 

@@ -58,13 +58,13 @@ def test_update_refuses_immutable_custom_attributes(user):
 
 
 def test_update_refuses_verified_flags_from_users(user):
-    with pytest.raises(InvalidParameterException):
+    with pytest.raises(NotAuthorizedException):
         update_attributes(user=user, attributes={"email_verified": "true"}, context=CTX)
 
 
 def test_update_respects_the_clients_write_attributes(user):
     client = factories.make_client(user.pool, write_attributes=["name"])
-    with pytest.raises(InvalidParameterException):
+    with pytest.raises(NotAuthorizedException):
         update_attributes(user=user, attributes={"nickname": "al"}, client=client, context=CTX)
 
 
@@ -207,6 +207,18 @@ def test_sub_cannot_be_deleted(user):
 def test_unknown_attribute_cannot_be_deleted(user):
     with pytest.raises(InvalidParameterException):
         delete_attributes(user=user, names=["custom:nothing"])
+
+
+def test_delete_respects_the_clients_write_attributes(user):
+    """Deleting is writing: a client that may write only `name` cannot delete `nickname`."""
+    update_attributes(user=user, attributes={"nickname": "al"}, context=CTX)
+    client = factories.make_client(user.pool, write_attributes=["name"])
+    with pytest.raises(NotAuthorizedException) as caught:
+        delete_attributes(user=user, names=["nickname"], client=client)
+    assert caught.value.field == "nickname"
+    assert _reload(user).attributes["nickname"] == "al"
+    delete_attributes(user=user, names=["nickname"], client=factories.make_client(user.pool))
+    assert "nickname" not in _reload(user).attributes
 
 
 def test_deleting_a_phone_number_drops_its_verification_and_alias(alias_pool):

@@ -38,6 +38,13 @@ def test_precedence_must_be_non_negative_integer(pool, precedence):
         admin.create_group(pool=pool, name="g", precedence=precedence)
 
 
+@pytest.mark.parametrize("precedence", [-1, 2**31])
+def test_precedence_out_of_range_names_the_range(pool, precedence):
+    """A value too large is not told it must be '0 or more'."""
+    with pytest.raises(InvalidParameterException, match="between 0 and 2147483647"):
+        admin.create_group(pool=pool, name="g", precedence=precedence)
+
+
 def test_role_arn_must_look_like_an_arn(pool):
     with pytest.raises(InvalidParameterException):
         admin.create_group(pool=pool, name="g", role_arn="not an arn")

@@ -531,3 +531,19 @@ def test_deleting_resource_server_takes_its_scopes_from_clients(pool):
     resource_servers.delete_resource_server(server=server)
     created.refresh_from_db()
     assert created.allowed_oauth_scopes == ["openid"]
+
+
+def test_add_custom_attributes_is_all_or_nothing(db):
+    pool = make()
+    with pytest.raises(InvalidParameterException, match="already exists"):
+        pools.add_custom_attributes(
+            pool=pool, definitions=[{"name": "team"}, {"name": "plan"}, {"name": "team"}]
+        )
+    assert not CustomAttribute.objects.filter(pool=pool).exists()
+    pools.add_custom_attributes(pool=pool, definitions=[{"name": "team"}, {"name": "plan"}])
+    assert sorted(a.name for a in CustomAttribute.objects.filter(pool=pool)) == ["plan", "team"]
+
+
+def test_add_custom_attributes_needs_one(db):
+    with pytest.raises(InvalidParameterException):
+        pools.add_custom_attributes(pool=make(), definitions=[])

@@ -601,3 +601,23 @@ def test_flag_filters_alone_read_their_index_in_order(indexed_pool, wanted, inde
     plan = _plan_of_search(indexed_pool, filter=wanted)
     assert index in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+# --- AttributesToGet ------------------------------------------------------------------------
+
+
+def test_attributes_to_get_keeps_known_names(pool):
+    pools.add_custom_attribute(pool=pool, name="tier")
+    names = selectors.attributes_to_get(pool, ["email", "sub", "custom:tier"])
+    assert names == {"email", "sub", "custom:tier"}
+
+
+@pytest.mark.parametrize("names", [None, []])
+def test_attributes_to_get_empty_means_every_attribute(pool, names):
+    assert selectors.attributes_to_get(pool, names) is None
+
+
+@pytest.mark.parametrize("name", ["custom:nope", "favourite_colour", "Email"])
+def test_attributes_to_get_refuses_unknown_names(pool, name):
+    with pytest.raises(InvalidParameterException, match=name):
+        selectors.attributes_to_get(pool, ["email", name])

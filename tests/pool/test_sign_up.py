@@ -121,13 +121,13 @@ def test_sign_up_requires_the_pools_required_attributes(pool):
 
 
 def test_sign_up_refuses_verified_flags_from_the_user(pool):
-    with pytest.raises(InvalidParameterException):
+    with pytest.raises(NotAuthorizedException):
         _sign_up(pool, attributes={"email": "a@example.com", "email_verified": "true"})
 
 
 def test_sign_up_respects_the_clients_write_attributes(pool):
     client = factories.make_client(pool, write_attributes=["email"])
-    with pytest.raises(InvalidParameterException) as caught:
+    with pytest.raises(NotAuthorizedException) as caught:
         _sign_up(pool, attributes={"email": "a@example.com", "nickname": "al"}, client=client)
     assert caught.value.field == "nickname"
 

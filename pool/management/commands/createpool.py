@@ -10,7 +10,9 @@ class Command(CognateCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("name")
-        parser.add_argument("--region", default="local", help="Pool id prefix (default: local).")
+        parser.add_argument(
+            "--region", help="Pool id prefix (default: COGNATE_DEFAULT_REGION, else local)."
+        )
         parser.add_argument(
             "--alias-attributes",
             nargs="*",
@@ -23,9 +25,10 @@ class Command(CognateCommand):
         parser.add_argument("--mfa", choices=["OFF", "OPTIONAL", "ON"], default="OPTIONAL")
 
     def run(self, **options):
+        region = {"region": options["region"]} if options["region"] is not None else {}
         pool = pools.create_pool(
             name=options["name"],
-            region=options["region"],
+            **region,
             alias_attributes=split_list(options["alias_attributes"]),
             username_attributes=split_list(options["username_attributes"]),
             mfa_configuration=options["mfa"],
