@@ -305,6 +305,54 @@ def test_amplify_refresh_attributes_and_password(amplify, server, js_pool, js_cl
     assert amplify.answers_fit_the_model() >= 8
 
 
+def test_amplify_in_a_pool_that_signs_in_with_email(start_amplify, smtp_sink, db):
+    """The common Amplify setup: email as the sign-in name, the username a UUID that SRP's
+    USER_ID_FOR_SRP carries back; then a changed email verified with its code, and DeleteUser."""
+    by_email = factories.make_pool(name="by-email", username_attributes=["email"])
+    client = factories.make_client(
+        by_email,
+        explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        refresh_token_rotation=False,
+    )
+    amplify = start_amplify(client)
+    signed_up = amplify.ok(
+        "signUp",
+        username="kim@example.com",
+        password=PASSWORD,
+        options={"userAttributes": {"email": "kim@example.com"}},
+    )
+    user = User.objects.get(pool=by_email)
+    assert signed_up["userId"] == str(user.sub) and user.username != "kim@example.com"
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("kim@example.com")))
+    amplify.ok("confirmSignUp", username="kim@example.com", confirmationCode=code)
+
+    signing_in = amplify.step("signIn", username="Kim@Example.com", password=PASSWORD)
+    assert signing_in.ok, f"{signing_in.error}\n{signing_in.traffic()}"
+    assert signing_in.wire[0]["response"]["ChallengeParameters"]["USER_ID_FOR_SRP"] == (
+        user.username
+    )
+    current = amplify.ok("getCurrentUser")
+    assert current["username"] == user.username and current["userId"] == str(user.sub)
+
+    updated = amplify.ok("updateUserAttributes", userAttributes={"email": "kim2@example.com"})
+    assert updated["email"]["nextStep"]["updateAttributeStep"] == "CONFIRM_ATTRIBUTE_WITH_CODE"
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("kim2@example.com")))
+    wrong = amplify.fails(
+        "confirmUserAttribute", userAttributeKey="email", confirmationCode=wrong_code(code)
+    )
+    assert wrong["name"] == "CodeMismatchException"
+    amplify.ok("confirmUserAttribute", userAttributeKey="email", confirmationCode=code)
+    attributes = amplify.ok("fetchUserAttributes")
+    assert attributes["email"] == "kim2@example.com" and attributes["email_verified"] == "true"
+
+    deleting = amplify.step("deleteUser")
+    assert deleting.ok, f"{deleting.error}\n{deleting.traffic()}"
+    assert deleting.targets[0] == "DeleteUser"
+    assert not User.objects.filter(pool=by_email).exists()
+    assert amplify.ok("storage") == {}
+    assert amplify.answers_fit_the_model() >= 8
+
+
 def test_amplify_refresh_with_rotation_keeps_the_new_refresh_token(
     start_amplify, unsigned, js_pool
 ):
@@ -405,7 +453,8 @@ def test_identity_js_srp_sign_in_refresh_and_sign_out(
     wrong = identity_js.fails("signIn", username="ivy", password="Wrong-Password-1")
     assert wrong["name"] == "NotAuthorizedException"
 
-    signing_in = identity_js.step("signIn", username="ivy", password=PASSWORD)
+    # Typed in another case: the pool is case-insensitive and SRP runs on the real username.
+    signing_in = identity_js.step("signIn", username="IVY", password=PASSWORD)
     assert signing_in.ok, f"{signing_in.error}\n{signing_in.traffic()}"
     assert signing_in.targets == ["InitiateAuth", "RespondToAuthChallenge"]
     assert signing_in.wire[0]["request"]["AuthFlow"] == "USER_SRP_AUTH"

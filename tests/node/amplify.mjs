@@ -38,6 +38,9 @@ const passThrough = [
   'resetPassword',
   'confirmResetPassword',
   'signOut',
+  'confirmUserAttribute',
+  'sendUserAttributeVerificationCode',
+  'deleteUser',
 ];
 const ops = Object.fromEntries(passThrough.map((name) => [name, (input) => auth[name](input)]));
 
