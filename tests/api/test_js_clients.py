@@ -195,6 +195,33 @@ def test_amplify_refuses_what_cognito_refuses(amplify, smtp_sink, js_pool):
     assert nobody["name"] == "NotAuthorizedException"  # the pool hides which users exist
     assert amplify.fails("getCurrentUser")["name"] == "UserUnAuthenticatedException"
 
+    factories.make_user(js_pool, "cal", enabled=False)
+    disabled = amplify.fails("signIn", username="cal", password=PASSWORD)
+    assert disabled == {"name": "NotAuthorizedException", "message": "User is disabled."}
+    factories.make_user(js_pool, "dot", status=UserStatus.UNCONFIRMED)
+    # UserNotConfirmedException, which Amplify turns into its next step.
+    unconfirmed = amplify.step("signIn", username="dot", password=PASSWORD)
+    assert unconfirmed.result == {
+        "isSignedIn": False,
+        "nextStep": {"signInStep": "CONFIRM_SIGN_UP"},
+    }
+    assert unconfirmed.wire[-1]["response"]["__type"] == "UserNotConfirmedException"
+
+
+def test_amplify_sign_up_with_auto_sign_in(amplify, smtp_sink, js_pool):
+    amplify.ok(
+        "signUp",
+        username="abe",
+        password=PASSWORD,
+        options={"userAttributes": {"email": "abe@example.com"}, "autoSignIn": True},
+    )
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("abe@example.com")))
+    confirmed = amplify.ok("confirmSignUp", username="abe", confirmationCode=code)
+    assert confirmed["nextStep"]["signUpStep"] == "COMPLETE_AUTO_SIGN_IN"
+    signed_in = amplify.ok("autoSignIn")
+    assert signed_in == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert amplify.ok("getCurrentUser")["username"] == "abe"
+
 
 def test_amplify_sign_in_with_totp_mfa(amplify, js_pool):
     factories.make_user(js_pool, "dee")
@@ -247,6 +274,29 @@ def test_amplify_sets_up_totp_when_the_pool_requires_mfa(start_amplify, node_mod
     done = amplify.ok("confirmSignIn", challengeResponse=totp_code(secret, offset_steps=1))
     assert done["isSignedIn"] is True
     assert amplify.answers_fit_the_model() >= 6
+
+
+def test_amplify_sign_in_with_an_emailed_code(start_amplify, smtp_sink, db):
+    emailing = factories.make_pool(
+        name="email-mfa", mfa_configuration="ON", mfa_methods=["EMAIL_OTP"]
+    )
+    client = factories.make_client(
+        emailing, explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    )
+    amplify = start_amplify(client)
+    factories.make_user(emailing, "hud")
+    challenged = amplify.ok("signIn", username="hud", password=PASSWORD)
+    assert challenged["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_EMAIL_CODE"
+    assert challenged["nextStep"]["codeDeliveryDetails"]["deliveryMedium"] == "EMAIL"
+    code = code_in(smtp_sink.body(smtp_sink.wait_for("hud@example.com")))
+    mismatch = amplify.fails("confirmSignIn", challengeResponse=wrong_code(code))
+    assert mismatch["name"] == "CodeMismatchException"
+    confirming = amplify.step("confirmSignIn", challengeResponse=code)
+    assert confirming.result == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert confirming.wire[0]["request"]["ChallengeName"] == "EMAIL_OTP"
+    session = amplify.ok("fetchAuthSession")
+    assert session["accessToken"]["payload"]["username"] == "hud"
+    assert amplify.answers_fit_the_model() >= 3
 
 
 def test_amplify_new_password_required(amplify, js_pool):

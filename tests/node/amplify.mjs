@@ -41,6 +41,8 @@ const passThrough = [
   'confirmUserAttribute',
   'sendUserAttributeVerificationCode',
   'deleteUser',
+  'resendSignUpCode',
+  'autoSignIn',
 ];
 const ops = Object.fromEntries(passThrough.map((name) => [name, (input) => auth[name](input)]));
 
