@@ -147,9 +147,8 @@ def test_amplify_sign_up_confirm_and_sign_in_with_srp(
     assert User.objects.get(pool=js_pool, username="ana").status == UserStatus.UNCONFIRMED
 
     code = code_in(smtp_sink.body(smtp_sink.wait_for("ana@example.com")))
-    assert amplify.fails("confirmSignUp", username="ana", confirmationCode=wrong_code(code))[
-        "name"
-    ] == ("CodeMismatchException")
+    mismatch = amplify.fails("confirmSignUp", username="ana", confirmationCode=wrong_code(code))
+    assert mismatch["name"] == "CodeMismatchException"
     confirmed = amplify.ok("confirmSignUp", username="ana", confirmationCode=code)
     assert confirmed["isSignUpComplete"] is True
     assert confirmed["nextStep"]["signUpStep"] == "DONE"
