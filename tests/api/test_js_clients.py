@@ -193,6 +193,13 @@ def test_amplify_refuses_what_cognito_refuses(amplify, smtp_sink, js_pool):
     nobody = amplify.fails("signIn", username="nobody", password=PASSWORD)
     assert nobody["name"] == "NotAuthorizedException"  # the pool hides which users exist
     assert amplify.fails("getCurrentUser")["name"] == "UserUnAuthenticatedException"
+    not_allowed = amplify.fails(
+        "signIn", username="bo", password=PASSWORD, options={"authFlowType": "USER_PASSWORD_AUTH"}
+    )
+    assert not_allowed == {
+        "name": "InvalidParameterException",
+        "message": "USER_PASSWORD_AUTH flow not enabled for this client",
+    }
 
     factories.make_user(js_pool, "cal", enabled=False)
     disabled = amplify.fails("signIn", username="cal", password=PASSWORD)
@@ -205,6 +212,24 @@ def test_amplify_refuses_what_cognito_refuses(amplify, smtp_sink, js_pool):
         "nextStep": {"signInStep": "CONFIRM_SIGN_UP"},
     }
     assert unconfirmed.wire[-1]["response"]["__type"] == "UserNotConfirmedException"
+
+
+def test_amplify_sign_in_with_user_password_auth(start_amplify, js_pool):
+    """The flow apps migrating users with a trigger pick: the password itself on the wire."""
+    client = factories.make_client(
+        js_pool,
+        explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+        refresh_token_rotation=False,
+    )
+    amplify = start_amplify(client)
+    factories.make_user(js_pool, "pat")
+    options = {"authFlowType": "USER_PASSWORD_AUTH"}
+    wrong = amplify.fails("signIn", username="pat", password="Wrong-Password-1", options=options)
+    assert wrong["name"] == "NotAuthorizedException"
+    signing_in = amplify.step("signIn", username="pat", password=PASSWORD, options=options)
+    assert signing_in.result == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert signing_in.targets == ["InitiateAuth"]
+    assert amplify.ok("fetchAuthSession")["accessToken"]["payload"]["username"] == "pat"
 
 
 def test_amplify_sign_up_with_auto_sign_in(amplify, smtp_sink, js_pool):
