@@ -252,7 +252,9 @@ def test_amplify_sign_in_with_totp_mfa(amplify, js_pool):
     assert amplify.ok("signIn", username="dee", password=PASSWORD)["isSignedIn"] is True
 
     secret = amplify.ok("setUpTOTP")["sharedSecret"]
-    amplify.ok("verifyTOTPSetup", code=totp_code(secret))
+    # Both codes read off the same moment: the setup spends this step's, sign-in takes the next.
+    setup_code, next_code = totp_code(secret), totp_code(secret, offset_steps=1)
+    amplify.ok("verifyTOTPSetup", code=setup_code)
     amplify.ok("updateMFAPreference", totp="PREFERRED")
     assert amplify.ok("fetchMFAPreference") == {"enabled": ["TOTP"], "preferred": "TOTP"}
     amplify.ok("signOut")
@@ -261,9 +263,9 @@ def test_amplify_sign_in_with_totp_mfa(amplify, js_pool):
     assert challenged["isSignedIn"] is False
     assert challenged["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
     # The code just spent on the setup is not accepted twice; the next one is.
-    refused = amplify.fails("confirmSignIn", challengeResponse=totp_code(secret))
+    refused = amplify.fails("confirmSignIn", challengeResponse=setup_code)
     assert refused["name"] == "CodeMismatchException"
-    done = amplify.ok("confirmSignIn", challengeResponse=totp_code(secret, offset_steps=1))
+    done = amplify.ok("confirmSignIn", challengeResponse=next_code)
     assert done == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
     session = amplify.ok("fetchAuthSession")
     assert session["accessToken"]["payload"]["username"] == "dee"
@@ -282,10 +284,11 @@ def test_amplify_sets_up_totp_when_the_pool_requires_mfa(start_amplify, node_mod
     assert setting_up["isSignedIn"] is False
     assert setting_up["nextStep"]["signInStep"] == "CONTINUE_SIGN_IN_WITH_TOTP_SETUP"
     secret = setting_up["nextStep"]["totpSetupDetails"]["sharedSecret"]
-    mismatch = amplify.fails("confirmSignIn", challengeResponse=wrong_code(totp_code(secret)))
+    setup_code, next_code = totp_code(secret), totp_code(secret, offset_steps=1)
+    mismatch = amplify.fails("confirmSignIn", challengeResponse=wrong_code(setup_code))
     assert mismatch["name"] == "EnableSoftwareTokenMFAException"  # Cognito's, for a wrong code
 
-    confirming = amplify.step("confirmSignIn", challengeResponse=totp_code(secret))
+    confirming = amplify.step("confirmSignIn", challengeResponse=setup_code)
     assert confirming.ok, f"{confirming.error}\n{confirming.traffic()}"
     assert confirming.result == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
     assert confirming.targets == ["VerifySoftwareToken", "RespondToAuthChallenge"]
@@ -295,7 +298,7 @@ def test_amplify_sets_up_totp_when_the_pool_requires_mfa(start_amplify, node_mod
 
     challenged = amplify.ok("signIn", username="fin", password=PASSWORD)
     assert challenged["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
-    done = amplify.ok("confirmSignIn", challengeResponse=totp_code(secret, offset_steps=1))
+    done = amplify.ok("confirmSignIn", challengeResponse=next_code)
     assert done["isSignedIn"] is True
     assert amplify.answers_fit_the_model() >= 6
 
