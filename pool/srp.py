@@ -1,12 +1,19 @@
-"""The SRP-6a verifier exactly as Cognito's clients compute it (see the reference's A1-A3).
+"""SRP-6a exactly as Cognito's clients compute it (see the reference's A1-A5): pure math, no
+state.
 
-Only the verifier lives here now: every password a service sets also stores (salt, v) so the JSON
-API's USER_SRP_AUTH can serve the user later without ever seeing the password again.
+Every password a service sets also stores (salt, v) through `verifier`, so that USER_SRP_AUTH
+(pool.services.srp_auth) can serve the user later without ever seeing the password again; the
+server's half of the exchange (B, u, S, the HKDF key, the claim signature, the TIMESTAMP format)
+is below.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
+import hmac
+import re
 import secrets
 
 N_HEX = (
@@ -55,3 +62,86 @@ def new_salt() -> str:
 def verifier(pool_name: str, user_id: str, password: str, salt_hex: str) -> int:
     """v = g^x mod N."""
     return pow(G, private_key(pool_name, user_id, password, salt_hex), N)
+
+
+# ------------------------------------------------------------------------------ server side
+# USER_SRP_AUTH's PASSWORD_VERIFIER step (reference A3-A5), used by pool.services.srp_auth.
+
+# k = H(padHex(N) || padHex(g)).
+K = int.from_bytes(_sha256(bytes.fromhex(pad_hex(N) + pad_hex(G))), "big")
+_INFO = b"Caldera Derived Key\x01"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Ddd Mmm D HH:mm:ss UTC YYYY: English names, the day not zero-padded (Java's EEE MMM d ...).
+_TIMESTAMP = re.compile(
+    rf"({'|'.join(_WEEKDAYS)}) ({'|'.join(_MONTHS)}) ([1-9]|[12][0-9]|3[01]) "
+    r"([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]) UTC ([0-9]{4})"
+)
+
+
+def _padded_bytes(value: int) -> bytes:
+    return bytes.fromhex(pad_hex(value))
+
+
+def server_public(verifier_value: int, secret: int) -> int:
+    """B = (k*v + g^b) mod N."""
+    return (K * verifier_value + pow(G, secret, N)) % N
+
+
+def scramble(client_public: int, server_public_value: int) -> int:
+    """u = H(padHex(A) || padHex(B)); the exchange must stop when it is 0."""
+    data = _padded_bytes(client_public) + _padded_bytes(server_public_value)
+    return int.from_bytes(_sha256(data), "big")
+
+
+def server_premaster(client_public: int, verifier_value: int, u: int, secret: int) -> int:
+    """The server's S = (A * v^u)^b mod N (the client reaches the same S from the password)."""
+    return pow(client_public * pow(verifier_value, u, N) % N, secret, N)
+
+
+def session_key(premaster: int, u: int) -> bytes:
+    """One block of RFC 5869 HKDF: PRK = HMAC(padHex(u), padHex(S)), K = HMAC(PRK, info|1)[:16]."""
+    prk = hmac.new(_padded_bytes(u), _padded_bytes(premaster), hashlib.sha256).digest()
+    return hmac.new(prk, _INFO, hashlib.sha256).digest()[:16]
+
+
+def claim_signature(
+    key: bytes, pool_name: str, user_id: str, secret_block: bytes, timestamp: str
+) -> str:
+    """PASSWORD_CLAIM_SIGNATURE: base64(HMAC(K, P || I || SECRET_BLOCK bytes || TIMESTAMP))."""
+    message = pool_name.encode() + user_id.encode() + secret_block + timestamp.encode()
+    return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """Cognito's TIMESTAMP for `moment` (UTC), built by hand: strftime pads the day and
+    follows the locale."""
+    moment = moment.astimezone(dt.UTC)
+    return (
+        f"{_WEEKDAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day} "
+        f"{moment:%H:%M:%S} UTC {moment.year}"
+    )
+
+
+def parse_timestamp(text: object) -> dt.datetime | None:
+    """The UTC moment a TIMESTAMP names, or None unless it is exactly Cognito's format with a
+    real date and the right weekday (Cognito refuses "Sep 05" and a wrong weekday)."""
+    if not isinstance(text, str):
+        return None
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    weekday, month, day, hour, minute, second, year = match.groups()
+    try:
+        moment = dt.datetime(
+            int(year),
+            _MONTHS.index(month) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=dt.UTC,
+        )
+    except ValueError:
+        return None
+    return moment if _WEEKDAYS[moment.weekday()] == weekday else None

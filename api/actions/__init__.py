@@ -10,4 +10,5 @@ from api.actions import (  # noqa: F401
     pool_mfa,
     pools,
     resource_servers,
+    srp,
 )

@@ -63,13 +63,16 @@ def required(params: dict[str, Any], name: str) -> str:
 
 def answer(outcome: Outcome) -> dict[str, Any]:
     """Cognito's answer to a sign-in step: the next challenge (ChallengeName, Session,
-    ChallengeParameters), or AuthenticationResult with tokens issued for the JSON API."""
+    ChallengeParameters), or AuthenticationResult with tokens issued for the JSON API. A
+    challenge without a session (SRP's PASSWORD_VERIFIER) has no Session member."""
     if isinstance(outcome, Challenge):
-        return {
-            "ChallengeName": outcome.name,
-            "Session": outcome.session,
-            "ChallengeParameters": dict(outcome.parameters),
-        }
+        return wire.compact(
+            {
+                "ChallengeName": outcome.name,
+                "Session": outcome.session or None,
+                "ChallengeParameters": dict(outcome.parameters),
+            }
+        )
     issued = outcome if isinstance(outcome, Tokens) else tokens.for_api_sign_in(outcome)
     return {"ChallengeParameters": {}, "AuthenticationResult": wire.authentication_result(issued)}
 

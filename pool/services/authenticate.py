@@ -24,13 +24,14 @@ from pool.models import AppClient, UserPool, UserStatus
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import users as user_selectors
 from pool.selectors.clients import ensure_pool_client
-from pool.services import challenges, lockout, mfa, passwords, ratelimit, sign_in
+from pool.services import challenges, lockout, mfa, passwords, ratelimit, sign_in, srp_auth
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 # The modules whose challenge handlers this dispatcher answers with. Importing them here
 # registers every built-in kind before the first answer: mfa (SOFTWARE_TOKEN_MFA, SMS_MFA,
-# EMAIL_OTP, SELECT_MFA_TYPE, MFA_SETUP), passwords (NEW_PASSWORD_REQUIRED).
-CHALLENGE_MODULES = (mfa, passwords)
+# EMAIL_OTP, SELECT_MFA_TYPE, MFA_SETUP), passwords (NEW_PASSWORD_REQUIRED), srp_auth
+# (PASSWORD_VERIFIER, with its session opener).
+CHALLENGE_MODULES = (mfa, passwords, srp_auth)
 INCORRECT = "Incorrect username or password."
 # The AuthFlow values that end in a password check here (USER_AUTH: when the user chose the
 # PASSWORD factor and sent it, see `choice_based`).
@@ -121,14 +122,20 @@ def respond_to_challenge(
         )
     if not isinstance(responses, dict):
         raise InvalidParameterException("ChallengeResponses must be name/value pairs.")
-    row = challenges.load_session(
-        token=session, challenge_name=challenge_name, pool=pool, client=client
-    )
-    named = responses.get("USERNAME")
-    if named:
-        found = user_selectors.find_for_sign_in(pool, str(named))
-        if found is None or found.pk != row.user_id:
-            raise NotAuthorizedException(challenges.INVALID_SESSION)
+    opener = challenges.opener_for(challenge_name)
+    if opener is not None:
+        row = opener(
+            pool=pool, client=client, session=session, responses=responses, context=context
+        )
+    else:
+        row = challenges.load_session(
+            token=session, challenge_name=challenge_name, pool=pool, client=client
+        )
+        named = responses.get("USERNAME")
+        if named:
+            found = user_selectors.find_for_sign_in(pool, str(named))
+            if found is None or found.pk != row.user_id:
+                raise NotAuthorizedException(challenges.INVALID_SESSION)
     return handler(session=row, responses=responses, client=client, context=context)
 
 

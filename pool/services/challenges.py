@@ -14,8 +14,12 @@ owns it:
     def answer(*, session, responses, client, context) -> Authenticated | Challenge: ...
 
 `authenticate.respond_to_challenge` dispatches through `handler_for`, so a new kind needs no
-edit there. This module imports no handler: the dispatcher does (so registration always happens
-before the first answer), which keeps the import graph one-way.
+edit there. A kind whose answer does not carry the `Session` (SRP's PASSWORD_VERIFIER: Cognito
+sends none, the state travels in PASSWORD_CLAIM_SECRET_BLOCK) also registers an opener
+(`opens_session`) that finds the live session in the answer instead of `load_session`.
+
+This module imports no handler: the dispatcher does (so registration always happens before the
+first answer), which keeps the import graph one-way.
 """
 
 from __future__ import annotations
@@ -54,7 +58,24 @@ class ChallengeHandler(Protocol):
     ) -> Authenticated | Challenge: ...
 
 
+class SessionOpener(Protocol):
+    """Finds the live session an answer belongs to, for kinds whose state is not in `Session`:
+    the same checks as `load_session` (pool, client, expiry, USERNAME), or raises as Cognito
+    answers that kind."""
+
+    def __call__(
+        self,
+        *,
+        pool: UserPool,
+        client: AppClient | None,
+        session: str,
+        responses: dict[str, str],
+        context: RequestContext | None,
+    ) -> ChallengeSession: ...
+
+
 _HANDLERS: dict[str, ChallengeHandler] = {}
+_OPENERS: dict[str, SessionOpener] = {}
 
 
 # ----------------------------------------------------------------------------------- registry
@@ -83,9 +104,28 @@ def handles(*names: str) -> Callable[[ChallengeHandler], ChallengeHandler]:
     return decorate
 
 
+def opens_session(*names: str) -> Callable[[SessionOpener], SessionOpener]:
+    """Register the opener that finds the session of challenges `names` in their answers."""
+
+    def decorate(opener: SessionOpener) -> SessionOpener:
+        for name in names:
+            known = _OPENERS.get(name)
+            if known is not None and known is not opener:
+                raise ValueError(f"Challenge {name} already has a session opener: {known!r}.")
+            _OPENERS[name] = opener
+        return opener
+
+    return decorate
+
+
+def opener_for(name: str) -> SessionOpener | None:
+    return _OPENERS.get(name) if isinstance(name, str) else None
+
+
 def unregister(name: str) -> None:
     """Forget a challenge kind (a plug-in switched off; tests)."""
     _HANDLERS.pop(name, None)
+    _OPENERS.pop(name, None)
 
 
 def handler_for(name: str) -> ChallengeHandler | None:
@@ -106,9 +146,17 @@ def session_validity(pool: UserPool, client: AppClient | None) -> dt.timedelta:
     return dt.timedelta(seconds=min(max(seconds or low, low), high))
 
 
-def start_session(*, user: User, client: AppClient | None, challenge_name: str, data: dict) -> str:
-    """Store a new challenge session (as a digest) and return its opaque handle."""
-    token = crypto.token(48)
+def start_session(
+    *,
+    user: User,
+    client: AppClient | None,
+    challenge_name: str,
+    data: dict,
+    token: str | None = None,
+) -> str:
+    """Store a new challenge session (as a digest) and return its opaque handle (`token`, when
+    the caller drew it itself: SRP derives its secret from it)."""
+    token = token or crypto.token(48)
     ChallengeSession.objects.create(
         digest=crypto.digest(token),
         pool_id=user.pool_id,
@@ -140,10 +188,12 @@ def load_session(
     challenge_name: str,
     pool: UserPool | None = None,
     client: AppClient | None | object = ANY_CLIENT,
+    require_enabled: bool = True,
 ) -> ChallengeSession:
     """The live session behind `token` for this challenge (and pool and client, when given),
     or NotAuthorizedException "Invalid session for the user." (expired: ", session is
-    expired")."""
+    expired"; a disabled user: "User is disabled.", unless the first factor is still to be
+    checked: `require_enabled=False`, and the status rules come after it)."""
     if not token or not isinstance(token, str) or len(token) > 2048:
         raise NotAuthorizedException(INVALID_SESSION)
     row = (
@@ -162,7 +212,7 @@ def load_session(
     if row.expires_at <= clock.now():
         row.delete()
         raise NotAuthorizedException(EXPIRED_SESSION)
-    if not row.user.enabled:
+    if require_enabled and not row.user.enabled:
         row.delete()
         raise NotAuthorizedException("User is disabled.")
     return row

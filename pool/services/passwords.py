@@ -67,7 +67,8 @@ def store(user: User, password: str, *, temporary: bool = False, save: bool = Tr
 
 
 def verify(user: User | None, password: str) -> bool:
-    """Check a password in constant cost; upgrades an imported or weaker hash on success.
+    """Check a password in constant cost; upgrades an imported or weaker hash on success, and
+    stores the SRP verifier of a user who has none.
     With no user, a dummy hash is checked so that timing does not reveal who exists."""
     global _DUMMY_HASH
     if user is None or not user.password:
@@ -83,7 +84,12 @@ def verify(user: User | None, password: str) -> bool:
         user.temporary_password_expires_at = expires
         user.save(update_fields=["password", "srp_salt", "srp_verifier", "updated_at"])
 
-    return check_password(password, user.password, setter=upgrade)
+    correct = check_password(password, user.password, setter=upgrade)
+    if correct and not (user.srp_verifier and user.srp_salt):
+        # A hash imported without its verifier (the verifier needs the plaintext): make it now,
+        # so USER_SRP_AUTH can serve the user from this sign-in on.
+        upgrade(password)
+    return correct
 
 
 # ---------------------------------------------------------------------------------------------

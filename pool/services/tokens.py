@@ -35,6 +35,7 @@ from pool.services.results import Authenticated, RequestContext, Tokens
 
 # The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+OIDC_SCOPE = "openid"
 OAUTH_SCOPES = ("openid", "email", "phone", "profile")
 # Which standard attributes each OIDC scope releases (ID token and userInfo).
 SCOPE_ATTRIBUTES = {
@@ -70,8 +71,8 @@ def issue(
     with_refresh: bool = True,
     id_token: bool = True,
 ) -> Tokens:
-    """Tokens for a completed sign-in. Starts a refresh family; the ID token carries `at_hash`
-    of the access token issued with it, and `nonce` when given (OIDC)."""
+    """Tokens for a completed sign-in. Starts a refresh family; an OIDC (openid-scoped) ID token
+    carries `at_hash` of the access token issued with it, and `nonce` when given."""
     started = start_family(
         user=user, client=client, scopes=scopes, auth_time=auth_time, with_refresh=with_refresh
     )
@@ -191,9 +192,12 @@ def _user_tokens(
             "cognito:username": user.username,
             "exp": now + client.id_token_validity,
             "jti": str(uuid.uuid4()),
-            "at_hash": jwt.at_hash(access),
             **common,
         }
+        if OIDC_SCOPE in scopes:
+            # OIDC's at_hash, as Cognito puts it only in the ID tokens of its OAuth endpoints:
+            # the JSON API's carry none (and pycognito cannot check one).
+            id_claims["at_hash"] = jwt.at_hash(access)
         id_claims.update(_id_token_attributes(user, client, scopes))
         if groups:
             id_claims.update(_group_claims(groups))

@@ -68,7 +68,14 @@ def test_id_token_claims_are_typed_as_cognito(rich_user, app_client):
     assert c["phone_number"] == "+15551234567" and c["phone_number_verified"] is False
     assert c["name"] == "Bob Builder" and c["locale"] == "en"
     assert c["custom:tier"] == "gold"
-    assert c["at_hash"] == jwt.at_hash(issued.access_token)
+    # Cognito puts at_hash only in the ID tokens of its OAuth endpoints, not the API's.
+    assert "at_hash" not in c
+
+
+def test_oidc_id_tokens_carry_at_hash(rich_user, app_client):
+    issued = sign_in(rich_user, app_client, scopes=OIDC)
+    assert claims(issued.id_token)["at_hash"] == jwt.at_hash(issued.access_token)
+    assert "at_hash" not in claims(sign_in(rich_user, app_client).id_token)
 
 
 def test_access_token_claims_are_cognito_shaped(rich_user, app_client):
