@@ -5,9 +5,9 @@ An API sign-in that names no device of the user gets a new, unconfirmed one (its
 DeviceGroupKey go back as NewDeviceMetadata, and the access token carries `device_key`). The app
 then confirms it with the device's SRP verifier (ConfirmDevice): the device is remembered at
 once, unless the pool remembers devices only on the user's prompt
-(DeviceOnlyRememberedOnUserPrompt), when UpdateDeviceStatus says so. A remembered device answers DEVICE_SRP_AUTH at sign-in
-(pool.services.device_srp), which stands in for MFA when the pool sets
-ChallengeRequiredOnNewDevice (the decision is in pool.services.sign_in).
+(DeviceOnlyRememberedOnUserPrompt), when UpdateDeviceStatus says so. A remembered device
+answers DEVICE_SRP_AUTH at sign-in (pool.services.device_srp), which stands in for MFA when
+the pool sets ChallengeRequiredOnNewDevice (the decision is in pool.services.sign_in).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import uuid
 from django.db import transaction
 
 from pool import clock, crypto, srp
-from pool.errors import InvalidParameterException, NotAuthorizedException
+from pool.errors import DeviceKeyExistsException, InvalidParameterException
 from pool.models import Device, User, UserPool
 from pool.selectors.devices import get_device
 from pool.services.results import RequestContext
@@ -134,7 +134,7 @@ def confirm(
     if not claimed:
         # A confirmed device keeps its verifier: replacing it would hand the device's MFA
         # exemption to whoever holds a token.
-        raise NotAuthorizedException(ALREADY_CONFIRMED)
+        raise DeviceKeyExistsException(ALREADY_CONFIRMED)
     return bool(on_prompt)
 
 

@@ -166,9 +166,7 @@ def second_factor_or_done(
     usable = usable_mfa_methods(user)
     if not usable:
         if pool.mfa_configuration == UserPool.Mfa.OPTIONAL:
-            return finish(
-                user=user, client=client, context=context, methods=methods, device=device
-            )
+            return finish(user=user, client=client, context=context, methods=methods, device=device)
         # MFA is required and the user has none: set one up now, or fall back to a verified
         # contact the pool can send codes to.
         if "SOFTWARE_TOKEN_MFA" in pool.mfa_methods:
