@@ -17,7 +17,7 @@ from api.registry import Auth, Call, action
 from pool.errors import InvalidParameterException
 from pool.models import CustomAttribute, UserPool
 from pool.selectors import domains as domain_selectors
-from pool.services import pools
+from pool.services import keys, pools
 
 # Cognito's defaults for a pool created through its API, where they differ from the model's.
 API_POOL_DEFAULTS: dict[str, Any] = {
@@ -412,6 +412,12 @@ def create_user_pool(call: Call) -> dict[str, Any]:
 @action("DescribeUserPool", auth=Auth.SIGV4)
 def describe_user_pool(call: Call) -> dict[str, Any]:
     return {"UserPool": describe(wire.get_pool(call.params["UserPoolId"]))}
+
+
+@action("GetSigningCertificate", auth=Auth.SIGV4)
+def get_signing_certificate(call: Call) -> dict[str, Any]:
+    pool = wire.get_pool(call.params["UserPoolId"])
+    return {"Certificate": keys.signing_certificate(pool)}
 
 
 @action("ListUserPools", auth=Auth.SIGV4)

@@ -17,8 +17,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
@@ -28,6 +30,8 @@ from pool.models import AppClient, SigningKey, UserPool
 from pool.services import counters
 
 KEY_SIZE = 2048
+# GetSigningCertificate: "valid for 10 years from the date of issue", as Cognito's.
+CERTIFICATE_VALIDITY = dt.timedelta(days=3652)
 # A retired key lives at least this long in the JWKS when the pool has no clients.
 DEFAULT_RETENTION = dt.timedelta(hours=1)
 # How often a process may reload a pool's keys from the database because a token named a kid
@@ -224,3 +228,27 @@ def public_key(pool: UserPool, kid: str) -> rsa.RSAPublicKey | None:
     if key is None and time.monotonic() - entry.loaded_at > _UNKNOWN_KID_RELOAD_SECONDS:
         key = _current(pool, reload=True).public.get(kid)
     return key
+
+
+def signing_certificate(pool: UserPool) -> str:
+    """GetSigningCertificate: a self-signed X.509 certificate for the pool's active signing key
+    (subject CN = the pool id, valid ten years from the key's creation), base64 DER as Cognito
+    returns it. Built on demand rather than stored: RSA PKCS#1 v1.5 signatures are
+    deterministic, so the same key always gives the same certificate, and a rotation gives a new
+    one, as Cognito's yearly renewal does."""
+    loaded = active_key(pool)
+    created = SigningKey.objects.values_list("created_at", flat=True).get(kid=loaded.kid)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, pool.pk)])
+    serial = int.from_bytes(hashlib.sha256(loaded.kid.encode()).digest()[:16], "big") >> 1
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(loaded.private_key.public_key())
+        .serial_number(serial)
+        .not_valid_before(created)
+        .not_valid_after(created + CERTIFICATE_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(loaded.private_key, hashes.SHA256())
+    )
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()

@@ -230,3 +230,33 @@ def test_an_unknown_key_raises_unrecognized_client(server, db):
     with pytest.raises(ClientError) as raised:
         client.list_user_pools(MaxResults=1)
     assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_get_signing_certificate_is_the_pools_signing_key(cognito, recorder):
+    """A self-signed certificate over the key that signs the pool's tokens: the same key as the
+    JWKS publishes, the same certificate on every call until the key rotates."""
+    import base64
+
+    from cryptography import x509
+
+    from pool.services import keys
+
+    pool = factories.make_pool()
+    answer = cognito.get_signing_certificate(UserPoolId=pool.pk)["Certificate"]
+    certificate = x509.load_der_x509_certificate(base64.b64decode(answer))
+    jwk = keys.jwks(pool)["keys"][0]
+    numbers = certificate.public_key().public_numbers()
+    n = int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "=="), "big")
+    assert numbers.n == n and numbers.e == 65537
+    assert certificate.subject.rfc4514_string() == f"CN={pool.pk}"
+    lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
+    assert lifetime.days == 3652
+    assert cognito.get_signing_certificate(UserPoolId=pool.pk)["Certificate"] == answer
+    keys.rotate(pool=pool)
+    assert cognito.get_signing_certificate(UserPoolId=pool.pk)["Certificate"] != answer
+    assert_fits(recorder)
+
+
+def test_get_signing_certificate_of_an_unknown_pool(cognito):
+    with pytest.raises(cognito.exceptions.ResourceNotFoundException):
+        cognito.get_signing_certificate(UserPoolId="us-east-1_Nothere12")
