@@ -400,3 +400,37 @@ def test_device_configuration_on_create_update_and_describe(cognito, recorder):
     assert "DeviceConfiguration" not in described
     assert not UserPool.objects.get(pk=created["Id"]).track_devices
     assert_fits(recorder)
+
+
+@pytest.mark.parametrize(
+    "name, responses, error",
+    [
+        ("DEVICE_SRP_AUTH", {"USERNAME": "alice"}, "InvalidParameterException"),
+        ("DEVICE_SRP_AUTH", {"USERNAME": "alice", "DEVICE_KEY": "k", "SRP_A": "zz"}, None),
+        ("DEVICE_SRP_AUTH", {"USERNAME": "nobody", "DEVICE_KEY": "k", "SRP_A": "ab"}, None),
+        ("DEVICE_PASSWORD_VERIFIER", {"USERNAME": "alice"}, "InvalidParameterException"),
+        (
+            "DEVICE_PASSWORD_VERIFIER",
+            {
+                "USERNAME": "alice",
+                "DEVICE_KEY": "k",
+                "PASSWORD_CLAIM_SECRET_BLOCK": "bm90IGEgYmxvY2s=",
+                "PASSWORD_CLAIM_SIGNATURE": "c2ln",
+                "TIMESTAMP": "Mon Nov 30 06:00:00 UTC 2026",
+            },
+            "NotAuthorizedException",
+        ),
+    ],
+)
+def test_crafted_device_answers_are_refused_never_a_5xx(
+    app_caller, app, alice, name, responses, error
+):
+    with pytest.raises(app_caller.exceptions.ClientError) as refused:
+        app_caller.respond_to_auth_challenge(
+            ClientId=app.client_id, ChallengeName=name, ChallengeResponses=responses
+        )
+    response = refused.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["Error"]["Code"] in (
+        (error,) if error else ("InvalidParameterException", "NotAuthorizedException")
+    )
