@@ -186,6 +186,14 @@ def authentication_result(issued: Tokens) -> dict[str, Any]:
             "TokenType": issued.token_type,
             "RefreshToken": issued.refresh_token,
             "IdToken": issued.id_token,
+            "NewDeviceMetadata": (
+                {
+                    "DeviceKey": issued.new_device_key,
+                    "DeviceGroupKey": issued.new_device_group_key,
+                }
+                if issued.new_device_key
+                else None
+            ),
         }
     )
 

@@ -82,6 +82,10 @@ class CodeDeliveryFailureException(CognitoError):
     default_message = "Unable to deliver the verification code."
 
 
+class DeviceKeyExistsException(CognitoError):
+    default_message = "Device key already exists."
+
+
 class InvalidUserPoolConfigurationException(CognitoError):
     default_message = "The user pool is not configured for this operation."
 

@@ -5,6 +5,7 @@ from api.actions import (  # noqa: F401
     admin_users,
     auth,
     clients,
+    devices,
     domains,
     groups,
     pool_mfa,

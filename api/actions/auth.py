@@ -18,6 +18,7 @@ returned: `Authenticated`, the next `Challenge`, or `Tokens` already issued (a r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +65,9 @@ def required(params: dict[str, Any], name: str) -> str:
 def answer(outcome: Outcome) -> dict[str, Any]:
     """Cognito's answer to a sign-in step: the next challenge (ChallengeName, Session,
     ChallengeParameters), or AuthenticationResult with tokens issued for the JSON API. A
-    challenge without a session (SRP's PASSWORD_VERIFIER) has no Session member."""
+    challenge without a session (SRP's PASSWORD_VERIFIER) has no Session member. Tokens made
+    in a pool that tracks devices carry NewDeviceMetadata when the sign-in named no device of
+    the user (pool.services.tokens.for_api_sign_in)."""
     if isinstance(outcome, Challenge):
         return wire.compact(
             {
@@ -139,15 +142,28 @@ def start_choice(call: Call, client: AppClient, params: dict[str, str]) -> Outco
 # ---------------------------------------------------------------------------------- sign-in
 
 
+def _with_device(call: Call, params: dict[str, Any]) -> Call:
+    """The call with the DEVICE_KEY its AuthParameters / ChallengeResponses name in its
+    context: the sign-in's device, for the device rules (pool.services.devices)."""
+    device_key = params.get("DEVICE_KEY")
+    if not isinstance(device_key, str) or not device_key or call.context is None:
+        return call
+    return dataclasses.replace(
+        call, context=dataclasses.replace(call.context, device_key=device_key)
+    )
+
+
 def _start(call: Call, client: AppClient, registry: dict[str, FlowStarter]) -> dict[str, Any]:
     starter = registry.get(call.params["AuthFlow"])
     if starter is None:
         raise InvalidParameterException(UNSUPPORTED_FLOW, field="AuthFlow")
-    return answer(starter(call, client, call.params.get("AuthParameters") or {}))
+    params = call.params.get("AuthParameters") or {}
+    return answer(starter(_with_device(call, params), client, params))
 
 
 def _respond(call: Call, client: AppClient) -> dict[str, Any]:
     responses = call.params.get("ChallengeResponses") or {}
+    call = _with_device(call, responses)
     principals.check_secret_hash(
         client, username=responses.get("USERNAME", ""), given=responses.get("SECRET_HASH")
     )

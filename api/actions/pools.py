@@ -46,12 +46,12 @@ _UPDATABLE = (
     "invitation_email_message",
     "invitation_email_subject",
     "account_recovery",
+    *pools.DEVICE_SETTINGS,
 )
 # Members Cognate does not implement: accepted only when empty (wire.refuse_unsupported).
 _UNSUPPORTED = (
     "LambdaConfig",
     "UserAttributeUpdateSettings",
-    "DeviceConfiguration",
     "SmsConfiguration",
     "UserPoolTags",
     "UserPoolAddOns",
@@ -80,6 +80,9 @@ FIELD_NAMES = {
     "invitation_email_subject": "InviteMessageTemplate.EmailSubject",
     "account_recovery": "AccountRecoverySetting",
     "deletion_protection": "DeletionProtection",
+    "track_devices": "DeviceConfiguration",
+    "device_challenge_required_on_new_device": "DeviceConfiguration.ChallengeRequiredOnNewDevice",
+    "device_only_remembered_on_user_prompt": "DeviceConfiguration.DeviceOnlyRememberedOnUserPrompt",
 }
 
 # Cognito's standard schema, in its order: name -> (data type, mutable, string/number bounds).
@@ -240,6 +243,17 @@ def pool_settings(params: dict[str, Any]) -> dict[str, Any]:
     if "EmailSubject" in invite:
         settings["invitation_email_subject"] = invite["EmailSubject"]
 
+    devices = params.get("DeviceConfiguration")
+    if devices is not None:
+        # Any DeviceConfiguration turns device remembering on (an empty one too).
+        settings["track_devices"] = True
+        settings["device_challenge_required_on_new_device"] = bool(
+            devices.get("ChallengeRequiredOnNewDevice", False)
+        )
+        settings["device_only_remembered_on_user_prompt"] = bool(
+            devices.get("DeviceOnlyRememberedOnUserPrompt", False)
+        )
+
     recovery = (params.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms")
     if recovery:
         ordered = sorted(recovery, key=lambda option: option["Priority"])
@@ -350,6 +364,14 @@ def describe(pool: UserPool) -> dict[str, Any]:
                 },
             },
             "UsernameConfiguration": {"CaseSensitive": pool.case_sensitive},
+            "DeviceConfiguration": (
+                {
+                    "ChallengeRequiredOnNewDevice": pool.device_challenge_required_on_new_device,
+                    "DeviceOnlyRememberedOnUserPrompt": pool.device_only_remembered_on_user_prompt,
+                }
+                if pool.track_devices
+                else None
+            ),
             "Domain": domains["prefix"].domain if "prefix" in domains else None,
             "CustomDomain": domains["custom"].domain if "custom" in domains else None,
             "AccountRecoverySetting": {

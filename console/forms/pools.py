@@ -92,6 +92,18 @@ class PoolForm(forms.Form):
     auth_session_validity_minutes = forms.IntegerField(
         label="Sign-in challenge lifetime (minutes)", min_value=3, max_value=15
     )
+    track_devices = _flag(
+        "Remember user devices",
+        help_text="Sign-ins through the API get a device key apps can confirm and remember.",
+    )
+    device_only_remembered_on_user_prompt = _flag(
+        "Only when the user chooses to",
+        help_text="A confirmed device is remembered only after UpdateDeviceStatus.",
+    )
+    device_challenge_required_on_new_device = _flag(
+        "A remembered device stands in for MFA",
+        help_text="New, forgotten and not remembered devices still answer MFA.",
+    )
 
     verification_email_subject = forms.CharField(max_length=140)
     verification_email_message = forms.CharField(
@@ -137,6 +149,14 @@ class PoolForm(forms.Form):
                 "account_recovery",
                 "account_recovery_second",
                 "auth_session_validity_minutes",
+            ),
+        ),
+        (
+            "Devices",
+            (
+                "track_devices",
+                "device_only_remembered_on_user_prompt",
+                "device_challenge_required_on_new_device",
             ),
         ),
         (

@@ -8,6 +8,7 @@ from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
 from pool.models.user import (
+    Device,
     Group,
     SignInName,
     TotpDevice,
@@ -23,6 +24,7 @@ __all__ = [
     "ChallengeSession",
     "CodePurpose",
     "CustomAttribute",
+    "Device",
     "Group",
     "OutboxMessage",
     "RefreshFamily",

@@ -95,6 +95,11 @@ class UserPool(models.Model):
 
     # How long a challenge session (MFA, new password) stays valid, 3 to 15 minutes.
     auth_session_validity_minutes = models.PositiveSmallIntegerField(default=3)
+    # DeviceConfiguration: present (track_devices) means Cognito remembers devices; the two
+    # flags are its ChallengeRequiredOnNewDevice and DeviceOnlyRememberedOnUserPrompt.
+    track_devices = models.BooleanField(default=False)
+    device_challenge_required_on_new_device = models.BooleanField(default=False)
+    device_only_remembered_on_user_prompt = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

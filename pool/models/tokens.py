@@ -25,6 +25,8 @@ class RefreshFamily(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=64, blank=True, default="")
+    # The tracked device the sign-in was made on (its access tokens carry `device_key`).
+    device_key = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["user", "revoked_at"], name="family_user_idx")]

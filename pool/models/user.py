@@ -380,3 +380,31 @@ class TotpDevice(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Device(models.Model):
+    """A device Cognito tracks for a user (DeviceKey `{region}_{uuid}`). Made unconfirmed at an
+    API sign-in in a pool that tracks devices; ConfirmDevice stores the device's SRP salt and
+    verifier (both encrypted: the verifier allows offline guessing of the device secret) and
+    its name; remembered devices can answer DEVICE_SRP_AUTH instead of MFA."""
+
+    key = models.CharField(primary_key=True, max_length=55, editable=False)
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    group_key = models.CharField(max_length=64)
+    name = models.CharField(max_length=1024, blank=True, default="")
+    salt = models.TextField(blank=True, default="")  # encrypted hex
+    verifier = models.TextField(blank=True, default="")  # encrypted hex
+    confirmed = models.BooleanField(default=False)
+    remembered = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_modified_at = models.DateTimeField(auto_now=True)
+    last_authenticated_at = models.DateTimeField(null=True, blank=True)
+    last_ip = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "confirmed", "key"], name="device_user_idx")]
+
+    @property
+    def remembered_status(self) -> str:
+        return "remembered" if self.remembered else "not_remembered"

@@ -24,14 +24,24 @@ from pool.models import AppClient, UserPool, UserStatus
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import users as user_selectors
 from pool.selectors.clients import ensure_pool_client
-from pool.services import challenges, lockout, mfa, passwords, ratelimit, sign_in, srp_auth
+from pool.services import (
+    challenges,
+    device_srp,
+    lockout,
+    mfa,
+    passwords,
+    ratelimit,
+    sign_in,
+    srp_auth,
+)
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 # The modules whose challenge handlers this dispatcher answers with. Importing them here
 # registers every built-in kind before the first answer: mfa (SOFTWARE_TOKEN_MFA, SMS_MFA,
 # EMAIL_OTP, SELECT_MFA_TYPE, MFA_SETUP), passwords (NEW_PASSWORD_REQUIRED), srp_auth
-# (PASSWORD_VERIFIER, with its session opener).
-CHALLENGE_MODULES = (mfa, passwords, srp_auth)
+# (PASSWORD_VERIFIER, with its session opener), device_srp (DEVICE_SRP_AUTH and
+# DEVICE_PASSWORD_VERIFIER, with their openers).
+CHALLENGE_MODULES = (mfa, passwords, srp_auth, device_srp)
 INCORRECT = "Incorrect username or password."
 # The AuthFlow values that end in a password check here (USER_AUTH: when the user chose the
 # PASSWORD factor and sent it, see `choice_based`).

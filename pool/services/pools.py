@@ -55,6 +55,12 @@ MESSAGE_SETTINGS = (
     "mfa_message",
     "email_from",
 )
+# DeviceConfiguration (see pool.services.devices).
+DEVICE_SETTINGS = (
+    "track_devices",
+    "device_challenge_required_on_new_device",
+    "device_only_remembered_on_user_prompt",
+)
 POOL_SETTINGS = (
     "name",
     "region",
@@ -77,6 +83,7 @@ POOL_SETTINGS = (
     "deletion_protection",
     *MESSAGE_SETTINGS,
     "auth_session_validity_minutes",
+    *DEVICE_SETTINGS,
 )
 _BOOLEAN_SETTINGS = (
     "case_sensitive",
@@ -87,6 +94,7 @@ _BOOLEAN_SETTINGS = (
     "allow_self_sign_up",
     "prevent_user_existence_errors",
     "deletion_protection",
+    *DEVICE_SETTINGS,
 )
 # A pool id's region part (COGNATE_DEFAULT_REGION is checked against it at start).
 REGION_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")

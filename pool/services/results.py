@@ -15,6 +15,8 @@ class RequestContext:
     ip: str | None = None
     user_agent: str = ""
     source: str = "api"  # "hostedui" | "console" | "api" | "cli"
+    # DEVICE_KEY the client sent with a sign-in step (a device it was given earlier), or "".
+    device_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Authenticated:
     client: AppClient | None
     auth_time: dt.datetime
     methods: tuple[str, ...] = ("pwd",)  # amr values: pwd, otp, sms, email
+    # The user's tracked device the sign-in was made on ("" when none: a new one may be made).
+    device_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,6 @@ class Tokens:
     # The refresh family (`origin_jti`) these tokens belong to; None for client credentials.
     # Not sent to clients: doors keep it to revoke what they issued (e.g. on code replay).
     family_id: str | None = None
+    # NewDeviceMetadata: the device made for this sign-in in a pool that tracks devices.
+    new_device_key: str | None = None
+    new_device_group_key: str | None = None

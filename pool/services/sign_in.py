@@ -21,8 +21,8 @@ from pool.errors import (
     PasswordResetRequiredException,
     UserNotConfirmedException,
 )
-from pool.models import AppClient, AuthEvent, CodePurpose, User, UserPool, UserStatus
-from pool.services import challenges, codes, delivery, events
+from pool.models import AppClient, AuthEvent, CodePurpose, Device, User, UserPool, UserStatus
+from pool.services import challenges, codes, delivery, devices, events
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an administrator."
@@ -30,6 +30,8 @@ TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an admi
 # 10 minutes (OTP by message: shared/reference/security.md), even when sessions last 15.
 MAX_MESSAGE_CODE_LIFETIME = dt.timedelta(minutes=10)
 # The second factors whose code is sent in a message, and the purpose it is stored under.
+# The challenge a remembered device answers (pool.services.device_srp) before the MFA decision.
+DEVICE_CHALLENGE = "DEVICE_SRP_AUTH"
 MESSAGE_CODE_PURPOSES = {"SMS_MFA": CodePurpose.MFA_SMS, "EMAIL_OTP": CodePurpose.MFA_EMAIL}
 
 
@@ -138,15 +140,33 @@ def second_factor_or_done(
     client: AppClient | None,
     context: RequestContext | None,
     methods: tuple[str, ...],
+    device: Device | None = None,
 ) -> Authenticated | Challenge:
-    """The MFA decision: pool configuration x the user's methods x their preference."""
+    """The MFA decision: pool configuration x the user's methods x their preference.
+
+    A sign-in that names a remembered device of the user (DEVICE_KEY) first proves it holds
+    the device (DEVICE_SRP_AUTH, pool.services.device_srp), which comes back here with
+    `device`: that device then stands in for MFA when the pool sets
+    ChallengeRequiredOnNewDevice; otherwise MFA is asked as for any device."""
     pool = user.pool
+    if device is None:
+        remembered = devices.remembered_device(user, context.device_key if context else "")
+        if remembered is not None:
+            return challenges.issue(
+                user=user,
+                client=client,
+                name=DEVICE_CHALLENGE,
+                parameters={},
+                data={"methods": list(methods), "device_key": remembered.key},
+            )
+    elif pool.device_challenge_required_on_new_device:
+        return finish(user=user, client=client, context=context, methods=methods, device=device)
     if pool.mfa_configuration == UserPool.Mfa.OFF:
-        return finish(user=user, client=client, context=context, methods=methods)
+        return finish(user=user, client=client, context=context, methods=methods, device=device)
     usable = usable_mfa_methods(user)
     if not usable:
         if pool.mfa_configuration == UserPool.Mfa.OPTIONAL:
-            return finish(user=user, client=client, context=context, methods=methods)
+            return finish(user=user, client=client, context=context, methods=methods, device=device)
         # MFA is required and the user has none: set one up now, or fall back to a verified
         # contact the pool can send codes to.
         if "SOFTWARE_TOKEN_MFA" in pool.mfa_methods:
@@ -213,10 +233,16 @@ def finish(
     client: AppClient | None,
     context: RequestContext | None,
     methods: tuple[str, ...] | list[str],
+    device: Device | None = None,
 ) -> Authenticated:
     """Every check passed: stamp last_sign_in_at, record the success (its reason is the amr
-    values joined, "pwd+otp") and say so. The door issues tokens or starts a session."""
+    values joined, "pwd+otp") and say so. The door issues tokens or starts a session. The
+    sign-in's device is the one that proved itself (`device`), else the user's own device the
+    request named (DEVICE_KEY), whose last sign-in is stamped too."""
     now = clock.now()
+    device = device or devices.own_device(user, context.device_key if context else "")
+    if device is not None:
+        devices.signed_in_on(device, context)
     User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
     user.last_sign_in_at = now
     events.record(
@@ -228,4 +254,10 @@ def finish(
         client=client,
         context=context,
     )
-    return Authenticated(user=user, client=client, auth_time=now, methods=tuple(methods))
+    return Authenticated(
+        user=user,
+        client=client,
+        auth_time=now,
+        methods=tuple(methods),
+        device_key=device.key if device is not None else "",
+    )

@@ -10,6 +10,7 @@ Revoking a family also voids the access tokens that carry its id, wherever they 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from pool.errors import (
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
 from pool.selectors import sign_in as sign_in_checks
-from pool.services import events
+from pool.services import devices, events
 from pool.services.results import Authenticated, RequestContext, Tokens
 
 # The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
@@ -82,14 +83,30 @@ def issue(
 def for_api_sign_in(signed_in: Authenticated) -> Tokens:
     """The tokens Cognito's API answers a completed sign-in with (InitiateAuth and its
     challenges, AdminInitiateAuth): the `aws.cognito.signin.user.admin` scope only, an ID
-    token and a refresh token that starts the sign-in's refresh family."""
+    token and a refresh token that starts the sign-in's refresh family. In a pool that tracks
+    devices the access token carries the sign-in's `device_key`: the device it was made on,
+    or a new one, returned as NewDeviceMetadata."""
     if signed_in.client is None:
         raise ValueError("An API sign-in is always through an app client.")
-    return issue(
-        user=signed_in.user,
-        client=signed_in.client,
-        scopes=[ADMIN_SCOPE],
-        auth_time=signed_in.auth_time,
+    user = signed_in.user
+    device_key, created = signed_in.device_key, None
+    with transaction.atomic():
+        if not device_key and devices.tracks_devices(user.pool):
+            # A sign-in on no known device of the user: a new one (NewDeviceMetadata).
+            created = devices.new_device(user=user)
+            device_key = created.key
+        started = start_family(
+            user=user,
+            client=signed_in.client,
+            scopes=[ADMIN_SCOPE],
+            auth_time=signed_in.auth_time,
+            device_key=device_key,
+        )
+    issued = family_tokens(started)
+    if created is None:
+        return issued
+    return dataclasses.replace(
+        issued, new_device_key=created.key, new_device_group_key=created.group_key
     )
 
 
@@ -110,6 +127,7 @@ def start_family(
     scopes: list[str] | tuple[str, ...],
     auth_time: dt.datetime,
     with_refresh: bool = True,
+    device_key: str = "",
 ) -> StartedFamily:
     """The rows of a new sign-in's refresh family. Inside a caller's transaction (the code
     exchange) they commit with it, and the caller signs the tokens with `family_tokens` after
@@ -124,6 +142,7 @@ def start_family(
         client=client,
         scopes=scopes,
         auth_time=auth_time,
+        device_key=device_key,
         expires_at=now
         + dt.timedelta(seconds=client.refresh_token_validity if with_refresh else longest),
     )
@@ -181,6 +200,8 @@ def _user_tokens(
     }
     if groups:
         access_claims["cognito:groups"] = [group.name for group in groups]
+    if family.device_key:
+        access_claims["device_key"] = family.device_key
     access = jwt.sign(pool, access_claims)
 
     id_value = None

@@ -142,3 +142,18 @@ def cognito(server, access_key, recorder) -> Iterator[Any]:
     )
     client.meta.events.register("after-call.cognito-idp", recorder)
     yield client
+
+
+# Unsigned calls (InitiateAuth, the AccessToken actions) need no credentials; these keep boto3
+# from looking for any.
+UNSIGNED = {"aws_access_key_id": "unused", "aws_secret_access_key": "unused"}
+
+
+@pytest.fixture
+def app_caller(server, recorder) -> Any:
+    """boto3's cognito-idp client as an app holds it (no credentials of ours), recorded."""
+    client = make_boto3_client(
+        server, key_id=UNSIGNED["aws_access_key_id"], secret=UNSIGNED["aws_secret_access_key"]
+    )
+    client.meta.events.register("after-call.cognito-idp", recorder)
+    return client

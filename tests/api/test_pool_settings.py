@@ -63,7 +63,12 @@ def test_empty_unsupported_members_are_accepted(api, access_key):
 
 
 def test_a_described_pool_can_be_sent_back_to_update(api, access_key):
-    pool = factories.make_pool(name="round trip", mfa_configuration="ON")
+    pool = factories.make_pool(
+        name="round trip",
+        mfa_configuration="ON",
+        track_devices=True,
+        device_only_remembered_on_user_prompt=True,
+    )
     described = json.loads(api.post("DescribeUserPool", {"UserPoolId": pool.id}).content)
     update_members = {
         "Policies",
@@ -79,6 +84,7 @@ def test_a_described_pool_can_be_sent_back_to_update(api, access_key):
         "EmailConfiguration",
         "AdminCreateUserConfig",
         "AccountRecoverySetting",
+        "DeviceConfiguration",
     }
     body = {k: v for k, v in described["UserPool"].items() if k in update_members}
     response = api.post("UpdateUserPool", {"UserPoolId": pool.id, **body})

@@ -16,7 +16,7 @@ from api.principals import secret_hash
 from pool import clock
 from pool.models import ChallengeSession, UserPool, UserStatus
 from tests import factories
-from tests.api.conftest import REGION, make_boto3_client
+from tests.api.conftest import REGION, UNSIGNED
 from tests.api.shape_check import assert_fits
 from tests.pool.helpers import srp_claim
 
@@ -26,7 +26,6 @@ PASSWORD = factories.PASSWORD
 SRP_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 # Unsigned calls (InitiateAuth, RespondToAuthChallenge) need no credentials; these keep boto3
 # from looking for any.
-ANONYMOUS = {"aws_access_key_id": "unused", "aws_secret_access_key": "unused"}
 
 
 @pytest.fixture
@@ -56,16 +55,6 @@ def alice(pool):
     return factories.make_user(pool, "alice")
 
 
-@pytest.fixture
-def anonymous(server, recorder):
-    """boto3's cognito-idp client as an app holds it: no credentials of ours."""
-    client = make_boto3_client(
-        server, key_id=ANONYMOUS["aws_access_key_id"], secret=ANONYMOUS["aws_secret_access_key"]
-    )
-    client.meta.events.register("after-call.cognito-idp", recorder)
-    return client
-
-
 def pycognito_user(server, pool, app, username="alice", **options) -> Cognito:
     """pycognito's Cognito pointed at the live server: its user_pool_url (the issuer it
     verifies and where it fetches the JWKS) is then `{endpoint}/{pool id}`."""
@@ -75,7 +64,7 @@ def pycognito_user(server, pool, app, username="alice", **options) -> Cognito:
         user_pool_region=REGION,
         username=username,
         botocore_config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-        boto3_client_kwargs={"endpoint_url": server, **ANONYMOUS},
+        boto3_client_kwargs={"endpoint_url": server, **UNSIGNED},
         **options,
     )
 
@@ -88,9 +77,9 @@ def message(error) -> str:
     return error.value.response["Error"]["Message"]
 
 
-def initiate(anonymous, app, username="alice", **parameters):
-    aws = AWSSRP(username, PASSWORD, app.pool_id, app.client_id, client=anonymous)
-    return anonymous.initiate_auth(
+def initiate(app_caller, app, username="alice", **parameters):
+    aws = AWSSRP(username, PASSWORD, app.pool_id, app.client_id, client=app_caller)
+    return app_caller.initiate_auth(
         ClientId=app.client_id,
         AuthFlow="USER_SRP_AUTH",
         AuthParameters={**aws.get_auth_params(), **parameters},
@@ -185,8 +174,8 @@ def test_pycognito_new_password_challenge(server, pool, app):
 # ---------------------------------------------------------------------- boto3 + AWSSRP
 
 
-def test_boto3_with_awssrp_signs_in(anonymous, recorder, pool, app, alice):
-    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=anonymous)
+def test_boto3_with_awssrp_signs_in(app_caller, recorder, pool, app, alice):
+    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=app_caller)
     tokens = aws.authenticate_user()
     assert claims(tokens["AuthenticationResult"]["IdToken"])["cognito:username"] == "alice"
     (_, status, challenge), (_, _, result) = recorder.bodies
@@ -204,20 +193,20 @@ def test_boto3_with_awssrp_signs_in(anonymous, recorder, pool, app, alice):
     assert_fits(recorder)
 
 
-def test_user_id_for_srp_is_the_username_not_the_alias(anonymous, recorder):
+def test_user_id_for_srp_is_the_username_not_the_alias(app_caller, recorder):
     pool = factories.make_pool(alias_attributes=["email"], mfa_configuration=UserPool.Mfa.OFF)
     app = make_client(pool)
     factories.make_user(pool, "bob", email="bob@example.com")
-    aws = AWSSRP("bob@example.com", PASSWORD, pool.id, app.client_id, client=anonymous)
+    aws = AWSSRP("bob@example.com", PASSWORD, pool.id, app.client_id, client=app_caller)
     tokens = aws.authenticate_user()
     assert claims(tokens["AuthenticationResult"]["AccessToken"])["username"] == "bob"
     assert recorder.bodies[0][2]["ChallengeParameters"]["USER_ID_FOR_SRP"] == "bob"
     assert_fits(recorder)
 
 
-def test_replayed_answer_is_refused(anonymous, pool, app, alice):
-    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=anonymous)
-    challenge = anonymous.initiate_auth(
+def test_replayed_answer_is_refused(app_caller, pool, app, alice):
+    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=app_caller)
+    challenge = app_caller.initiate_auth(
         ClientId=app.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=aws.get_auth_params()
     )
     responses = aws.process_challenge(challenge["ChallengeParameters"], aws.get_auth_params())
@@ -226,22 +215,22 @@ def test_replayed_answer_is_refused(anonymous, pool, app, alice):
         "ChallengeName": "PASSWORD_VERIFIER",
         "ChallengeResponses": responses,
     }
-    assert "AuthenticationResult" in anonymous.respond_to_auth_challenge(**answer)
-    with pytest.raises(anonymous.exceptions.NotAuthorizedException) as refused:
-        anonymous.respond_to_auth_challenge(**answer)
+    assert "AuthenticationResult" in app_caller.respond_to_auth_challenge(**answer)
+    with pytest.raises(app_caller.exceptions.NotAuthorizedException) as refused:
+        app_caller.respond_to_auth_challenge(**answer)
     assert message(refused) == "Invalid session for the user."
 
 
-def test_malformed_timestamp_is_a_parameter_error(anonymous, recorder, pool, app, alice):
-    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=anonymous)
-    challenge = anonymous.initiate_auth(
+def test_malformed_timestamp_is_a_parameter_error(app_caller, recorder, pool, app, alice):
+    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=app_caller)
+    challenge = app_caller.initiate_auth(
         ClientId=app.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=aws.get_auth_params()
     )
     responses = aws.process_challenge(challenge["ChallengeParameters"], aws.get_auth_params())
     padded = clock.now().replace(day=5)
     responses["TIMESTAMP"] = padded.strftime("%a %b %d %H:%M:%S UTC %Y")  # "... Nov 05 ..."
-    with pytest.raises(anonymous.exceptions.InvalidParameterException) as refused:
-        anonymous.respond_to_auth_challenge(
+    with pytest.raises(app_caller.exceptions.InvalidParameterException) as refused:
+        app_caller.respond_to_auth_challenge(
             ClientId=app.client_id,
             ChallengeName="PASSWORD_VERIFIER",
             ChallengeResponses=responses,
@@ -250,19 +239,19 @@ def test_malformed_timestamp_is_a_parameter_error(anonymous, recorder, pool, app
     assert_fits(recorder)  # the challenge before it
 
 
-def test_secret_hash_over_the_typed_name_and_the_username(anonymous, pool, confidential, alice):
+def test_secret_hash_over_the_typed_name_and_the_username(app_caller, pool, confidential, alice):
     """SECRET_HASH at InitiateAuth is over the name typed; at the answer over USERNAME."""
     aws = AWSSRP(
         "ALICE",
         PASSWORD,
         pool.id,
         confidential.client_id,
-        client=anonymous,
+        client=app_caller,
         client_secret=confidential.plain_secret,
     )
     tokens = aws.authenticate_user()
     assert claims(tokens["AuthenticationResult"]["AccessToken"])["username"] == "alice"
-    challenge = anonymous.initiate_auth(
+    challenge = app_caller.initiate_auth(
         ClientId=confidential.client_id,
         AuthFlow="USER_SRP_AUTH",
         AuthParameters=aws.get_auth_params(),
@@ -274,8 +263,8 @@ def test_secret_hash_over_the_typed_name_and_the_username(anonymous, pool, confi
     responses["SECRET_HASH"] = secret_hash(
         confidential.plain_secret, "ALICE", confidential.client_id
     )
-    with pytest.raises(anonymous.exceptions.NotAuthorizedException) as refused:
-        anonymous.respond_to_auth_challenge(
+    with pytest.raises(app_caller.exceptions.NotAuthorizedException) as refused:
+        app_caller.respond_to_auth_challenge(
             ClientId=confidential.client_id,
             ChallengeName="PASSWORD_VERIFIER",
             ChallengeResponses=responses,
@@ -286,10 +275,10 @@ def test_secret_hash_over_the_typed_name_and_the_username(anonymous, pool, confi
 # ------------------------------------------------------------------------------ refusals
 
 
-def test_flow_must_be_enabled(anonymous, recorder, pool, alice):
+def test_flow_must_be_enabled(app_caller, recorder, pool, alice):
     app = make_client(pool, explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH"])
-    with pytest.raises(anonymous.exceptions.InvalidParameterException) as refused:
-        initiate(anonymous, app)
+    with pytest.raises(app_caller.exceptions.InvalidParameterException) as refused:
+        initiate(app_caller, app)
     assert message(refused) == "USER_SRP_AUTH flow not enabled for this client"
 
 
@@ -303,50 +292,50 @@ def test_flow_must_be_enabled(anonymous, recorder, pool, alice):
     ],
 )
 def test_bad_parameters_are_refused_and_change_nothing(
-    anonymous, recorder, pool, app, alice, parameters, expected
+    app_caller, recorder, pool, app, alice, parameters, expected
 ):
-    with pytest.raises(anonymous.exceptions.InvalidParameterException) as refused:
-        initiate(anonymous, app, **parameters)
+    with pytest.raises(app_caller.exceptions.InvalidParameterException) as refused:
+        initiate(app_caller, app, **parameters)
     assert expected in message(refused)
     assert not ChallengeSession.objects.exists()
 
 
 def test_unknown_user_is_refused_at_the_answer_when_existence_is_hidden(
-    anonymous, recorder, pool, app
+    app_caller, recorder, pool, app
 ):
-    aws = AWSSRP("nobody", PASSWORD, pool.id, app.client_id, client=anonymous)
-    with pytest.raises(anonymous.exceptions.NotAuthorizedException) as refused:
+    aws = AWSSRP("nobody", PASSWORD, pool.id, app.client_id, client=app_caller)
+    with pytest.raises(app_caller.exceptions.NotAuthorizedException) as refused:
         aws.authenticate_user()
     assert message(refused) == "Incorrect username or password."
     assert recorder.bodies[0][2]["ChallengeName"] == "PASSWORD_VERIFIER"
     assert_fits(recorder)
 
 
-def test_unknown_user_is_not_found_when_existence_is_shown(anonymous, pool, app):
+def test_unknown_user_is_not_found_when_existence_is_shown(app_caller, pool, app):
     UserPool.objects.filter(pk=pool.pk).update(prevent_user_existence_errors=False)
-    with pytest.raises(anonymous.exceptions.UserNotFoundException):
-        initiate(anonymous, app, USERNAME="nobody")
+    with pytest.raises(app_caller.exceptions.UserNotFoundException):
+        initiate(app_caller, app, USERNAME="nobody")
 
 
-def test_lockout_answers_password_attempts_exceeded(anonymous, pool, app, alice):
+def test_lockout_answers_password_attempts_exceeded(app_caller, pool, app, alice):
     clock.freeze()
     for _ in range(5):
-        aws = AWSSRP("alice", "Wrong-Horse-9", pool.id, app.client_id, client=anonymous)
-        with pytest.raises(anonymous.exceptions.NotAuthorizedException):
-            _answer_at_clock(anonymous, app, aws)
-    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=anonymous)
-    with pytest.raises(anonymous.exceptions.NotAuthorizedException) as refused:
-        _answer_at_clock(anonymous, app, aws)
+        aws = AWSSRP("alice", "Wrong-Horse-9", pool.id, app.client_id, client=app_caller)
+        with pytest.raises(app_caller.exceptions.NotAuthorizedException):
+            _answer_at_clock(app_caller, app, aws)
+    aws = AWSSRP("alice", PASSWORD, pool.id, app.client_id, client=app_caller)
+    with pytest.raises(app_caller.exceptions.NotAuthorizedException) as refused:
+        _answer_at_clock(app_caller, app, aws)
     assert message(refused) == "Password attempts exceeded"
 
 
-def _answer_at_clock(anonymous, app, aws: AWSSRP):
+def _answer_at_clock(app_caller, app, aws: AWSSRP):
     """An SRP sign-in whose TIMESTAMP is the server's (frozen) clock."""
-    challenge = anonymous.initiate_auth(
+    challenge = app_caller.initiate_auth(
         ClientId=app.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=aws.get_auth_params()
     )
     timestamp = AWSSRP.get_cognito_formatted_timestamp(clock.now())
-    return anonymous.respond_to_auth_challenge(
+    return app_caller.respond_to_auth_challenge(
         ClientId=app.client_id,
         ChallengeName="PASSWORD_VERIFIER",
         ChallengeResponses=srp_claim(aws, challenge["ChallengeParameters"], timestamp),

@@ -177,3 +177,21 @@ def test_the_console_offers_and_uses_the_default_region(settings, console):
     assert 'value="eu-central-1"' in page
     console.post(reverse("console:pool_create"), pool_form_data(name="Shop"))
     assert UserPool.objects.get(name="Shop").id.startswith("eu-central-1_")
+
+
+def test_edit_pool_turns_device_remembering_on(console):
+    pool = factories.make_pool(name="Devices")
+    data = pool_form_data(
+        name="Devices",
+        track_devices="on",
+        device_only_remembered_on_user_prompt="on",
+        device_challenge_required_on_new_device="on",
+    )
+    response = console.post(reverse("console:pool_edit", args=[pool.id]), data)
+    assert response.status_code == 302
+    pool.refresh_from_db()
+    assert pool.track_devices
+    assert pool.device_only_remembered_on_user_prompt
+    assert pool.device_challenge_required_on_new_device
+    detail = console.get(reverse("console:pool", args=[pool.id]))
+    assert b"a remembered device stands in for MFA" in detail.content
