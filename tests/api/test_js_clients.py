@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from django_otp.oath import TOTP
 
-from pool import clock
+from pool import clock, crypto
 from pool.jwt import issuer
-from pool.models import AppClient, User, UserStatus
+from pool.models import AppClient, TotpDevice, User, UserStatus
 from tests import factories
 from tests.api.conftest import make_boto3_client
 from tests.api.js_clients import NODE, NodeClient, install_node_modules
@@ -324,6 +324,54 @@ def test_amplify_sign_in_with_an_emailed_code(start_amplify, smtp_sink, db):
     session = amplify.ok("fetchAuthSession")
     assert session["accessToken"]["payload"]["username"] == "hud"
     assert amplify.answers_fit_the_model() >= 3
+
+
+def test_amplify_remembers_a_device_that_then_stands_in_for_mfa(start_amplify, db):
+    tracking = factories.make_pool(
+        name="devices",
+        track_devices=True,
+        device_challenge_required_on_new_device=True,
+        device_only_remembered_on_user_prompt=True,
+    )
+    client = factories.make_client(
+        tracking,
+        explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        refresh_token_rotation=False,
+    )
+    amplify = start_amplify(client)
+    user = factories.make_user(tracking, "dev")
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    TotpDevice.objects.create(user=user, secret=crypto.encrypt(secret), confirmed=True)
+    User.objects.filter(pk=user.pk).update(software_token_mfa_enabled=True)
+
+    challenged = amplify.ok("signIn", username="dev", password=PASSWORD)
+    assert challenged["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
+    confirming = amplify.step("confirmSignIn", challengeResponse=totp_code(secret))
+    assert confirming.ok, f"{confirming.error}\n{confirming.traffic()}"
+    # NewDeviceMetadata in the tokens' answer; Amplify confirms the device with its verifier.
+    assert confirming.targets == ["RespondToAuthChallenge", "ConfirmDevice"]
+    assert [(c["target"], c["status"]) for c in amplify.step("rememberDevice").wire] == [
+        ("UpdateDeviceStatus", 200)
+    ]
+    [device] = amplify.ok("fetchDevices")
+    assert device["attributes"]["dev:device_remembered_status"] == "remembered"
+    assert device["name"].startswith("Node.js/")  # the driver's stand-in for a browser's name
+    amplify.ok("signOut")
+
+    # The remembered device answers DEVICE_SRP_AUTH after the password: no TOTP code asked.
+    again = amplify.step("signIn", username="dev", password=PASSWORD)
+    assert again.result == {"isSignedIn": True, "nextStep": {"signInStep": "DONE"}}
+    assert [c["request"].get("ChallengeName") for c in again.calls("RespondToAuthChallenge")] == [
+        "PASSWORD_VERIFIER",
+        "DEVICE_SRP_AUTH",
+        "DEVICE_PASSWORD_VERIFIER",
+    ]
+    amplify.ok("forgetDevice")
+    assert amplify.ok("fetchDevices") == []
+    amplify.ok("signOut")
+    forgotten = amplify.ok("signIn", username="dev", password=PASSWORD)
+    assert forgotten["nextStep"]["signInStep"] == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
+    assert amplify.answers_fit_the_model() >= 12
 
 
 def test_amplify_new_password_required(amplify, js_pool):

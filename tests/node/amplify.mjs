@@ -3,6 +3,11 @@
 import { jwt, MapStorage, recordWire, serve, settings } from './driver.mjs';
 
 recordWire();
+// Node 20 has no navigator; Amplify names a new device (ConfirmDevice's DeviceName) from it, as
+// a browser would. Without one it skips ConfirmDevice silently.
+if (typeof globalThis.navigator === 'undefined') {
+  globalThis.navigator = { userAgent: `Node.js/${process.versions.node}` };
+}
 const { Amplify } = await import('aws-amplify');
 const auth = await import('aws-amplify/auth');
 const { cognitoUserPoolsTokenProvider } = await import('aws-amplify/auth/cognito');
@@ -43,6 +48,9 @@ const passThrough = [
   'deleteUser',
   'resendSignUpCode',
   'autoSignIn',
+  'rememberDevice',
+  'forgetDevice',
+  'fetchDevices',
 ];
 const ops = Object.fromEntries(passThrough.map((name) => [name, (input) => auth[name](input)]));
 
