@@ -56,7 +56,8 @@ def js_client(js_pool):
 
 @pytest.fixture
 def start_amplify(node_modules, server) -> Iterator[Callable[[AppClient], NodeClient]]:
-    """Start Amplify configured for an app client (and its pool); stopped after the test."""
+    """Start Amplify configured for an app client (and its pool); stopped after the test, when
+    every 200 answer it received is checked against botocore's output shapes."""
     started: list[NodeClient] = []
 
     def start(client: AppClient) -> NodeClient:
@@ -71,6 +72,7 @@ def start_amplify(node_modules, server) -> Iterator[Callable[[AppClient], NodeCl
     yield start
     for client in started:
         client.close()
+        client.answers_fit_the_model()  # every test's successful answers, whatever it asserted
 
 
 @pytest.fixture
@@ -86,6 +88,7 @@ def identity_js(node_modules, server, js_pool, js_client) -> Iterator[NodeClient
     )
     yield client
     client.close()
+    client.answers_fit_the_model()
 
 
 @pytest.fixture
