@@ -609,6 +609,26 @@ def test_identity_js_srp_sign_in_refresh_and_sign_out(
     assert identity_js.answers_fit_the_model() >= 4
 
 
+def test_identity_js_sign_in_with_totp(identity_js, js_pool):
+    user = factories.make_user(js_pool, "kai")
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    TotpDevice.objects.create(user=user, secret=crypto.encrypt(secret), confirmed=True)
+    User.objects.filter(pk=user.pk).update(software_token_mfa_enabled=True)
+
+    assert identity_js.ok("signIn", username="kai", password=PASSWORD) == {
+        "challenge": "SOFTWARE_TOKEN_MFA"
+    }
+    code = totp_code(secret)
+    mismatch = identity_js.fails(
+        "sendMFACode", code=wrong_code(code), challenge="SOFTWARE_TOKEN_MFA"
+    )
+    assert mismatch["name"] == "CodeMismatchException"
+    signed_in = identity_js.ok("sendMFACode", code=code, challenge="SOFTWARE_TOKEN_MFA")
+    assert signed_in["valid"] is True
+    assert signed_in["accessToken"]["payload"]["username"] == "kai"
+    assert identity_js.ok("session")["accessToken"] == signed_in["accessToken"]
+
+
 def test_identity_js_global_sign_out(identity_js, unsigned, js_pool):
     factories.make_user(js_pool, "jo")
     signed_in = identity_js.ok("signIn", username="jo", password=PASSWORD)

@@ -43,19 +43,37 @@ function currentSession(user) {
   );
 }
 
+// The user whose sign-in waits for a second factor (between signIn and sendMFACode).
+let pending = null;
+
+function signInCallbacks(user, resolve, reject) {
+  const challenged = (name) => {
+    pending = user;
+    resolve({ challenge: name });
+  };
+  return {
+    onSuccess: (session) => resolve({ username: user.getUsername(), ...tokens(session) }),
+    onFailure: reject,
+    newPasswordRequired: () => challenged('NEW_PASSWORD_REQUIRED'),
+    mfaRequired: challenged,
+    totpRequired: challenged,
+  };
+}
+
 const ops = {
   // USER_SRP_AUTH (the library's default): PASSWORD_VERIFIER computed by the library.
   signIn: ({ username, password }) =>
     new Promise((resolve, reject) => {
       const user = new CognitoUser({ Username: username, Pool: pool, Storage: syncStorage });
       const details = new AuthenticationDetails({ Username: username, Password: password });
-      user.authenticateUser(details, {
-        onSuccess: (session) => resolve({ username: user.getUsername(), ...tokens(session) }),
-        onFailure: reject,
-        newPasswordRequired: () => resolve({ challenge: 'NEW_PASSWORD_REQUIRED' }),
-        mfaRequired: (name) => resolve({ challenge: name }),
-        totpRequired: (name) => resolve({ challenge: name }),
-      });
+      user.authenticateUser(details, signInCallbacks(user, resolve, reject));
+    }),
+
+  // The second factor's code for the sign-in signIn left waiting.
+  sendMFACode: ({ code, challenge }) =>
+    new Promise((resolve, reject) => {
+      if (!pending) throw new Error('no sign-in waits for a code');
+      pending.sendMFACode(code, signInCallbacks(pending, resolve, reject), challenge);
     }),
 
   session: async () => tokens(await currentSession(currentUser())),
