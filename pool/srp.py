@@ -113,6 +113,27 @@ def claim_signature(
     return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
 
 
+def claim_is_valid(
+    *,
+    verifier_value: int,
+    secret: int,
+    client_public: int,
+    pool_name: str,
+    user_id: str,
+    secret_block: bytes,
+    timestamp: str,
+    signature: str,
+) -> bool:
+    """The server's side of a PASSWORD_VERIFIER (or DEVICE_PASSWORD_VERIFIER) answer: the
+    signature the holder of the password behind `verifier_value` would send, compared with the
+    one sent in constant time. For devices, `pool_name` is the device group key and `user_id`
+    the device key."""
+    u = scramble(client_public, server_public(verifier_value, secret))
+    key = session_key(server_premaster(client_public, verifier_value, u, secret), u)
+    expected = claim_signature(key, pool_name, user_id, secret_block, timestamp)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """Cognito's TIMESTAMP for `moment` (UTC), built by hand: strftime pads the day and
     follows the locale."""

@@ -247,21 +247,17 @@ def answer_device_password_verifier(
     moment = srp.parse_timestamp(timestamp)
     if moment is None or abs(clock.now() - moment) > srp_auth.TIMESTAMP_SKEW:
         raise refuse("stale timestamp")
-    verifier = _verifier(device)
-    secret = _server_secret(handle)
-    client_public = int(row.data["srp_a"], 16)
-    server_public = srp.server_public(verifier, secret)
-    u = srp.scramble(client_public, server_public)
-    key = srp.session_key(srp.server_premaster(client_public, verifier, u, secret), u)
-    expected = srp.claim_signature(
-        key,
-        device.group_key,
-        device.key,
-        base64.b64decode(responses["PASSWORD_CLAIM_SECRET_BLOCK"]),
-        timestamp,
+    valid = srp.claim_is_valid(
+        verifier_value=_verifier(device),
+        secret=_server_secret(handle),
+        client_public=int(row.data["srp_a"], 16),
+        pool_name=device.group_key,
+        user_id=device.key,
+        secret_block=base64.b64decode(responses["PASSWORD_CLAIM_SECRET_BLOCK"]),
+        timestamp=timestamp,
+        signature=responses["PASSWORD_CLAIM_SIGNATURE"],
     )
-    signature = responses["PASSWORD_CLAIM_SIGNATURE"]
-    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+    if not valid:
         raise refuse("wrong device claim")
     return sign_in.second_factor_or_done(
         user=user,

@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hmac
 import json
 import re
 import uuid
@@ -370,19 +369,16 @@ def _check_claim(
     except NotAuthorizedException:
         refuse("locked out")
         raise
-    client_public = int(block.srp_a, 16)
-    secret = _server_secret(block.handle)
-    server_public = srp.server_public(verifier, secret)
-    u = srp.scramble(client_public, server_public)
-    key = srp.session_key(srp.server_premaster(client_public, verifier, u, secret), u)
-    expected = srp.claim_signature(
-        key,
-        pool.id_suffix,
-        block.user_id_for_srp,
-        base64.b64decode(responses["PASSWORD_CLAIM_SECRET_BLOCK"]),
-        timestamp,
+    matches = srp.claim_is_valid(
+        verifier_value=verifier,
+        secret=_server_secret(block.handle),
+        client_public=int(block.srp_a, 16),
+        pool_name=pool.id_suffix,
+        user_id=block.user_id_for_srp,
+        secret_block=base64.b64decode(responses["PASSWORD_CLAIM_SECRET_BLOCK"]),
+        timestamp=timestamp,
+        signature=signature,
     )
-    matches = hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
     if not matches or not block.known or not verifier:
         if block.known:
             raise refuse("wrong password")
