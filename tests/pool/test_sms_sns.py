@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from pool import messaging
 from pool.errors import CodeDeliveryFailureException
@@ -141,8 +142,10 @@ def test_the_publish_is_signed_for_the_configured_region(pool, sns):
 
 def test_a_refusal_from_sns_is_a_code_delivery_failure(pool, sns):
     sns.answer = (400, REFUSED)
-    with pytest.raises(CodeDeliveryFailureException):
+    with pytest.raises(CodeDeliveryFailureException) as refused:
         send_phone_code(pool)
+    assert len(sns.requests) == 1
+    assert isinstance(refused.value.__cause__, ClientError)
 
 
 def test_a_server_error_is_a_code_delivery_failure_after_one_attempt(pool, sns):
@@ -155,8 +158,9 @@ def test_a_server_error_is_a_code_delivery_failure_after_one_attempt(pool, sns):
 def test_an_unreachable_sns_is_a_code_delivery_failure(pool, sns, settings):
     settings.SNS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     messaging.sms_sender.cache_clear()
-    with pytest.raises(CodeDeliveryFailureException):
+    with pytest.raises(CodeDeliveryFailureException) as unreachable:
         send_phone_code(pool)
+    assert isinstance(unreachable.value.__cause__, EndpointConnectionError)
 
 
 def test_no_log_line_prints_the_code_even_at_debug(pool, sns, caplog):
