@@ -8,6 +8,8 @@ config/wsgi.py runs before gunicorn serves a request (`refuse_to_start_on_errors
   There is no opt-out: a deployment without a mail server runs with DEBUG=1 knowingly.
 - cognate.E003: COGNATE_DEFAULT_REGION is not a region pool ids can carry (1-32 lower-case
   letters, digits or hyphens): every pool created in the console or by a command would be refused.
+- cognate.E004: SMS_SENDER is the Amazon SNS sender and no region is configured (SNS_REGION, or
+  boto3's own AWS_DEFAULT_REGION / profile): every SMS would fail.
 - cognate.W001: DEBUG is off and SMS goes to the dev outbox (SMS_SENDER's default): a pool that
   sends codes by SMS reaches nobody.
 """
@@ -25,6 +27,7 @@ from config.email import LOCAL_BACKENDS
 log = logging.getLogger(__name__)
 TAG = "cognate"
 OUTBOX_SMS_SENDER = "pool.messaging.OutboxSmsSender"
+SNS_SMS_SENDER = "pool.messaging.SnsSmsSender"
 
 
 @register(TAG)
@@ -61,7 +64,24 @@ def check_sms(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id="cognate.W001",
             )
         ]
+    if settings.SMS_SENDER == SNS_SMS_SENDER and not _sns_region():
+        return [
+            Error(
+                "SMS_SENDER is the Amazon SNS sender but no AWS region is configured: every SMS "
+                "would fail.",
+                hint="Set SNS_REGION (e.g. eu-west-1).",
+                id="cognate.E004",
+            )
+        ]
     return []
+
+
+def _sns_region() -> str:
+    if settings.SNS_REGION:
+        return settings.SNS_REGION
+    import boto3
+
+    return boto3.session.Session().region_name or ""
 
 
 @register(TAG)

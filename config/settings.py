@@ -218,6 +218,13 @@ globals().update(settings_or_error(EMAIL_URL))
 # SMS: a dotted path to a class with send(phone_number, message). The default keeps messages in
 # the dev outbox; deployments plug in their provider.
 SMS_SENDER = env("SMS_SENDER", "pool.messaging.OutboxSmsSender")
+# pool.messaging.SnsSmsSender (Amazon SNS Publish through boto3) reads these; credentials come
+# from boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role).
+SNS_REGION = env("SNS_REGION", env("AWS_DEFAULT_REGION", ""))
+SNS_ENDPOINT_URL = env("SNS_ENDPOINT_URL", "")
+SNS_SENDER_ID = env("SNS_SENDER_ID", "")
+SNS_SMS_TYPE = env("SNS_SMS_TYPE", "Transactional")
+SNS_ORIGINATION_NUMBER = env("SNS_ORIGINATION_NUMBER", "")
 
 # Rate limits per client IP (requests per minute), shared through the cache
 # (pool/services/ratelimit.py): sign-in, sign-up, code verification and forgot-password each

@@ -104,8 +104,22 @@ class SmtpSink:
         return message
 
     def body(self, message: Message) -> str:
-        payload = message.get_payload(decode=True)
-        return payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
+        """The text part (the whole body of a single-part message)."""
+        return self.part(message, "text/plain")
+
+    def html(self, message: Message) -> str:
+        """The HTML part of a multipart message."""
+        return self.part(message, "text/html")
+
+    @staticmethod
+    def part(message: Message, content_type: str) -> str:
+        for part in message.walk():
+            if part.get_content_type() == content_type:
+                payload = part.get_payload(decode=True)
+                charset = part.get_content_charset() or "utf-8"
+                text = payload.decode(charset) if isinstance(payload, bytes) else str(payload)
+                return text.replace("\r\n", "\n")  # SMTP's line ends back to Python's
+        raise AssertionError(f"no {content_type} part in the message")
 
 
 def free_port() -> int:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pool import messaging
+from pool import email_body, messaging
 from pool.errors import InvalidParameterException
-from pool.models import CodePurpose, User, UserPool
+from pool.models import AppClient, CodePurpose, User, UserPool
 from pool.services import codes
 from pool.services.results import CodeDelivery
 
@@ -71,7 +71,8 @@ class Message:
     medium: str  # "EMAIL" | "SMS"
     destination: str
     subject: str  # email only
-    body: str
+    body: str  # the text (an email's text part; an SMS)
+    html: str = ""  # an email's HTML part (pool.email_body); empty for SMS
 
 
 def render(template: str, *, code: str, username: str) -> str:
@@ -94,17 +95,37 @@ def templates(pool: UserPool, source: Source, medium: str) -> tuple[str, str]:
 
 
 def compose(
-    user: User, *, source: Source, medium: str, destination: str, code: str, username: str = ""
+    user: User,
+    *,
+    source: Source,
+    medium: str,
+    destination: str,
+    code: str,
+    username: str = "",
+    client: AppClient | None = None,
 ) -> Message:
-    """The message for `source`, from the pool's templates."""
+    """The message for `source`, from the pool's templates. An email gets a text and an HTML
+    part from the same template (pool.email_body), branded by `client` when there is one."""
     subject, body = templates(user.pool, source, medium)
     username = username or user.username
+    if medium != "EMAIL":
+        return Message(
+            source=source,
+            medium=medium,
+            destination=destination,
+            subject="",
+            body=render(body, code=code, username=username),
+        )
+    subject = render(subject, code=code, username=username)
     return Message(
         source=source,
         medium=medium,
         destination=destination,
-        subject=render(subject, code=code, username=username) if medium == "EMAIL" else "",
-        body=render(body, code=code, username=username),
+        subject=subject,
+        body=email_body.text_part(body, code=code, username=username),
+        html=email_body.html_part(
+            body, code=code, username=username, subject=subject, pool=user.pool, client=client
+        ),
     )
 
 
@@ -112,7 +133,11 @@ def _transmit(message: Message, pool: UserPool) -> None:
     # The custom email / SMS sender triggers take over here when the pool configures them.
     if message.medium == "EMAIL":
         messaging.send_email(
-            message.destination, message.subject, message.body, from_email=pool.email_from
+            message.destination,
+            message.subject,
+            message.body,
+            from_email=pool.email_from,
+            html=message.html,
         )
     else:
         messaging.send_sms(message.destination, message.body)
@@ -126,10 +151,12 @@ def send(
     code: str,
     destination: str = "",
     username: str = "",
+    client: AppClient | None = None,
 ) -> CodeDelivery:
     """Send `code` (already issued) for `source` to the user's `attribute` (`email` or
     `phone_number`), or to `destination` when the code is for a value not yet applied.
-    `username` fills `{username}` (default: the user's username). Returns the masked
+    `username` fills `{username}` (default: the user's username); `client`, the app the
+    message concerns, brands an email (logo, colour). Returns the masked
     CodeDelivery; raises CodeDeliveryFailureException if the message could not leave."""
     medium = MEDIUM[attribute]
     destination = destination or getattr(user, attribute)
@@ -140,6 +167,7 @@ def send(
         destination=destination,
         code=code,
         username=username,
+        client=client,
     )
     # The custom-message trigger (CustomMessage_<source>) hooks in here.
     _transmit(message, user.pool)
@@ -157,12 +185,26 @@ def code_purpose(source: Source, attribute: str) -> str:
     raise ValueError(f"{source!r} carries no verification code")
 
 
-def send_code(user: User, *, source: Source, attribute: str, destination: str = "") -> CodeDelivery:
+def send_code(
+    user: User,
+    *,
+    source: Source,
+    attribute: str,
+    destination: str = "",
+    client: AppClient | None = None,
+) -> CodeDelivery:
     """Issue a new code for `source` (the previous one stops working) and send it to the
     user's `attribute`, or to `destination` (a value waiting for verification)."""
     destination = destination or getattr(user, attribute)
     code = codes.issue(user, code_purpose(source, attribute), destination=destination)
-    return send(user, source=source, attribute=attribute, code=code, destination=destination)
+    return send(
+        user,
+        source=source,
+        attribute=attribute,
+        code=code,
+        destination=destination,
+        client=client,
+    )
 
 
 def send_invitation(
@@ -191,9 +233,15 @@ def send_invitation(
     ]
 
 
-def send_mfa_code(user: User, challenge_name: str, code: str) -> CodeDelivery:
+def send_mfa_code(
+    user: User, challenge_name: str, code: str, *, client: AppClient | None = None
+) -> CodeDelivery:
     """Send a sign-in code for an SMS_MFA or EMAIL_OTP challenge with the pool's MFA message;
     the CodeDelivery gives the challenge's CODE_DELIVERY_* parameters."""
     return send(
-        user, source=Source.AUTHENTICATION, attribute=MFA_ATTRIBUTE[challenge_name], code=code
+        user,
+        source=Source.AUTHENTICATION,
+        attribute=MFA_ATTRIBUTE[challenge_name],
+        code=code,
+        client=client,
     )

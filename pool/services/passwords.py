@@ -184,7 +184,9 @@ def forgot_password(
             "phone_number"
         )
     else:
-        delivery = send_code(user, source=Source.FORGOT_PASSWORD, attribute=attribute)
+        delivery = send_code(
+            user, source=Source.FORGOT_PASSWORD, attribute=attribute, client=client
+        )
         _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
         return delivery
     if user is not None:

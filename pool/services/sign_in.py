@@ -220,7 +220,7 @@ def send_mfa_code(*, user: User, client: AppClient | None, name: str) -> dict[st
         destination=destination,
         lifetime=min(challenges.session_validity(user.pool, client), MAX_MESSAGE_CODE_LIFETIME),
     )
-    sent = delivery.send_mfa_code(user, name, code)
+    sent = delivery.send_mfa_code(user, name, code, client=client)
     return {
         "CODE_DELIVERY_DELIVERY_MEDIUM": sent.medium,
         "CODE_DELIVERY_DESTINATION": sent.destination,

@@ -99,6 +99,7 @@ def sign_up(
                     attribute=attribute,
                     code=code,
                     destination=destination,
+                    client=client,
                 )
             except Exception:
                 user.delete()
@@ -220,7 +221,7 @@ def resend_confirmation_code(
     elif attribute is None:
         refusal = InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
     else:
-        return send_code(user, source=Source.RESEND_CODE, attribute=attribute)
+        return send_code(user, source=Source.RESEND_CODE, attribute=attribute, client=client)
     if pool.prevent_user_existence_errors:
         auto = pool.auto_verified_attributes or []
         preferred = ["phone_number"] if "phone_number" in auto else ["email"]

@@ -104,6 +104,19 @@ def test_smtp_without_debug_passes_and_the_sms_outbox_is_warned(settings):
     assert [(p.id, p.is_serious()) for p in problems] == [("cognate.W001", False)]
 
 
+def test_the_sns_sms_sender_without_a_region_is_an_error(settings, monkeypatch):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.SMS_SENDER = "pool.messaging.SnsSmsSender"
+    settings.SNS_REGION = ""
+    problems = run_checks(tags=[TAG])
+    assert [(p.id, p.is_serious()) for p in problems] == [("cognate.E004", True)]
+    settings.SNS_REGION = "eu-west-1"
+    assert run_checks(tags=[TAG]) == []
+
+
 def start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     """Import config.wsgi as gunicorn does, in a scratch var dir, with `env` over a clean one."""
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "EMAIL_URL")}
