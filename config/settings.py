@@ -219,6 +219,10 @@ globals().update(settings_or_error(EMAIL_URL))
 # the dev outbox; deployments plug in their provider.
 SMS_SENDER = env("SMS_SENDER", "pool.messaging.OutboxSmsSender")
 
+# Triggers (pool/triggers.py): how long a webhook may take to answer, in seconds. Cognito's
+# synchronous Lambda triggers have a fixed 5-second limit.
+TRIGGER_TIMEOUT = float(env("COGNATE_TRIGGER_TIMEOUT", "5"))
+
 # Rate limits per client IP (requests per minute), shared through the cache
 # (pool/services/ratelimit.py): sign-in, sign-up, code verification and forgot-password each
 # allow RATE_LIMIT_PER_MINUTE; the token endpoint has its own, higher limit because one app
