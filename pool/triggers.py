@@ -291,3 +291,37 @@ def fire(
         response=response,
     )
     return run(trigger, payload)
+
+
+# ---------------------------------------------------------------- events fired by many services
+
+
+def request_for(
+    user: User, *, client_metadata: dict[str, str] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A `request` with the user's attributes, `clientMetadata` when the call carried it, and
+    the trigger's own `fields`."""
+    request: dict[str, Any] = {"userAttributes": user_attributes(user), **fields}
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
+    return request
+
+
+def post_confirmation(
+    user: User,
+    *,
+    trigger_source: str,
+    client: AppClient | None,
+    client_metadata: dict[str, str] | None = None,
+) -> None:
+    """PostConfirmation_ConfirmSignUp / _ConfirmForgotPassword, fired after the confirmation
+    committed: the response is ignored; a failure reaches the caller (as Cognito reports it)
+    while the confirmation stands."""
+    fire(
+        user.pool,
+        TriggerKind.POST_CONFIRMATION,
+        trigger_source=trigger_source,
+        user_name=user.username,
+        client=client,
+        request=request_for(user, client_metadata=client_metadata),
+    )
