@@ -117,7 +117,11 @@ def admin_create_user(
         with transaction.atomic():
             passwords.store(user, password, temporary=True)
             send_invitation(
-                user, sign_in_name=username, temporary_password=password, mediums=mediums
+                user,
+                sign_in_name=username,
+                temporary_password=password,
+                mediums=mediums,
+                client_metadata=client_metadata,
             )
         return user, password
 
@@ -146,7 +150,11 @@ def admin_create_user(
         users.save(user, force_alias=force_alias_creation)
         if message_action != "SUPPRESS":
             send_invitation(
-                user, sign_in_name=username, temporary_password=password, mediums=mediums
+                user,
+                sign_in_name=username,
+                temporary_password=password,
+                mediums=mediums,
+                client_metadata=client_metadata,
             )
     return user, password
 
