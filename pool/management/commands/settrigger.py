@@ -15,6 +15,12 @@ class Command(CognateCommand):
         "callable, or remove it. A webhook without --secret gets a new secret, printed once."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version names the trigger's event version here (as Cognito's LambdaVersion), not
+        # Django's: let it replace the built-in option.
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("pool_id")
