@@ -25,6 +25,7 @@ Each call writes one `TriggerInvocation` row (no event, code or secret in it).
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -32,12 +33,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 from pool.errors import (
@@ -54,6 +56,8 @@ UNRECOGNIZABLE = "Unrecognizable lambda output"
 TIMESTAMP_HEADER = "X-Cognate-Timestamp"
 SIGNATURE_HEADER = "X-Cognate-Signature"
 PYTHON_PREFIX = "python:"  # how LambdaConfig names a callable where Cognito takes an ARN
+# How long the kinds of a pool's triggers stay cached (they are also dropped on every change).
+KINDS_CACHE_SECONDS = 300
 
 
 # ------------------------------------------------------------------------------- events
@@ -97,8 +101,33 @@ def event(
 # --------------------------------------------------------------------------- configuration
 
 
+def _kinds_key(pool_id: str) -> str:
+    return f"triggers:kinds:{pool_id}"
+
+
+def configured_kinds(pool: UserPool) -> frozenset[str]:
+    """The kinds of trigger the pool has, from the shared cache (one query when it is cold):
+    a pool without triggers pays no query on the hot paths (token refresh, code exchange)."""
+    key = _kinds_key(pool.pk)
+    kinds = cache.get(key)
+    if kinds is None:
+        kinds = frozenset(Trigger.objects.filter(pool=pool).values_list("kind", flat=True))
+        cache.set(key, kinds, KINDS_CACHE_SECONDS)
+    return kinds
+
+
+def forget_configuration(pool: UserPool) -> None:
+    """Drop the cached kinds of the pool's triggers, now and again when the caller's
+    transaction commits (a reader in between may have cached the old set)."""
+    key = _kinds_key(pool.pk)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def configured(pool: UserPool, kind: str) -> Trigger | None:
     """The pool's trigger of this kind, if any."""
+    if kind not in configured_kinds(pool):
+        return None
     return Trigger.objects.filter(pool=pool, kind=kind).first()
 
 
@@ -166,7 +195,7 @@ class _Failure(Exception):
         super().__init__(message)
 
 
-@cache
+@functools.cache
 def _session() -> requests.Session:
     """One HTTP session per process: keep-alive connections to the pool's webhooks."""
     return requests.Session()

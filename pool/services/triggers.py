@@ -109,6 +109,7 @@ def set_trigger(
         trigger.secret = stored_secret
         trigger.version = chosen_version
         trigger.save()
+        triggers.forget_configuration(pool)
     return TriggerSetting(
         kind=trigger.kind,
         transport=trigger.transport,
@@ -121,6 +122,7 @@ def set_trigger(
 def remove_trigger(*, pool: UserPool, kind: str) -> bool:
     """Remove the pool's `kind` trigger; False when there was none."""
     deleted, _ = Trigger.objects.filter(pool=pool, kind=_kind(kind)).delete()
+    triggers.forget_configuration(pool)
     return bool(deleted)
 
 
@@ -187,6 +189,7 @@ def replace_all(*, pool: UserPool, config: Any) -> None:
     wanted = parse_lambda_config(config)
     with transaction.atomic():
         Trigger.objects.filter(pool=pool).exclude(kind__in=list(wanted)).delete()
+        triggers.forget_configuration(pool)
         for kind, entry in wanted.items():
             set_trigger(
                 pool=pool,
