@@ -17,6 +17,9 @@ class TriggerKind(models.TextChoices):
     POST_AUTHENTICATION = "PostAuthentication"
     CUSTOM_MESSAGE = "CustomMessage"
     PRE_TOKEN_GENERATION = "PreTokenGeneration"
+    DEFINE_AUTH_CHALLENGE = "DefineAuthChallenge"
+    CREATE_AUTH_CHALLENGE = "CreateAuthChallenge"
+    VERIFY_AUTH_CHALLENGE_RESPONSE = "VerifyAuthChallengeResponse"
 
 
 class Trigger(models.Model):

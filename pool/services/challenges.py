@@ -148,23 +148,28 @@ def session_validity(pool: UserPool, client: AppClient | None) -> dt.timedelta:
 
 def start_session(
     *,
-    user: User,
+    user: User | None,
     client: AppClient | None,
     challenge_name: str,
     data: dict,
     token: str | None = None,
+    pool: UserPool | None = None,
 ) -> str:
     """Store a new challenge session (as a digest) and return its opaque handle (`token`, when
-    the caller drew it itself: SRP derives its secret from it)."""
+    the caller drew it itself: SRP derives its secret from it). `user` is None only for a
+    custom-auth sign-in of an unknown user (then `pool` says whose session it is)."""
     token = token or crypto.token(48)
+    pool = user.pool if user is not None else pool
+    if pool is None:
+        raise ValueError("A session without a user needs its pool.")
     ChallengeSession.objects.create(
         digest=crypto.digest(token),
-        pool_id=user.pool_id,
+        pool_id=pool.pk,
         user=user,
         client=client,
         challenge_name=challenge_name,
         data=data,
-        expires_at=clock.now() + session_validity(user.pool, client),
+        expires_at=clock.now() + session_validity(pool, client),
     )
     return token
 
@@ -212,7 +217,7 @@ def load_session(
     if row.expires_at <= clock.now():
         row.delete()
         raise NotAuthorizedException(EXPIRED_SESSION)
-    if require_enabled and not row.user.enabled:
+    if require_enabled and row.user is not None and not row.user.enabled:
         row.delete()
         raise NotAuthorizedException("User is disabled.")
     return row
@@ -235,6 +240,7 @@ def continue_session(row: ChallengeSession, *, data: dict, challenge_name: str =
     consume(row)
     return start_session(
         user=row.user,
+        pool=row.pool,
         client=row.client,
         challenge_name=challenge_name or row.challenge_name,
         data=data,
