@@ -156,11 +156,14 @@ def custom_auth(
     client: AppClient,
     username: str,
     context: RequestContext | None = None,
+    flow: str | None = "CUSTOM_AUTH",
 ) -> Authenticated | Challenge:
     """CUSTOM_AUTH: the sign-in the pool's define/create/verify-auth-challenge triggers run
     (pool.services.custom_auth). A pool without them gets Cognito's InvalidParameterException
-    (after the client's explicit_auth_flows, which come first)."""
-    return custom_auth_flow.start(pool=pool, client=client, username=username, context=context)
+    (after the client's explicit_auth_flows, which come first; `flow=None`: the hosted UI)."""
+    return custom_auth_flow.start(
+        pool=pool, client=client, username=username, context=context, flow=flow
+    )
 
 
 def choice_based(

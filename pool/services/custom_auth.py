@@ -77,12 +77,14 @@ def start(
     client: AppClient,
     username: str,
     context: RequestContext | None = None,
+    flow: str | None = FLOW,
 ) -> Authenticated | Challenge:
-    """InitiateAuth CUSTOM_AUTH: after the client's explicit_auth_flows, the pool must have the
-    three triggers (else Cognito's InvalidParameterException); Define runs with an empty
-    history."""
+    """InitiateAuth CUSTOM_AUTH: after the client's explicit_auth_flows (`flow`; None for the
+    hosted UI, whose managed login does not depend on them), the pool must have the three
+    triggers (else Cognito's InvalidParameterException); Define runs with an empty history."""
     ensure_pool_client(pool, client)
-    sign_in_checks.check_flow(client, FLOW)
+    if flow is not None:
+        sign_in_checks.check_flow(client, flow)
     if not available(pool):
         raise InvalidParameterException(NO_CUSTOM_AUTH, field="AuthFlow")
     ratelimit.check(ratelimit.SIGN_IN, context)
