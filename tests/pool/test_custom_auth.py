@@ -18,7 +18,7 @@ from pool.errors import (
     UserNotFoundException,
 )
 from pool.models import AuthEvent, ChallengeSession, UserPool
-from pool.services import authenticate, custom_auth
+from pool.services import authenticate, custom_auth, mfa
 from pool.services import triggers as trigger_config
 from pool.services.results import Authenticated, Challenge, RequestContext
 from tests import custom_auth_handlers as handlers
@@ -302,3 +302,44 @@ def test_a_webhook_verify(pool, client, alice, receiver):
     assert first.signed_correctly() and second.signed_correctly()
     assert first.event["triggerSource"] == "VerifyAuthChallengeResponse_Authentication"
     assert second.event["request"]["privateChallengeParameters"] == {"secretLoginCode": code}
+
+
+def test_client_metadata_of_the_answer_reaches_verify_and_define(pool, client, alice):
+    install(pool)
+    challenge = start(pool, client)
+    authenticate.respond_to_challenge(
+        pool=pool,
+        client=client,
+        challenge_name="CUSTOM_CHALLENGE",
+        session=challenge.session,
+        responses={"ANSWER": mailed_code()},
+        context=RequestContext(source="api", client_metadata={"device": "kiosk"}),
+    )
+    verify, define = handlers.SEEN[-2:]
+    assert verify["request"]["clientMetadata"] == {"device": "kiosk"}
+    assert define["request"]["clientMetadata"] == {"device": "kiosk"}
+    assert "clientMetadata" not in handlers.SEEN[0]["request"]  # InitiateAuth's never does
+
+
+def test_a_session_is_bound_to_its_client(pool, client, alice):
+    install(pool)
+    challenge = start(pool, client)
+    other = factories.make_client(pool, explicit_auth_flows=["ALLOW_CUSTOM_AUTH"])
+    with pytest.raises(NotAuthorizedException, match="Invalid session"):
+        respond(pool, other, challenge, mailed_code())
+    assert isinstance(respond(pool, client, challenge, mailed_code()), Authenticated)
+
+
+def test_issued_tokens_still_pass_the_users_mfa(pool, client, alice):
+    """issueTokens proves the first factor only: the user's MFA comes next, as after a
+    password (sign_in.complete_first_factor)."""
+    UserPool.objects.filter(pk=pool.pk).update(
+        mfa_configuration=UserPool.Mfa.OPTIONAL, mfa_methods=["EMAIL_OTP"]
+    )
+    pool.refresh_from_db()
+    mfa.set_preference(user=alice, email=True, preferred="EMAIL_OTP")
+    install(pool)
+    challenge = start(pool, client)
+    next_step = respond(pool, client, challenge, mailed_code())
+    assert isinstance(next_step, Challenge)
+    assert next_step.name == "EMAIL_OTP"
