@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from pool import clock
 from pool.errors import (
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
@@ -490,12 +491,13 @@ def test_pre_token_cannot_add_the_self_service_scope(pool, app_client, user, rec
     receiver.answer = hooks.responding(
         claimsAndScopeOverrideDetails={
             "accessTokenGeneration": {
-                "scopesToSuppress": ["aws.cognito.signin.user.admin"],
-                "scopesToAdd": ["aws.cognito.signin.user.admin"],
+                "scopesToAdd": ["aws.cognito.signin.user.admin", "orders/read"],
             }
         }
     )
-    assert claims(api_tokens(pool, app_client).access_token)["scope"] == ""
+    issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
+    assert claims(issued.access_token)["scope"] == "openid orders/read"
+    assert receiver.last()["triggerSource"] == "TokenGeneration_HostedAuth"
 
 
 def test_pre_token_fires_on_refresh(pool, app_client, user, receiver):
