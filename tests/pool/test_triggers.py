@@ -633,3 +633,32 @@ def test_a_new_webhook_gets_a_secret_kept_for_the_same_url(pool):
     assert len(made.new_secret) >= 32
     again = trigger_config.set_trigger(pool=pool, kind="PreSignUp", webhook="https://h.example/x")
     assert again.new_secret == "" and Trigger.objects.get().secret == made.new_secret
+
+
+def test_custom_message_for_resend_update_and_verify(pool, app_client, user, receiver):
+    from pool.services import attributes
+    from pool.services.sign_up import resend_confirmation_code
+
+    hook(pool, "CustomMessage", receiver)
+    new_sign_up(pool, app_client)
+    resend_confirmation_code(pool=pool, username="newbie", client=app_client, context=CTX)
+    attributes.update_attributes(
+        user=user,
+        attributes={"email": "alice2@example.com"},
+        client=app_client,
+        context=CTX,
+        client_metadata={"why": "moved"},
+    )
+    attributes.send_attribute_verification_code(
+        user=user, attribute="email", context=CTX, client=app_client
+    )
+    sources = [event["triggerSource"] for event in receiver.events()]
+    assert sources == [
+        "CustomMessage_SignUp",
+        "CustomMessage_ResendCode",
+        "CustomMessage_UpdateUserAttribute",
+        "CustomMessage_VerifyUserAttribute",
+    ]
+    update = receiver.events()[2]
+    assert update["request"]["clientMetadata"] == {"why": "moved"}
+    assert update["callerContext"]["clientId"] == app_client.client_id
