@@ -4,6 +4,8 @@ headers, each response effect, and Cognito's three errors."""
 
 from __future__ import annotations
 
+import json
+
 import jwt as pyjwt
 import pytest
 from django.core import mail
@@ -662,3 +664,12 @@ def test_custom_message_for_resend_update_and_verify(pool, app_client, user, rec
     update = receiver.events()[2]
     assert update["request"]["clientMetadata"] == {"why": "moved"}
     assert update["callerContext"]["clientId"] == app_client.client_id
+
+
+def test_an_answer_too_large_is_refused(pool, app_client, receiver):
+    hook(pool, "PreSignUp", receiver)
+    # A valid answer, padded past the limit: without the limit it would be accepted.
+    receiver.answer = lambda event: (200, json.dumps(event).encode() + b" " * (2 * 1024 * 1024))
+    with pytest.raises(InvalidLambdaResponseException):
+        new_sign_up(pool, app_client)
+    assert not User.objects.exists()
