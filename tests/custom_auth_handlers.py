@@ -89,3 +89,48 @@ def create_with_numbers(event, context):
     """Private parameters that are not strings: an unrecognizable answer."""
     event["response"]["privateChallengeParameters"] = {"code": 123456}
     return event
+
+
+def define_password_then_challenge(event, context):
+    """AWS's Define example: SRP_A, then PASSWORD_VERIFIER, then one custom challenge."""
+    SEEN.append(event)
+    session = event["request"]["session"]
+    if len(session) == 1 and session[0]["challengeName"] == "SRP_A":
+        event["response"]["issueTokens"] = False
+        event["response"]["failAuthentication"] = False
+        event["response"]["challengeName"] = "PASSWORD_VERIFIER"
+    elif (
+        len(session) == 2
+        and session[1]["challengeName"] == "PASSWORD_VERIFIER"
+        and session[1]["challengeResult"] is True
+    ):
+        event["response"]["issueTokens"] = False
+        event["response"]["failAuthentication"] = False
+        event["response"]["challengeName"] = "CUSTOM_CHALLENGE"
+    elif (
+        len(session) == 3
+        and session[2]["challengeName"] == "CUSTOM_CHALLENGE"
+        and session[2]["challengeResult"] is True
+    ):
+        event["response"]["issueTokens"] = True
+        event["response"]["failAuthentication"] = False
+    else:
+        event["response"]["issueTokens"] = False
+        event["response"]["failAuthentication"] = True
+    return event
+
+
+def create_question(event, context):
+    """A fixed question (after the password, as AWS's captcha-like example)."""
+    SEEN.append(event)
+    event["response"]["publicChallengeParameters"] = {"question": "What is 2 + 3?"}
+    event["response"]["privateChallengeParameters"] = {"answer": "5"}
+    event["response"]["challengeMetadata"] = "QUESTION"
+    return event
+
+
+def verify_question(event, context):
+    SEEN.append(event)
+    expected = event["request"]["privateChallengeParameters"]["answer"]
+    event["response"]["answerCorrect"] = event["request"]["challengeAnswer"] == expected
+    return event

@@ -157,12 +157,20 @@ def custom_auth(
     username: str,
     context: RequestContext | None = None,
     flow: str | None = "CUSTOM_AUTH",
+    challenge_name: str | None = None,
+    srp_a: str | None = None,
 ) -> Authenticated | Challenge:
     """CUSTOM_AUTH: the sign-in the pool's define/create/verify-auth-challenge triggers run
     (pool.services.custom_auth). A pool without them gets Cognito's InvalidParameterException
     (after the client's explicit_auth_flows, which come first; `flow=None`: the hosted UI)."""
     return custom_auth_flow.start(
-        pool=pool, client=client, username=username, context=context, flow=flow
+        pool=pool,
+        client=client,
+        username=username,
+        context=context,
+        flow=flow,
+        challenge_name=challenge_name,
+        srp_a=srp_a,
     )
 
 

@@ -21,8 +21,12 @@ whatever Define says. An unknown user, in a pool that prevents user existence er
 through the same steps with `userNotFound: true` in the events and can never get tokens;
 otherwise it is UserNotFoundException.
 
-Only CUSTOM_CHALLENGE is a challenge Define may name here: Cognate does not run SRP inside
-CUSTOM_AUTH (SRP_A / PASSWORD_VERIFIER), and says so (InvalidLambdaResponseException).
+SRP inside CUSTOM_AUTH: InitiateAuth with CHALLENGE_NAME=SRP_A and SRP_A starts the history
+with {SRP_A, true}; Define may then name PASSWORD_VERIFIER, answered by srp_auth's own challenge
+(its session keeps this sign-in's state); a verified password adds {PASSWORD_VERIFIER, true}
+and Define decides again (a wrong one is NotAuthorizedException, as with USER_SRP_AUTH). Any
+other challenge name (SMS_MFA, DEVICE_SRP_AUTH, ...) is refused with
+InvalidLambdaResponseException.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ from pool.models import AppClient, ChallengeSession, TriggerKind, User, UserPool
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import users as user_selectors
 from pool.selectors.clients import ensure_pool_client
-from pool.services import challenges, ratelimit, sign_in
+from pool.services import challenges, ratelimit, sign_in, srp_auth
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 FLOW = "CUSTOM_AUTH"
 CHALLENGE = "CUSTOM_CHALLENGE"
+SRP_A = "SRP_A"
+PASSWORD_VERIFIER = srp_auth.CHALLENGE
 DEFINE = "DefineAuthChallenge_Authentication"
 CREATE = "CreateAuthChallenge_Authentication"
 VERIFY = "VerifyAuthChallengeResponse_Authentication"
@@ -78,6 +84,8 @@ def start(
     username: str,
     context: RequestContext | None = None,
     flow: str | None = FLOW,
+    challenge_name: str | None = None,
+    srp_a: str | None = None,
 ) -> Authenticated | Challenge:
     """InitiateAuth CUSTOM_AUTH: after the client's explicit_auth_flows (`flow`; None for the
     hosted UI, whose managed login does not depend on them), the pool must have the three
@@ -95,12 +103,46 @@ def start(
             pool, "unknown user", username=username, client=client, context=context
         )
         raise UserNotFoundException("User does not exist.")
+    history: list[dict[str, Any]] = []
+    if challenge_name == SRP_A:
+        if not isinstance(srp_a, str) or not srp_a:
+            raise InvalidParameterException("Missing required parameter SRP_A", field="SRP_A")
+        history.append({"challengeName": SRP_A, "challengeResult": True, "challengeMetadata": None})
+    elif challenge_name is not None:
+        raise InvalidParameterException(
+            "CHALLENGE_NAME may only be SRP_A in CUSTOM_AUTH.", field="CHALLENGE_NAME"
+        )
     state = _State(
         pool=pool,
         client=client,
         user=user,
         user_name=user.username if user else username,
-        history=[],
+        history=history,
+        context=context,
+        srp_a=srp_a if history else None,
+    )
+    return _define_and_continue(state, previous=None)
+
+
+def after_password_verifier(
+    *, row: ChallengeSession, client: AppClient | None, context: RequestContext | None
+) -> Authenticated | Challenge:
+    """srp_auth verified the password of a PASSWORD_VERIFIER that Define asked for (its session
+    `row`, already spent, keeps this sign-in's state): Define decides again."""
+    kept = row.data["custom_auth"]
+    state = _State(
+        pool=row.pool,
+        client=client,
+        user=row.user,
+        user_name=kept.get("user_name", ""),
+        history=[
+            *kept.get("history", []),
+            {
+                "challengeName": PASSWORD_VERIFIER,
+                "challengeResult": True,
+                "challengeMetadata": None,
+            },
+        ],
         context=context,
     )
     return _define_and_continue(state, previous=None)
@@ -197,6 +239,7 @@ class _State:
         user_name: str,
         history: list[dict[str, Any]],
         context: RequestContext | None,
+        srp_a: str | None = None,
     ):
         self.pool = pool
         self.client = client
@@ -204,6 +247,7 @@ class _State:
         self.user_name = user_name
         self.history = history
         self.context = context
+        self.srp_a = srp_a  # the client's SRP_A, until a PASSWORD_VERIFIER uses it
 
     def base_request(self) -> dict[str, Any]:
         metadata = self.context.client_metadata if self.context else None
@@ -282,10 +326,21 @@ def _define_and_continue(
         return sign_in.complete_first_factor(
             user=state.user, client=state.client, context=state.context, method=AMR
         )
+    if name == PASSWORD_VERIFIER and state.srp_a:
+        if previous is not None:
+            challenges.consume(previous)
+        return srp_auth.verifier_challenge(
+            pool=state.pool,
+            username=state.user_name,
+            srp_a=state.srp_a,
+            client=state.client,
+            context=state.context,
+            custom_auth={"user_name": state.user_name, "history": state.history},
+        )
     if name != CHALLENGE:
         raise InvalidLambdaResponseException(
             f"DefineAuthChallenge answered challengeName {name!r}: Cognate's custom "
-            f"authentication runs {CHALLENGE} only."
+            f"authentication runs {CHALLENGE}, and {PASSWORD_VERIFIER} right after SRP_A, only."
         )
     if len(state.history) >= MAX_ROUNDS:
         _fail(state, previous, "too many custom challenge answers")

@@ -11,12 +11,15 @@ import re
 import jwt as pyjwt
 import pytest
 from django.core import mail
+from pycognito.aws_srp import AWSSRP
 
+from pool import clock
 from pool.models import UserPool
 from pool.services import triggers as trigger_config
 from tests import custom_auth_handlers as handlers
 from tests import factories
 from tests.api.shape_check import assert_fits
+from tests.pool import helpers
 
 pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
@@ -130,3 +133,34 @@ def test_unknown_user_gets_a_challenge_it_cannot_pass(cognito, recorder, app, pa
         respond(cognito, app, challenge, secret, username="nobody")
     assert refused.value.response["Error"]["Message"] == "Incorrect username or password."
     assert secret not in wire(recorder)
+
+
+def test_srp_then_a_question_through_boto3(cognito, recorder, pool, app, alice):
+    """CUSTOM_AUTH with SRP_A: Define asks PASSWORD_VERIFIER (pycognito's client math answers
+    it), then a question; AWS's Define example."""
+    handlers.SEEN.clear()
+    for kind, name in {
+        "DefineAuthChallenge": "define_password_then_challenge",
+        "CreateAuthChallenge": "create_question",
+        "VerifyAuthChallengeResponse": "verify_question",
+    }.items():
+        trigger_config.set_trigger(pool=pool, kind=kind, python=HANDLERS + name)
+    aws = helpers.srp_client(pool, app, "alice", factories.PASSWORD)
+    verifier = cognito.initiate_auth(
+        ClientId=app.client_id,
+        AuthFlow="CUSTOM_AUTH",
+        AuthParameters={**aws.get_auth_params(), "CHALLENGE_NAME": "SRP_A"},
+    )
+    assert verifier["ChallengeName"] == "PASSWORD_VERIFIER"
+    timestamp = AWSSRP.get_cognito_formatted_timestamp(clock.now())
+    question = cognito.respond_to_auth_challenge(
+        ClientId=app.client_id,
+        ChallengeName="PASSWORD_VERIFIER",
+        ChallengeResponses=helpers.srp_claim(aws, verifier["ChallengeParameters"], timestamp),
+    )
+    assert question["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert question["ChallengeParameters"]["question"] == "What is 2 + 3?"
+    done = respond(cognito, app, question, "5")
+    assert done["AuthenticationResult"]["AccessToken"]
+    assert '"answer"' not in wire(recorder)
+    assert_fits(recorder)

@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.core import mail
+from pycognito.aws_srp import AWSSRP
 
+from pool import clock
 from pool.errors import (
     InvalidLambdaResponseException,
     InvalidParameterException,
@@ -24,6 +26,7 @@ from pool.services.results import Authenticated, Challenge, RequestContext
 from tests import custom_auth_handlers as handlers
 from tests import factories
 from tests import triggers_support as hooks
+from tests.pool import helpers
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="api")
 HANDLERS = "tests.custom_auth_handlers."
@@ -224,10 +227,10 @@ def test_unrecognizable_create_answer(pool, client, alice):
     assert not ChallengeSession.objects.exists()
 
 
-def test_srp_inside_custom_auth_is_refused_plainly(pool, client, alice):
+def test_password_verifier_without_srp_a_is_refused_plainly(pool, client, alice):
     install(pool, DefineAuthChallenge="define_that_asks_for_srp")
-    with pytest.raises(InvalidLambdaResponseException, match="CUSTOM_CHALLENGE only"):
-        start(pool, client)
+    with pytest.raises(InvalidLambdaResponseException, match="right after SRP_A, only"):
+        start(pool, client)  # PASSWORD_VERIFIER without the client's SRP_A
 
 
 def test_unknown_user_goes_through_the_challenge_and_never_signs_in(pool, client):
@@ -343,3 +346,78 @@ def test_issued_tokens_still_pass_the_users_mfa(pool, client, alice):
     next_step = respond(pool, client, challenge, mailed_code())
     assert isinstance(next_step, Challenge)
     assert next_step.name == "EMAIL_OTP"
+
+
+# ------------------------------------------------------------------- SRP inside CUSTOM_AUTH
+
+
+def srp_start(pool, client, aws, username="alice"):
+    return authenticate.custom_auth(
+        pool=pool,
+        client=client,
+        username=username,
+        context=CTX,
+        challenge_name="SRP_A",
+        srp_a=aws.get_auth_params()["SRP_A"],
+    )
+
+
+def answer_verifier(pool, client, aws, challenge):
+    timestamp = AWSSRP.get_cognito_formatted_timestamp(clock.now())
+    return authenticate.respond_to_challenge(
+        pool=pool,
+        client=client,
+        challenge_name="PASSWORD_VERIFIER",
+        session="",
+        responses=helpers.srp_claim(aws, challenge.parameters, timestamp),
+        context=CTX,
+    )
+
+
+def test_srp_then_a_custom_challenge_signs_in(pool, client, alice):
+    """AWS's Define example: SRP_A, PASSWORD_VERIFIER (srp_auth's own), then a question."""
+    install(
+        pool,
+        DefineAuthChallenge="define_password_then_challenge",
+        CreateAuthChallenge="create_question",
+        VerifyAuthChallengeResponse="verify_question",
+    )
+    aws = helpers.srp_client(pool, client, "alice", factories.PASSWORD)
+    verifier = srp_start(pool, client, aws)
+    assert verifier.name == "PASSWORD_VERIFIER"
+    assert handlers.SEEN[0]["request"]["session"] == [
+        {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}
+    ]
+    question = answer_verifier(pool, client, aws, verifier)
+    assert question.name == "CUSTOM_CHALLENGE"
+    assert question.parameters == {"question": "What is 2 + 3?", "USERNAME": "alice"}
+    assert [entry["challengeName"] for entry in handlers.SEEN[-2]["request"]["session"]] == [
+        "SRP_A",
+        "PASSWORD_VERIFIER",
+    ]
+    done = respond(pool, client, question, "5")
+    assert isinstance(done, Authenticated) and done.user == alice
+    assert not ChallengeSession.objects.exists()
+
+
+def test_srp_inside_custom_auth_with_a_wrong_password_is_refused(pool, client, alice):
+    install(
+        pool,
+        DefineAuthChallenge="define_password_then_challenge",
+        CreateAuthChallenge="create_question",
+        VerifyAuthChallengeResponse="verify_question",
+    )
+    aws = helpers.srp_client(pool, client, "alice", "not-the-password-1A!")
+    verifier = srp_start(pool, client, aws)
+    with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
+        answer_verifier(pool, client, aws, verifier)
+    assert len(handlers.SEEN) == 1  # Define is not asked again: the password failed
+
+
+def test_challenge_name_other_than_srp_a_is_an_invalid_parameter(pool, client, alice):
+    install(pool)
+    with pytest.raises(InvalidParameterException, match="CHALLENGE_NAME"):
+        authenticate.custom_auth(
+            pool=pool, client=client, username="alice", challenge_name="SMS_MFA"
+        )
+    assert handlers.SEEN == []
