@@ -74,8 +74,23 @@ class SessionOpener(Protocol):
     ) -> ChallengeSession: ...
 
 
+class Continuation(Protocol):
+    """Takes a sign-in on after a built-in challenge was passed inside another flow (the
+    password verified by SRP inside CUSTOM_AUTH goes back to the Define trigger). `session` is
+    the spent row of the passed challenge; its data holds the flow's state."""
+
+    def __call__(
+        self,
+        *,
+        session: ChallengeSession,
+        client: AppClient | None,
+        context: RequestContext | None,
+    ) -> Authenticated | Challenge: ...
+
+
 _HANDLERS: dict[str, ChallengeHandler] = {}
 _OPENERS: dict[str, SessionOpener] = {}
+_CONTINUATIONS: dict[str, Continuation] = {}
 
 
 # ----------------------------------------------------------------------------------- registry
@@ -116,6 +131,24 @@ def opens_session(*names: str) -> Callable[[SessionOpener], SessionOpener]:
         return opener
 
     return decorate
+
+
+def continues(flow: str) -> Callable[[Continuation], Continuation]:
+    """Register how `flow` goes on after a challenge it borrowed (without an import cycle:
+    the challenge's module looks the continuation up here)."""
+
+    def decorate(continuation: Continuation) -> Continuation:
+        known = _CONTINUATIONS.get(flow)
+        if known is not None and known is not continuation:
+            raise ValueError(f"{flow} already has a continuation: {known!r}.")
+        _CONTINUATIONS[flow] = continuation
+        return continuation
+
+    return decorate
+
+
+def continuation_for(flow: str) -> Continuation | None:
+    return _CONTINUATIONS.get(flow)
 
 
 def opener_for(name: str) -> SessionOpener | None:

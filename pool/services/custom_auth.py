@@ -95,14 +95,8 @@ def start(
         sign_in_checks.check_flow(client, flow)
     if not available(pool):
         raise InvalidParameterException(NO_CUSTOM_AUTH, field="AuthFlow")
-    ratelimit.check(ratelimit.SIGN_IN, context)
-    username = username if isinstance(username, str) else ""
-    user = user_selectors.find_for_sign_in(pool, username)
-    if user is None and not pool.prevent_user_existence_errors:
-        sign_in.record_failure(
-            pool, "unknown user", username=username, client=client, context=context
-        )
-        raise UserNotFoundException("User does not exist.")
+    if not isinstance(username, str) or not username:
+        raise InvalidParameterException("Missing required parameter USERNAME", field="USERNAME")
     history: list[dict[str, Any]] = []
     if challenge_name == SRP_A:
         if not isinstance(srp_a, str) or not srp_a:
@@ -112,6 +106,13 @@ def start(
         raise InvalidParameterException(
             "CHALLENGE_NAME may only be SRP_A in CUSTOM_AUTH.", field="CHALLENGE_NAME"
         )
+    ratelimit.check(ratelimit.SIGN_IN, context)
+    user = user_selectors.find_for_sign_in(pool, username)
+    if user is None and not pool.prevent_user_existence_errors:
+        sign_in.record_failure(
+            pool, "unknown user", username=username, client=client, context=context
+        )
+        raise UserNotFoundException("User does not exist.")
     state = _State(
         pool=pool,
         client=client,
@@ -124,11 +125,13 @@ def start(
     return _define_and_continue(state, previous=None)
 
 
+@challenges.continues(FLOW)
 def after_password_verifier(
-    *, row: ChallengeSession, client: AppClient | None, context: RequestContext | None
+    *, session: ChallengeSession, client: AppClient | None, context: RequestContext | None
 ) -> Authenticated | Challenge:
-    """srp_auth verified the password of a PASSWORD_VERIFIER that Define asked for (its session
-    `row`, already spent, keeps this sign-in's state): Define decides again."""
+    """srp_auth verified the password of a PASSWORD_VERIFIER that Define asked for (its
+    `session`, already spent, keeps this sign-in's state): Define decides again."""
+    row = session
     kept = row.data["custom_auth"]
     state = _State(
         pool=row.pool,

@@ -358,10 +358,10 @@ def answer_password_verifier(
         context=context,
     )
     if row.data.get("custom_auth"):
-        # Imported here: custom_auth imports this module for the challenge itself.
-        from pool.services import custom_auth
-
-        return custom_auth.after_password_verifier(row=row, client=client, context=context)
+        continuation = challenges.continuation_for("CUSTOM_AUTH")
+        if continuation is None:
+            raise NotAuthorizedException(challenges.INVALID_SESSION)
+        return continuation(session=row, client=client, context=context)
     return sign_in.complete_first_factor(user=user, client=client, context=context, method="pwd")
 
 

@@ -421,3 +421,10 @@ def test_challenge_name_other_than_srp_a_is_an_invalid_parameter(pool, client, a
             pool=pool, client=client, username="alice", challenge_name="SMS_MFA"
         )
     assert handlers.SEEN == []
+
+
+def test_missing_username_is_an_invalid_parameter_and_fires_nothing(pool, client):
+    install(pool)
+    with pytest.raises(InvalidParameterException, match="USERNAME"):
+        start(pool, client, username="")
+    assert handlers.SEEN == []
