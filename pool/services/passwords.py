@@ -178,6 +178,20 @@ def forgot_password(
     typed = username if isinstance(username, str) else ""
     policy.enforce_name_cap("forgot_password", pool, typed)
     user = find_for_sign_in(pool, typed)
+    if user is None:
+        # A name only the legacy store knows becomes a RESET_REQUIRED user here, and the code
+        # goes out below as for any user. (Imported here: migration creates users through
+        # pool.services.users, which imports this module.)
+        from pool.services import migration
+
+        user = migration.migrate(
+            pool=pool,
+            username=typed,
+            password=None,
+            client=client,
+            context=context,
+            client_metadata=client_metadata,
+        )
     attribute = _recovery_destination(user) if user is not None else None
     if user is None:
         refusal: CognitoError = UserNotFoundException()
