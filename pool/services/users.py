@@ -1,8 +1,8 @@
 """The one way a user comes to exist, and the one rule for the name they sign in with.
 
-Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`) and CSV import
-(`user_import._import_row`) all go through `prepare` + `save` (or `create`, both at once);
-federated first sign-in and user migration are to as well. `prepare` decides the stored
+Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`), CSV import
+(`user_import._import_row`) and the user migration trigger (`migration.migrate`) all go through
+`prepare` + `save` (or `create`, both at once); federated first sign-in is to as well. `prepare` decides the stored
 username (`sign_in_name`), validates the attributes against the pool's schema, applies them
 and sets the password; `save` claims every sign-in name in the pool's register
 (`policy.save_user`): names are normalised (NFKC and the pool's case rule, `pool.names`) and
