@@ -4,9 +4,10 @@ Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`), CSV im
 (`user_import._import_row`) and the user migration trigger (`migration.migrate`) all go through
 `prepare` + `save` (or `create`, both at once); federated first sign-in is to as well.
 `prepare` decides the stored username (`sign_in_name`), validates the attributes against the
-pool's schema, applies them and sets the password; `save` claims every sign-in name in the pool's register
-(`policy.save_user`): names are normalised (NFKC and the pool's case rule, `pool.names`) and
-unique across username, verified email/phone and a confirmed user's preferred_username.
+pool's schema, applies them and sets the password; `save` claims every sign-in name in the
+pool's register (`policy.save_user`): names are normalised (NFKC and the pool's case rule,
+`pool.names`) and unique across username, verified email/phone and a confirmed user's
+preferred_username.
 
 Cognito's pre-sign-up trigger fires in `prepare` (when the caller names its `trigger_source`:
 sign-up and AdminCreateUser do, an import does not, as in Cognito), after the name, password
