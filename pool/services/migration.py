@@ -46,7 +46,7 @@ from django.db import transaction
 from pool import triggers
 from pool.errors import InvalidLambdaResponseException, InvalidParameterException
 from pool.models import AppClient, TriggerKind, User, UserPool, UserStatus
-from pool.services import passwords, users
+from pool.services import credentials, users
 from pool.services.results import RequestContext
 
 AUTHENTICATION = "UserMigration_Authentication"
@@ -182,6 +182,6 @@ def _create(
         user.sms_mfa_enabled = True
     if confirmed:
         # The legacy store checked the password: the pool's policy does not apply to it.
-        passwords.store(user, password, save=False)
+        credentials.store(user, password, save=False)
     with transaction.atomic():
         return users.save(user, force_alias=force_alias)

@@ -25,7 +25,7 @@ from typing import Any
 from pool import policy, triggers
 from pool.errors import InvalidParameterException
 from pool.models import AppClient, TriggerKind, User, UserPool, UserStatus
-from pool.services import passwords
+from pool.services import credentials
 
 PRE_SIGN_UP_SIGN_UP = "PreSignUp_SignUp"
 PRE_SIGN_UP_ADMIN_CREATE_USER = "PreSignUp_AdminCreateUser"
@@ -165,7 +165,7 @@ def prepare(
         policy.touch_updated_at(user)
     if password is not None:
         # Hashed whether or not the name is free, so a taken name costs what a free one does.
-        passwords.store(user, password, temporary=temporary, save=False)
+        credentials.store(user, password, temporary=temporary, save=False)
     elif password_hash:
         user.password = password_hash
     return user
