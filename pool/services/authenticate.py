@@ -102,6 +102,10 @@ def password(
             return sign_in.complete_first_factor(
                 user=migrated, client=client, context=context, method="pwd"
             )
+        if migration.is_configured(pool):
+            # The user may have been created meanwhile (a concurrent sign-in or sign-up): then
+            # the pool's own password decides, as for any user.
+            user = user_selectors.find_for_sign_in(pool, username)
     if not passwords.verify(user, password):
         if user is None:
             fail(pool, "unknown user", username=username, client=client, context=context)

@@ -44,7 +44,11 @@ from typing import Any
 from django.db import transaction
 
 from pool import triggers
-from pool.errors import InvalidLambdaResponseException, InvalidParameterException
+from pool.errors import (
+    InvalidLambdaResponseException,
+    InvalidParameterException,
+    UsernameExistsException,
+)
 from pool.models import AppClient, TriggerKind, User, UserPool, UserStatus
 from pool.services import credentials, users
 from pool.services.results import RequestContext
@@ -83,8 +87,9 @@ def migrate(
 ) -> User | None:
     """Ask the pool's migration trigger about `username` (unknown to the pool) and create the
     user it describes. `password` is the typed one at sign-in, None for a forgot-password
-    migration. None when the pool has no such trigger, the name cannot be a username, or the
-    legacy store does not know it. Raises the trigger's errors; creates nothing then."""
+    migration. None when the pool has no such trigger, the name cannot be a username, the
+    legacy store does not know it, or another request created the user meanwhile. Raises the
+    trigger's errors; creates nothing then."""
     if not is_configured(pool) or not isinstance(username, str):
         return None
     if not _can_be_a_username(pool, username):
@@ -160,10 +165,10 @@ def _create(
     password: str | None,
     answer: dict[str, Any],
     client: AppClient | None,
-) -> User:
+) -> User | None:
     """The user the answer describes, through users.prepare / users.save (the one way a user
     comes to exist): the typed name, the answer's attributes, the typed password when the
-    final status is CONFIRMED."""
+    final status is CONFIRMED. None when the name was taken meanwhile."""
     attributes, status, force_alias, sms_mfa = _checked(answer)
     confirmed = password is not None and (status or UserStatus.CONFIRMED) == UserStatus.CONFIRMED
     try:
@@ -183,5 +188,10 @@ def _create(
     if confirmed:
         # The legacy store checked the password: the pool's policy does not apply to it.
         credentials.store(user, password, save=False)
-    with transaction.atomic():
-        return users.save(user, force_alias=force_alias)
+    try:
+        with transaction.atomic():
+            return users.save(user, force_alias=force_alias)
+    except UsernameExistsException:
+        # Another request made this user while the trigger ran: the pool knows the name now,
+        # and its own password decides (the caller looks the user up again).
+        return None

@@ -158,9 +158,9 @@ def forgot_password(
     typed = username if isinstance(username, str) else ""
     policy.enforce_name_cap("forgot_password", pool, typed)
     user = find_for_sign_in(pool, typed)
-    if user is None:
+    if user is None and migration.is_configured(pool):
         # A name only the legacy store knows becomes a RESET_REQUIRED user here, and the code
-        # goes out below as for any user.
+        # goes out below as for any user (or the user someone else made meanwhile).
         user = migration.migrate(
             pool=pool,
             username=typed,
@@ -168,7 +168,7 @@ def forgot_password(
             client=client,
             context=context,
             client_metadata=client_metadata,
-        )
+        ) or find_for_sign_in(pool, typed)
     attribute = _recovery_destination(user) if user is not None else None
     if user is None:
         refusal: CognitoError = UserNotFoundException()

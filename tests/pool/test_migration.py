@@ -351,3 +351,20 @@ def test_user_migration_is_configurable(pool):
         pool=pool, kind="UserMigration", python="tests.triggers_support.context_recorder"
     )
     assert setting.kind == "UserMigration"
+
+
+def test_a_user_created_while_the_trigger_ran_signs_in_with_the_pools_password(pool, app_client):
+    trigger_config.set_trigger(
+        pool=pool,
+        kind="UserMigration",
+        python="tests.triggers_support.migration_racing_a_sign_up",
+    )
+    # The legacy store accepted this password, but the pool's own user has another one.
+    with pytest.raises(NotAuthorizedException, match=INCORRECT):
+        sign_in(pool, app_client, username="racer", password=LEGACY_PASSWORD)
+    assert User.objects.get(username="racer").email == "winner@example.com"
+    User.objects.filter(username="racer").delete()
+    # With the pool user's password, the sign-in is theirs.
+    result = sign_in(pool, app_client, username="racer", password=factories.PASSWORD)
+    assert isinstance(result, Authenticated)
+    assert User.objects.get(username="racer").email == "winner@example.com"
