@@ -234,7 +234,8 @@ def answers_without_response(event):
 def test_a_trigger_that_denies_times_out_or_answers_garbage_leaves_no_user(
     pool, app_client, migrating, settings, answer, delay, error
 ):
-    settings.TRIGGER_TIMEOUT = 0.3
+    if delay:
+        settings.TRIGGER_TIMEOUT = delay / 2
     migrating.answer = answer
     migrating.delay = delay
     with pytest.raises(error):
