@@ -122,7 +122,7 @@ def migrate(
     )
     if not answer or not answer.get("userAttributes"):
         return None
-    return _create(pool, username=username, password=password, answer=answer, client=client)
+    return _create(pool, username=username, password=password, answer=answer)
 
 
 def _refused(detail: str) -> InvalidLambdaResponseException:
@@ -164,7 +164,6 @@ def _create(
     username: str,
     password: str | None,
     answer: dict[str, Any],
-    client: AppClient | None,
 ) -> User | None:
     """The user the answer describes, through users.prepare / users.save (the one way a user
     comes to exist): the typed name, the answer's attributes, the typed password when the
