@@ -17,6 +17,7 @@ class TriggerKind(models.TextChoices):
     POST_AUTHENTICATION = "PostAuthentication"
     CUSTOM_MESSAGE = "CustomMessage"
     PRE_TOKEN_GENERATION = "PreTokenGeneration"
+    USER_MIGRATION = "UserMigration"
     DEFINE_AUTH_CHALLENGE = "DefineAuthChallenge"
     CREATE_AUTH_CHALLENGE = "CreateAuthChallenge"
     VERIFY_AUTH_CHALLENGE_RESPONSE = "VerifyAuthChallengeResponse"

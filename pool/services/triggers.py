@@ -20,7 +20,6 @@ from pool.models import Trigger, TriggerKind, UserPool
 
 # LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
 NOT_YET = (
-    "UserMigration",
     "CustomSMSSender",
     "CustomEmailSender",
     "KMSKeyID",
