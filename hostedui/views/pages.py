@@ -158,6 +158,34 @@ def _restart(request: HttpRequest, auth: AuthorizationRequest, message: str) -> 
 
 
 @require_http_methods(["GET", "POST"])
+def _respond(
+    request: HttpRequest,
+    auth: AuthorizationRequest,
+    pending: dict,
+    form,
+    *,
+    name: str,
+    responses: dict[str, str],
+    restart_on: tuple[type[domain.CognitoError], ...] = (domain.NotAuthorizedException,),
+) -> Authenticated | Challenge | HttpResponse | None:
+    """Answer the pending challenge `name` for this browser: the next step, a page that starts
+    the sign-in again (the session is spent or void), or None when `form` now shows the error."""
+    try:
+        return authenticate.respond_to_challenge(
+            pool=auth.pool,
+            challenge_name=name,
+            session=pending["session"],
+            responses={"USERNAME": pending["username"], **responses},
+            client=auth.client,
+            context=session.context(request),
+        )
+    except restart_on as exc:
+        return _restart(request, auth, exc.message)
+    except domain.CognitoError as exc:
+        show(form, exc)
+        return None
+
+
 @hosted_page
 def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     pool = auth.pool
@@ -242,20 +270,17 @@ def custom_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRe
         return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
     form = forms.CustomChallengeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            result = authenticate.respond_to_challenge(
-                pool=auth.pool,
-                challenge_name="CUSTOM_CHALLENGE",
-                session=pending["session"],
-                responses={"USERNAME": pending["username"], "ANSWER": form.cleaned_data["answer"]},
-                client=auth.client,
-                context=session.context(request),
-            )
-        except domain.NotAuthorizedException as exc:
-            return _restart(request, auth, exc.message)
-        except domain.CognitoError as exc:
-            show(form, exc)
-        else:
+        result = _respond(
+            request,
+            auth,
+            pending,
+            form,
+            name="CUSTOM_CHALLENGE",
+            responses={"ANSWER": form.cleaned_data["answer"]},
+        )
+        if isinstance(result, HttpResponse):
+            return result
+        if result is not None:
             if isinstance(result, Challenge) and result.name == "CUSTOM_CHALLENGE":
                 messages.error(request, "That answer is not right. Try again.")
             return _finish(request, auth, result, pending["username"])
@@ -449,24 +474,15 @@ def new_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespon
     form = forms.NewPasswordForm(request.POST or None, required_attributes=required)
     if request.method == "POST" and form.is_valid():
         responses = {
-            "USERNAME": pending["username"],
             "NEW_PASSWORD": form.cleaned_data["password"],
             **{f"userAttributes.{k}": v for k, v in form.attributes().items()},
         }
-        try:
-            result = authenticate.respond_to_challenge(
-                pool=auth.pool,
-                challenge_name="NEW_PASSWORD_REQUIRED",
-                session=pending["session"],
-                responses=responses,
-                client=auth.client,
-                context=session.context(request),
-            )
-        except domain.NotAuthorizedException as exc:
-            return _restart(request, auth, exc.message)
-        except domain.CognitoError as exc:
-            show(form, exc)
-        else:
+        result = _respond(
+            request, auth, pending, form, name="NEW_PASSWORD_REQUIRED", responses=responses
+        )
+        if isinstance(result, HttpResponse):
+            return result
+        if result is not None:
             return _finish(request, auth, result, pending["username"])
     return _render(request, "new_password.html", auth, title="Choose a new password", form=form)
 
@@ -490,20 +506,18 @@ def mfa_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespo
         answer = mfa.CODE_RESPONSE_KEYS[name]
     if request.method == "POST" and form.is_valid():
         value = form.cleaned_data["method" if name == "SELECT_MFA_TYPE" else "code"]
-        try:
-            result = authenticate.respond_to_challenge(
-                pool=auth.pool,
-                challenge_name=name,
-                session=pending["session"],
-                responses={"USERNAME": pending["username"], answer: value},
-                client=auth.client,
-                context=session.context(request),
-            )
-        except (domain.NotAuthorizedException, domain.ExpiredCodeException) as exc:
-            return _restart(request, auth, exc.message)
-        except domain.CognitoError as exc:
-            show(form, exc)
-        else:
+        result = _respond(
+            request,
+            auth,
+            pending,
+            form,
+            name=name,
+            responses={answer: value},
+            restart_on=(domain.NotAuthorizedException, domain.ExpiredCodeException),
+        )
+        if isinstance(result, HttpResponse):
+            return result
+        if result is not None:
             return _finish(request, auth, result, pending["username"])
     return _render(
         request,
