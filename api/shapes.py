@@ -24,6 +24,11 @@ _VALUE_PREVIEW = 100
 # no dots, yet Cognito takes a custom domain's full host name there (auth.example.com, its own
 # documented example): pool/services/domains.py checks prefixes and host names instead.
 UNENFORCED_PATTERNS = frozenset({"DomainType"})
+# Structures whose ArnType members name a trigger: where Cognito takes a Lambda ARN, Cognate takes
+# a webhook URL or python:dotted.path (pool/services/triggers.py checks them), so only the type
+# and the maximum length of the model apply.
+TRIGGER_TARGET_PARENTS = frozenset({"LambdaConfigType", "PreTokenGenerationVersionConfigType"})
+TRIGGER_TARGET_MAX = 2048
 
 
 @cache
@@ -107,7 +112,11 @@ def _check(shape_name: str, value: Any, path: str, errors: list[str]) -> None:
                     "Member must not be null"
                 )
         for name, member in shape.get("members", {}).items():
-            if value.get(name) is not None:
+            if value.get(name) is None:
+                continue
+            if shape_name in TRIGGER_TARGET_PARENTS and member["shape"] == "ArnType":
+                _check_trigger_target(value[name], _member_path(path, name), errors)
+            else:
                 _check(member["shape"], value[name], _member_path(path, name), errors)
         return
     if kind in ("list", "map", "string", "blob"):
@@ -155,6 +164,16 @@ def _check(shape_name: str, value: Any, path: str, errors: list[str]) -> None:
             errors.append(
                 f"{_show(value, sensitive)} {where} have value less than or equal to {shape['max']}"
             )
+
+
+def _check_trigger_target(value: Any, path: str, errors: list[str]) -> None:
+    where = f"at '{path}' failed to satisfy constraint: Member must"
+    if not isinstance(value, str):
+        errors.append(f"{_show(value, False)} {where} be of type string")
+    elif not 1 <= len(value) <= TRIGGER_TARGET_MAX:
+        errors.append(
+            f"{_show(value, False)} {where} have length less than or equal to {TRIGGER_TARGET_MAX}"
+        )
 
 
 def validation_errors(operation: str, params: dict[str, Any]) -> list[str]:

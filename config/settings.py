@@ -226,6 +226,10 @@ SNS_SENDER_ID = env("SNS_SENDER_ID", "")
 SNS_SMS_TYPE = env("SNS_SMS_TYPE", "Transactional")
 SNS_ORIGINATION_NUMBER = env("SNS_ORIGINATION_NUMBER", "")
 
+# Triggers (pool/triggers.py): how long a webhook may take to answer, in seconds. Cognito's
+# synchronous Lambda triggers have a fixed 5-second limit.
+TRIGGER_TIMEOUT = float(env("COGNATE_TRIGGER_TIMEOUT", "5"))
+
 # Rate limits per client IP (requests per minute), shared through the cache
 # (pool/services/ratelimit.py): sign-in, sign-up, code verification and forgot-password each
 # allow RATE_LIMIT_PER_MINUTE; the token endpoint has its own, higher limit because one app

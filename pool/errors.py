@@ -142,11 +142,21 @@ class ResourceNotFoundException(CognitoError):
 
 
 class InvalidLambdaResponseException(CognitoError):
-    default_message = "Invalid trigger response."
+    """A trigger answered something that is not its event with a response (pool.triggers)."""
+
+    default_message = "Unrecognizable lambda output"
 
 
 class UserLambdaValidationException(CognitoError):
+    """A trigger refused: "<Kind> failed with error <its message>." (pool.triggers)."""
+
     default_message = "Trigger validation failed."
+
+
+class UnexpectedLambdaException(CognitoError):
+    """A trigger could not be run: timeout, unreachable, an error status (pool.triggers)."""
+
+    default_message = "Trigger invocation failed."
 
 
 class InternalErrorException(CognitoError):

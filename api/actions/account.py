@@ -7,8 +7,8 @@ ClientId actions resolve the client and check SECRET_HASH over the Username as t
 the client it was issued to, whose read/write attributes bound GetUser and
 UpdateUserAttributes). Which answers reveal that a user exists is the services' rule
 (pool/services/sign_up.py, passwords.py): in pools that prevent user-existence errors an unknown
-name gets the same answer as a real one. `ClientMetadata` is shape-checked and not used yet
-(triggers come later).
+name gets the same answer as a real one. `ClientMetadata` (and SignUp's `ValidationData`)
+reach the triggers the services fire (pool/triggers.py).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def sign_up_user(call: Call) -> dict[str, Any]:
             attributes=wire.attributes_from(params.get("UserAttributes")),
             client=client,
             context=call.context,
+            client_metadata=params.get("ClientMetadata"),
+            validation_data=wire.attributes_from(params.get("ValidationData")) or None,
         )
     return wire.compact(
         {
@@ -76,6 +78,8 @@ def confirm_sign_up(call: Call) -> dict[str, Any]:
             code=call.params["ConfirmationCode"],
             force_alias_creation=call.params.get("ForceAliasCreation", False),
             context=call.context,
+            client=client,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {}
 
@@ -85,7 +89,11 @@ def resend_confirmation_code(call: Call) -> dict[str, Any]:
     client = _client(call)
     with wire.in_api_terms(FIELD_NAMES):
         delivery = sign_up.resend_confirmation_code(
-            pool=client.pool, username=call.params["Username"], client=client, context=call.context
+            pool=client.pool,
+            username=call.params["Username"],
+            client=client,
+            context=call.context,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {"CodeDeliveryDetails": wire.code_delivery(delivery)}
 
@@ -95,7 +103,11 @@ def forgot_password(call: Call) -> dict[str, Any]:
     client = _client(call)
     with wire.in_api_terms(FIELD_NAMES):
         delivery = passwords.forgot_password(
-            pool=client.pool, username=call.params["Username"], client=client, context=call.context
+            pool=client.pool,
+            username=call.params["Username"],
+            client=client,
+            context=call.context,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {"CodeDeliveryDetails": wire.code_delivery(delivery)}
 
@@ -110,6 +122,8 @@ def confirm_forgot_password(call: Call) -> dict[str, Any]:
             code=call.params["ConfirmationCode"],
             password=call.params["Password"],
             context=call.context,
+            client=client,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {}
 

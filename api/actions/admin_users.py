@@ -55,6 +55,8 @@ def admin_create_user(call: Call) -> dict[str, Any]:
             message_action=params.get("MessageAction"),
             force_alias_creation=params.get("ForceAliasCreation", False),
             context=call.context,
+            client_metadata=params.get("ClientMetadata"),
+            validation_data=wire.attributes_from(params.get("ValidationData")) or None,
             **options,
         )
     return {"User": wire.user_record(user)}
@@ -77,7 +79,9 @@ def admin_delete_user(call: Call) -> dict[str, Any]:
 
 @action("AdminConfirmSignUp", auth=Auth.SIGV4)
 def admin_confirm_sign_up(call: Call) -> dict[str, Any]:
-    admin.admin_confirm_sign_up(user=_user(call), context=call.context)
+    admin.admin_confirm_sign_up(
+        user=_user(call), context=call.context, client_metadata=call.params.get("ClientMetadata")
+    )
     return {}
 
 

@@ -153,17 +153,29 @@ def _with_device(call: Call, params: dict[str, Any]) -> Call:
     )
 
 
+def _with_metadata(call: Call, **fields: Any) -> Call:
+    """The call with its ClientMetadata in its context, for the triggers the sign-in fires:
+    InitiateAuth's as the pre-authentication trigger's validationData, RespondToAuthChallenge's
+    as clientMetadata (Cognito forwards InitiateAuth's to no other trigger)."""
+    if call.context is None or not call.params.get("ClientMetadata"):
+        return call
+    metadata = call.params["ClientMetadata"]
+    values = {name: metadata for name in fields}
+    return dataclasses.replace(call, context=dataclasses.replace(call.context, **values))
+
+
 def _start(call: Call, client: AppClient, registry: dict[str, FlowStarter]) -> dict[str, Any]:
     starter = registry.get(call.params["AuthFlow"])
     if starter is None:
         raise InvalidParameterException(UNSUPPORTED_FLOW, field="AuthFlow")
     params = call.params.get("AuthParameters") or {}
+    call = _with_metadata(call, validation_data=True)
     return answer(starter(_with_device(call, params), client, params))
 
 
 def _respond(call: Call, client: AppClient) -> dict[str, Any]:
     responses = call.params.get("ChallengeResponses") or {}
-    call = _with_device(call, responses)
+    call = _with_device(_with_metadata(call, client_metadata=True), responses)
     principals.check_secret_hash(
         client, username=responses.get("USERNAME", ""), given=responses.get("SECRET_HASH")
     )

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from api import wire
 from api.registry import Auth, Call, action
 from pool.errors import InvalidParameterException
 from pool.models import CustomAttribute, UserPool
 from pool.selectors import domains as domain_selectors
 from pool.services import keys, pools
+from pool.services import triggers as trigger_config
 
 # Cognito's defaults for a pool created through its API, where they differ from the model's.
 API_POOL_DEFAULTS: dict[str, Any] = {
@@ -50,7 +53,6 @@ _UPDATABLE = (
 )
 # Members Cognate does not implement: accepted only when empty (wire.refuse_unsupported).
 _UNSUPPORTED = (
-    "LambdaConfig",
     "UserAttributeUpdateSettings",
     "SmsConfiguration",
     "UserPoolTags",
@@ -335,7 +337,7 @@ def describe(pool: UserPool) -> dict[str, Any]:
                 "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]},
             },
             "DeletionProtection": "ACTIVE" if pool.deletion_protection else "INACTIVE",
-            "LambdaConfig": {},
+            "LambdaConfig": trigger_config.lambda_config(pool),
             "LastModifiedDate": wire.epoch(pool.updated_at),
             "CreationDate": wire.epoch(pool.created_at),
             "SchemaAttributes": _schema_attributes(pool),
@@ -405,7 +407,11 @@ def create_user_pool(call: Call) -> dict[str, Any]:
     if call.region:  # the SigV4 scope's region, as Cognito's ids carry the serving region
         settings["region"] = call.region
     with wire.in_api_terms(FIELD_NAMES):
-        pool = pools.create_pool(**settings)
+        # Checked before the pool is made, so that a bad LambdaConfig creates nothing.
+        trigger_config.parse_lambda_config(params.get("LambdaConfig"))
+        with transaction.atomic():
+            pool = pools.create_pool(**settings)
+            trigger_config.replace_all(pool=pool, config=params.get("LambdaConfig"))
     return {"UserPool": describe(pool)}
 
 
@@ -433,7 +439,7 @@ def list_user_pools(call: Call) -> dict[str, Any]:
         {
             "Id": pool.id,
             "Name": pool.name,
-            "LambdaConfig": {},
+            "LambdaConfig": trigger_config.lambda_config(pool),
             "LastModifiedDate": wire.epoch(pool.updated_at),
             "CreationDate": wire.epoch(pool.created_at),
         }
@@ -447,7 +453,11 @@ def update_user_pool(call: Call) -> dict[str, Any]:
     pool = wire.get_pool(call.params["UserPoolId"])
     changes = pool_settings(call.params)
     with wire.in_api_terms(FIELD_NAMES):
-        pools.update_pool(pool=pool, **changes)
+        # UpdateUserPool replaces the whole LambdaConfig, as in Cognito: an omitted one clears it.
+        trigger_config.parse_lambda_config(call.params.get("LambdaConfig"))
+        with transaction.atomic():
+            pools.update_pool(pool=pool, **changes)
+            trigger_config.replace_all(pool=pool, config=call.params.get("LambdaConfig"))
     return {}
 
 

@@ -59,6 +59,11 @@ DOMAIN_TO_OAUTH: dict[type[domain.CognitoError], tuple[str, int]] = {
     domain.TooManyRequestsException: ("temporarily_unavailable", 429),
     domain.LimitExceededException: ("temporarily_unavailable", 429),
     domain.InternalErrorException: ("server_error", 500),
+    # A trigger refused (pre-token generation at the token endpoint): the grant is refused.
+    domain.UserLambdaValidationException: ("invalid_grant", 400),
+    # A trigger that could not run or answered garbage: the server's side failed, briefly.
+    domain.UnexpectedLambdaException: ("temporarily_unavailable", 503),
+    domain.InvalidLambdaResponseException: ("server_error", 502),
 }
 
 

@@ -274,6 +274,7 @@ def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
                 username=username,
                 code=form.cleaned_data["code"],
                 context=session.context(request),
+                client=auth.client,
             )
         except domain.CognitoError as exc:
             show(form, exc)
@@ -330,6 +331,7 @@ def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) ->
                 code=form.cleaned_data["code"],
                 password=form.cleaned_data["password"],
                 context=session.context(request),
+                client=auth.client,
             )
         except domain.CognitoError as exc:
             show(form, exc)

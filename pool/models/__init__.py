@@ -7,6 +7,7 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
+from pool.models.triggers import Trigger, TriggerInvocation, TriggerKind
 from pool.models.user import (
     Device,
     Group,
@@ -33,6 +34,9 @@ __all__ = [
     "SignInName",
     "SigningKey",
     "TotpDevice",
+    "Trigger",
+    "TriggerInvocation",
+    "TriggerKind",
     "User",
     "UserAttributeIndex",
     "UserPool",

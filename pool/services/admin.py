@@ -9,7 +9,7 @@ import string
 
 from django.db import transaction
 
-from pool import policy
+from pool import policy, triggers
 from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -88,6 +88,8 @@ def admin_create_user(
     delivery=("EMAIL",),
     force_alias_creation: bool = False,
     context: RequestContext | None = None,
+    client_metadata: dict[str, str] | None = None,
+    validation_data: dict[str, str] | None = None,
 ) -> tuple[User, str]:
     """AdminCreateUser: a FORCE_CHANGE_PASSWORD user with a temporary password (generated to
     satisfy the policy unless given), invited by email/SMS with the pool's invitation template
@@ -115,7 +117,11 @@ def admin_create_user(
         with transaction.atomic():
             passwords.store(user, password, temporary=True)
             send_invitation(
-                user, sign_in_name=username, temporary_password=password, mediums=mediums
+                user,
+                sign_in_name=username,
+                temporary_password=password,
+                mediums=mediums,
+                client_metadata=client_metadata,
             )
         return user, password
 
@@ -127,6 +133,9 @@ def admin_create_user(
         password=password,
         temporary=True,
         admin=True,
+        trigger_source=users.PRE_SIGN_UP_ADMIN_CREATE_USER,
+        client_metadata=client_metadata,
+        validation_data=validation_data,
     )
     if message_action != "SUPPRESS":
         # Refuse before writing anything: a missing destination is the operator's input error.
@@ -141,13 +150,23 @@ def admin_create_user(
         users.save(user, force_alias=force_alias_creation)
         if message_action != "SUPPRESS":
             send_invitation(
-                user, sign_in_name=username, temporary_password=password, mediums=mediums
+                user,
+                sign_in_name=username,
+                temporary_password=password,
+                mediums=mediums,
+                client_metadata=client_metadata,
             )
     return user, password
 
 
-def admin_confirm_sign_up(*, user: User, context: RequestContext | None = None) -> User:
-    """AdminConfirmSignUp: confirm an UNCONFIRMED user without a code."""
+def admin_confirm_sign_up(
+    *,
+    user: User,
+    context: RequestContext | None = None,
+    client_metadata: dict[str, str] | None = None,
+) -> User:
+    """AdminConfirmSignUp: confirm an UNCONFIRMED user without a code. The post-confirmation
+    trigger runs after the commit (callerContext.clientId CLIENT_ID_NOT_APPLICABLE)."""
     if user.status != UserStatus.UNCONFIRMED:
         raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
     with transaction.atomic():
@@ -162,6 +181,12 @@ def admin_confirm_sign_up(*, user: User, context: RequestContext | None = None) 
             reason="admin",
             context=context,
         )
+    triggers.post_confirmation(
+        user,
+        trigger_source="PostConfirmation_ConfirmSignUp",
+        client=None,
+        client_metadata=client_metadata,
+    )
     return user
 
 

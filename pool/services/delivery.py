@@ -13,9 +13,11 @@ codes all go through `send()` here, and nothing else calls pool.messaging.
 4. answer with the masked CodeDelivery (Cognito's CodeDeliveryDetails).
 
 Triggers hook in here and nowhere else, so that they fire alike from every door: the
-custom-message trigger (CustomMessage_<source>) between steps 2 and 3, replacing the subject
-and body (placeholders kept, filled after it answers); the custom email and SMS sender
-triggers (CustomEmailSender_<source>, CustomSMSSender_<source>) in place of step 3.
+custom-message trigger (CustomMessage_<source>) in step 2: its smsMessage / emailMessage /
+emailSubject replace the pool's templates, placeholders kept (`{####}` must stay, and
+`{username}` in an invitation, or Cognito refuses the answer) and filled after it answers, so
+the trigger never sees the code. The custom email and SMS sender triggers
+(CustomEmailSender_<source>, CustomSMSSender_<source>) will take the place of step 3.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pool import email_body, messaging
-from pool.errors import InvalidParameterException
-from pool.models import AppClient, CodePurpose, User, UserPool
+from pool import email_body, messaging, triggers
+from pool.errors import InvalidLambdaResponseException, InvalidParameterException
+from pool.models import AppClient, CodePurpose, TriggerKind, User, UserPool
 from pool.services import codes
 from pool.services.results import CodeDelivery
 
@@ -94,6 +96,71 @@ def templates(pool: UserPool, source: Source, medium: str) -> tuple[str, str]:
     raise ValueError(f"no template for {source!r}")
 
 
+CODE_PARAMETER = "{####}"
+LINK_PARAMETER = "{##Click Here##}"
+USERNAME_PARAMETER = "{username}"
+# Cognito's limits on a message, with the code in it (reference B5).
+MAX_EMAIL_MESSAGE = 20_000
+MAX_SMS_MESSAGE = 140
+MAX_EMAIL_SUBJECT = 140
+
+
+def custom_templates(
+    user: User,
+    *,
+    source: Source,
+    medium: str,
+    client: AppClient | None = None,
+    client_metadata: dict[str, str] | None = None,
+) -> tuple[str, str] | None:
+    """The (subject, body) templates the pool's custom-message trigger answers for this
+    message, or None to keep the pool's own. The event carries the placeholders, never the
+    code; an answer without them (or too long) is InvalidLambdaResponseException."""
+    answer = triggers.fire(
+        user.pool,
+        TriggerKind.CUSTOM_MESSAGE,
+        trigger_source=f"CustomMessage_{source}",
+        user_name=user.username,
+        client=client,
+        request=triggers.request_for(
+            user,
+            client_metadata=client_metadata,
+            codeParameter=CODE_PARAMETER,
+            linkParameter=LINK_PARAMETER,
+            usernameParameter=USERNAME_PARAMETER if source == Source.ADMIN_CREATE_USER else None,
+        ),
+        response={"smsMessage": None, "emailMessage": None, "emailSubject": None},
+    )
+    if not answer:
+        return None
+    subject, body = templates(user.pool, source, medium)
+    if medium == "SMS":
+        custom_body, custom_subject, limit = answer.get("smsMessage"), None, MAX_SMS_MESSAGE
+    else:
+        custom_body, custom_subject = answer.get("emailMessage"), answer.get("emailSubject")
+        limit = MAX_EMAIL_MESSAGE
+    for value in (custom_body, custom_subject):
+        if value is not None and not isinstance(value, str):
+            raise InvalidLambdaResponseException(triggers.UNRECOGNIZABLE)
+    if custom_subject:
+        if len(custom_subject) > MAX_EMAIL_SUBJECT:
+            raise InvalidLambdaResponseException("The custom message's subject is too long.")
+        subject = custom_subject
+    if custom_body:
+        if CODE_PARAMETER not in custom_body:
+            raise InvalidLambdaResponseException(
+                f"The custom message must contain the code parameter {CODE_PARAMETER}."
+            )
+        if source == Source.ADMIN_CREATE_USER and USERNAME_PARAMETER not in custom_body:
+            raise InvalidLambdaResponseException(
+                f"The invitation must contain the username parameter {USERNAME_PARAMETER}."
+            )
+        if len(custom_body) > limit:
+            raise InvalidLambdaResponseException("The custom message is too long.")
+        body = custom_body
+    return subject, body
+
+
 def compose(
     user: User,
     *,
@@ -102,11 +169,13 @@ def compose(
     destination: str,
     code: str,
     username: str = "",
+    custom: tuple[str, str] | None = None,
     client: AppClient | None = None,
 ) -> Message:
-    """The message for `source`, from the pool's templates. An email gets a text and an HTML
-    part from the same template (pool.email_body), branded by `client` when there is one."""
-    subject, body = templates(user.pool, source, medium)
+    """The message for `source`, from the pool's templates (or the `custom` ones a
+    custom-message trigger answered). An email gets a text and an HTML part from the same
+    template (pool.email_body), branded by `client` when there is one."""
+    subject, body = custom or templates(user.pool, source, medium)
     username = username or user.username
     if medium != "EMAIL":
         return Message(
@@ -152,6 +221,7 @@ def send(
     destination: str = "",
     username: str = "",
     client: AppClient | None = None,
+    client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Send `code` (already issued) for `source` to the user's `attribute` (`email` or
     `phone_number`), or to `destination` when the code is for a value not yet applied.
@@ -160,6 +230,9 @@ def send(
     CodeDelivery; raises CodeDeliveryFailureException if the message could not leave."""
     medium = MEDIUM[attribute]
     destination = destination or getattr(user, attribute)
+    custom = custom_templates(
+        user, source=source, medium=medium, client=client, client_metadata=client_metadata
+    )
     message = compose(
         user,
         source=source,
@@ -168,8 +241,8 @@ def send(
         code=code,
         username=username,
         client=client,
+        custom=custom,
     )
-    # The custom-message trigger (CustomMessage_<source>) hooks in here.
     _transmit(message, user.pool)
     return CodeDelivery(destination=messaging.mask(destination), medium=medium, attribute=attribute)
 
@@ -192,6 +265,7 @@ def send_code(
     attribute: str,
     destination: str = "",
     client: AppClient | None = None,
+    client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Issue a new code for `source` (the previous one stops working) and send it to the
     user's `attribute`, or to `destination` (a value waiting for verification)."""
@@ -204,11 +278,17 @@ def send_code(
         code=code,
         destination=destination,
         client=client,
+        client_metadata=client_metadata,
     )
 
 
 def send_invitation(
-    user: User, *, sign_in_name: str, temporary_password: str, mediums
+    user: User,
+    *,
+    sign_in_name: str,
+    temporary_password: str,
+    mediums,
+    client_metadata: dict[str, str] | None = None,
 ) -> list[CodeDelivery]:
     """AdminCreateUser's invitation: the sign-in name and temporary password, by each of
     `mediums` (EMAIL, SMS) with the pool's invitation template. A medium the user has no
@@ -228,6 +308,7 @@ def send_invitation(
             attribute=ATTRIBUTE[medium],
             code=temporary_password,
             username=sign_in_name,
+            client_metadata=client_metadata,
         )
         for medium in mediums
     ]

@@ -9,7 +9,7 @@ import datetime as dt
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
-from pool import clock, crypto, policy, srp
+from pool import clock, crypto, policy, srp, triggers
 from pool.errors import (
     CodeMismatchException,
     CognitoError,
@@ -28,7 +28,7 @@ from pool.models import (
 )
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
-from pool.services import challenges, codes, events, ratelimit, sign_in, tokens
+from pool.services import challenges, codes, events, pre_token, ratelimit, sign_in, tokens
 from pool.services.attributes import simulated_delivery
 from pool.services.delivery import Source, send_code
 from pool.services.results import Authenticated, Challenge, CodeDelivery, RequestContext
@@ -158,7 +158,12 @@ def change_password(*, user: User, previous: str, proposed: str, context: Reques
 
 
 def forgot_password(
-    *, pool: UserPool, username: str, client=None, context: RequestContext
+    *,
+    pool: UserPool,
+    username: str,
+    client=None,
+    context: RequestContext,
+    client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Send a FORGOT_PASSWORD code to the user's verified email or phone (pool's recovery
     order). In pools that hide user existence, a name this cannot serve (unknown, disabled, no
@@ -185,7 +190,11 @@ def forgot_password(
         )
     else:
         delivery = send_code(
-            user, source=Source.FORGOT_PASSWORD, attribute=attribute, client=client
+            user,
+            source=Source.FORGOT_PASSWORD,
+            attribute=attribute,
+            client=client,
+            client_metadata=client_metadata,
         )
         _record(user, AuthEvent.Type.FORGOT_PASSWORD, success=True, context=context)
         return delivery
@@ -204,12 +213,21 @@ def forgot_password(
 
 
 def confirm_forgot_password(
-    *, pool: UserPool, username: str, code: str, password: str, context: RequestContext
+    *,
+    pool: UserPool,
+    username: str,
+    code: str,
+    password: str,
+    context: RequestContext,
+    client=None,
+    client_metadata: dict[str, str] | None = None,
 ) -> None:
     """Set a new password with the FORGOT_PASSWORD code. RESET_REQUIRED and
     FORCE_CHANGE_PASSWORD users become CONFIRMED; every session is ended. In pools that hide
     user existence, every name whose code cannot be checked (unknown, disabled, no reset
-    pending, code expired or voided) answers as a wrong code."""
+    pending, code expired or voided) answers as a wrong code. The post-confirmation trigger
+    (PostConfirmation_ConfirmForgotPassword) runs after the commit; the new password stands
+    if it fails."""
     ratelimit.check(ratelimit.VERIFY_CODE, context)
     policy.enforce_name_cap("confirm_forgot_password", pool, username)
     # The policy is the pool's, checked before the lookup so that it answers alike for every
@@ -243,6 +261,12 @@ def confirm_forgot_password(
         _revoke_sessions(user, "password_reset")
     _record(
         user, AuthEvent.Type.PASSWORD_CHANGE, success=True, reason="password_reset", context=context
+    )
+    triggers.post_confirmation(
+        user,
+        trigger_source="PostConfirmation_ConfirmForgotPassword",
+        client=client,
+        client_metadata=client_metadata,
     )
 
 
@@ -325,5 +349,9 @@ def answer_new_password(
         user.status = UserStatus.CONFIRMED
         policy.save_user(user)
     return sign_in.second_factor_or_done(
-        user=user, client=client, context=context, methods=tuple(row.data.get("methods", ["pwd"]))
+        user=user,
+        client=client,
+        context=context,
+        methods=tuple(row.data.get("methods", ["pwd"])),
+        token_source=pre_token.NEW_PASSWORD_CHALLENGE,
     )

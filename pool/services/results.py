@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pool.models import AppClient, User
@@ -17,6 +18,11 @@ class RequestContext:
     source: str = "api"  # "hostedui" | "console" | "api" | "cli"
     # DEVICE_KEY the client sent with a sign-in step (a device it was given earlier), or "".
     device_key: str = ""
+    # ClientMetadata of the call, for the triggers it fires: InitiateAuth's reaches the
+    # pre-authentication trigger as `validationData`; RespondToAuthChallenge's reaches the
+    # post-authentication and pre-token triggers as `clientMetadata` (Cognito's rule).
+    validation_data: Mapping[str, str] | None = None
+    client_metadata: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class Authenticated:
     methods: tuple[str, ...] = ("pwd",)  # amr values: pwd, otp, sms, email
     # The user's tracked device the sign-in was made on ("" when none: a new one may be made).
     device_key: str = ""
+    # What the pre-token-generation trigger hears: TokenGeneration_<token_source>, and the
+    # ClientMetadata of the call that finished the sign-in.
+    token_source: str = "Authentication"
+    client_metadata: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

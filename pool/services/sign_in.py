@@ -14,15 +14,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pool import clock
+from pool import clock, triggers
 from pool.errors import (
+    CognitoError,
     MFAMethodNotFoundException,
     NotAuthorizedException,
     PasswordResetRequiredException,
     UserNotConfirmedException,
 )
-from pool.models import AppClient, AuthEvent, CodePurpose, Device, User, UserPool, UserStatus
-from pool.services import challenges, codes, delivery, devices, events
+from pool.models import (
+    AppClient,
+    AuthEvent,
+    CodePurpose,
+    Device,
+    TriggerKind,
+    User,
+    UserPool,
+    UserStatus,
+)
+from pool.services import challenges, codes, delivery, devices, events, pre_token
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an administrator."
@@ -33,6 +43,8 @@ MAX_MESSAGE_CODE_LIFETIME = dt.timedelta(minutes=10)
 # The challenge a remembered device answers (pool.services.device_srp) before the MFA decision.
 DEVICE_CHALLENGE = "DEVICE_SRP_AUTH"
 MESSAGE_CODE_PURPOSES = {"SMS_MFA": CodePurpose.MFA_SMS, "EMAIL_OTP": CodePurpose.MFA_EMAIL}
+PRE_AUTHENTICATION = "PreAuthentication_Authentication"
+POST_AUTHENTICATION = "PostAuthentication_Authentication"
 
 
 def record_failure(
@@ -67,10 +79,27 @@ def complete_first_factor(
     """The user proved who they are with `method` (its amr value: "pwd", ...). Apply the status
     rules, then decide on a second factor; return `Authenticated` or the next `Challenge`.
 
-    This is where the pre-authentication trigger (before the status rules, able to refuse) and
-    the post-authentication trigger (on `Authenticated`, in `finish`) will hook in, so that they
-    fire the same way for every first factor and every door."""
+    The pre-authentication trigger fires here, before the status rules (it may refuse), and
+    the post-authentication trigger in `finish`, so that they fire the same way for every first
+    factor and every door."""
     pool = user.pool
+    try:
+        triggers.fire(
+            pool,
+            TriggerKind.PRE_AUTHENTICATION,
+            trigger_source=PRE_AUTHENTICATION,
+            user_name=user.username,
+            client=client,
+            request=triggers.request_for(
+                user,
+                validationData=dict(context.validation_data)
+                if context and context.validation_data
+                else None,
+            ),
+        )
+    except CognitoError as exc:
+        record_failure(pool, exc.code, user=user, client=client, context=context)
+        raise
     if not user.enabled:
         record_failure(pool, "disabled", user=user, client=client, context=context)
         raise NotAuthorizedException("User is disabled.")
@@ -141,6 +170,7 @@ def second_factor_or_done(
     context: RequestContext | None,
     methods: tuple[str, ...],
     device: Device | None = None,
+    token_source: str = pre_token.AUTHENTICATION,
 ) -> Authenticated | Challenge:
     """The MFA decision: pool configuration x the user's methods x their preference.
 
@@ -160,13 +190,34 @@ def second_factor_or_done(
                 data={"methods": list(methods), "device_key": remembered.key},
             )
     elif pool.device_challenge_required_on_new_device:
-        return finish(user=user, client=client, context=context, methods=methods, device=device)
+        return finish(
+            user=user,
+            client=client,
+            context=context,
+            methods=methods,
+            device=device,
+            token_source=token_source,
+        )
     if pool.mfa_configuration == UserPool.Mfa.OFF:
-        return finish(user=user, client=client, context=context, methods=methods, device=device)
+        return finish(
+            user=user,
+            client=client,
+            context=context,
+            methods=methods,
+            device=device,
+            token_source=token_source,
+        )
     usable = usable_mfa_methods(user)
     if not usable:
         if pool.mfa_configuration == UserPool.Mfa.OPTIONAL:
-            return finish(user=user, client=client, context=context, methods=methods, device=device)
+            return finish(
+                user=user,
+                client=client,
+                context=context,
+                methods=methods,
+                device=device,
+                token_source=token_source,
+            )
         # MFA is required and the user has none: set one up now, or fall back to a verified
         # contact the pool can send codes to.
         if "SOFTWARE_TOKEN_MFA" in pool.mfa_methods:
@@ -234,13 +285,35 @@ def finish(
     context: RequestContext | None,
     methods: tuple[str, ...] | list[str],
     device: Device | None = None,
+    token_source: str = pre_token.AUTHENTICATION,
 ) -> Authenticated:
     """Every check passed: stamp last_sign_in_at, record the success (its reason is the amr
     values joined, "pwd+otp") and say so. The door issues tokens or starts a session. The
     sign-in's device is the one that proved itself (`device`), else the user's own device the
-    request named (DEVICE_KEY), whose last sign-in is stamped too."""
-    now = clock.now()
+    request named (DEVICE_KEY), whose last sign-in is stamped too.
+
+    The post-authentication trigger fires first: its refusal fails the sign-in, before
+    anything is stamped."""
+    proved_device = device is not None
     device = device or devices.own_device(user, context.device_key if context else "")
+    client_metadata = context.client_metadata if context else None
+    try:
+        triggers.fire(
+            user.pool,
+            TriggerKind.POST_AUTHENTICATION,
+            trigger_source=POST_AUTHENTICATION,
+            user_name=user.username,
+            client=client,
+            request=triggers.request_for(
+                user,
+                client_metadata=client_metadata,
+                newDeviceUsed=device is None and devices.tracks_devices(user.pool),
+            ),
+        )
+    except CognitoError as exc:
+        record_failure(user.pool, exc.code, user=user, client=client, context=context)
+        raise
+    now = clock.now()
     if device is not None:
         devices.signed_in_on(device, context)
     User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
@@ -260,4 +333,6 @@ def finish(
         auth_time=now,
         methods=tuple(methods),
         device_key=device.key if device is not None else "",
+        token_source=pre_token.AUTHENTICATE_DEVICE if proved_device else token_source,
+        client_metadata=client_metadata,
     )

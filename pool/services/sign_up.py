@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from pool import policy
+from pool import policy, triggers
 from pool.errors import (
     CodeMismatchException,
     CognitoError,
@@ -29,6 +29,8 @@ from pool.services import codes, events, ratelimit, users
 from pool.services.attributes import simulated_delivery
 from pool.services.delivery import Source, send, send_code
 from pool.services.results import CodeDelivery, RequestContext, SignUpResult
+
+POST_CONFIRMATION_SIGN_UP = "PostConfirmation_ConfirmSignUp"
 
 
 def verification_target(user: User) -> str | None:
@@ -62,9 +64,12 @@ def sign_up(
     attributes: dict[str, str],
     client=None,
     context: RequestContext,
+    client_metadata: dict[str, str] | None = None,
+    validation_data: dict[str, str] | None = None,
 ) -> SignUpResult:
     """Register an UNCONFIRMED user and send a confirmation code where the pool auto-verifies
-    an attribute the user gave."""
+    an attribute the user gave. The pre-sign-up trigger (users.prepare) may refuse, or confirm
+    the user at once: then no code is sent."""
     ensure_pool_client(pool, client)
     ratelimit.check(ratelimit.SIGN_UP, context)
     if not pool.allow_self_sign_up:
@@ -76,9 +81,13 @@ def sign_up(
         status=UserStatus.UNCONFIRMED,
         password=password or "",  # never None: sign-up always sets one
         client=client,
+        trigger_source=users.PRE_SIGN_UP_SIGN_UP,
+        client_metadata=client_metadata,
+        validation_data=validation_data,
     )
     delivery = None
-    attribute = verification_target(user)
+    confirmed = user.status == UserStatus.CONFIRMED
+    attribute = None if confirmed else verification_target(user)
     try:
         # The user and their sign-up code are written in one transaction: a crash between the
         # two must not leave an account that nobody can confirm. The message goes out after
@@ -100,6 +109,7 @@ def sign_up(
                     code=code,
                     destination=destination,
                     client=client,
+                    client_metadata=client_metadata,
                 )
             except Exception:
                 user.delete()
@@ -115,7 +125,7 @@ def sign_up(
         client=client,
         context=context,
     )
-    return SignUpResult(user=user, confirmed=False, delivery=delivery)
+    return SignUpResult(user=user, confirmed=confirmed, delivery=delivery)
 
 
 def _lookup(pool: UserPool, username: str) -> User | None:
@@ -131,11 +141,15 @@ def confirm_sign_up(
     code: str,
     context: RequestContext,
     force_alias_creation: bool = False,
+    client=None,
+    client_metadata: dict[str, str] | None = None,
 ) -> User:
     """Confirm an UNCONFIRMED user with the code sent at sign-up: the user becomes CONFIRMED,
     the address the code went to becomes verified and, where the pool allows, a sign-in name.
     An alias another user holds is refused (AliasExistsException) and the code stays usable,
-    unless `force_alias_creation` moves the alias to this user."""
+    unless `force_alias_creation` moves the alias to this user. The post-confirmation
+    trigger runs after the commit: its failure is the caller's error, the user stays
+    confirmed (as in Cognito)."""
     ratelimit.check(ratelimit.VERIFY_CODE, context)
     policy.enforce_name_cap("confirm_sign_up", pool, username)
     hide = pool.prevent_user_existence_errors
@@ -192,6 +206,12 @@ def confirm_sign_up(
         user=user,
         context=context,
     )
+    triggers.post_confirmation(
+        user,
+        trigger_source=POST_CONFIRMATION_SIGN_UP,
+        client=client,
+        client_metadata=client_metadata,
+    )
     return user
 
 
@@ -201,6 +221,7 @@ def resend_confirmation_code(
     username: str,
     client=None,
     context: RequestContext,
+    client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Send a new sign-up code (the previous one stops working). At most 5 an hour per name.
     In pools that hide user existence, a name this cannot serve (unknown, disabled, already
@@ -221,7 +242,13 @@ def resend_confirmation_code(
     elif attribute is None:
         refusal = InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
     else:
-        return send_code(user, source=Source.RESEND_CODE, attribute=attribute, client=client)
+        return send_code(
+            user,
+            source=Source.RESEND_CODE,
+            attribute=attribute,
+            client=client,
+            client_metadata=client_metadata,
+        )
     if pool.prevent_user_existence_errors:
         auto = pool.auto_verified_attributes or []
         preferred = ["phone_number"] if "phone_number" in auto else ["email"]

@@ -31,7 +31,7 @@ from pool.errors import (
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
 from pool.selectors import sign_in as sign_in_checks
-from pool.services import devices, events
+from pool.services import devices, events, pre_token
 from pool.services.results import Authenticated, RequestContext, Tokens
 
 # The scope of tokens from the JSON API's sign-in; it lets a token call the user's own API.
@@ -71,13 +71,15 @@ def issue(
     nonce: str = "",
     with_refresh: bool = True,
     id_token: bool = True,
+    source: str = pre_token.HOSTED_AUTH,
 ) -> Tokens:
     """Tokens for a completed sign-in. Starts a refresh family; an OIDC (openid-scoped) ID token
-    carries `at_hash` of the access token issued with it, and `nonce` when given."""
+    carries `at_hash` of the access token issued with it, and `nonce` when given. `source`
+    names the pre-token-generation trigger's source (TokenGeneration_<source>)."""
     started = start_family(
         user=user, client=client, scopes=scopes, auth_time=auth_time, with_refresh=with_refresh
     )
-    return family_tokens(started, nonce=nonce, id_token=id_token)
+    return family_tokens(started, nonce=nonce, id_token=id_token, source=source)
 
 
 def for_api_sign_in(signed_in: Authenticated) -> Tokens:
@@ -102,7 +104,9 @@ def for_api_sign_in(signed_in: Authenticated) -> Tokens:
             auth_time=signed_in.auth_time,
             device_key=device_key,
         )
-    issued = family_tokens(started)
+    issued = family_tokens(
+        started, source=signed_in.token_source, client_metadata=signed_in.client_metadata
+    )
     if created is None:
         return issued
     return dataclasses.replace(
@@ -153,8 +157,16 @@ def start_family(
     return StartedFamily(user=user, client=client, family=family, refresh_token=refresh_plain)
 
 
-def family_tokens(started: StartedFamily, *, nonce: str = "", id_token: bool = True) -> Tokens:
-    """The signed tokens of a family made by `start_family`."""
+def family_tokens(
+    started: StartedFamily,
+    *,
+    nonce: str = "",
+    id_token: bool = True,
+    source: str = pre_token.HOSTED_AUTH,
+    client_metadata: dict[str, str] | None = None,
+) -> Tokens:
+    """The signed tokens of a family made by `start_family` (the hosted UI's code exchange
+    is TokenGeneration_HostedAuth)."""
     return _user_tokens(
         user=started.user,
         client=started.client,
@@ -163,6 +175,8 @@ def family_tokens(started: StartedFamily, *, nonce: str = "", id_token: bool = T
         nonce=nonce,
         refresh_token=started.refresh_token,
         id_token=id_token,
+        source=source,
+        client_metadata=client_metadata,
     )
 
 
@@ -175,6 +189,8 @@ def _user_tokens(
     nonce: str,
     refresh_token: str | None,
     id_token: bool,
+    source: str,
+    client_metadata: dict[str, str] | None = None,
 ) -> Tokens:
     pool = client.pool
     now = clock.timestamp()
@@ -202,11 +218,10 @@ def _user_tokens(
         access_claims["cognito:groups"] = [group.name for group in groups]
     if family.device_key:
         access_claims["device_key"] = family.device_key
-    access = jwt.sign(pool, access_claims)
 
-    id_value = None
+    id_claims: dict[str, Any] | None = None
     if id_token:
-        id_claims: dict[str, Any] = {
+        id_claims = {
             "sub": str(user.sub),
             "aud": client.client_id,
             "token_use": "id",
@@ -215,15 +230,27 @@ def _user_tokens(
             "jti": str(uuid.uuid4()),
             **common,
         }
-        if OIDC_SCOPE in scopes:
-            # OIDC's at_hash, as Cognito puts it only in the ID tokens of its OAuth endpoints:
-            # the JSON API's carry none (and pycognito cannot check one).
-            id_claims["at_hash"] = jwt.at_hash(access)
         id_claims.update(_id_token_attributes(user, client, scopes))
         if groups:
             id_claims.update(_group_claims(groups))
         if nonce:
             id_claims["nonce"] = nonce
+    pre_token.apply(
+        user=user,
+        client=client,
+        source=source,
+        groups=groups,
+        access_claims=access_claims,
+        id_claims=id_claims,
+        client_metadata=client_metadata,
+    )
+    access = jwt.sign(pool, access_claims)
+    id_value = None
+    if id_claims is not None:
+        if OIDC_SCOPE in scopes:
+            # OIDC's at_hash, as Cognito puts it only in the ID tokens of its OAuth endpoints:
+            # the JSON API's carry none (and pycognito cannot check one).
+            id_claims["at_hash"] = jwt.at_hash(access)
         id_value = jwt.sign(pool, id_claims)
     return Tokens(
         access_token=access,
@@ -374,6 +401,7 @@ def refresh(
         nonce="",
         refresh_token=successor,
         id_token="openid" in scopes or ADMIN_SCOPE in scopes,
+        source=pre_token.REFRESH_TOKENS,
     )
 
 

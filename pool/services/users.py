@@ -8,9 +8,11 @@ and sets the password; `save` claims every sign-in name in the pool's register
 (`policy.save_user`): names are normalised (NFKC and the pool's case rule, `pool.names`) and
 unique across username, verified email/phone and a confirmed user's preferred_username.
 
-Hook point: Cognito's pre-sign-up trigger (and the user-migration trigger's attribute answer)
-belongs in `prepare`, after `sign_in_name` and before `validate_attributes`, so that it sees
-the event every door sends and may auto-confirm / auto-verify, as in Cognito.
+Cognito's pre-sign-up trigger fires in `prepare` (when the caller names its `trigger_source`:
+sign-up and AdminCreateUser do, an import does not, as in Cognito), after the name, password
+and attributes passed their checks and before anything is written: a refusal leaves no user and
+sends no code. For a sign-up its answer may auto-confirm the user and auto-verify the email /
+phone number; for AdminCreateUser Cognito ignores those flags, and so does Cognate.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pool import policy
+from pool import policy, triggers
 from pool.errors import InvalidParameterException
-from pool.models import AppClient, User, UserPool
+from pool.models import AppClient, TriggerKind, User, UserPool, UserStatus
 from pool.services import passwords
+
+PRE_SIGN_UP_SIGN_UP = "PreSignUp_SignUp"
+PRE_SIGN_UP_ADMIN_CREATE_USER = "PreSignUp_AdminCreateUser"
 
 _WANTED = {
     ("email",): "Username should be an email.",
@@ -119,6 +124,9 @@ def prepare(
     client: AppClient | None = None,
     admin: bool = False,
     exported_sub: bool = False,
+    trigger_source: str | None = None,
+    client_metadata: dict[str, str] | None = None,
+    validation_data: dict[str, str] | None = None,
 ) -> User:
     """A new user, checked and built but not saved (save it with `save`): name decided by
     `sign_in_name`, `password` checked against the policy and hashed (a `temporary` one
@@ -134,10 +142,23 @@ def prepare(
     if password is not None:
         policy.check_password(pool, password)
     clean = policy.validate_attributes(pool, attributes, creating=True, client=client, admin=admin)
+    answer = None
+    if trigger_source is not None:
+        answer = _pre_sign_up(
+            pool,
+            trigger_source=trigger_source,
+            user_name=name.username,
+            attributes=attributes,
+            client=client,
+            client_metadata=client_metadata,
+            validation_data=validation_data,
+        )
     user = User(pool=pool, username=name.username, status=status)
     if name.sub is not None:
         user.sub = name.sub
     policy.apply_attributes(user, clean, touch=not exported_sub)
+    if answer is not None and trigger_source == PRE_SIGN_UP_SIGN_UP:
+        _apply_pre_sign_up(user, answer)
     if "updated_at" not in clean and not exported_sub:
         # A user coming from an export carries its own updated_at (or none), unchanged.
         policy.touch_updated_at(user)
@@ -160,3 +181,47 @@ def save(user: User, *, force_alias: bool = False) -> User:
 def create(*, force_alias: bool = False, **fields: Any) -> User:
     """`prepare` and `save` in one call, for callers with nothing to write alongside."""
     return save(prepare(**fields), force_alias=force_alias)
+
+
+def _pre_sign_up(
+    pool: UserPool,
+    *,
+    trigger_source: str,
+    user_name: str,
+    attributes: dict[str, str],
+    client: AppClient | None,
+    client_metadata: dict[str, str] | None,
+    validation_data: dict[str, str] | None,
+) -> dict[str, Any] | None:
+    """Cognito's pre-sign-up event (userAttributes as given, validationData, clientMetadata);
+    the trigger's response, or None when the pool has none. A refusal raises."""
+    request: dict[str, Any] = {
+        "userAttributes": {name: str(value) for name, value in attributes.items()},
+        "validationData": dict(validation_data) if validation_data else None,
+    }
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
+    return triggers.fire(
+        pool,
+        TriggerKind.PRE_SIGN_UP,
+        trigger_source=trigger_source,
+        user_name=user_name,
+        client=client,
+        request=request,
+        response={"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    )
+
+
+def _apply_pre_sign_up(user: User, answer: dict[str, Any]) -> None:
+    """autoConfirmUser confirms the user (no code is sent); autoVerifyEmail / autoVerifyPhone
+    mark the address verified, only when the user has one (Cognito's rule). Flags that are not
+    JSON booleans are refused, as Cognito refuses a malformed answer."""
+    for flag in ("autoConfirmUser", "autoVerifyEmail", "autoVerifyPhone"):
+        if answer.get(flag) not in (None, True, False):
+            raise triggers.InvalidLambdaResponseException(triggers.UNRECOGNIZABLE)
+    if answer.get("autoConfirmUser") is True:
+        policy.set_status(user, status=UserStatus.CONFIRMED)
+    for flag, attribute in (("autoVerifyEmail", "email"), ("autoVerifyPhone", "phone_number")):
+        if answer.get(flag) is True and getattr(user, attribute):
+            setattr(user, f"{attribute}_verified", True)
+            policy.refresh_sign_in_key(user, attribute)

@@ -221,3 +221,38 @@ def test_bootstrap_refuses_public_url_without_https(db, settings):
     settings.PUBLIC_URL = "http://cognate.example.com"
     with pytest.raises(CommandError, match="https"):
         call_command("bootstrap")
+
+
+def test_settrigger_webhook_callable_and_remove(pool):
+    from pool.models import Trigger
+
+    made = run("settrigger", pool.id, "PreSignUp", "--webhook", "https://hooks.example/pre")
+    assert made["transport"] == "webhook" and len(made["secret"]) >= 32
+    assert Trigger.objects.get(kind="PreSignUp").secret == made["secret"]
+    given = run(
+        "settrigger",
+        pool.id,
+        "PreTokenGeneration",
+        "--callable",
+        "tests.triggers_support.context_recorder",
+        "--version",
+        "V2_0",
+    )
+    assert given == {
+        "pool_id": pool.id,
+        "kind": "PreTokenGeneration",
+        "transport": "python",
+        "target": "tests.triggers_support.context_recorder",
+        "version": "V2_0",
+    }
+    assert run("settrigger", pool.id, "PreSignUp", "--remove")["removed"] is True
+    assert list(Trigger.objects.values_list("kind", flat=True)) == ["PreTokenGeneration"]
+
+
+def test_settrigger_refusals_are_command_errors(pool):
+    with pytest.raises(CommandError, match="https"):
+        run("settrigger", pool.id, "PreSignUp", "--webhook", "http://example.com/x")
+    with pytest.raises(CommandError, match="not supported"):
+        run("settrigger", pool.id, "UserMigration", "--webhook", "https://hooks.example/m")
+    with pytest.raises(CommandError, match="one of the arguments"):
+        run("settrigger", pool.id, "PreSignUp")

@@ -1,0 +1,218 @@
+"""Configuring a pool's triggers: the management command `settrigger` and the JSON API's
+LambdaConfig (Create/Update/DescribeUserPool) both come here.
+
+Where Cognito takes a Lambda ARN, Cognate takes a webhook URL (https, or http to loopback) or
+`python:dotted.path` for a handler called in-process. A webhook's signing secret is encrypted at
+rest; it is given (or made, and shown once) by `settrigger`, and kept when LambdaConfig names
+the same URL again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from pool import crypto, triggers
+from pool.errors import InvalidParameterException
+from pool.models import Trigger, TriggerKind, UserPool
+
+# LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
+NOT_YET = (
+    "UserMigration",
+    "DefineAuthChallenge",
+    "CreateAuthChallenge",
+    "VerifyAuthChallengeResponse",
+    "CustomSMSSender",
+    "CustomEmailSender",
+    "KMSKeyID",
+    "InboundFederation",
+)
+SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class TriggerSetting:
+    """A trigger as configured; `new_secret` is the webhook secret when this call made it."""
+
+    kind: str
+    transport: str
+    target: str
+    version: str
+    new_secret: str = ""
+
+
+def _kind(kind: str) -> TriggerKind:
+    if kind in NOT_YET:
+        raise InvalidParameterException(
+            f"The {kind} trigger is not supported by Cognate yet.", field="kind"
+        )
+    try:
+        return TriggerKind(kind)
+    except ValueError:
+        choices = ", ".join(TriggerKind.values)
+        raise InvalidParameterException(
+            f"Unknown trigger {kind!r}; one of: {choices}.", field="kind"
+        ) from None
+
+
+def _version(version: str | None) -> str:
+    if version is None:
+        return Trigger.Version.V1_0
+    if version not in Trigger.Version.values:
+        raise InvalidParameterException("LambdaVersion must be V1_0 or V2_0.", field="version")
+    return version
+
+
+def set_trigger(
+    *,
+    pool: UserPool,
+    kind: str,
+    webhook: str | None = None,
+    secret: str | None = None,
+    python: str | None = None,
+    version: str | None = None,
+) -> TriggerSetting:
+    """Point the pool's `kind` trigger at a webhook or a Python callable (one of the two).
+    A webhook without `secret` keeps its current one for the same URL, else gets a new one."""
+    trigger_kind = _kind(kind)
+    if (webhook is None) == (python is None):
+        raise InvalidParameterException("Give either a webhook URL or a Python callable.")
+    chosen_version = _version(version)
+    if chosen_version != Trigger.Version.V1_0 and trigger_kind != TriggerKind.PRE_TOKEN_GENERATION:
+        raise InvalidParameterException(
+            "Only the PreTokenGeneration trigger has a version.", field="version"
+        )
+    if python is not None:
+        triggers.check_callable(python)
+    else:
+        triggers.check_webhook_url(webhook)
+        if secret is not None and len(secret) < 16:
+            raise InvalidParameterException(
+                "A webhook secret has at least 16 characters.", field="secret"
+            )
+    with transaction.atomic():
+        current = Trigger.objects.select_for_update().filter(pool=pool, kind=trigger_kind).first()
+        new_secret = ""
+        if python is not None:
+            stored_secret = ""
+        elif secret is not None:
+            stored_secret = secret
+        elif current is not None and current.target == webhook and current.secret:
+            stored_secret = current.secret
+        else:
+            stored_secret = new_secret = crypto.token(SECRET_BYTES)
+        trigger = current or Trigger(pool=pool, kind=trigger_kind)
+        trigger.transport = Trigger.Transport.PYTHON if python else Trigger.Transport.WEBHOOK
+        trigger.target = python or webhook
+        trigger.secret = stored_secret
+        trigger.version = chosen_version
+        trigger.save()
+        triggers.forget_configuration(pool)
+    return TriggerSetting(
+        kind=trigger.kind,
+        transport=trigger.transport,
+        target=trigger.target,
+        version=trigger.version,
+        new_secret=new_secret,
+    )
+
+
+def remove_trigger(*, pool: UserPool, kind: str) -> bool:
+    """Remove the pool's `kind` trigger; False when there was none."""
+    deleted, _ = Trigger.objects.filter(pool=pool, kind=_kind(kind)).delete()
+    triggers.forget_configuration(pool)
+    return bool(deleted)
+
+
+# ------------------------------------------------------------------- the JSON API's LambdaConfig
+
+
+def _target_of(value: Any, key: str) -> dict[str, str]:
+    if not isinstance(value, str) or not value:
+        raise InvalidParameterException(f"LambdaConfig.{key} must be a string.")
+    if value.startswith(triggers.PYTHON_PREFIX):
+        return {"python": value.removeprefix(triggers.PYTHON_PREFIX)}
+    if value.startswith("arn:"):
+        raise InvalidParameterException(
+            f"LambdaConfig.{key}: Cognate calls a webhook URL or python:dotted.path, not a "
+            "Lambda ARN."
+        )
+    return {"webhook": value}
+
+
+def parse_lambda_config(config: Any) -> dict[str, dict[str, str]]:
+    """LambdaConfig -> {kind: {"webhook"|"python": target, "version"?: V}}, checked (no
+    writes): the caller applies it with `replace_all` in its own transaction."""
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise InvalidParameterException("LambdaConfig must be an object.")
+    wanted: dict[str, dict[str, str]] = {}
+    for key, value in config.items():
+        if key == "PreTokenGenerationConfig":
+            if not isinstance(value, dict):
+                raise InvalidParameterException("PreTokenGenerationConfig must be an object.")
+            unknown = set(value) - {"LambdaArn", "LambdaVersion"}
+            if unknown:
+                raise InvalidParameterException(
+                    f"Unknown PreTokenGenerationConfig fields: {', '.join(sorted(unknown))}."
+                )
+            entry = _target_of(value.get("LambdaArn"), "PreTokenGenerationConfig.LambdaArn")
+            entry["version"] = _version(value.get("LambdaVersion"))
+            previous = wanted.get(TriggerKind.PRE_TOKEN_GENERATION)
+            if previous and previous.get("webhook", previous.get("python")) != entry.get(
+                "webhook", entry.get("python")
+            ):
+                raise InvalidParameterException(
+                    "PreTokenGeneration and PreTokenGenerationConfig.LambdaArn differ."
+                )
+            wanted[TriggerKind.PRE_TOKEN_GENERATION] = entry
+            continue
+        kind = _kind(key)
+        entry = _target_of(value, key)
+        if kind in wanted:  # PreTokenGenerationConfig came first: keep its version
+            entry["version"] = wanted[kind].get("version", Trigger.Version.V1_0)
+        wanted[kind] = entry
+    for entry in wanted.values():
+        if "python" in entry:
+            triggers.check_callable(entry["python"])
+        else:
+            triggers.check_webhook_url(entry["webhook"])
+    return wanted
+
+
+def replace_all(*, pool: UserPool, config: Any) -> None:
+    """Make the pool's triggers exactly what LambdaConfig says (as UpdateUserPool replaces
+    the whole LambdaConfig): kinds not named are removed."""
+    wanted = parse_lambda_config(config)
+    with transaction.atomic():
+        Trigger.objects.filter(pool=pool).exclude(kind__in=list(wanted)).delete()
+        triggers.forget_configuration(pool)
+        for kind, entry in wanted.items():
+            set_trigger(
+                pool=pool,
+                kind=kind,
+                webhook=entry.get("webhook"),
+                python=entry.get("python"),
+                version=entry.get("version"),
+            )
+
+
+def lambda_config(pool: UserPool) -> dict[str, Any]:
+    """The pool's triggers as DescribeUserPool's LambdaConfig."""
+    config: dict[str, Any] = {}
+    for trigger in Trigger.objects.filter(pool=pool).order_by("kind"):
+        target = (
+            triggers.PYTHON_PREFIX + trigger.target
+            if trigger.transport == Trigger.Transport.PYTHON
+            else trigger.target
+        )
+        config[trigger.kind] = target
+        if trigger.kind == TriggerKind.PRE_TOKEN_GENERATION:
+            config["PreTokenGenerationConfig"] = {
+                "LambdaVersion": trigger.version,
+                "LambdaArn": target,
+            }
+    return config
