@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import transaction
 
-from pool import crypto, triggers
+from pool import crypto, sender_codes, triggers
 from pool.errors import InvalidParameterException
-from pool.models import Trigger, TriggerKind, UserPool
+from pool.models import SENDER_KINDS, Trigger, TriggerKind, UserPool
 
 # LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
 NOT_YET = (
@@ -24,8 +24,6 @@ NOT_YET = (
     "DefineAuthChallenge",
     "CreateAuthChallenge",
     "VerifyAuthChallengeResponse",
-    "CustomSMSSender",
-    "CustomEmailSender",
     "KMSKeyID",
     "InboundFederation",
 )
@@ -41,6 +39,7 @@ class TriggerSetting:
     target: str
     version: str
     new_secret: str = ""
+    new_code_key: str = ""  # a custom sender's code key, when this call made it
 
 
 def _kind(kind: str) -> TriggerKind:
@@ -61,7 +60,9 @@ def _version(version: str | None) -> str:
     if version is None:
         return Trigger.Version.V1_0
     if version not in Trigger.Version.values:
-        raise InvalidParameterException("LambdaVersion must be V1_0 or V2_0.", field="version")
+        raise InvalidParameterException(
+            "LambdaVersion must be V1_0, V2_0 or V3_0.", field="version"
+        )
     return version
 
 
@@ -73,10 +74,21 @@ def set_trigger(
     secret: str | None = None,
     python: str | None = None,
     version: str | None = None,
+    code_key: str | None = None,
 ) -> TriggerSetting:
     """Point the pool's `kind` trigger at a webhook or a Python callable (one of the two).
-    A webhook without `secret` keeps its current one for the same URL, else gets a new one."""
+    A webhook without `secret` keeps its current one for the same URL, else gets a new one.
+    A custom sender (CustomEmailSender, CustomSMSSender) encrypts codes under `code_key`
+    (base64 AES-256); without one it keeps its key for the same target, else gets a new one,
+    returned once as `new_code_key`."""
     trigger_kind = _kind(kind)
+    is_sender = trigger_kind in SENDER_KINDS
+    if code_key is not None:
+        if not is_sender:
+            raise InvalidParameterException(
+                "Only the custom sender triggers take a code key.", field="code_key"
+            )
+        sender_codes.check_key(code_key)
     if (webhook is None) == (python is None):
         raise InvalidParameterException("Give either a webhook URL or a Python callable.")
     chosen_version = _version(version)
@@ -103,7 +115,16 @@ def set_trigger(
             stored_secret = current.secret
         else:
             stored_secret = new_secret = crypto.token(SECRET_BYTES)
+        new_code_key = stored_code_key = ""
+        if is_sender:
+            if code_key is not None:
+                stored_code_key = code_key
+            elif current is not None and current.target == (python or webhook):
+                stored_code_key = current.code_key
+            if not stored_code_key:
+                stored_code_key = new_code_key = sender_codes.new_key()
         trigger = current or Trigger(pool=pool, kind=trigger_kind)
+        trigger.code_key = stored_code_key
         trigger.transport = Trigger.Transport.PYTHON if python else Trigger.Transport.WEBHOOK
         trigger.target = python or webhook
         trigger.secret = stored_secret
@@ -116,6 +137,7 @@ def set_trigger(
         target=trigger.target,
         version=trigger.version,
         new_secret=new_secret,
+        new_code_key=new_code_key,
     )
 
 
@@ -151,6 +173,11 @@ def parse_lambda_config(config: Any) -> dict[str, dict[str, str]]:
         raise InvalidParameterException("LambdaConfig must be an object.")
     wanted: dict[str, dict[str, str]] = {}
     for key, value in config.items():
+        if key in SENDER_KINDS:
+            raise InvalidParameterException(
+                f"LambdaConfig.{key}: configure a custom sender with `settrigger` or the console, "
+                "which show its code key once."
+            )
         if key == "PreTokenGenerationConfig":
             if not isinstance(value, dict):
                 raise InvalidParameterException("PreTokenGenerationConfig must be an object.")
@@ -188,7 +215,8 @@ def replace_all(*, pool: UserPool, config: Any) -> None:
     the whole LambdaConfig): kinds not named are removed."""
     wanted = parse_lambda_config(config)
     with transaction.atomic():
-        Trigger.objects.filter(pool=pool).exclude(kind__in=list(wanted)).delete()
+        # The custom senders are not LambdaConfig's to change (their code key is shown once).
+        Trigger.objects.filter(pool=pool).exclude(kind__in=[*wanted, *SENDER_KINDS]).delete()
         triggers.forget_configuration(pool)
         for kind, entry in wanted.items():
             set_trigger(
@@ -203,7 +231,9 @@ def replace_all(*, pool: UserPool, config: Any) -> None:
 def lambda_config(pool: UserPool) -> dict[str, Any]:
     """The pool's triggers as DescribeUserPool's LambdaConfig."""
     config: dict[str, Any] = {}
-    for trigger in Trigger.objects.filter(pool=pool).order_by("kind"):
+    for trigger in (
+        Trigger.objects.filter(pool=pool).exclude(kind__in=SENDER_KINDS).order_by("kind")
+    ):
         target = (
             triggers.PYTHON_PREFIX + trigger.target
             if trigger.transport == Trigger.Transport.PYTHON
