@@ -1,5 +1,6 @@
 """settrigger POOL_ID KIND (--webhook URL [--secret S] | --callable dotted.path | --remove)
-[--version V1_0|V2_0|V3_0] [--code-key BASE64]: configure one of a pool's triggers (pool/services/triggers.py)."""
+[--version V1_0|V2_0|V3_0] [--code-key BASE64]: configure one of a pool's triggers
+(pool/services/triggers.py)."""
 
 from __future__ import annotations
 
