@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from pool import crypto, sender_codes, triggers
-from pool.errors import InvalidParameterException
+from pool.errors import InvalidParameterException, ResourceNotFoundException
 from pool.models import SENDER_KINDS, Trigger, TriggerKind, UserPool
 
 # LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
@@ -246,3 +246,92 @@ def lambda_config(pool: UserPool) -> dict[str, Any]:
                 "LambdaArn": target,
             }
     return config
+
+
+# ------------------------------------------------------------------------ sample (test) events
+
+SAMPLE_USER_NAME = "sample-user"
+SAMPLE_CODE = "123456"
+SAMPLE_ATTRIBUTES = {
+    "sub": "00000000-0000-4000-8000-000000000000",
+    "email": "sample.user@example.com",
+    "email_verified": "true",
+    "phone_number": "+15555550100",
+    "phone_number_verified": "false",
+    "cognito:user_status": "CONFIRMED",
+}
+
+
+def _sample(trigger: Trigger) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """(triggerSource, request, response) of a representative event of the trigger's kind."""
+    attributes = dict(SAMPLE_ATTRIBUTES)
+    kind = trigger.kind
+    if kind == TriggerKind.PRE_SIGN_UP:
+        response = {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}
+        return "PreSignUp_SignUp", {"userAttributes": attributes, "validationData": {}}, response
+    if kind == TriggerKind.POST_CONFIRMATION:
+        return "PostConfirmation_ConfirmSignUp", {"userAttributes": attributes}, None
+    if kind == TriggerKind.PRE_AUTHENTICATION:
+        request = {"userAttributes": attributes, "validationData": {}}
+        return "PreAuthentication_Authentication", request, None
+    if kind == TriggerKind.POST_AUTHENTICATION:
+        request = {"userAttributes": attributes, "newDeviceUsed": False}
+        return "PostAuthentication_Authentication", request, None
+    if kind == TriggerKind.CUSTOM_MESSAGE:
+        request = {
+            "userAttributes": attributes,
+            "codeParameter": "{####}",
+            "linkParameter": "{##Click Here##}",
+            "usernameParameter": None,
+        }
+        response = {"smsMessage": None, "emailMessage": None, "emailSubject": None}
+        return "CustomMessage_SignUp", request, response
+    if kind == TriggerKind.PRE_TOKEN_GENERATION:
+        request = {
+            "userAttributes": attributes,
+            "groupConfiguration": {
+                "groupsToOverride": [],
+                "iamRolesToOverride": [],
+                "preferredRole": None,
+            },
+        }
+        if trigger.version == Trigger.Version.V1_0:
+            return "TokenGeneration_Authentication", request, {"claimsOverrideDetails": None}
+        request["scopes"] = ["openid", "email"]
+        return (
+            "TokenGeneration_Authentication",
+            request,
+            {"claimsAndScopeOverrideDetails": None},
+        )
+    # A custom sender: the sample code encrypted as a real event's is.
+    source = f"{kind}_SignUp"
+    request_type = (
+        "customEmailSenderRequestV1"
+        if kind == TriggerKind.CUSTOM_EMAIL_SENDER
+        else "customSMSSenderRequestV1"
+    )
+    code = sender_codes.encrypt(
+        trigger.code_key, SAMPLE_CODE, pool_id=trigger.pool_id, trigger_source=source
+    )
+    return source, {"type": request_type, "code": code, "userAttributes": attributes}, None
+
+
+def send_test_event(*, pool: UserPool, kind: str) -> dict[str, Any]:
+    """Call the pool's `kind` trigger with a sample event of its kind (a made-up user; a custom
+    sender gets SAMPLE_CODE encrypted) and return the `response` it answered. Logged like any
+    call; raises Cognito's trigger errors, or ResourceNotFoundException when none is set."""
+    trigger = Trigger.objects.filter(pool=pool, kind=_kind(kind)).first()
+    if trigger is None:
+        raise ResourceNotFoundException(f"The pool has no {kind} trigger.")
+    source, request, response = _sample(trigger)
+    payload = triggers.event(
+        pool,
+        trigger_source=source,
+        user_name=SAMPLE_USER_NAME,
+        client=None,
+        request=request,
+        response=response,
+    )
+    if trigger.version in (Trigger.Version.V2_0, Trigger.Version.V3_0):
+        payload["version"] = "2" if trigger.version == Trigger.Version.V2_0 else "3"
+    return triggers.run(trigger, payload, answer_expected=trigger.kind not in SENDER_KINDS)
