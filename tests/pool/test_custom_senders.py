@@ -4,10 +4,12 @@ real webhook receiver on loopback decrypts it as a handler would)."""
 
 from __future__ import annotations
 
+import base64
 import html
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core import mail
 from django.db import connection
 
@@ -218,3 +220,15 @@ def test_the_log_holds_no_code(pool, app_client, receiver):
     code = code_of(receiver.last(), key)
     [logged] = TriggerInvocation.objects.values()
     assert code not in str(logged) and key not in str(logged)
+
+
+def test_a_handler_decrypts_the_code_as_the_readme_says(pool, app_client, receiver):
+    """The README's recipe, with nothing of Cognate's: AES-256-GCM, 12-byte nonce first,
+    "<userPoolId>:<triggerSource>" as associated data."""
+    key = sender(pool, "CustomEmailSender", receiver)
+    new_sign_up(pool, app_client)
+    event = receiver.last()
+    blob = base64.b64decode(event["request"]["code"])
+    aad = f"{event['userPoolId']}:{event['triggerSource']}".encode()
+    code = AESGCM(base64.b64decode(key)).decrypt(blob[:12], blob[12:], aad).decode()
+    assert code == code_of(event, key) and code.isdigit()
