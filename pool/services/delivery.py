@@ -26,6 +26,8 @@ import html
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db import transaction
+
 from pool import email_body, messaging, sender_codes, triggers
 from pool.errors import InvalidLambdaResponseException, InvalidParameterException
 from pool.models import AppClient, CodePurpose, Trigger, TriggerKind, User, UserPool
@@ -328,18 +330,21 @@ def send_code(
     client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Issue a new code for `source` (the previous one stops working) and send it to the
-    user's `attribute`, or to `destination` (a value waiting for verification)."""
+    user's `attribute`, or to `destination` (a value waiting for verification). One
+    transaction: when the message cannot leave (a trigger refuses or fails, the provider
+    refuses), no new code exists and the previous one still works."""
     destination = destination or getattr(user, attribute)
-    code = codes.issue(user, code_purpose(source, attribute), destination=destination)
-    return send(
-        user,
-        source=source,
-        attribute=attribute,
-        code=code,
-        destination=destination,
-        client=client,
-        client_metadata=client_metadata,
-    )
+    with transaction.atomic():
+        code = codes.issue(user, code_purpose(source, attribute), destination=destination)
+        return send(
+            user,
+            source=source,
+            attribute=attribute,
+            code=code,
+            destination=destination,
+            client=client,
+            client_metadata=client_metadata,
+        )
 
 
 def send_invitation(

@@ -14,9 +14,13 @@ from django.core import mail
 from django.db import connection
 
 from pool import sender_codes
-from pool.errors import InvalidParameterException, UserLambdaValidationException
+from pool.errors import (
+    InvalidParameterException,
+    UnexpectedLambdaException,
+    UserLambdaValidationException,
+)
 from pool.models import OutboxMessage, Trigger, TriggerInvocation, User, VerificationCode
-from pool.services import admin, attributes, passwords
+from pool.services import admin, attributes, delivery, passwords
 from pool.services import triggers as trigger_config
 from pool.services.results import RequestContext
 from pool.services.sign_up import confirm_sign_up, sign_up
@@ -232,3 +236,34 @@ def test_a_handler_decrypts_the_code_as_the_readme_says(pool, app_client, receiv
     aad = f"{event['userPoolId']}:{event['triggerSource']}".encode()
     code = AESGCM(base64.b64decode(key)).decrypt(blob[:12], blob[12:], aad).decode()
     assert code == code_of(event, key) and code.isdigit()
+
+
+def test_a_failing_sender_leaves_no_reset_code(pool, app_client, user, receiver):
+    sender(pool, "CustomEmailSender", receiver)
+    receiver.answer = lambda event: (502, b"bad gateway")
+    with pytest.raises(UnexpectedLambdaException, match="CustomEmailSender invocation failed"):
+        passwords.forgot_password(pool=pool, username="alice", client=app_client, context=CTX)
+    assert not VerificationCode.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_failing_sender_leaves_the_attribute_unchanged(pool, app_client, receiver):
+    user = factories.make_user(pool, "carol")
+    sender(pool, "CustomEmailSender", receiver)
+    receiver.answer = hooks.refusing("no")
+    with pytest.raises(UserLambdaValidationException):
+        attributes.update_attributes(
+            user=user, attributes={"email": "carol.new@example.com"}, client=app_client, context=CTX
+        )
+    user.refresh_from_db()
+    assert user.email == "carol@example.com"
+    assert not VerificationCode.objects.exists()
+
+
+def test_a_sign_in_code_goes_to_the_sender(pool, user, receiver):
+    key = sender(pool, "CustomEmailSender", receiver)
+    delivery.send_mfa_code(user, "EMAIL_OTP", "24681357")
+    event = receiver.last()
+    assert event["triggerSource"] == "CustomEmailSender_Authentication"
+    assert code_of(event, key) == "24681357"
+    assert mail.outbox == []
