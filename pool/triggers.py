@@ -53,6 +53,9 @@ from pool.models import AppClient, Trigger, TriggerInvocation, TriggerKind, User
 NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"  # callerContext.clientId of admin operations
 SDK_VERSION = "aws-sdk-unknown-unknown"
 UNRECOGNIZABLE = "Unrecognizable lambda output"
+TIMEOUT = "Socket timeout while invoking"
+# The largest answer read from a webhook (an event with its response is a few kilobytes).
+MAX_ANSWER_BYTES = 1024 * 1024
 TIMESTAMP_HEADER = "X-Cognate-Timestamp"
 SIGNATURE_HEADER = "X-Cognate-Signature"
 PYTHON_PREFIX = "python:"  # how LambdaConfig names a callable where Cognito takes an ARN
@@ -206,6 +209,20 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+def _read_answer(answer: requests.Response, deadline: float) -> bytes:
+    """The answer's body, read within the call's total time (a webhook that trickles bytes
+    cannot hold a sign-in past the limit) and at most MAX_ANSWER_BYTES."""
+    chunks, size = [], 0
+    for chunk in answer.iter_content(chunk_size=16384):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _Failure(TriggerInvocation.Status.INVALID, UNRECOGNIZABLE)
+        if time.monotonic() > deadline:
+            raise _Failure(TriggerInvocation.Status.FAILED, TIMEOUT)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _call_webhook(trigger: Trigger, payload: dict[str, Any], timeout: float) -> Any:
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
@@ -214,24 +231,31 @@ def _call_webhook(trigger: Trigger, payload: dict[str, Any], timeout: float) -> 
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(trigger.secret, timestamp, body),
     }
+    deadline = time.monotonic() + timeout
     try:
-        answer = _session().post(
-            trigger.target, data=body, headers=headers, timeout=timeout, allow_redirects=False
-        )
+        with _session().post(
+            trigger.target,
+            data=body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as answer:
+            status, content = answer.status_code, _read_answer(answer, deadline)
     except requests.Timeout:
-        raise _Failure(TriggerInvocation.Status.FAILED, "Socket timeout while invoking") from None
+        raise _Failure(TriggerInvocation.Status.FAILED, TIMEOUT) from None
     except requests.RequestException as exc:
         raise _Failure(
             TriggerInvocation.Status.FAILED, f"Could not reach the webhook ({type(exc).__name__})"
         ) from None
     try:
-        parsed = answer.json()
+        parsed = json.loads(content)
     except ValueError:
         parsed = None
-    if not 200 <= answer.status_code < 300:
+    if not 200 <= status < 300:
         if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
             raise _Failure(TriggerInvocation.Status.DENIED, parsed["errorMessage"])
-        raise _Failure(TriggerInvocation.Status.FAILED, f"HTTP status {answer.status_code}")
+        raise _Failure(TriggerInvocation.Status.FAILED, f"HTTP status {status}")
     return parsed
 
 
@@ -248,7 +272,7 @@ def _call_python(trigger: Trigger, payload: dict[str, Any], timeout: float) -> A
         raise _Failure(TriggerInvocation.Status.DENIED, str(exc)) from None
     if time.monotonic() - started > timeout:
         # A callable cannot be interrupted; one that overran is treated as Lambda treats it.
-        raise _Failure(TriggerInvocation.Status.FAILED, "Socket timeout while invoking")
+        raise _Failure(TriggerInvocation.Status.FAILED, TIMEOUT)
     return result
 
 

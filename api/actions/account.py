@@ -168,6 +168,7 @@ def update_user_attributes(call: Call) -> dict[str, Any]:
             attributes=wire.attributes_from(call.params["UserAttributes"]),
             client=client,
             context=call.context,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {"CodeDeliveryDetailsList": [wire.code_delivery(d) for d in deliveries]}
 
@@ -184,10 +185,14 @@ def delete_user_attributes(call: Call) -> dict[str, Any]:
 
 @action("GetUserAttributeVerificationCode", auth=Auth.ACCESS_TOKEN)
 def get_user_attribute_verification_code(call: Call) -> dict[str, Any]:
-    user = principals.token_user(call.params.get("AccessToken"))
+    user, client = principals.token_caller(call.params.get("AccessToken"))
     with wire.in_api_terms(FIELD_NAMES):
         delivery = attributes.send_attribute_verification_code(
-            user=user, attribute=call.params["AttributeName"], context=call.context
+            user=user,
+            attribute=call.params["AttributeName"],
+            context=call.context,
+            client=client,
+            client_metadata=call.params.get("ClientMetadata"),
         )
     return {"CodeDeliveryDetails": wire.code_delivery(delivery)}
 

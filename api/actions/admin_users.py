@@ -123,6 +123,7 @@ def admin_update_user_attributes(call: Call) -> dict[str, Any]:
         attributes=wire.attributes_from(call.params["UserAttributes"]),
         admin=True,
         context=call.context,
+        client_metadata=call.params.get("ClientMetadata"),
     )
     return {}
 

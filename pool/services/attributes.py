@@ -73,6 +73,7 @@ def update_attributes(
     client=None,
     admin: bool = False,
     context: RequestContext,
+    client_metadata: dict[str, str] | None = None,
 ) -> list[CodeDelivery]:
     """Validate and apply attribute changes; send a code to every changed email or phone
     number the pool auto-verifies. A change to a verified value is held until verified."""
@@ -120,6 +121,8 @@ def update_attributes(
             source=Source.UPDATE_USER_ATTRIBUTE,
             attribute=attribute,
             destination=destination,
+            client=client,
+            client_metadata=client_metadata,
         )
         for attribute, destination in to_verify
     ]
@@ -157,7 +160,12 @@ def _check_verifiable(user: User, attribute: str) -> None:
 
 
 def send_attribute_verification_code(
-    *, user: User, attribute: str, context: RequestContext
+    *,
+    user: User,
+    attribute: str,
+    context: RequestContext,
+    client=None,
+    client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Send (again) a code to prove ownership of the user's email or phone number, or of the
     new value waiting for verification."""
@@ -169,7 +177,12 @@ def send_attribute_verification_code(
         )
     policy.enforce_cap("send_attribute_verification_code", user.pk)
     return send_code(
-        user, source=Source.VERIFY_USER_ATTRIBUTE, attribute=attribute, destination=destination
+        user,
+        source=Source.VERIFY_USER_ATTRIBUTE,
+        attribute=attribute,
+        destination=destination,
+        client=client,
+        client_metadata=client_metadata,
     )
 
 

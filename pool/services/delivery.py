@@ -172,8 +172,8 @@ def compose(
     destination: str,
     code: str,
     username: str = "",
-    custom: tuple[str, str] | None = None,
     client: AppClient | None = None,
+    custom: tuple[str, str] | None = None,
 ) -> Message:
     """The message for `source`, from the pool's templates (or the `custom` ones a
     custom-message trigger answered). An email gets a text and an HTML part from the same

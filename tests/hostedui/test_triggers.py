@@ -87,3 +87,21 @@ def test_a_refusing_pre_token_trigger_is_an_oauth_error(client, pool, app_client
     body = response.json()
     assert body["error"] == "invalid_grant"
     assert "PreTokenGeneration failed with error no tokens today." in body["error_description"]
+
+
+def test_the_aws_documented_handler_runs_behind_the_sign_up_page(client, pool, app_client):
+    """The page collects no custom:domain, so AWS's example leaves the user to confirm by code,
+    as it would in Cognito; the handler ran (logged) and the flow went on."""
+    from pool.models import TriggerInvocation
+
+    trigger_config.set_trigger(
+        pool=pool, kind="PreSignUp", python="tests.triggers_support.aws_pre_sign_up_handler"
+    )
+    response = client.post(
+        page(pool, app_client, "signup"),
+        {"username": "dora", "email": "dora@example.com", "password": factories.PASSWORD},
+    )
+    assert response.status_code == 302 and "/confirm?" in response["Location"]
+    assert User.objects.get(username="dora").status == "UNCONFIRMED"
+    assert TriggerInvocation.objects.get().status == "ok"
+    assert len(mail.outbox) == 1

@@ -4,11 +4,14 @@ headers, each response effect, and Cognito's three errors."""
 
 from __future__ import annotations
 
+import json
+
 import jwt as pyjwt
 import pytest
 from django.core import mail
 from django.db import connection
 
+from pool import clock
 from pool.errors import (
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
@@ -490,12 +493,13 @@ def test_pre_token_cannot_add_the_self_service_scope(pool, app_client, user, rec
     receiver.answer = hooks.responding(
         claimsAndScopeOverrideDetails={
             "accessTokenGeneration": {
-                "scopesToSuppress": ["aws.cognito.signin.user.admin"],
-                "scopesToAdd": ["aws.cognito.signin.user.admin"],
+                "scopesToAdd": ["aws.cognito.signin.user.admin", "orders/read"],
             }
         }
     )
-    assert claims(api_tokens(pool, app_client).access_token)["scope"] == ""
+    issued = tokens.issue(user=user, client=app_client, scopes=["openid"], auth_time=clock.now())
+    assert claims(issued.access_token)["scope"] == "openid orders/read"
+    assert receiver.last()["triggerSource"] == "TokenGeneration_HostedAuth"
 
 
 def test_pre_token_fires_on_refresh(pool, app_client, user, receiver):
@@ -631,3 +635,41 @@ def test_a_new_webhook_gets_a_secret_kept_for_the_same_url(pool):
     assert len(made.new_secret) >= 32
     again = trigger_config.set_trigger(pool=pool, kind="PreSignUp", webhook="https://h.example/x")
     assert again.new_secret == "" and Trigger.objects.get().secret == made.new_secret
+
+
+def test_custom_message_for_resend_update_and_verify(pool, app_client, user, receiver):
+    from pool.services import attributes
+    from pool.services.sign_up import resend_confirmation_code
+
+    hook(pool, "CustomMessage", receiver)
+    new_sign_up(pool, app_client)
+    resend_confirmation_code(pool=pool, username="newbie", client=app_client, context=CTX)
+    attributes.update_attributes(
+        user=user,
+        attributes={"email": "alice2@example.com"},
+        client=app_client,
+        context=CTX,
+        client_metadata={"why": "moved"},
+    )
+    attributes.send_attribute_verification_code(
+        user=user, attribute="email", context=CTX, client=app_client
+    )
+    sources = [event["triggerSource"] for event in receiver.events()]
+    assert sources == [
+        "CustomMessage_SignUp",
+        "CustomMessage_ResendCode",
+        "CustomMessage_UpdateUserAttribute",
+        "CustomMessage_VerifyUserAttribute",
+    ]
+    update = receiver.events()[2]
+    assert update["request"]["clientMetadata"] == {"why": "moved"}
+    assert update["callerContext"]["clientId"] == app_client.client_id
+
+
+def test_an_answer_too_large_is_refused(pool, app_client, receiver):
+    hook(pool, "PreSignUp", receiver)
+    # A valid answer, padded past the limit: without the limit it would be accepted.
+    receiver.answer = lambda event: (200, json.dumps(event).encode() + b" " * (2 * 1024 * 1024))
+    with pytest.raises(InvalidLambdaResponseException):
+        new_sign_up(pool, app_client)
+    assert not User.objects.exists()
