@@ -130,3 +130,14 @@ def test_v3_is_version_3_for_user_tokens_too(pool, app_client, user, receiver):
     assert event["version"] == "3"
     assert event["triggerSource"] == "TokenGeneration_Authentication"
     assert "scopes" in event["request"]
+
+
+def test_lambda_config_takes_and_shows_v3(pool, receiver):
+    trigger_config.replace_all(
+        pool=pool,
+        config={"PreTokenGenerationConfig": {"LambdaVersion": "V3_0", "LambdaArn": receiver.url}},
+    )
+    assert trigger_config.lambda_config(pool)["PreTokenGenerationConfig"] == {
+        "LambdaVersion": "V3_0",
+        "LambdaArn": receiver.url,
+    }
