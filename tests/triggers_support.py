@@ -158,3 +158,16 @@ def returns_nothing(event, context):
 
 
 not_callable = "a string, not a function"
+
+
+def migration_racing_a_sign_up(event, context):
+    """A migration handler during whose call the same name is created in the pool (another
+    request's sign-up winning the race), with the test suite's default password."""
+    from pool.models import UserPool
+    from tests import factories
+
+    pool = UserPool.objects.get(pk=event["userPoolId"])
+    factories.make_user(pool, event["userName"], email="winner@example.com")
+    event["response"]["userAttributes"] = {"email": "legacy@example.com"}
+    event["response"]["finalUserStatus"] = "CONFIRMED"
+    return event

@@ -17,6 +17,7 @@ class TriggerKind(models.TextChoices):
     POST_AUTHENTICATION = "PostAuthentication"
     CUSTOM_MESSAGE = "CustomMessage"
     PRE_TOKEN_GENERATION = "PreTokenGeneration"
+    USER_MIGRATION = "UserMigration"
     CUSTOM_EMAIL_SENDER = "CustomEmailSender"
     CUSTOM_SMS_SENDER = "CustomSMSSender"
 

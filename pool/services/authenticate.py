@@ -15,12 +15,14 @@ say (they govern the API, not the hosted pages).
 from __future__ import annotations
 
 from pool.errors import (
+    CognitoError,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
+    UserLambdaValidationException,
     UserNotFoundException,
 )
-from pool.models import AppClient, UserPool, UserStatus
+from pool.models import AppClient, User, UserPool, UserStatus
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import users as user_selectors
 from pool.selectors.clients import ensure_pool_client
@@ -29,6 +31,7 @@ from pool.services import (
     device_srp,
     lockout,
     mfa,
+    migration,
     passwords,
     ratelimit,
     sign_in,
@@ -92,6 +95,17 @@ def password(
     except NotAuthorizedException:
         fail(pool, "locked out", user=user, username=username, client=client, context=context)
         raise
+    if user is None and password:
+        migrated = _migrate(pool, username, password, client=client, context=context)
+        if migrated is not None:
+            lockout.reset(lockout.PASSWORD, who)
+            return sign_in.complete_first_factor(
+                user=migrated, client=client, context=context, method="pwd"
+            )
+        if migration.is_configured(pool):
+            # The user may have been created meanwhile (a concurrent sign-in or sign-up): then
+            # the pool's own password decides, as for any user.
+            user = user_selectors.find_for_sign_in(pool, username)
     if not passwords.verify(user, password):
         if user is None:
             fail(pool, "unknown user", username=username, client=client, context=context)
@@ -109,6 +123,33 @@ def password(
         raise NotAuthorizedException(INCORRECT)
     lockout.reset(lockout.PASSWORD, who)
     return sign_in.complete_first_factor(user=user, client=client, context=context, method="pwd")
+
+
+def _migrate(
+    pool: UserPool,
+    username: str,
+    password: str,
+    *,
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> User | None:
+    """A name the pool does not know, given to its user migration trigger
+    (pool.services.migration): the created user, or None (no trigger, or the legacy store does
+    not know the name). A refusal, which is how a legacy store says the password is wrong, is
+    "Incorrect username or password.", counted as any wrong password; a trigger that fails
+    raises Cognito's error. Nothing is created on any failure."""
+    try:
+        return migration.migrate(
+            pool=pool, username=username, password=password, client=client, context=context
+        )
+    except UserLambdaValidationException:
+        sign_in.record_failure(
+            pool, "migration refused", username=username, client=client, context=context
+        )
+        raise NotAuthorizedException(INCORRECT) from None
+    except CognitoError as exc:
+        sign_in.record_failure(pool, exc.code, username=username, client=client, context=context)
+        raise
 
 
 def respond_to_challenge(

@@ -1,15 +1,14 @@
-"""Setting and checking passwords. Every path that sets a password goes through `store`, which
-writes the argon2id hash and the SRP verifier together; that includes the answer to the
-NEW_PASSWORD_REQUIRED challenge (registered in `challenges`)."""
+"""Setting and checking passwords. Every path that sets a password goes through `store`
+(pool.services.credentials, imported here as `passwords.store`), which writes the argon2id hash
+and the SRP verifier together; that includes the answer to the NEW_PASSWORD_REQUIRED challenge
+(registered in `challenges`)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
-from pool import clock, crypto, policy, srp, triggers
+from pool import clock, crypto, policy, triggers
 from pool.errors import (
     CodeMismatchException,
     CognitoError,
@@ -28,42 +27,23 @@ from pool.models import (
 )
 from pool.selectors.clients import ensure_pool_client
 from pool.selectors.users import find_for_sign_in
-from pool.services import challenges, codes, events, pre_token, ratelimit, sign_in, tokens
+from pool.services import (
+    challenges,
+    codes,
+    events,
+    migration,
+    pre_token,
+    ratelimit,
+    sign_in,
+    tokens,
+)
 from pool.services.attributes import simulated_delivery
+from pool.services.credentials import store
 from pool.services.delivery import Source, send_code
 from pool.services.results import Authenticated, Challenge, CodeDelivery, RequestContext
 
 # Verified against unknown users so that "no such user" costs what "wrong password" costs.
 _DUMMY_HASH: str | None = None
-
-
-def store(user: User, password: str, *, temporary: bool = False, save: bool = True) -> None:
-    """Hash `password` onto the user with the SRP verifier; a temporary one expires after the
-    pool's temporary_password_validity_days."""
-    user.password = make_password(password)
-    salt = srp.new_salt()
-    user.srp_salt = salt
-    user.srp_verifier = crypto.encrypt(
-        format(srp.verifier(user.pool.id_suffix, user.username, password, salt), "x")
-    )
-    now = clock.now()
-    user.password_changed_at = now
-    user.temporary_password_expires_at = (
-        now + dt.timedelta(days=user.pool.temporary_password_validity_days or 7)
-        if temporary
-        else None
-    )
-    if save:
-        user.save(
-            update_fields=[
-                "password",
-                "srp_salt",
-                "srp_verifier",
-                "password_changed_at",
-                "temporary_password_expires_at",
-                "updated_at",
-            ]
-        )
 
 
 def verify(user: User | None, password: str) -> bool:
@@ -178,6 +158,17 @@ def forgot_password(
     typed = username if isinstance(username, str) else ""
     policy.enforce_name_cap("forgot_password", pool, typed)
     user = find_for_sign_in(pool, typed)
+    if user is None and migration.is_configured(pool):
+        # A name only the legacy store knows becomes a RESET_REQUIRED user here, and the code
+        # goes out below as for any user (or the user someone else made meanwhile).
+        user = migration.migrate(
+            pool=pool,
+            username=typed,
+            password=None,
+            client=client,
+            context=context,
+            client_metadata=client_metadata,
+        ) or find_for_sign_in(pool, typed)
     attribute = _recovery_destination(user) if user is not None else None
     if user is None:
         refusal: CognitoError = UserNotFoundException()

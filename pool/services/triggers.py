@@ -20,7 +20,6 @@ from pool.models import SENDER_KINDS, Trigger, TriggerKind, UserPool
 
 # LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
 NOT_YET = (
-    "UserMigration",
     "DefineAuthChallenge",
     "CreateAuthChallenge",
     "VerifyAuthChallengeResponse",
@@ -303,6 +302,19 @@ def _sample(trigger: Trigger) -> tuple[str, dict[str, Any], dict[str, Any] | Non
             request,
             {"claimsAndScopeOverrideDetails": None},
         )
+    if kind == TriggerKind.USER_MIGRATION:
+        # The forgot-password source: a sample carries no password, real or made up.
+        response = dict.fromkeys(
+            (
+                "userAttributes",
+                "finalUserStatus",
+                "messageAction",
+                "desiredDeliveryMediums",
+                "forceAliasCreation",
+                "enableSMSMFA",
+            )
+        )
+        return "UserMigration_ForgotPassword", {"validationData": None}, response
     # A custom sender: the sample code encrypted as a real event's is.
     source = f"{kind}_SignUp"
     request_type = (

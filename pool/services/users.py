@@ -1,12 +1,13 @@
 """The one way a user comes to exist, and the one rule for the name they sign in with.
 
-Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`) and CSV import
-(`user_import._import_row`) all go through `prepare` + `save` (or `create`, both at once);
-federated first sign-in and user migration are to as well. `prepare` decides the stored
-username (`sign_in_name`), validates the attributes against the pool's schema, applies them
-and sets the password; `save` claims every sign-in name in the pool's register
-(`policy.save_user`): names are normalised (NFKC and the pool's case rule, `pool.names`) and
-unique across username, verified email/phone and a confirmed user's preferred_username.
+Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`), CSV import
+(`user_import._import_row`) and the user migration trigger (`migration.migrate`) all go through
+`prepare` + `save` (or `create`, both at once); federated first sign-in is to as well.
+`prepare` decides the stored username (`sign_in_name`), validates the attributes against the
+pool's schema, applies them and sets the password; `save` claims every sign-in name in the
+pool's register (`policy.save_user`): names are normalised (NFKC and the pool's case rule,
+`pool.names`) and unique across username, verified email/phone and a confirmed user's
+preferred_username.
 
 Cognito's pre-sign-up trigger fires in `prepare` (when the caller names its `trigger_source`:
 sign-up and AdminCreateUser do, an import does not, as in Cognito), after the name, password
@@ -24,7 +25,7 @@ from typing import Any
 from pool import policy, triggers
 from pool.errors import InvalidParameterException
 from pool.models import AppClient, TriggerKind, User, UserPool, UserStatus
-from pool.services import passwords
+from pool.services import credentials
 
 PRE_SIGN_UP_SIGN_UP = "PreSignUp_SignUp"
 PRE_SIGN_UP_ADMIN_CREATE_USER = "PreSignUp_AdminCreateUser"
@@ -164,7 +165,7 @@ def prepare(
         policy.touch_updated_at(user)
     if password is not None:
         # Hashed whether or not the name is free, so a taken name costs what a free one does.
-        passwords.store(user, password, temporary=temporary, save=False)
+        credentials.store(user, password, temporary=temporary, save=False)
     elif password_hash:
         user.password = password_hash
     return user

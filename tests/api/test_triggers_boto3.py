@@ -54,7 +54,7 @@ def test_lambda_config_round_trip(cognito, pool, receiver):
     [
         {"PreSignUp": "http://example.com/not-loopback"},
         {"PreSignUp": "python:tests.triggers_support.missing"},
-        {"UserMigration": "https://hooks.example/migrate"},
+        {"KMSKeyID": "arn:aws:kms:eu-west-1:123456789012:key/abcd"},
         {
             "PreTokenGenerationConfig": {
                 "LambdaVersion": "V9_0",

@@ -211,3 +211,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, pool):
         client.post(url("trigger_set", pool), webhook_form("https://x.example")).status_code == 302
     )
     assert not Trigger.objects.exists()
+
+
+def test_a_test_event_to_a_user_migration_trigger_carries_no_password(console, pool, receiver):
+    trigger_services.set_trigger(pool=pool, kind="UserMigration", webhook=receiver.url)
+    assert console.post(url("trigger_test", pool, "UserMigration")).status_code == 200
+    event = receiver.last()
+    assert event["triggerSource"] == "UserMigration_ForgotPassword"
+    assert "password" not in event["request"]
+    assert event["response"]["userAttributes"] is None

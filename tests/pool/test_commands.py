@@ -253,7 +253,7 @@ def test_settrigger_refusals_are_command_errors(pool):
     with pytest.raises(CommandError, match="https"):
         run("settrigger", pool.id, "PreSignUp", "--webhook", "http://example.com/x")
     with pytest.raises(CommandError, match="not supported"):
-        run("settrigger", pool.id, "UserMigration", "--webhook", "https://hooks.example/m")
+        run("settrigger", pool.id, "InboundFederation", "--webhook", "https://hooks.example/m")
     with pytest.raises(CommandError, match="one of the arguments"):
         run("settrigger", pool.id, "PreSignUp")
 

@@ -617,7 +617,7 @@ def test_refusals_of_the_configuration(pool):
     from pool.errors import InvalidParameterException
 
     for bad in (
-        {"kind": "UserMigration", "webhook": "https://h.example/x"},
+        {"kind": "InboundFederation", "webhook": "https://h.example/x"},
         {"kind": "Nope", "webhook": "https://h.example/x"},
         {"kind": "PreSignUp", "python": "tests.triggers_support.missing"},
         {"kind": "PreSignUp", "python": "tests.triggers_support.not_callable"},
