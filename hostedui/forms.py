@@ -109,6 +109,30 @@ class SignInForm(HostedForm):
         )
 
 
+class CustomSignInForm(HostedForm):
+    """The sign-in without a password the pool's custom-auth triggers run: the username only."""
+
+    username = forms.CharField(max_length=2048, strip=True)
+
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = username_label(pool)
+        self.fields["username"].widget.attrs.update(
+            {"id": "customSignInUsername", "autocomplete": "username", "autocapitalize": "none"}
+        )
+
+
+class CustomChallengeForm(HostedForm):
+    """The answer to a custom challenge (what it is, only the pool's triggers know)."""
+
+    answer = forms.CharField(
+        label="Answer",
+        max_length=2048,
+        strip=True,
+        widget=forms.TextInput(attrs={"id": "customChallengeAnswer", "autocomplete": "off"}),
+    )
+
+
 class SignUpForm(HostedForm):
     policy_fields = ("password",)
     password = _password("Password", "new-password")

@@ -32,6 +32,8 @@ urlpatterns = [
         name="confirm_forgot_password",
     ),
     path("<str:pool_id>/mfa", pages.mfa_challenge, name="mfa"),
+    path("<str:pool_id>/customSignIn", pages.custom_sign_in, name="custom_sign_in"),
+    path("<str:pool_id>/customChallenge", pages.custom_challenge, name="custom_challenge"),
     path("<str:pool_id>/mfa/setup", pages.mfa_setup, name="mfa_setup"),
     path("<str:pool_id>/newPassword", pages.new_password, name="new_password"),
     path("<str:pool_id>/error", pages.error, name="error"),

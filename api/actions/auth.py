@@ -121,7 +121,14 @@ def start_refresh(call: Call, client: AppClient, params: dict[str, str]) -> Outc
 def start_custom(call: Call, client: AppClient, params: dict[str, str]) -> Outcome:
     username = required(params, "USERNAME")
     principals.check_secret_hash(client, username=username, given=params.get("SECRET_HASH"))
-    return authenticate.custom_auth(pool=client.pool, client=client, username=username)
+    return authenticate.custom_auth(
+        pool=client.pool,
+        client=client,
+        username=username,
+        context=call.context,
+        challenge_name=params.get("CHALLENGE_NAME"),
+        srp_a=params.get("SRP_A"),
+    )
 
 
 @flow("USER_AUTH")

@@ -26,7 +26,7 @@ from hostedui.views.oauth import to_app
 from pool import crypto, policy
 from pool import errors as domain
 from pool.selectors import users as user_selectors
-from pool.services import authenticate, mfa, passwords, sign_up
+from pool.services import authenticate, custom_auth, mfa, passwords, sign_up
 from pool.services.results import Authenticated, Challenge, CodeDelivery
 
 USERNAME_KEY = "hostedui:username"
@@ -40,6 +40,7 @@ CHALLENGE_PAGES = {
     "SELECT_MFA_TYPE": "mfa",
     "MFA_SETUP": "mfa_setup",
     "NEW_PASSWORD_REQUIRED": "new_password",
+    "CUSTOM_CHALLENGE": "custom_challenge",
 }
 MFA_LABELS = {
     "SOFTWARE_TOKEN_MFA": "Authenticator app",
@@ -99,7 +100,14 @@ def _render(
         "form": form,
         "links": {
             name: page_url(name, auth)
-            for name in ("login", "signup", "confirm", "forgot_password", "confirm_forgot_password")
+            for name in (
+                "login",
+                "signup",
+                "confirm",
+                "forgot_password",
+                "confirm_forgot_password",
+                "custom_sign_in",
+            )
         },
         "password_rules": password_rules(auth.pool),
         "password_symbols": "".join(sorted(policy.PASSWORD_SYMBOLS)),
@@ -179,7 +187,89 @@ def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             show(form, exc)
         else:
             return _finish(request, auth, result, username)
-    return _render(request, "login.html", auth, title="Sign in", form=form)
+    return _render(
+        request,
+        "login.html",
+        auth,
+        title="Sign in",
+        form=form,
+        custom=_custom_sign_in_form(auth, None),
+    )
+
+
+def _custom_sign_in_form(
+    auth: AuthorizationRequest, data: dict | None
+) -> forms.CustomSignInForm | None:
+    """The sign-in without a password, offered when the pool has the custom-auth triggers
+    (as Cognito's managed login does); None otherwise."""
+    if not custom_auth.available(auth.pool):
+        return None
+    return forms.CustomSignInForm(data, pool=auth.pool)
+
+
+@require_http_methods(["POST"])
+@hosted_page
+def custom_sign_in(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    """Start a custom-auth sign-in from the sign-in page's second form."""
+    custom = _custom_sign_in_form(auth, request.POST)
+    if custom is None:
+        return _restart(request, auth, "This user pool does not offer that sign-in.")
+    if custom.is_valid():
+        username = custom.cleaned_data["username"]
+        try:
+            result = authenticate.custom_auth(
+                pool=auth.pool,
+                client=auth.client,
+                username=username,
+                context=session.context(request),
+                flow=None,
+            )
+        except domain.CognitoError as exc:
+            show(custom, exc)
+        else:
+            return _finish(request, auth, result, username)
+    form = forms.SignInForm(pool=auth.pool)
+    return _render(request, "login.html", auth, title="Sign in", form=form, custom=custom)
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def custom_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    """CUSTOM_CHALLENGE: show the question the create-auth-challenge trigger made (its public
+    parameters) and post the answer; the private parameters never leave the server."""
+    pending = session.pending_challenge(request, auth.pool, "CUSTOM_CHALLENGE")
+    if pending is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    form = forms.CustomChallengeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = authenticate.respond_to_challenge(
+                pool=auth.pool,
+                challenge_name="CUSTOM_CHALLENGE",
+                session=pending["session"],
+                responses={"USERNAME": pending["username"], "ANSWER": form.cleaned_data["answer"]},
+                client=auth.client,
+                context=session.context(request),
+            )
+        except domain.NotAuthorizedException as exc:
+            return _restart(request, auth, exc.message)
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            if isinstance(result, Challenge) and result.name == "CUSTOM_CHALLENGE":
+                messages.error(request, "That answer is not right. Try again.")
+            return _finish(request, auth, result, pending["username"])
+    parameters = {k: v for k, v in pending["parameters"].items() if k != "USERNAME"}
+    question = parameters.pop("question", "") or "Answer the challenge to sign in."
+    return _render(
+        request,
+        "custom_challenge.html",
+        auth,
+        title="Verify it's you",
+        form=form,
+        question=question,
+        details=sorted(parameters.items()),
+    )
 
 
 # ------------------------------------------------------------------------------------ sign-up

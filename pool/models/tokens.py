@@ -65,7 +65,9 @@ class ChallengeSession(models.Model):
 
     digest = models.CharField(primary_key=True, max_length=64)
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # None only for a custom-auth sign-in of an unknown user in a pool that prevents user
+    # existence errors: the challenge runs on (userNotFound in the events) and always fails.
+    user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
         AppClient, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -18,6 +18,9 @@ class TriggerKind(models.TextChoices):
     CUSTOM_MESSAGE = "CustomMessage"
     PRE_TOKEN_GENERATION = "PreTokenGeneration"
     USER_MIGRATION = "UserMigration"
+    DEFINE_AUTH_CHALLENGE = "DefineAuthChallenge"
+    CREATE_AUTH_CHALLENGE = "CreateAuthChallenge"
+    VERIFY_AUTH_CHALLENGE_RESPONSE = "VerifyAuthChallengeResponse"
     CUSTOM_EMAIL_SENDER = "CustomEmailSender"
     CUSTOM_SMS_SENDER = "CustomSMSSender"
 

@@ -37,14 +37,15 @@ from pool.services import (
     sign_in,
     srp_auth,
 )
+from pool.services import custom_auth as custom_auth_flow
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 # The modules whose challenge handlers this dispatcher answers with. Importing them here
 # registers every built-in kind before the first answer: mfa (SOFTWARE_TOKEN_MFA, SMS_MFA,
 # EMAIL_OTP, SELECT_MFA_TYPE, MFA_SETUP), passwords (NEW_PASSWORD_REQUIRED), srp_auth
 # (PASSWORD_VERIFIER, with its session opener), device_srp (DEVICE_SRP_AUTH and
-# DEVICE_PASSWORD_VERIFIER, with their openers).
-CHALLENGE_MODULES = (mfa, passwords, srp_auth, device_srp)
+# DEVICE_PASSWORD_VERIFIER, with their openers), custom_auth (CUSTOM_CHALLENGE, with its opener).
+CHALLENGE_MODULES = (mfa, passwords, srp_auth, device_srp, custom_auth_flow)
 INCORRECT = "Incorrect username or password."
 # The AuthFlow values that end in a password check here (USER_AUTH: when the user chose the
 # PASSWORD factor and sent it, see `choice_based`).
@@ -54,7 +55,7 @@ PASSWORD_FLOWS = (
     "ADMIN_NO_SRP_AUTH",
     "USER_AUTH",
 )
-NO_CUSTOM_AUTH = "Custom auth lambda trigger is not configured for the user pool."
+NO_CUSTOM_AUTH = custom_auth_flow.NO_CUSTOM_AUTH
 USER_AUTH_NEEDS_PASSWORD = (
     "USER_AUTH is answered only with PREFERRED_CHALLENGE PASSWORD and the PASSWORD: Cognate "
     "signs in with a password alone (use USER_SRP_AUTH or USER_PASSWORD_AUTH otherwise)."
@@ -190,13 +191,28 @@ def respond_to_challenge(
     return handler(session=row, responses=responses, client=client, context=context)
 
 
-def custom_auth(*, pool: UserPool, client: AppClient, username: str) -> Challenge:
-    """CUSTOM_AUTH: the sign-in the pool's define/create/verify-auth-challenge triggers run.
-    Until triggers exist (issue 14) no pool has them, and Cognito answers such a pool with
-    InvalidParameterException (after the client's explicit_auth_flows, which come first)."""
-    ensure_pool_client(pool, client)
-    sign_in_checks.check_flow(client, "CUSTOM_AUTH")
-    raise InvalidParameterException(NO_CUSTOM_AUTH, field="AuthFlow")
+def custom_auth(
+    *,
+    pool: UserPool,
+    client: AppClient,
+    username: str,
+    context: RequestContext | None = None,
+    flow: str | None = "CUSTOM_AUTH",
+    challenge_name: str | None = None,
+    srp_a: str | None = None,
+) -> Authenticated | Challenge:
+    """CUSTOM_AUTH: the sign-in the pool's define/create/verify-auth-challenge triggers run
+    (pool.services.custom_auth). A pool without them gets Cognito's InvalidParameterException
+    (after the client's explicit_auth_flows, which come first; `flow=None`: the hosted UI)."""
+    return custom_auth_flow.start(
+        pool=pool,
+        client=client,
+        username=username,
+        context=context,
+        flow=flow,
+        challenge_name=challenge_name,
+        srp_a=srp_a,
+    )
 
 
 def choice_based(

@@ -74,8 +74,23 @@ class SessionOpener(Protocol):
     ) -> ChallengeSession: ...
 
 
+class Continuation(Protocol):
+    """Takes a sign-in on after a built-in challenge was passed inside another flow (the
+    password verified by SRP inside CUSTOM_AUTH goes back to the Define trigger). `session` is
+    the spent row of the passed challenge; its data holds the flow's state."""
+
+    def __call__(
+        self,
+        *,
+        session: ChallengeSession,
+        client: AppClient | None,
+        context: RequestContext | None,
+    ) -> Authenticated | Challenge: ...
+
+
 _HANDLERS: dict[str, ChallengeHandler] = {}
 _OPENERS: dict[str, SessionOpener] = {}
+_CONTINUATIONS: dict[str, Continuation] = {}
 
 
 # ----------------------------------------------------------------------------------- registry
@@ -118,6 +133,24 @@ def opens_session(*names: str) -> Callable[[SessionOpener], SessionOpener]:
     return decorate
 
 
+def continues(flow: str) -> Callable[[Continuation], Continuation]:
+    """Register how `flow` goes on after a challenge it borrowed (without an import cycle:
+    the challenge's module looks the continuation up here)."""
+
+    def decorate(continuation: Continuation) -> Continuation:
+        known = _CONTINUATIONS.get(flow)
+        if known is not None and known is not continuation:
+            raise ValueError(f"{flow} already has a continuation: {known!r}.")
+        _CONTINUATIONS[flow] = continuation
+        return continuation
+
+    return decorate
+
+
+def continuation_for(flow: str) -> Continuation | None:
+    return _CONTINUATIONS.get(flow)
+
+
 def opener_for(name: str) -> SessionOpener | None:
     return _OPENERS.get(name) if isinstance(name, str) else None
 
@@ -148,23 +181,28 @@ def session_validity(pool: UserPool, client: AppClient | None) -> dt.timedelta:
 
 def start_session(
     *,
-    user: User,
+    user: User | None,
     client: AppClient | None,
     challenge_name: str,
     data: dict,
     token: str | None = None,
+    pool: UserPool | None = None,
 ) -> str:
     """Store a new challenge session (as a digest) and return its opaque handle (`token`, when
-    the caller drew it itself: SRP derives its secret from it)."""
+    the caller drew it itself: SRP derives its secret from it). `user` is None only for a
+    custom-auth sign-in of an unknown user (then `pool` says whose session it is)."""
     token = token or crypto.token(48)
+    pool = user.pool if user is not None else pool
+    if pool is None:
+        raise ValueError("A session without a user needs its pool.")
     ChallengeSession.objects.create(
         digest=crypto.digest(token),
-        pool_id=user.pool_id,
+        pool_id=pool.pk,
         user=user,
         client=client,
         challenge_name=challenge_name,
         data=data,
-        expires_at=clock.now() + session_validity(user.pool, client),
+        expires_at=clock.now() + session_validity(pool, client),
     )
     return token
 
@@ -212,7 +250,7 @@ def load_session(
     if row.expires_at <= clock.now():
         row.delete()
         raise NotAuthorizedException(EXPIRED_SESSION)
-    if require_enabled and not row.user.enabled:
+    if require_enabled and row.user is not None and not row.user.enabled:
         row.delete()
         raise NotAuthorizedException("User is disabled.")
     return row
@@ -235,6 +273,7 @@ def continue_session(row: ChallengeSession, *, data: dict, challenge_name: str =
     consume(row)
     return start_session(
         user=row.user,
+        pool=row.pool,
         client=row.client,
         challenge_name=challenge_name or row.challenge_name,
         data=data,

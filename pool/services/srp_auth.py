@@ -106,6 +106,23 @@ def start(
     the state. The client must allow ALLOW_USER_SRP_AUTH."""
     ensure_pool_client(pool, client)
     sign_in_checks.check_flow(client, FLOW)
+    return verifier_challenge(
+        pool=pool, username=username, srp_a=srp_a, client=client, context=context
+    )
+
+
+def verifier_challenge(
+    *,
+    pool: UserPool,
+    username: str,
+    srp_a: str,
+    client: AppClient | None,
+    context: RequestContext | None = None,
+    custom_auth: dict | None = None,
+) -> Challenge:
+    """The PASSWORD_VERIFIER challenge (no flow check: the caller's flow did it). Inside
+    CUSTOM_AUTH, `custom_auth` is the custom sign-in's state, kept in the session so that the
+    verified password goes back to the Define trigger instead of ending the sign-in."""
     ratelimit.check(ratelimit.SIGN_IN, context)
     if not isinstance(username, str) or not username:
         raise InvalidParameterException("Missing required parameter USERNAME", field="USERNAME")
@@ -123,6 +140,7 @@ def start(
             salt=user.srp_salt,
             verifier=_stored_verifier(user),
             who=lockout.subject(pool.pk, user_id=user.pk),
+            data={"custom_auth": custom_auth} if custom_auth else {},
         )
     hide = pool.prevent_user_existence_errors
     if user is None and not hide:
@@ -147,6 +165,7 @@ def start(
         salt=_stand_in_salt(pool, seed),
         verifier=_stand_in_verifier(pool, seed),
         who=lockout.subject(pool.pk, user_id=user.pk if user else None, identifier=seed),
+        data={},
     )
 
 
@@ -174,6 +193,7 @@ def _challenge(
     salt: str,
     verifier: int,
     who: str,
+    data: dict,
 ) -> Challenge:
     """Draw the handle (and so b), compute B, store the session of a real user and wrap the
     state in the SECRET_BLOCK; an unknown user's challenge is built the same way, unstored."""
@@ -184,7 +204,7 @@ def _challenge(
             break
     if known:
         challenges.start_session(
-            user=user, client=client, challenge_name=CHALLENGE, data={}, token=handle
+            user=user, client=client, challenge_name=CHALLENGE, data=data, token=handle
         )
     block = _Block(
         handle=handle,
@@ -337,6 +357,11 @@ def answer_password_verifier(
         client=client,
         context=context,
     )
+    if row.data.get("custom_auth"):
+        continuation = challenges.continuation_for("CUSTOM_AUTH")
+        if continuation is None:
+            raise NotAuthorizedException(challenges.INVALID_SESSION)
+        return continuation(session=row, client=client, context=context)
     return sign_in.complete_first_factor(user=user, client=client, context=context, method="pwd")
 
 

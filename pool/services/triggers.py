@@ -20,9 +20,6 @@ from pool.models import SENDER_KINDS, Trigger, TriggerKind, UserPool
 
 # LambdaConfig keys Cognito has that Cognate does not fire yet: refused, never silently ignored.
 NOT_YET = (
-    "DefineAuthChallenge",
-    "CreateAuthChallenge",
-    "VerifyAuthChallengeResponse",
     "KMSKeyID",
     "InboundFederation",
 )
@@ -315,6 +312,31 @@ def _sample(trigger: Trigger) -> tuple[str, dict[str, Any], dict[str, Any] | Non
             )
         )
         return "UserMigration_ForgotPassword", {"validationData": None}, response
+    if kind == TriggerKind.DEFINE_AUTH_CHALLENGE:
+        request = {"userAttributes": attributes, "session": [], "userNotFound": False}
+        response = {"challengeName": None, "issueTokens": None, "failAuthentication": None}
+        return "DefineAuthChallenge_Authentication", request, response
+    if kind == TriggerKind.CREATE_AUTH_CHALLENGE:
+        request = {
+            "userAttributes": attributes,
+            "challengeName": "CUSTOM_CHALLENGE",
+            "session": [],
+            "userNotFound": False,
+        }
+        response = dict.fromkeys(
+            ("publicChallengeParameters", "privateChallengeParameters", "challengeMetadata")
+        )
+        return "CreateAuthChallenge_Authentication", request, response
+    if kind == TriggerKind.VERIFY_AUTH_CHALLENGE_RESPONSE:
+        request = {
+            "userAttributes": attributes,
+            "privateChallengeParameters": {},
+            "challengeAnswer": "sample answer",
+            "userNotFound": False,
+        }
+        return "VerifyAuthChallengeResponse_Authentication", request, {"answerCorrect": None}
+    if kind not in SENDER_KINDS:
+        raise ValueError(f"no sample event for {kind!r}")
     # A custom sender: the sample code encrypted as a real event's is.
     source = f"{kind}_SignUp"
     request_type = (

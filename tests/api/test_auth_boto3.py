@@ -430,6 +430,14 @@ def test_unknown_challenge_name_is_refused(cognito, pool, app):
     with pytest.raises(cognito.exceptions.InvalidParameterException):
         cognito.respond_to_auth_challenge(
             ClientId=app.client_id,
+            ChallengeName="WEB_AUTHN",
+            Session=challenge["Session"],
+            ChallengeResponses={"USERNAME": "bob", "CREDENTIAL": "x"},
+        )
+    # CUSTOM_CHALLENGE is known (custom authentication), but not with another challenge's session.
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.respond_to_auth_challenge(
+            ClientId=app.client_id,
             ChallengeName="CUSTOM_CHALLENGE",
             Session=challenge["Session"],
             ChallengeResponses={"USERNAME": "bob", "ANSWER": "x"},

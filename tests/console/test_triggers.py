@@ -220,3 +220,13 @@ def test_a_test_event_to_a_user_migration_trigger_carries_no_password(console, p
     assert event["triggerSource"] == "UserMigration_ForgotPassword"
     assert "password" not in event["request"]
     assert event["response"]["userAttributes"] is None
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"],
+)
+def test_a_test_event_for_each_custom_auth_trigger(console, pool, receiver, kind):
+    trigger_services.set_trigger(pool=pool, kind=kind, webhook=receiver.url)
+    assert console.post(url("trigger_test", pool, kind)).status_code == 200
+    assert receiver.last()["triggerSource"] == f"{kind}_Authentication"
