@@ -189,16 +189,8 @@ def second_factor_or_done(
                 parameters={},
                 data={"methods": list(methods), "device_key": remembered.key},
             )
-    elif pool.device_challenge_required_on_new_device:
-        return finish(
-            user=user,
-            client=client,
-            context=context,
-            methods=methods,
-            device=device,
-            token_source=token_source,
-        )
-    if pool.mfa_configuration == UserPool.Mfa.OFF:
+    device_stands_in = device is not None and pool.device_challenge_required_on_new_device
+    if device_stands_in or pool.mfa_configuration == UserPool.Mfa.OFF:
         return finish(
             user=user,
             client=client,
