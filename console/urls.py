@@ -2,7 +2,18 @@
 
 from django.urls import path, register_converter
 
-from console.views import access_keys, auth, clients, groups, home, keys, pools, transfer, users
+from console.views import (
+    access_keys,
+    auth,
+    clients,
+    groups,
+    home,
+    keys,
+    pools,
+    transfer,
+    triggers,
+    users,
+)
 
 app_name = "console"
 
@@ -97,6 +108,10 @@ urlpatterns = [
         name="resource_server_delete",
     ),
     # Keys and events
+    path(pool + "triggers/", triggers.trigger_list, name="triggers"),
+    path(pool + "triggers/set", triggers.trigger_set, name="trigger_set"),
+    path(pool + "triggers/<slug:kind>/remove", triggers.trigger_remove, name="trigger_remove"),
+    path(pool + "triggers/<slug:kind>/test", triggers.trigger_test, name="trigger_test"),
     path(pool + "keys/", keys.key_list, name="keys"),
     path(pool + "keys/rotate", keys.key_rotate, name="keys_rotate"),
     path(pool + "events/", keys.event_list, name="events"),

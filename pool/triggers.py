@@ -285,8 +285,12 @@ def invoke(pool: UserPool, kind: str, payload: dict[str, Any]) -> dict[str, Any]
     return run(trigger, payload)
 
 
-def run(trigger: Trigger, payload: dict[str, Any]) -> dict[str, Any]:
-    """Call one configured trigger; log the call; return the answer's `response` object."""
+def run(
+    trigger: Trigger, payload: dict[str, Any], *, answer_expected: bool = True
+) -> dict[str, Any]:
+    """Call one configured trigger; log the call; return the answer's `response` object.
+    A trigger whose answer Cognito ignores (`answer_expected=False`: the custom senders)
+    may answer anything; its response is then {}."""
     kind = TriggerKind(trigger.kind).value
     timeout = settings.TRIGGER_TIMEOUT
     started = time.monotonic()
@@ -295,6 +299,8 @@ def run(trigger: Trigger, payload: dict[str, Any]) -> dict[str, Any]:
         call = _call_webhook if trigger.transport == Trigger.Transport.WEBHOOK else _call_python
         answer = call(trigger, copy.deepcopy(payload), timeout)
         response = answer.get("response") if isinstance(answer, dict) else None
+        if not answer_expected:
+            return response if isinstance(response, dict) else {}
         if not isinstance(response, dict):
             raise _Failure(TriggerInvocation.Status.INVALID, UNRECOGNIZABLE)
         return response
@@ -329,6 +335,7 @@ def fire(
     client: AppClient | None,
     request: dict[str, Any],
     response: dict[str, Any] | None = None,
+    answer_expected: bool = True,
 ) -> dict[str, Any] | None:
     """Build the event and invoke the pool's `kind` trigger; None when none is configured (the
     event is then not even built). The one entry point services use."""
@@ -343,7 +350,7 @@ def fire(
         request=request,
         response=response,
     )
-    return run(trigger, payload)
+    return run(trigger, payload, answer_expected=answer_expected)
 
 
 # ---------------------------------------------------------------- events fired by many services

@@ -7,7 +7,7 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
-from pool.models.triggers import Trigger, TriggerInvocation, TriggerKind
+from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, TriggerKind
 from pool.models.user import (
     Device,
     Group,
@@ -34,6 +34,7 @@ __all__ = [
     "SignInName",
     "SigningKey",
     "TotpDevice",
+    "SENDER_KINDS",
     "Trigger",
     "TriggerInvocation",
     "TriggerKind",

@@ -21,6 +21,13 @@ class TriggerKind(models.TextChoices):
     DEFINE_AUTH_CHALLENGE = "DefineAuthChallenge"
     CREATE_AUTH_CHALLENGE = "CreateAuthChallenge"
     VERIFY_AUTH_CHALLENGE_RESPONSE = "VerifyAuthChallengeResponse"
+    CUSTOM_EMAIL_SENDER = "CustomEmailSender"
+    CUSTOM_SMS_SENDER = "CustomSMSSender"
+
+
+# The triggers that deliver a message in Cognate's place; their event carries the code
+# encrypted under the trigger's own `code_key` (pool/sender_codes.py).
+SENDER_KINDS = frozenset({TriggerKind.CUSTOM_EMAIL_SENDER, TriggerKind.CUSTOM_SMS_SENDER})
 
 
 class Trigger(models.Model):
@@ -36,6 +43,7 @@ class Trigger(models.Model):
 
         V1_0 = "V1_0"
         V2_0 = "V2_0"
+        V3_0 = "V3_0"  # V2_0's shape, also fired for client-credentials (M2M) tokens
 
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="triggers")
     kind = models.CharField(max_length=32, choices=TriggerKind.choices)
@@ -43,6 +51,8 @@ class Trigger(models.Model):
     target = models.CharField(max_length=2048)
     secret = EncryptedTextField(blank=True, default="")
     version = models.CharField(max_length=4, choices=Version.choices, default=Version.V1_0)
+    # A custom sender's AES-256-GCM key (base64), shown once when it is made.
+    code_key = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,12 +22,15 @@ the trigger never sees the code. The custom email and SMS sender triggers
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pool import email_body, messaging, triggers
+from django.db import transaction
+
+from pool import email_body, messaging, sender_codes, triggers
 from pool.errors import InvalidLambdaResponseException, InvalidParameterException
-from pool.models import AppClient, CodePurpose, TriggerKind, User, UserPool
+from pool.models import AppClient, CodePurpose, Trigger, TriggerKind, User, UserPool
 from pool.services import codes
 from pool.services.results import CodeDelivery
 
@@ -212,6 +215,50 @@ def _transmit(message: Message, pool: UserPool) -> None:
         messaging.send_sms(message.destination, message.body)
 
 
+SENDER_KIND = {"EMAIL": TriggerKind.CUSTOM_EMAIL_SENDER, "SMS": TriggerKind.CUSTOM_SMS_SENDER}
+SENDER_REQUEST_TYPE = {
+    TriggerKind.CUSTOM_EMAIL_SENDER: "customEmailSenderRequestV1",
+    TriggerKind.CUSTOM_SMS_SENDER: "customSMSSenderRequestV1",
+}
+
+
+def _hand_to_sender(
+    sender: Trigger,
+    user: User,
+    *,
+    source: Source,
+    attribute: str,
+    destination: str,
+    code: str,
+    client: AppClient | None,
+    client_metadata: dict[str, str] | None,
+) -> None:
+    """Give the message to the pool's custom sender trigger instead of sending it: the event
+    (CustomEmailSender_<source> / CustomSMSSender_<source>) carries the code encrypted under the
+    trigger's key (pool.sender_codes), a temporary password HTML-escaped as Cognito sends it,
+    and the address in userAttributes (the pending one for a changed attribute). The answer
+    is ignored; a failure raises Cognito's error, so the caller's transaction rolls back."""
+    trigger_source = f"{sender.kind}_{source}"
+    plain = html.escape(code) if source == Source.ADMIN_CREATE_USER else code
+    request = triggers.request_for(
+        user,
+        client_metadata=client_metadata,
+        type=SENDER_REQUEST_TYPE[sender.kind],
+        code=sender_codes.encrypt(
+            sender.code_key, plain, pool_id=user.pool_id, trigger_source=trigger_source
+        ),
+    )
+    request["userAttributes"][attribute] = destination
+    payload = triggers.event(
+        user.pool,
+        trigger_source=trigger_source,
+        user_name=user.username,
+        client=client,
+        request=request,
+    )
+    triggers.run(sender, payload, answer_expected=False)
+
+
 def send(
     user: User,
     *,
@@ -230,6 +277,21 @@ def send(
     CodeDelivery; raises CodeDeliveryFailureException if the message could not leave."""
     medium = MEDIUM[attribute]
     destination = destination or getattr(user, attribute)
+    sender = triggers.configured(user.pool, SENDER_KIND[medium])
+    if sender is not None:
+        _hand_to_sender(
+            sender,
+            user,
+            source=source,
+            attribute=attribute,
+            destination=destination,
+            code=code,
+            client=client,
+            client_metadata=client_metadata,
+        )
+        return CodeDelivery(
+            destination=messaging.mask(destination), medium=medium, attribute=attribute
+        )
     custom = custom_templates(
         user, source=source, medium=medium, client=client, client_metadata=client_metadata
     )
@@ -268,18 +330,21 @@ def send_code(
     client_metadata: dict[str, str] | None = None,
 ) -> CodeDelivery:
     """Issue a new code for `source` (the previous one stops working) and send it to the
-    user's `attribute`, or to `destination` (a value waiting for verification)."""
+    user's `attribute`, or to `destination` (a value waiting for verification). One
+    transaction: when the message cannot leave (a trigger refuses or fails, the provider
+    refuses), no new code exists and the previous one still works."""
     destination = destination or getattr(user, attribute)
-    code = codes.issue(user, code_purpose(source, attribute), destination=destination)
-    return send(
-        user,
-        source=source,
-        attribute=attribute,
-        code=code,
-        destination=destination,
-        client=client,
-        client_metadata=client_metadata,
-    )
+    with transaction.atomic():
+        code = codes.issue(user, code_purpose(source, attribute), destination=destination)
+        return send(
+            user,
+            source=source,
+            attribute=attribute,
+            code=code,
+            destination=destination,
+            client=client,
+            client_metadata=client_metadata,
+        )
 
 
 def send_invitation(

@@ -11,6 +11,10 @@ it alike, as TokenGeneration_<source>.
 - V2_0: the request adds `scopes`; response `claimsAndScopeOverrideDetails
   {idTokenGeneration, accessTokenGeneration {..., scopesToAdd, scopesToSuppress},
   groupOverrideDetails}`, values of any JSON type.
+- V3_0: V2_0's event (`version` "3"), also fired for client-credentials (M2M) access tokens as
+  TokenGeneration_ClientCredentials (`apply_client_credentials`): no user, so `userName` is
+  the client id, `userAttributes` is empty and there is no groupConfiguration; only
+  accessTokenGeneration applies. V1_0 and V2_0 triggers are not called for M2M tokens.
 
 Suppression wins over an override. Claims Cognito does not let a trigger change (PROTECTED, and
 for the access token ACCESS_PROTECTED) are ignored, as is adding the self-service API scope
@@ -30,6 +34,9 @@ AUTHENTICATION = "Authentication"
 NEW_PASSWORD_CHALLENGE = "NewPasswordChallenge"
 AUTHENTICATE_DEVICE = "AuthenticateDevice"
 REFRESH_TOKENS = "RefreshTokens"
+CLIENT_CREDENTIALS = "ClientCredentials"
+# The event `version` of each LambdaVersion that has the V2 shape.
+EVENT_VERSION = {Trigger.Version.V2_0: "2", Trigger.Version.V3_0: "3"}
 
 PROTECTED = frozenset(
     {
@@ -174,7 +181,7 @@ def apply(
     trigger = triggers.configured(client.pool, TriggerKind.PRE_TOKEN_GENERATION)
     if trigger is None:
         return
-    v2 = trigger.version == Trigger.Version.V2_0
+    v2 = trigger.version in EVENT_VERSION
     request = triggers.request_for(
         user, client_metadata=client_metadata, groupConfiguration=group_configuration(groups)
     )
@@ -190,7 +197,7 @@ def apply(
         response={response_key: None},
     )
     if v2:
-        payload["version"] = "2"
+        payload["version"] = EVENT_VERSION[trigger.version]
     details = _object(triggers.run(trigger, payload).get(response_key))
     if not v2:
         if id_claims is not None:
@@ -205,3 +212,32 @@ def apply(
     _apply_claims(access_claims, access_generation, protected=ACCESS_PROTECTED, strings=False)
     _apply_scopes(access_claims, access_generation)
     _apply_groups(details, access_claims, id_claims)
+
+
+def apply_client_credentials(
+    *,
+    client: AppClient,
+    access_claims: dict[str, Any],
+    client_metadata: dict[str, str] | None = None,
+) -> None:
+    """Fire TokenGeneration_ClientCredentials when the pool's pre-token trigger is V3_0 and
+    change the M2M access token's claims and scopes (in place) as its answer says."""
+    trigger = triggers.configured(client.pool, TriggerKind.PRE_TOKEN_GENERATION)
+    if trigger is None or trigger.version != Trigger.Version.V3_0:
+        return
+    request: dict[str, Any] = {"userAttributes": {}, "scopes": access_claims["scope"].split()}
+    if client_metadata:
+        request["clientMetadata"] = dict(client_metadata)
+    payload = triggers.event(
+        client.pool,
+        trigger_source=f"TokenGeneration_{CLIENT_CREDENTIALS}",
+        user_name=client.client_id,
+        client=client,
+        request=request,
+        response={"claimsAndScopeOverrideDetails": None},
+    )
+    payload["version"] = EVENT_VERSION[trigger.version]
+    details = _object(triggers.run(trigger, payload).get("claimsAndScopeOverrideDetails"))
+    access_generation = _object(details.get("accessTokenGeneration"))
+    _apply_claims(access_claims, access_generation, protected=ACCESS_PROTECTED, strings=False)
+    _apply_scopes(access_claims, access_generation)

@@ -461,9 +461,15 @@ def _rotate(
 # -------------------------------------------------------------------------- client credentials
 
 
-def client_credentials(*, client: AppClient, scopes: list[str] | tuple[str, ...]) -> Tokens:
+def client_credentials(
+    *,
+    client: AppClient,
+    scopes: list[str] | tuple[str, ...],
+    client_metadata: dict[str, str] | None = None,
+) -> Tokens:
     """An access token for a confidential client acting for itself (machine to machine).
     Only resource-server scopes the client is allowed; no ID or refresh token; sub = client id.
+    A V3_0 pre-token trigger may change its claims and scopes (pre_token.apply_client_credentials).
     Raises InvalidOAuthFlowException (OAuth `unauthorized_client`) when the client may not use
     this grant and InvalidParameterException(field="scope") (OAuth `invalid_scope`)."""
     if not client.is_confidential or "client_credentials" not in client.allowed_oauth_flows:
@@ -494,6 +500,9 @@ def client_credentials(*, client: AppClient, scopes: list[str] | tuple[str, ...]
         "jti": str(uuid.uuid4()),
         "client_id": client.client_id,
     }
+    pre_token.apply_client_credentials(
+        client=client, access_claims=claims, client_metadata=client_metadata
+    )
     return Tokens(access_token=jwt.sign(pool, claims), expires_in=client.access_token_validity)
 
 

@@ -439,3 +439,27 @@ def test_implicit_flow_returns_tokens_in_the_fragment(client, pool, user):
     assert "refresh_token" not in params
     assert params["state"] == "st@te/ü 1"
     assert params["iss"].endswith(pool.id)
+
+
+def test_client_credentials_v3_trigger_refusal_is_an_oauth_error(client, pool, machine):
+    from pool.services import triggers as trigger_config
+    from tests import triggers_support as hooks
+
+    receiver, server = hooks.serve()
+    try:
+        trigger_config.set_trigger(
+            pool=pool, kind="PreTokenGeneration", webhook=receiver.url, version="V3_0"
+        )
+        receiver.answer = hooks.refusing("no tokens today")
+        response = token_request(
+            client,
+            pool,
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION=basic(machine.client_id, machine.plain_secret),
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"  # as the door maps a trigger's refusal
+    assert receiver.last()["triggerSource"] == "TokenGeneration_ClientCredentials"

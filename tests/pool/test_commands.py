@@ -256,3 +256,22 @@ def test_settrigger_refusals_are_command_errors(pool):
         run("settrigger", pool.id, "InboundFederation", "--webhook", "https://hooks.example/m")
     with pytest.raises(CommandError, match="one of the arguments"):
         run("settrigger", pool.id, "PreSignUp")
+
+
+def test_settrigger_prints_a_new_sender_code_key_once(pool):
+    from pool.models import Trigger
+
+    made = run("settrigger", pool.id, "CustomEmailSender", "--webhook", "https://hooks.example/s")
+    assert Trigger.objects.get(kind="CustomEmailSender").code_key == made["code_key"]
+    again = run("settrigger", pool.id, "CustomEmailSender", "--webhook", "https://hooks.example/s")
+    assert "code_key" not in again
+    with pytest.raises(CommandError, match="AES-256"):
+        run(
+            "settrigger",
+            pool.id,
+            "CustomSMSSender",
+            "--webhook",
+            "https://hooks.example/s",
+            "--code-key",
+            "short",
+        )

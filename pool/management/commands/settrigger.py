@@ -1,5 +1,6 @@
 """settrigger POOL_ID KIND (--webhook URL [--secret S] | --callable dotted.path | --remove)
-[--version V1_0|V2_0]: configure one of a pool's triggers (pool/services/triggers.py)."""
+[--version V1_0|V2_0|V3_0] [--code-key BASE64]: configure one of a pool's triggers
+(pool/services/triggers.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pool.services import triggers
 class Command(CognateCommand):
     help = (
         "Point a pool's trigger (PreSignUp, PostConfirmation, PreAuthentication, "
-        "PostAuthentication, CustomMessage, PreTokenGeneration) at a webhook or a Python "
-        "callable, or remove it. A webhook without --secret gets a new secret, printed once."
+        "PostAuthentication, CustomMessage, PreTokenGeneration, CustomEmailSender, "
+        "CustomSMSSender) at a webhook or a Python callable, or remove it. A webhook without "
+        "--secret gets a new secret, a custom sender without --code-key a new code key: each "
+        "printed once."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -33,8 +36,12 @@ class Command(CognateCommand):
         parser.add_argument(
             "--version",
             dest="lambda_version",
-            choices=["V1_0", "V2_0"],
+            choices=["V1_0", "V2_0", "V3_0"],
             help="PreTokenGeneration event version (default V1_0)",
+        )
+        parser.add_argument(
+            "--code-key",
+            help="a custom sender's AES-256 key for request.code (base64 of 32 bytes)",
         )
 
     def run(self, **options):
@@ -49,6 +56,7 @@ class Command(CognateCommand):
             secret=options["secret"],
             python=options["callable"],
             version=options["lambda_version"],
+            code_key=options["code_key"],
         )
         result = {
             "pool_id": pool.id,
@@ -59,4 +67,6 @@ class Command(CognateCommand):
         }
         if setting.new_secret:
             result["secret"] = setting.new_secret
+        if setting.new_code_key:
+            result["code_key"] = setting.new_code_key
         return result
