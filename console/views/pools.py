@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,43 +97,65 @@ def delete(request: HttpRequest, pool_id: str) -> HttpResponse:
     )
 
 
-@operator_view
-@require_POST
-def add_attribute(request: HttpRequest, pool_id: str) -> HttpResponse:
-    pool = get_pool(pool_id)
-    form = CustomAttributeForm(request.POST)
+def _submit_to_pool_page(
+    request: HttpRequest,
+    pool: UserPool,
+    form,
+    *,
+    slot: str,
+    audit_action: str,
+    values: Callable[[], dict],
+    call: Callable[..., object],
+    done: Callable[[dict], str],
+) -> HttpResponse:
+    """One form of the pool page: on valid input, `call(pool=pool, **values)` runs under its
+    audit entry and the operator goes back to the page; otherwise the page again (400) with
+    this form, in its `slot`, showing the errors."""
     if form.is_valid():
-        attribute = form.attribute()
+        given = values()
         try:
-            with audit.recording(request, "pool.add_custom_attribute", pool=pool, detail=attribute):
-                pool_services.add_custom_attribute(pool=pool, **attribute)
+            with audit.recording(request, audit_action, pool=pool, detail=given):
+                call(pool=pool, **given)
         except CognitoError as exc:
             errors.attach(form, exc)
         else:
-            messages.success(request, f"Attribute custom:{attribute['name']} added.")
+            messages.success(request, done(given))
             return redirect("console:pool", pool_id=pool.id)
-    page = _detail_page(pool, attribute_form=form)
+    page = _detail_page(pool, **{slot: form})
     return render(request, "console/pools/detail.html", page, status=400)
+
+
+@operator_view
+@require_POST
+def add_attribute(request: HttpRequest, pool_id: str) -> HttpResponse:
+    form = CustomAttributeForm(request.POST)
+    return _submit_to_pool_page(
+        request,
+        get_pool(pool_id),
+        form,
+        slot="attribute_form",
+        audit_action="pool.add_custom_attribute",
+        values=form.attribute,
+        call=pool_services.add_custom_attribute,
+        done=lambda attribute: f"Attribute custom:{attribute['name']} added.",
+    )
 
 
 @operator_view
 @require_POST
 def add_domain(request: HttpRequest, pool_id: str) -> HttpResponse:
     """Give the pool a prefix or (with a certificate ARN) a custom domain."""
-    pool = get_pool(pool_id)
     form = DomainForm(request.POST)
-    if form.is_valid():
-        values = form.values()
-        try:
-            with audit.recording(request, "pool.add_domain", pool=pool, detail=values):
-                domain_services.create_domain(pool=pool, **values)
-        except CognitoError as exc:
-            errors.attach(form, exc)
-        else:
-            messages.success(request, f"Domain {values['domain']} added.")
-            return redirect("console:pool", pool_id=pool.id)
-    page = _detail_page(pool, domain_form=form)
-    return render(request, "console/pools/detail.html", page, status=400)
+    return _submit_to_pool_page(
+        request,
+        get_pool(pool_id),
+        form,
+        slot="domain_form",
+        audit_action="pool.add_domain",
+        values=form.values,
+        call=domain_services.create_domain,
+        done=lambda values: f"Domain {values['domain']} added.",
+    )
 
 
 @operator_view
