@@ -134,3 +134,29 @@ def verify_question(event, context):
     expected = event["request"]["privateChallengeParameters"]["answer"]
     event["response"]["answerCorrect"] = event["request"]["challengeAnswer"] == expected
     return event
+
+
+# --------------------------------------------------------------------- shared by the tests
+
+PASSWORDLESS = {
+    "DefineAuthChallenge": "define_auth_challenge",
+    "CreateAuthChallenge": "create_auth_challenge",
+    "VerifyAuthChallengeResponse": "verify_auth_challenge_response",
+}
+
+
+def install(pool, **overrides: str) -> None:
+    """The AWS passwordless handlers as the pool's three triggers (some replaced by name)."""
+    from pool.services import triggers as trigger_config
+
+    for kind, name in {**PASSWORDLESS, **overrides}.items():
+        trigger_config.set_trigger(pool=pool, kind=kind, python=f"{__name__}.{name}")
+
+
+def mailed_code() -> str:
+    """The six digits of the newest email (the code CreateAuthChallenge mailed)."""
+    import re
+
+    from django.core import mail
+
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)

@@ -20,6 +20,19 @@ def make_pool(**fields: Any) -> UserPool:
     return UserPool.objects.create(**fields)
 
 
+def make_device_pool(**fields):
+    """A pool that requires TOTP MFA and remembers devices only on the user's prompt, where a
+    remembered, proven device stands in for MFA (ChallengeRequiredOnNewDevice)."""
+    defaults = dict(
+        mfa_configuration=UserPool.Mfa.ON,
+        mfa_methods=["SOFTWARE_TOKEN_MFA"],
+        track_devices=True,
+        device_challenge_required_on_new_device=True,
+        device_only_remembered_on_user_prompt=True,
+    )
+    return make_pool(**{**defaults, **fields})
+
+
 def make_client(
     pool: UserPool | None = None, *, secret: str | None = None, **fields: Any
 ) -> AppClient:

@@ -6,11 +6,9 @@ failAuthentication, a trigger failure, and the private parameters never on the w
 from __future__ import annotations
 
 import json
-import re
 
 import jwt as pyjwt
 import pytest
-from django.core import mail
 from pycognito.aws_srp import AWSSRP
 
 from pool import clock
@@ -46,12 +44,7 @@ def alice(pool):
 @pytest.fixture
 def passwordless(pool):
     handlers.SEEN.clear()
-    for kind, name in {
-        "DefineAuthChallenge": "define_auth_challenge",
-        "CreateAuthChallenge": "create_auth_challenge",
-        "VerifyAuthChallengeResponse": "verify_auth_challenge_response",
-    }.items():
-        trigger_config.set_trigger(pool=pool, kind=kind, python=HANDLERS + name)
+    handlers.install(pool)
 
 
 def start(cognito, app, username="alice"):
@@ -69,10 +62,6 @@ def respond(cognito, app, challenge, answer, username="alice"):
     )
 
 
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-
-
 def wire(recorder) -> str:
     """Every answer boto3 received, as the raw JSON text."""
     return json.dumps([body for _, _, body in recorder.bodies])
@@ -86,7 +75,7 @@ def test_passwordless_sign_in_through_boto3(cognito, recorder, pool, app, alice,
         "question": "Enter the code we emailed you",
         "USERNAME": "alice",
     }
-    code = mailed_code()
+    code = handlers.mailed_code()
     done = respond(cognito, app, challenge, code)
     assert_fits(recorder)
     tokens = done["AuthenticationResult"]
@@ -101,7 +90,7 @@ def test_passwordless_sign_in_through_boto3(cognito, recorder, pool, app, alice,
 
 def test_wrong_answers_then_fail_authentication(cognito, recorder, app, alice, passwordless):
     challenge = start(cognito, app)
-    wrong = "000000" if mailed_code() != "000000" else "111111"
+    wrong = "000000" if handlers.mailed_code() != "000000" else "111111"
     second = respond(cognito, app, challenge, wrong)
     assert second["ChallengeName"] == "CUSTOM_CHALLENGE"
     assert second["Session"] != challenge["Session"]
@@ -110,8 +99,8 @@ def test_wrong_answers_then_fail_authentication(cognito, recorder, app, alice, p
         respond(cognito, app, third, wrong)
     assert refused.value.response["Error"]["Message"] == "Incorrect username or password."
     with pytest.raises(cognito.exceptions.NotAuthorizedException):
-        respond(cognito, app, third, mailed_code())  # the failed sign-in's session is gone
-    assert mailed_code() not in wire(recorder)
+        respond(cognito, app, third, handlers.mailed_code())  # the failed sign-in's session is gone
+    assert handlers.mailed_code() not in wire(recorder)
 
 
 def test_a_trigger_failure_is_cognitos_error(cognito, pool, app, alice, passwordless):

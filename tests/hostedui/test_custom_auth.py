@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core import mail
 
 from pool.models import UserPool
 from pool.services import triggers as trigger_config
@@ -29,16 +28,7 @@ def pool(db):
 @pytest.fixture
 def passwordless(pool):
     handlers.SEEN.clear()
-    for kind, name in {
-        "DefineAuthChallenge": "define_auth_challenge",
-        "CreateAuthChallenge": "create_auth_challenge",
-        "VerifyAuthChallengeResponse": "verify_auth_challenge_response",
-    }.items():
-        trigger_config.set_trigger(pool=pool, kind=kind, python=HANDLERS + name)
-
-
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    handlers.install(pool)
 
 
 def form_action(html: str, form_id: str) -> str:
@@ -60,12 +50,7 @@ def answer(client, challenge_page: str, value: str):
 
 def test_sign_in_page_offers_it_only_with_the_triggers(client, pool, app_client):
     assert b"customSignInForm" not in client.get(page(pool, app_client, "login")).content
-    for kind, name in {
-        "DefineAuthChallenge": "define_auth_challenge",
-        "CreateAuthChallenge": "create_auth_challenge",
-        "VerifyAuthChallengeResponse": "verify_auth_challenge_response",
-    }.items():
-        trigger_config.set_trigger(pool=pool, kind=kind, python=HANDLERS + name)
+    handlers.install(pool)
     assert b"customSignInForm" in client.get(page(pool, app_client, "login")).content
 
 
@@ -79,7 +64,7 @@ def test_passwordless_sign_in_through_the_hosted_pages(
     shown = client.get(challenge_page)
     html = shown.content.decode()
     assert "Enter the code we emailed you" in html
-    code = mailed_code()
+    code = handlers.mailed_code()
     assert code not in html and "secretLoginCode" not in html and "CODE-" not in html
     assert "<script>" not in html and "style=" not in html  # CSP-safe markup
     done = answer(client, challenge_page, code)
@@ -91,7 +76,7 @@ def test_passwordless_sign_in_through_the_hosted_pages(
 
 def test_a_wrong_answer_asks_again_then_fails(client, pool, app_client, user, passwordless):
     challenge_page = start(client, pool, app_client)["Location"]
-    code = mailed_code()
+    code = handlers.mailed_code()
     wrong = "000000" if code != "000000" else "111111"
     again = answer(client, challenge_page, wrong)
     assert "/customChallenge?" in again["Location"]

@@ -5,8 +5,6 @@ with Cognito's errors, unknown users, and the private parameters kept encrypted.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core import mail
 from pycognito.aws_srp import AWSSRP
@@ -30,11 +28,6 @@ from tests.pool import helpers
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="api")
 HANDLERS = "tests.custom_auth_handlers."
-KINDS = {
-    "DefineAuthChallenge": "define_auth_challenge",
-    "CreateAuthChallenge": "create_auth_challenge",
-    "VerifyAuthChallengeResponse": "verify_auth_challenge_response",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -57,12 +50,6 @@ def alice(pool):
     return factories.make_user(pool, "alice")
 
 
-def install(pool, **overrides: str) -> None:
-    """The AWS passwordless handlers as the pool's three triggers (some replaced)."""
-    for kind, name in {**KINDS, **overrides}.items():
-        trigger_config.set_trigger(pool=pool, kind=kind, python=HANDLERS + name)
-
-
 def start(pool, client, username="alice", context=CTX):
     return authenticate.custom_auth(pool=pool, client=client, username=username, context=context)
 
@@ -78,12 +65,8 @@ def respond(pool, client, challenge, answer, **extra):
     )
 
 
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-
-
 def test_passwordless_email_code_signs_in(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     assert isinstance(challenge, Challenge)
     assert challenge.name == "CUSTOM_CHALLENGE"
@@ -93,7 +76,7 @@ def test_passwordless_email_code_signs_in(pool, client, alice):
         "USERNAME": "alice",
     }
     assert mail.outbox[-1].to == ["alice@example.com"]
-    done = respond(pool, client, challenge, mailed_code(), USERNAME="alice")
+    done = respond(pool, client, challenge, handlers.mailed_code(), USERNAME="alice")
     assert isinstance(done, Authenticated)
     assert done.user == alice
     assert done.methods == ("custom",)
@@ -101,9 +84,9 @@ def test_passwordless_email_code_signs_in(pool, client, alice):
 
 
 def test_events_carry_cognitos_fields(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
-    respond(pool, client, challenge, "000000" if mailed_code() != "000000" else "111111")
+    respond(pool, client, challenge, "000000" if handlers.mailed_code() != "000000" else "111111")
     define, create, verify, define_again, create_again = handlers.SEEN
     assert define["triggerSource"] == "DefineAuthChallenge_Authentication"
     assert define["userName"] == "alice"
@@ -114,7 +97,7 @@ def test_events_carry_cognitos_fields(pool, client, alice):
     assert create["triggerSource"] == "CreateAuthChallenge_Authentication"
     assert create["request"]["challengeName"] == "CUSTOM_CHALLENGE"
     assert verify["triggerSource"] == "VerifyAuthChallengeResponse_Authentication"
-    code = mailed_code()
+    code = handlers.mailed_code()
     assert verify["request"]["privateChallengeParameters"] == {"secretLoginCode": code}
     assert verify["request"]["challengeAnswer"] != code
     assert define_again["request"]["session"] == [
@@ -128,14 +111,14 @@ def test_events_carry_cognitos_fields(pool, client, alice):
 
 
 def test_wrong_answers_get_another_try_then_fail(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
-    wrong = "000000" if mailed_code() != "000000" else "111111"
+    wrong = "000000" if handlers.mailed_code() != "000000" else "111111"
     second = respond(pool, client, challenge, wrong)
     assert isinstance(second, Challenge)
     assert second.session != challenge.session
     with pytest.raises(NotAuthorizedException, match="Invalid session"):
-        respond(pool, client, challenge, mailed_code())  # a spent session is not replayed
+        respond(pool, client, challenge, handlers.mailed_code())  # a spent session is not replayed
     third = respond(pool, client, second, wrong)
     with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
         respond(pool, client, third, wrong)  # Define's third strike: failAuthentication
@@ -146,23 +129,23 @@ def test_wrong_answers_get_another_try_then_fail(pool, client, alice):
 
 
 def test_a_right_answer_after_a_wrong_one_signs_in(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
-    code = mailed_code()
+    code = handlers.mailed_code()
     again = respond(pool, client, challenge, "x" + code)
     assert len(mail.outbox) == 1  # the same code, not a new mail
     assert isinstance(respond(pool, client, again, code), Authenticated)
 
 
 def test_fail_authentication_at_once(pool, client, alice):
-    install(pool, DefineAuthChallenge="define_that_fails_at_once")
+    handlers.install(pool, DefineAuthChallenge="define_that_fails_at_once")
     with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
         start(pool, client)
     assert not ChallengeSession.objects.exists()
 
 
 def test_the_round_limit_ends_a_sign_in_define_never_ends(pool, client, alice):
-    install(pool, DefineAuthChallenge="define_that_never_ends")
+    handlers.install(pool, DefineAuthChallenge="define_that_never_ends")
     challenge = start(pool, client)
     for _ in range(custom_auth.MAX_ROUNDS - 1):
         challenge = respond(pool, client, challenge, "nope")
@@ -172,9 +155,9 @@ def test_the_round_limit_ends_a_sign_in_define_never_ends(pool, client, alice):
 
 
 def test_private_parameters_are_encrypted_in_the_session(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
-    code = mailed_code()
+    code = handlers.mailed_code()
     row = ChallengeSession.objects.get()
     assert code not in row.data["private"]
     assert "secretLoginCode" not in row.data["private"]
@@ -190,7 +173,7 @@ def test_pool_without_the_triggers_is_refused(pool, client, alice):
 
 
 def test_the_flow_must_be_enabled_for_the_client(pool, alice):
-    install(pool)
+    handlers.install(pool)
     other = factories.make_client(pool)
     with pytest.raises(InvalidParameterException, match="CUSTOM_AUTH flow not enabled"):
         start(pool, other)
@@ -198,7 +181,7 @@ def test_the_flow_must_be_enabled_for_the_client(pool, alice):
 
 
 def test_a_throwing_define_is_user_lambda_validation(pool, client, alice):
-    install(pool, DefineAuthChallenge="define_that_refuses")
+    handlers.install(pool, DefineAuthChallenge="define_that_refuses")
     with pytest.raises(UserLambdaValidationException) as refused:
         start(pool, client)
     assert str(refused.value.message) == (
@@ -209,32 +192,32 @@ def test_a_throwing_define_is_user_lambda_validation(pool, client, alice):
 
 def test_a_failing_verify_leaves_the_session_usable(pool, client, alice):
     """Nothing half-written: the answer's session survives a Verify that failed."""
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     trigger_config.set_trigger(
         pool=pool, kind="VerifyAuthChallengeResponse", python=HANDLERS + "define_that_refuses"
     )
     with pytest.raises(UserLambdaValidationException, match="VerifyAuthChallengeResponse"):
-        respond(pool, client, challenge, mailed_code())
-    install(pool)
-    assert isinstance(respond(pool, client, challenge, mailed_code()), Authenticated)
+        respond(pool, client, challenge, handlers.mailed_code())
+    handlers.install(pool)
+    assert isinstance(respond(pool, client, challenge, handlers.mailed_code()), Authenticated)
 
 
 def test_unrecognizable_create_answer(pool, client, alice):
-    install(pool, CreateAuthChallenge="create_with_numbers")
+    handlers.install(pool, CreateAuthChallenge="create_with_numbers")
     with pytest.raises(InvalidLambdaResponseException):
         start(pool, client)
     assert not ChallengeSession.objects.exists()
 
 
 def test_password_verifier_without_srp_a_is_refused_plainly(pool, client, alice):
-    install(pool, DefineAuthChallenge="define_that_asks_for_srp")
+    handlers.install(pool, DefineAuthChallenge="define_that_asks_for_srp")
     with pytest.raises(InvalidLambdaResponseException, match="right after SRP_A, only"):
         start(pool, client)  # PASSWORD_VERIFIER without the client's SRP_A
 
 
 def test_unknown_user_goes_through_the_challenge_and_never_signs_in(pool, client):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client, username="nobody")
     assert challenge.parameters["USERNAME"] == "nobody"
     assert handlers.SEEN[0]["request"]["userNotFound"] is True
@@ -249,7 +232,7 @@ def test_unknown_user_goes_through_the_challenge_and_never_signs_in(pool, client
 def test_unknown_user_without_prevention_is_user_not_found(pool, client):
     pool.prevent_user_existence_errors = False
     pool.save()
-    install(pool)
+    handlers.install(pool)
     with pytest.raises(UserNotFoundException):
         start(pool, client, username="nobody")
     assert handlers.SEEN == []
@@ -257,18 +240,18 @@ def test_unknown_user_without_prevention_is_user_not_found(pool, client):
 
 def test_username_in_the_answer_must_be_the_sessions(pool, client, alice):
     factories.make_user(pool, "bob")
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     with pytest.raises(NotAuthorizedException, match="Invalid session"):
-        respond(pool, client, challenge, mailed_code(), USERNAME="bob")
+        respond(pool, client, challenge, handlers.mailed_code(), USERNAME="bob")
 
 
 def test_an_empty_answer_is_an_invalid_parameter(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     with pytest.raises(InvalidParameterException, match="ANSWER"):
         respond(pool, client, challenge, "")
-    assert isinstance(respond(pool, client, challenge, mailed_code()), Authenticated)
+    assert isinstance(respond(pool, client, challenge, handlers.mailed_code()), Authenticated)
 
 
 @pytest.fixture
@@ -282,7 +265,7 @@ def receiver():
 def test_a_webhook_verify(pool, client, alice, receiver):
     """Verify as a webhook: the signed event carries the private parameters to the pool's own
     endpoint (never to the client), and its answerCorrect decides."""
-    install(pool)
+    handlers.install(pool)
     trigger_config.set_trigger(
         pool=pool, kind="VerifyAuthChallengeResponse", webhook=receiver.url, secret=hooks.SECRET
     )
@@ -297,7 +280,7 @@ def test_a_webhook_verify(pool, client, alice, receiver):
         },
     )
     challenge = start(pool, client)
-    code = mailed_code()
+    code = handlers.mailed_code()
     again = respond(pool, client, challenge, "nope")
     assert isinstance(again, Challenge)
     assert isinstance(respond(pool, client, again, code), Authenticated)
@@ -308,14 +291,14 @@ def test_a_webhook_verify(pool, client, alice, receiver):
 
 
 def test_client_metadata_of_the_answer_reaches_verify_and_define(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     authenticate.respond_to_challenge(
         pool=pool,
         client=client,
         challenge_name="CUSTOM_CHALLENGE",
         session=challenge.session,
-        responses={"ANSWER": mailed_code()},
+        responses={"ANSWER": handlers.mailed_code()},
         context=RequestContext(source="api", client_metadata={"device": "kiosk"}),
     )
     verify, define = handlers.SEEN[-2:]
@@ -325,12 +308,12 @@ def test_client_metadata_of_the_answer_reaches_verify_and_define(pool, client, a
 
 
 def test_a_session_is_bound_to_its_client(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
     other = factories.make_client(pool, explicit_auth_flows=["ALLOW_CUSTOM_AUTH"])
     with pytest.raises(NotAuthorizedException, match="Invalid session"):
-        respond(pool, other, challenge, mailed_code())
-    assert isinstance(respond(pool, client, challenge, mailed_code()), Authenticated)
+        respond(pool, other, challenge, handlers.mailed_code())
+    assert isinstance(respond(pool, client, challenge, handlers.mailed_code()), Authenticated)
 
 
 def test_issued_tokens_still_pass_the_users_mfa(pool, client, alice):
@@ -341,9 +324,9 @@ def test_issued_tokens_still_pass_the_users_mfa(pool, client, alice):
     )
     pool.refresh_from_db()
     mfa.set_preference(user=alice, email=True, preferred="EMAIL_OTP")
-    install(pool)
+    handlers.install(pool)
     challenge = start(pool, client)
-    next_step = respond(pool, client, challenge, mailed_code())
+    next_step = respond(pool, client, challenge, handlers.mailed_code())
     assert isinstance(next_step, Challenge)
     assert next_step.name == "EMAIL_OTP"
 
@@ -376,7 +359,7 @@ def answer_verifier(pool, client, aws, challenge):
 
 def test_srp_then_a_custom_challenge_signs_in(pool, client, alice):
     """AWS's Define example: SRP_A, PASSWORD_VERIFIER (srp_auth's own), then a question."""
-    install(
+    handlers.install(
         pool,
         DefineAuthChallenge="define_password_then_challenge",
         CreateAuthChallenge="create_question",
@@ -401,7 +384,7 @@ def test_srp_then_a_custom_challenge_signs_in(pool, client, alice):
 
 
 def test_srp_inside_custom_auth_with_a_wrong_password_is_refused(pool, client, alice):
-    install(
+    handlers.install(
         pool,
         DefineAuthChallenge="define_password_then_challenge",
         CreateAuthChallenge="create_question",
@@ -415,7 +398,7 @@ def test_srp_inside_custom_auth_with_a_wrong_password_is_refused(pool, client, a
 
 
 def test_challenge_name_other_than_srp_a_is_an_invalid_parameter(pool, client, alice):
-    install(pool)
+    handlers.install(pool)
     with pytest.raises(InvalidParameterException, match="CHALLENGE_NAME"):
         authenticate.custom_auth(
             pool=pool, client=client, username="alice", challenge_name="SMS_MFA"
@@ -424,7 +407,7 @@ def test_challenge_name_other_than_srp_a_is_an_invalid_parameter(pool, client, a
 
 
 def test_missing_username_is_an_invalid_parameter_and_fires_nothing(pool, client):
-    install(pool)
+    handlers.install(pool)
     with pytest.raises(InvalidParameterException, match="USERNAME"):
         start(pool, client, username="")
     assert handlers.SEEN == []

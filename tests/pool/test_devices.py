@@ -31,13 +31,7 @@ PASSWORD = factories.PASSWORD
 
 @pytest.fixture
 def pool(db):
-    return factories.make_pool(
-        mfa_configuration=UserPool.Mfa.ON,
-        mfa_methods=["SOFTWARE_TOKEN_MFA"],
-        track_devices=True,
-        device_challenge_required_on_new_device=True,
-        device_only_remembered_on_user_prompt=True,
-    )
+    return factories.make_device_pool()
 
 
 @pytest.fixture
