@@ -149,6 +149,26 @@ def test_provider_group_and_identities_claim(provider, client):
     assert jwt.issuer(provider.pool) == claims["iss"]
 
 
+def test_refreshed_id_tokens_keep_the_identities_claim(provider, client):
+    signed = fed_sign_in(provider, client)
+    issued = tokens.issue(
+        user=signed.user, client=client, scopes=["openid"], auth_time=signed.auth_time
+    )
+    again = tokens.refresh(client=client, refresh_token=issued.refresh_token)
+    claims = pyjwt.decode(again.id_token, options={"verify_signature": False})
+    assert [i["providerName"] for i in claims["identities"]] == ["Corp"]
+
+
+def test_identities_attribute_is_cognitos_json_string(provider, client):
+    import json
+
+    user = User.objects.get(pk=fed_sign_in(provider, client).user.pk)
+    [entry] = json.loads(user.attribute_map()["identities"])
+    assert entry["userId"] == "sub-1" and entry["providerName"] == "Corp"
+    assert entry["providerType"] == "OIDC" and entry["issuer"] is None
+    assert entry["primary"] is True and isinstance(entry["dateCreated"], int)
+
+
 def test_disabled_provider_is_refused(provider, client):
     idps.update_identity_provider(provider=provider, enabled=False)
     provider.refresh_from_db()
