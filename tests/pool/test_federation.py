@@ -435,3 +435,33 @@ def test_apple_secret_key_is_encrypted(tiered_pool):
     assert "private_key" not in apple.details
     assert apple.provider_details()["private_key"] == pem
     assert apple.provider_details()["oidc_issuer"] == "https://appleid.apple.com"
+
+
+def test_a_federated_user_never_signs_in_with_a_password(provider, client):
+    from pool.services import authenticate, credentials
+
+    user = User.objects.get(pk=fed_sign_in(provider, client).user.pk)
+    credentials.store(user, factories.PASSWORD)  # however a password got there
+    with pytest.raises(NotAuthorizedException, match="Incorrect username or password"):
+        authenticate.password(
+            pool=provider.pool, username="Corp_sub-1", password=factories.PASSWORD, client=client
+        )
+
+
+@pytest.mark.parametrize("hide", [True, False])
+def test_a_federated_user_cannot_reset_a_password(provider, client, hide, mailoutbox):
+    from pool.services import passwords
+
+    fed_sign_in(provider, client, email_verified=True)
+    provider.pool.prevent_user_existence_errors = hide
+    provider.pool.save()
+    if hide:
+        passwords.forgot_password(
+            pool=provider.pool, username="Corp_sub-1", client=client, context=CTX
+        )
+    else:
+        with pytest.raises(NotAuthorizedException, match="cannot be reset"):
+            passwords.forgot_password(
+                pool=provider.pool, username="Corp_sub-1", client=client, context=CTX
+            )
+    assert not mailoutbox
