@@ -26,8 +26,8 @@ from pool.models import (
     Group,
     IdentityProvider,
     ResourceServer,
-    SignInName,
     SigningKey,
+    SignInName,
     TotpDevice,
     Trigger,
     TriggerKind,
@@ -299,12 +299,8 @@ def test_without_signing_keys_the_target_makes_its_own(db, settings, source_keys
 def test_domains_can_be_left_behind(db, settings, source_keys):
     made = populate()
     document = move(settings, made["pool"])
-    UserPoolDomain.objects.create(
-        pool=factories.make_pool(), domain="moving-prefix", kind="prefix"
-    )
-    result = pool_transfer.import_pool(
-        document=document, passphrase=PASSPHRASE, with_domains=False
-    )
+    UserPoolDomain.objects.create(pool=factories.make_pool(), domain="moving-prefix", kind="prefix")
+    result = pool_transfer.import_pool(document=document, passphrase=PASSPHRASE, with_domains=False)
     assert result.counts["domains"] == 0
     assert not UserPoolDomain.objects.filter(pool=made["pool"].pk).exists()
 
@@ -521,9 +517,7 @@ def test_the_import_command_reports_a_wrong_passphrase_as_an_error(
     ("content", "message"),
     [(b"{not json", "not JSON"), (b"[]", "not a Cognate pool export")],
 )
-def test_the_import_command_refuses_a_file_that_is_not_an_export(
-    db, tmp_path, content, message
-):
+def test_the_import_command_refuses_a_file_that_is_not_an_export(db, tmp_path, content, message):
     secret, source = tmp_path / "passphrase", tmp_path / "pool.json"
     secret.write_text(PASSPHRASE)
     source.write_bytes(content)
@@ -540,4 +534,6 @@ def test_the_commands_need_a_readable_passphrase_file(db, tmp_path):
     empty = tmp_path / "empty"
     empty.write_text("\n")
     with pytest.raises(CommandError, match="no passphrase"):
-        call_command("exportpool", pool.pk, str(tmp_path / "x.json"), "--passphrase-file", str(empty))
+        call_command(
+            "exportpool", pool.pk, str(tmp_path / "x.json"), "--passphrase-file", str(empty)
+        )
