@@ -28,7 +28,9 @@ MAC = "HMAC-SHA256"
 # N=2**17 with r=8 for passwords stored at rest; an export is opened once, by an operator who
 # chose the passphrase, so the cost is a floor an importer accepts, not a ceiling).
 DEFAULT_N = 2**15
-MIN_LOG_N, MAX_LOG_N = 14, 20
+# An importer derives with the document's N: capped (2**17 x 8 x 128 bytes = 128 MiB) so that
+# an uploaded file cannot make the server allocate gigabytes.
+MIN_LOG_N, MAX_LOG_N = 14, 17
 R = 8
 P = 1
 SEALED_PREFIX = "sealed:"

@@ -39,7 +39,7 @@ from typing import Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from pool import clock, crypto, sealing
 from pool.errors import InvalidParameterException
@@ -278,8 +278,17 @@ def import_pool(
         sealer.verify(document)
     except sealing.SealError as error:
         raise InvalidParameterException(str(error), field="passphrase") from None
-    with transaction.atomic():
-        pool = _import(document, sealer, with_domains=with_domains)
+    try:
+        with transaction.atomic():
+            pool = _import(document, sealer, with_domains=with_domains)
+    except IntegrityError:
+        # Checked above, but a parallel import (or a pool, client or key made meanwhile)
+        # committed first: the database's unique keys refuse the second writer.
+        raise InvalidParameterException(
+            "Part of this pool (its id, a client id, a signing key, a domain or a user's sub) "
+            "was created on this server while the import ran; nothing was imported.",
+            field="document",
+        ) from None
     from pool.services import keys
 
     transaction.on_commit(lambda: keys.forget(pool.pk))

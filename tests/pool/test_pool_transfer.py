@@ -40,6 +40,7 @@ from pool.models import (
 from pool.services import authenticate, groups, keys, mfa, pool_transfer, pools, tokens
 from pool.services.results import Authenticated, Challenge, RequestContext
 from tests import factories
+from tests.parallel import run_together
 
 CTX = RequestContext(source="test")
 PASSPHRASE = "correct horse battery staple"
@@ -473,6 +474,27 @@ def test_a_failure_half_way_rolls_everything_back(exported):
         pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
     assert counts() == before
     assert not UserPool.objects.filter(pk=made["pool"].pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_imports_of_one_export_make_one_pool(settings, source_keys):
+    made = populate()
+    document = move(settings, made["pool"])
+    outcomes = run_together(
+        [lambda: pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)] * 3
+    )
+    done = [o for o in outcomes if isinstance(o, pool_transfer.ImportResult)]
+    refused = [o for o in outcomes if isinstance(o, InvalidParameterException)]
+    assert len(done) == 1 and len(refused) == 2, outcomes
+    assert UserPool.objects.count() == 1
+    assert User.objects.filter(pool=made["pool"].pk).count() == 8
+
+
+def test_a_scrypt_cost_past_the_cap_is_refused_before_deriving(exported):
+    made, document = exported
+    document["protection"]["n"] = 2**18
+    with pytest.raises(InvalidParameterException, match="at protection/n"):
+        pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
 
 
 # --------------------------------------------------------------------------- commands
