@@ -41,7 +41,7 @@ import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from pool import clock, crypto, sealing
+from pool import clock, crypto, sealing, triggers
 from pool.errors import InvalidParameterException
 from pool.models import (
     AppClient,
@@ -289,9 +289,11 @@ def import_pool(
             "was created on this server while the import ran; nothing was imported.",
             field="document",
         ) from None
+    # Caches keyed by the pool id may remember a pool of this id deleted before the import.
     from pool.services import keys
 
-    transaction.on_commit(lambda: keys.forget(pool.pk))
+    keys.forget(pool.pk)
+    transaction.on_commit(lambda: keys.forget(pool.pk))  # when a caller's transaction commits
     counts = {key: len(document[key]) for key in COUNTED}
     if not with_domains:
         counts[DOMAINS.key] = 0
@@ -321,6 +323,7 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
             obj = _build(table, row, sealer, f"{table.key}/{index}", pool=pool)
             _save(table, obj, row)
 
+    triggers.forget_configuration(pool)
     groups = {group.name: group for group in Group.objects.filter(pool=pool)}
     for index, row in enumerate(document["users"]):
         where = f"users/{index}"

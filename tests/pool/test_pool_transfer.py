@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import models
 
-from pool import crypto, jwt, sealing
+from pool import crypto, jwt, sealing, triggers
 from pool.errors import InvalidParameterException, UsernameExistsException
 from pool.models import (
     AppClient,
@@ -257,7 +257,6 @@ def test_users_sign_in_with_the_same_sub_and_claims_after_the_move(db, settings,
     ).access_token
     document = move(settings, pool)
     pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
-    keys.forget(pool.pk)
     moved = UserPool.objects.get(pk=pool.pk)
     moved_client = AppClient.objects.get(pk=client.pk)
 
@@ -290,11 +289,21 @@ def test_mfa_users_are_challenged_as_before(db, settings, source_keys):
 def test_without_signing_keys_the_target_makes_its_own(db, settings, source_keys):
     made = populate()
     old_kids = set(SigningKey.objects.filter(pool=made["pool"]).values_list("kid", flat=True))
+    assert keys.active_key(made["pool"]).kid in old_kids  # this process now holds it
     document = move(settings, made["pool"], with_signing_keys=False)
     assert document["signing_keys"] == []
     pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
     pool = UserPool.objects.get(pk=made["pool"].pk)
     assert keys.active_key(pool).kid not in old_kids
+
+
+def test_caches_of_a_pool_deleted_before_the_import_are_forgotten(db, settings, source_keys):
+    made = populate()
+    document = move(settings, made["pool"])
+    assert triggers.configured_kinds(UserPool(id=made["pool"].pk)) == frozenset()  # cached
+    pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    pool = UserPool.objects.get(pk=made["pool"].pk)
+    assert triggers.configured_kinds(pool) == {TriggerKind.PRE_SIGN_UP}
 
 
 def test_domains_can_be_left_behind(db, settings, source_keys):
