@@ -42,7 +42,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from pool import clock, crypto, sealing, triggers
-from pool.errors import InvalidParameterException
+from pool.errors import CognitoError, InvalidParameterException
 from pool.models import (
     AppClient,
     CustomAttribute,
@@ -58,6 +58,7 @@ from pool.models import (
     UserPool,
     UserPoolDomain,
 )
+from pool.services import pools
 from pool.services import users as user_services
 
 FORMAT = "cognate-pool"
@@ -315,6 +316,12 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
     _refuse_taken(User, "sub", document["users"], "users", "user sub")
 
     pool = _build(POOL, document["pool"], sealer, "pool")
+    try:
+        pools.check_settings(pool)
+    except CognitoError as error:
+        raise InvalidParameterException(
+            f"pool/{error.field}: {error.message}", field="document"
+        ) from None
     _save(POOL, pool, document["pool"])
     for table in POOL_TABLES:
         if table is DOMAINS and not with_domains:

@@ -449,6 +449,15 @@ def test_a_value_the_model_refuses_is_a_clear_error(exported):
     assert not UserPool.objects.filter(pk=made["pool"].pk).exists()
 
 
+def test_pool_settings_that_break_the_pool_rules_are_refused(exported):
+    made, document = exported
+    document["pool"]["username_attributes"] = ["email"]  # with alias_attributes: exclusive
+    resign(document)
+    with pytest.raises(InvalidParameterException, match="pool/(alias|username)_attributes"):
+        pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    assert not UserPool.objects.filter(pk=made["pool"].pk).exists()
+
+
 def test_a_pool_id_that_exists_is_refused(db, settings, source_keys):
     made = populate()
     document = pool_transfer.export_pool(pool=made["pool"], passphrase=PASSPHRASE)
