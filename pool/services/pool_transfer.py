@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -302,6 +303,7 @@ def import_pool(
 
 
 def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: bool) -> UserPool:
+    stamps = _Stamps()
     pool_id = document["pool"]["id"]
     if UserPool.objects.filter(pk=pool_id).exists():
         raise InvalidParameterException(
@@ -322,13 +324,15 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
         raise InvalidParameterException(
             f"pool/{error.field}: {error.message}", field="document"
         ) from None
-    _save(POOL, pool, document["pool"])
+    pool.save(force_insert=True)
+    stamps.keep(POOL, pool, document["pool"])
     for table in POOL_TABLES:
         if table is DOMAINS and not with_domains:
             continue
         for index, row in enumerate(document[table.key]):
             obj = _build(table, row, sealer, f"{table.key}/{index}", pool=pool)
-            _save(table, obj, row)
+            obj.save(force_insert=True)
+            stamps.keep(table, obj, row)
 
     triggers.forget_configuration(pool)
     groups = {group.name: group for group in Group.objects.filter(pool=pool)}
@@ -338,7 +342,7 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
         fields = {key: value for key, value in row.items() if key not in nested}
         user = _build(USERS, fields, sealer, where, pool=pool)
         user_services.save(user)  # claims its sign-in names: a duplicate refuses the import
-        _restore_stamps(USERS, user, fields)
+        stamps.keep(USERS, user, fields)
         for name in nested.get("groups", []):
             group = groups.get(name)
             if group is None:
@@ -353,7 +357,9 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
                 if any(f.name == "pool" for f in table.model._meta.concrete_fields):
                     parents["pool"] = pool
                 obj = _build(table, item, sealer, f"{where}/{table.key}/{position}", **parents)
-                _save(table, obj, item)
+                obj.save(force_insert=True)
+                stamps.keep(table, obj, item)
+    stamps.restore()
     return pool
 
 
@@ -404,20 +410,25 @@ def _build(
     return obj
 
 
-def _save(table: Table, obj: models.Model, row: dict[str, Any]) -> None:
-    obj.save(force_insert=True)
-    _restore_stamps(table, obj, row)
+class _Stamps:
+    """The rows' own created/updated times (saving sets auto_now fields to now), put back once
+    every row exists: one UPDATE per model and batch rather than one per row."""
 
+    def __init__(self) -> None:
+        self.pending: dict[tuple[type[models.Model], tuple[str, ...]], list] = defaultdict(list)
 
-def _restore_stamps(table: Table, obj: models.Model, row: dict[str, Any]) -> None:
-    """Put back the row's own created/updated times (auto_now fields set them to now on save)."""
-    stamps = {
-        f.attname: getattr(obj, f.attname)
-        for f in table.fields()
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        if f.attname in row
-    }
-    for name in stamps:
-        stamps[name] = table.model._meta.get_field(name).to_python(row[name])
-    if stamps:
-        table.model.objects.filter(pk=obj.pk).update(**stamps)
+    def keep(self, table: Table, obj: models.Model, row: dict[str, Any]) -> None:
+        names = tuple(
+            f.attname
+            for f in table.fields()
+            if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+            and f.attname in row
+        )
+        for name in names:
+            setattr(obj, name, table.model._meta.get_field(name).to_python(row[name]))
+        if names:
+            self.pending[(table.model, names)].append(obj)
+
+    def restore(self) -> None:
+        for (model, names), rows in self.pending.items():
+            model.objects.bulk_update(rows, names, batch_size=500)
