@@ -125,6 +125,7 @@ POOL_TABLES = (
     SIGNING_KEYS,
 )
 USER_TABLES = (TOTP_DEVICES, DEVICES, FEDERATED_IDENTITIES)
+_LOOKUP_BATCH = 500
 # The document's lists, as the doors count them.
 COUNTED = (*(table.key for table in POOL_TABLES), USERS.key)
 
@@ -369,7 +370,12 @@ def _refuse_taken(
     values = [row[column] for row in rows if column in row]
     if len(set(values)) != len(values):
         raise InvalidParameterException(f"The export repeats a {noun} in {key}.", field="document")
-    taken = list(model.objects.filter(**{f"{column}__in": values}).values_list(column, flat=True))
+    taken = []
+    for start in range(0, len(values), _LOOKUP_BATCH):  # SQLite bounds a query's parameters
+        batch = values[start : start + _LOOKUP_BATCH]
+        taken += model.objects.filter(**{f"{column}__in": batch}).values_list(column, flat=True)
+        if taken:
+            break
     if taken:
         raise InvalidParameterException(
             f"This server already has {noun} {taken[0]} (in another pool): the import would "

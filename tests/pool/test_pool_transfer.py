@@ -477,6 +477,15 @@ def test_a_client_id_another_pool_holds_is_refused_and_nothing_is_written(export
     assert counts() == before
 
 
+def test_a_sub_another_pool_holds_is_refused_and_nothing_is_written(exported):
+    made, document = exported
+    factories.make_user(factories.make_pool(), "twin", sub=uuid.UUID(document["users"][-1]["sub"]))
+    before = counts()
+    with pytest.raises(InvalidParameterException, match="already has user sub"):
+        pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    assert counts() == before
+
+
 def test_a_failure_half_way_rolls_everything_back(exported):
     """The last user's username is the first one's: the pool, its clients, keys, groups and
     the users before it were written when the import fails; none of it stays."""
