@@ -124,6 +124,9 @@ class User(models.Model):
     preferred_username = models.CharField(max_length=2048, blank=True, default="")
     # Every other standard attribute and all `custom:` ones, as strings keyed by full name.
     attributes = models.JSONField(default=dict, blank=True)
+    # Values of custom attributes removed from the schema with "keep values"
+    # (pool/services/pool_changes.py): never shown, read or written, kept for the operator.
+    retired_attributes = models.JSONField(default=dict, blank=True)
 
     # Sign-in keys: set (normalised, `pool.names`) while the attribute may be used to sign in:
     # always for username attributes, once verified for email / phone aliases, once the user is
