@@ -154,20 +154,6 @@ class Report:
         }
 
 
-class PoolChangeRefused(AliasExistsException):
-    """Blocking problems remain; `report` says which."""
-
-    def __init__(self, message: str, *, report: Report, field: str | None = None):
-        super().__init__(message, field=field)
-        self.report = report
-
-
-class UsernameCollision(UsernameExistsException):
-    def __init__(self, message: str, *, report: Report, field: str | None = None):
-        super().__init__(message, field=field)
-        self.report = report
-
-
 # --------------------------------------------------------------------------------------------
 # Reading a change against a pool
 
@@ -338,19 +324,25 @@ def missing_required(user: User) -> list[str]:
 
 
 def _refuse(report: Report) -> CognitoError:
+    """The error a blocked change raises: UsernameExistsException when usernames collide,
+    AliasExistsException otherwise, with the report as its `report`."""
     first = report.blocking[0]
     message = (
         f"{len(report.blocking)} sign-in name collision(s) block this change, e.g. "
         f"{first.username} and {first.other} would both sign in as {first.value!r}."
     )
     if first.attribute == "username":
-        return UsernameCollision(message, report=report, field="case_sensitive")
-    return PoolChangeRefused(message, report=report, field=first.attribute)
+        error: CognitoError = UsernameExistsException(message, field="case_sensitive")
+    else:
+        error = AliasExistsException(message, field=first.attribute)
+    error.report = report  # type: ignore[attr-defined]
+    return error
 
 
 def apply(*, pool: UserPool, change: PoolChange) -> Report:
     """Plan `change` again under the pool's lock and migrate, all in one transaction: refused
-    (PoolChangeRefused / UsernameCollision, with the report) while blocking problems remain;
+    (AliasExistsException / UsernameExistsException, with the report as its `report`) while
+    blocking problems remain;
     otherwise the settings, the schema, users' values and every derived row change together,
     or, on any failure, nothing does. Returns the report, `applied`."""
     try:

@@ -4,7 +4,11 @@ afterwards — and a migration that fails half-way changing nothing."""
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from pool.errors import (
     AliasExistsException,
@@ -396,3 +400,93 @@ def test_status_and_enabled_flags_survive_a_change(pool, everyone):
     assert rows["dave"] == UserStatus.RESET_REQUIRED
     assert rows["Google_erin"] == UserStatus.EXTERNAL_PROVIDER
     assert not User.objects.get(pk=everyone["frank"].pk).enabled
+
+
+# -------------------------------------------------------------------- changepool command
+
+
+def changepool(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("changepool", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_changepool_dry_run_reports_as_json_and_changes_nothing(pool, everyone):
+    factories.make_user(pool, "zed", email="ALICE@example.com", email_verified=True)
+    before = snapshot(pool)
+
+    out, _ = changepool(
+        pool.id, "--add-alias", "email", "--require", "given_name", "--dry-run", "--json"
+    )
+
+    report = json.loads(out)
+    assert report["applied"] is False and report["blocking"] == 1
+    assert report["changes"] == [
+        {"setting": "alias_attributes", "before": [], "after": ["email"]},
+        {"setting": "required_attributes", "before": ["email"], "after": ["email", "given_name"]},
+    ]
+    assert report["problems"][0] == {
+        "kind": NAME_COLLISION,
+        "username": "zed",
+        "attribute": "email",
+        "other": "alice",
+        "value": "alice@example.com",
+        "blocking": True,
+    }
+    assert sum(p["kind"] == MISSING_REQUIRED for p in report["problems"]) == 7
+    assert snapshot(pool) == before
+
+
+def test_changepool_refuses_a_blocked_change_with_the_report(pool, everyone):
+    factories.make_user(pool, "zed", email="ALICE@example.com", email_verified=True)
+    before = snapshot(pool)
+
+    with pytest.raises(CommandError, match="AliasExistsException"):
+        changepool(pool.id, "--add-alias", "email")
+
+    assert snapshot(pool) == before
+
+
+def test_changepool_applies_every_kind_of_change(pool, everyone, tiered):
+    out, _ = changepool(
+        pool.id,
+        "--add-alias",
+        "email",
+        "--case-sensitive",
+        "--remove-attribute",
+        "custom:team",
+        "--keep-values",
+        "--rename-attribute",
+        "custom:tier=custom:level",
+        "--name",
+        "Changed",
+    )
+
+    assert out.startswith(f"Applied pool {pool.id} (6 users):")
+    pool.refresh_from_db()
+    assert (pool.name, pool.alias_attributes, pool.case_sensitive) == ("Changed", ["email"], True)
+    alice = User.objects.get(pk=everyone["alice"].pk)
+    assert alice.retired_attributes == {"custom:team": "red"}
+    assert alice.attributes["custom:level"] == "gold"
+    assert signer(pool, "alice@example.com") == "alice"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--remove-attribute", "custom:tier"], "--keep-values or --drop-values"),
+        (["--rename-attribute", "custom:tier"], "OLD=NEW"),
+        (["--add-alias", "nickname"], "InvalidParameterException"),
+        (["--require", "custom:tier"], "InvalidParameterException"),
+    ],
+)
+def test_changepool_bad_input_is_a_clear_error(pool, everyone, tiered, args, message):
+    before = snapshot(pool)
+    with pytest.raises(CommandError, match=message):
+        changepool(pool.id, *args)
+    assert snapshot(pool) == before
+
+
+def test_changepool_unknown_pool():
+    with pytest.raises(CommandError, match="No user pool"):
+        changepool("local_nope", "--name", "x")
