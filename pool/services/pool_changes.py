@@ -90,9 +90,11 @@ class PoolChange:
             clean["name"] = values["name"]
         for key in ("remove_attributes", "rename_attributes"):
             given = values.get(key) or {}
-            if not isinstance(given, dict):
-                raise invalid(f"{key} must map attribute names.", key)
-            clean[key] = tuple((str(k), str(v)) for k, v in given.items())
+            if not isinstance(given, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in given.items()
+            ):
+                raise invalid(f"{key} must map attribute names to names.", key)
+            clean[key] = tuple(given.items())
         return cls(**clean)
 
 
