@@ -36,5 +36,10 @@ urlpatterns = [
     path("<str:pool_id>/customChallenge", pages.custom_challenge, name="custom_challenge"),
     path("<str:pool_id>/mfa/setup", pages.mfa_setup, name="mfa_setup"),
     path("<str:pool_id>/newPassword", pages.new_password, name="new_password"),
+    path(
+        "<str:pool_id>/requiredAttributes",
+        pages.required_attributes,
+        name="required_attributes",
+    ),
     path("<str:pool_id>/error", pages.error, name="error"),
 ]

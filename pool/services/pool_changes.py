@@ -47,7 +47,9 @@ from pool.models import (
     UserPool,
 )
 from pool.models.user import SIGN_IN_KEY_FIELDS, attribute_index_rows
+from pool.services import attributes as attribute_services
 from pool.services import pools as pool_services
+from pool.services.results import CodeDelivery, RequestContext
 from pool.services.validation import boolean, invalid, string_list
 
 KEEP = "keep"
@@ -319,6 +321,31 @@ def missing_required(user: User) -> list[str]:
     """The pool's required attributes this user has no value for (a requirement added after
     they signed up): the hosted UI asks for them after the first factor, before tokens."""
     return [name for name in user.pool.required_attributes or [] if not user.get_attribute(name)]
+
+
+def provide_required(
+    *, user: User, attributes: dict[str, str], context: RequestContext
+) -> list[CodeDelivery]:
+    """The user gives the required attributes they miss (`missing_required`), all of them and
+    nothing else, checked against the schema as any update of their own (a new email or phone
+    number the pool auto-verifies gets its code). Their app client's write_attributes do not
+    apply: the pool, not the app, requires these."""
+    if not isinstance(attributes, dict):
+        raise invalid("Attributes must be name/value pairs.", "attributes")
+    missing = missing_required(user)
+    for name in attributes:
+        if name not in missing:
+            raise invalid(f"{name} is not a required attribute you are missing.", name)
+    for name in missing:
+        value = attributes.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise invalid(
+                f"Attributes did not conform to the schema: {name}: The attribute is required",
+                name,
+            )
+    return attribute_services.update_attributes(
+        user=user, attributes={n: attributes[n].strip() for n in missing}, context=context
+    )
 
 
 # --------------------------------------------------------------------------------------------
