@@ -36,7 +36,7 @@ from pool.services.pool_changes import (
     plan,
 )
 from pool.services.results import Authenticated, Challenge
-from tests import factories
+from tests import factories, parallel
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -490,3 +490,33 @@ def test_changepool_bad_input_is_a_clear_error(pool, everyone, tiered, args, mes
 def test_changepool_unknown_pool():
     with pytest.raises(CommandError, match="No user pool"):
         changepool("local_nope", "--name", "x")
+
+
+# ---------------------------------------------------------------------------------- races
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_that_collide_only_together_one_wins_and_one_is_refused():
+    """Each change is fine alone; together, `Zed@example.com` (a username) and zz's verified
+    `zed@example.com` would be one name. Applied at once, the second plans again under the
+    pool's lock, sees the first, and is refused with its report."""
+    pool = factories.make_pool(case_sensitive=True)
+    factories.make_users_in_every_status(pool)
+    factories.make_user(pool, "Zed@example.com", email="")
+    factories.make_user(pool, "zz", email="zed@example.com", email_verified=True)
+    alias = PoolChange(alias_attributes=("email",))
+    insensitive = PoolChange(case_sensitive=False)
+    assert not plan(pool=pool, change=alias).blocking
+    assert not plan(pool=pool, change=insensitive).blocking
+
+    results = parallel.run_together(
+        [lambda: apply(pool=pool, change=alias), lambda: apply(pool=pool, change=insensitive)]
+    )
+
+    applied = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(applied) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], AliasExistsException | UsernameExistsException), refused
+    assert refused[0].report.blocking
+    pool.refresh_from_db()
+    assert (pool.alias_attributes == ["email"]) != (pool.case_sensitive is False)
