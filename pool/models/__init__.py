@@ -11,6 +11,7 @@ from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, Trigg
 from pool.models.user import (
     Device,
     Group,
+    RetiredAttributeValue,
     SignInName,
     TotpDevice,
     User,
@@ -31,6 +32,7 @@ __all__ = [
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
+    "RetiredAttributeValue",
     "SignInName",
     "SigningKey",
     "TotpDevice",

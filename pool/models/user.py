@@ -124,9 +124,6 @@ class User(models.Model):
     preferred_username = models.CharField(max_length=2048, blank=True, default="")
     # Every other standard attribute and all `custom:` ones, as strings keyed by full name.
     attributes = models.JSONField(default=dict, blank=True)
-    # Values of custom attributes removed from the schema with "keep values"
-    # (pool/services/pool_changes.py): never shown, read or written, kept for the operator.
-    retired_attributes = models.JSONField(default=dict, blank=True)
 
     # Sign-in keys: set (normalised, `pool.names`) while the attribute may be used to sign in:
     # always for username attributes, once verified for email / phone aliases, once the user is
@@ -367,6 +364,23 @@ def sync_attribute_index(user: User, *, adding: bool = False) -> None:
         UserAttributeIndex(pool_id=user.pool_id, user=user, name=n, value_key=k, whole=w)
         for n, k, w in fresh
     )
+
+
+class RetiredAttributeValue(models.Model):
+    """A user's value of a custom attribute removed from the pool's schema with "keep values"
+    (pool/services/pool_changes.py): never shown, read or written through any door; kept for
+    the operator. Its own table, so that adding it did not rebuild the user table on SQLite
+    (which would drop migration 0006's expression indexes)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="retired_values")
+    name = models.CharField(max_length=32)
+    value = models.TextField()
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="retired_value_unique_name")
+        ]
 
 
 class TotpDevice(models.Model):

@@ -15,7 +15,7 @@ What is blocking and what is not:
   hosted-UI sign-in (`missing_required`), before tokens are issued.
 - A user losing a sign-in name (an alias or username attribute removed) does not block; the
   report names them, since they must sign in by another name afterwards.
-- Values of a removed custom attribute are dropped or kept hidden (`User.retired_attributes`),
+- Values of a removed custom attribute are dropped or kept hidden (`RetiredAttributeValue`),
   as chosen; the report counts them per user.
 
 Derived data is rebuilt in the same transaction: every user's sign-in key columns and the pool's
@@ -41,6 +41,7 @@ from pool.errors import (
 from pool.models import (
     AppClient,
     CustomAttribute,
+    RetiredAttributeValue,
     SignInName,
     User,
     UserAttributeIndex,
@@ -437,24 +438,25 @@ def _migrate(
         for column in key_columns:
             setattr(user, column, None)
     User.objects.bulk_update(users, ["username_key", *key_columns], batch_size=500)
+    retired: list[RetiredAttributeValue] = []
     for user, after in zip(users, futures, strict=True):
         user.username_key = after.username_key
         for column in key_columns:
             setattr(user, column, getattr(after, column))
         values = dict(user.attributes or {})
-        retired = dict(user.retired_attributes or {})
         for name, mode in removes.items():
             value = values.pop(name, None)
             if value not in (None, "") and mode == KEEP:
-                retired[name] = value
+                retired.append(RetiredAttributeValue(user=user, name=name, value=str(value)))
         for old, new in renames.items():
             if old in values:
                 values[new] = values.pop(old)
         user.attributes = values
-        user.retired_attributes = retired
-    User.objects.bulk_update(
-        users, ["username_key", *key_columns, "attributes", "retired_attributes"], batch_size=500
-    )
+    User.objects.bulk_update(users, ["username_key", *key_columns, "attributes"], batch_size=500)
+    if retired:
+        # A name removed before (and added again) keeps only its newest values.
+        RetiredAttributeValue.objects.filter(user__pool=pool, name__in=list(removes)).delete()
+        RetiredAttributeValue.objects.bulk_create(retired, batch_size=500)
     SignInName.objects.bulk_create(
         (
             SignInName(pool_id=pool.pk, key=key, user=user, kind=kind)
