@@ -319,7 +319,8 @@ class UserAttributeIndex(models.Model):
     """One row per custom attribute a user has, so that the console can search custom attributes
     (`custom:tier = "gold"`, or a prefix) with an index range scan instead of reading every
     user's `attributes` JSON. `value_key` is the value as the pool compares names (lower-cased
-    unless the pool is case-sensitive, a setting fixed at creation), cut to ATTRIBUTE_KEY_CHARS;
+    unless the pool is case-sensitive; pool_changes rebuilds the rows when that changes), cut to
+    ATTRIBUTE_KEY_CHARS;
     `whole` says it was not cut, so an equality match is exact. Kept by `sync_attribute_index`,
     which `User.save` calls whenever `attributes` may have changed."""
 

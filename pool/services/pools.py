@@ -307,8 +307,8 @@ def add_custom_attribute(
     min_value: int | None = None,
     max_value: int | None = None,
 ) -> CustomAttribute:
-    """Declare `custom:<name>`. Custom attributes are never required and, once added, can be
-    neither removed nor changed (there is deliberately no function for either)."""
+    """Declare `custom:<name>`. Custom attributes are never required and, once added, their
+    definition never changes; pool/services/pool_changes.py renames or removes them."""
     if required:
         raise invalid("Custom attributes cannot be required.", "required")
     if isinstance(name, str):
