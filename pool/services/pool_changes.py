@@ -384,7 +384,8 @@ def apply(*, pool: UserPool, change: PoolChange) -> Report:
             report, settings, removes, renames, futures = _report(locked, change, users)
             if report.blocking:
                 raise _refuse(report)
-            _migrate(locked, settings, removes, renames, users, futures)
+            if report.changes:
+                _migrate(locked, settings, removes, renames, users, futures)
     except IntegrityError:
         raise InternalErrorException(
             "The pool's data changed in a way the plan did not foresee; nothing was changed. "

@@ -535,3 +535,13 @@ def test_two_changes_that_collide_only_together_one_wins_and_one_is_refused():
     assert refused[0].report.blocking
     pool.refresh_from_db()
     assert (pool.alias_attributes == ["email"]) != (pool.case_sensitive is False)
+
+
+def test_a_change_to_the_current_values_changes_nothing(pool, everyone):
+    before = snapshot(pool)
+    report = apply(
+        pool=pool,
+        change=PoolChange(name=pool.name, alias_attributes=(), case_sensitive=False),
+    )
+    assert report.applied and report.changes == () and report.problems == ()
+    assert snapshot(pool) == before
