@@ -320,8 +320,8 @@ class UserAttributeIndex(models.Model):
     (`custom:tier = "gold"`, or a prefix) with an index range scan instead of reading every
     user's `attributes` JSON. `value_key` is the value as the pool compares names (lower-cased
     unless the pool is case-sensitive; pool_changes rebuilds the rows when that changes), cut to
-    ATTRIBUTE_KEY_CHARS; `whole` says it was not cut, so an equality match is exact. Kept by `sync_attribute_index`,
-    which `User.save` calls whenever `attributes` may have changed."""
+    ATTRIBUTE_KEY_CHARS; `whole` says it was not cut, so an equality match is exact. Kept by
+    `sync_attribute_index`, which `User.save` calls whenever `attributes` may have changed."""
 
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, db_index=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attribute_index")
