@@ -23,10 +23,11 @@ from pool.models import (
     SignInName,
     User,
     UserAttributeIndex,
+    UserPool,
     UserStatus,
 )
 from pool.selectors.users import find_for_sign_in
-from pool.services import authenticate, pools
+from pool.services import authenticate, pools, users
 from pool.services.pool_changes import (
     DROP,
     KEEP,
@@ -545,3 +546,30 @@ def test_a_change_to_the_current_values_changes_nothing(pool, everyone):
     )
     assert report.applied and report.changes == () and report.problems == ()
     assert snapshot(pool) == before
+
+
+def test_a_user_created_from_a_pool_read_before_a_change_follows_the_change():
+    """A sign-up that read the pool before a change committed (the race: it was waiting while
+    the change ran) claims its names under the pool's new rules, not the ones it read."""
+    pool = factories.make_pool(case_sensitive=True)
+    factories.make_user(pool, "alice")
+    read_before = UserPool.objects.get(pk=pool.pk)
+    apply(pool=pool, change=PoolChange(case_sensitive=False, alias_attributes=("email",)))
+
+    with pytest.raises(UsernameExistsException):
+        users.create(
+            pool=read_before,
+            username="ALICE",
+            attributes={"email": "other@example.com"},
+            status=UserStatus.CONFIRMED,
+            password=PASSWORD,
+        )
+    zed = users.create(
+        pool=UserPool.objects.get(pk=pool.pk),
+        username="zed",
+        attributes={"email": "Zed@Example.com", "email_verified": "true"},
+        status=UserStatus.CONFIRMED,
+        password=PASSWORD,
+        admin=True,
+    )
+    assert signer(pool, "ZED@example.com") == zed.username
