@@ -19,9 +19,9 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from pool import clock, crypto
+from pool import clock, crypto, locks
 from pool.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -448,13 +448,9 @@ SIGN_IN_RULES = ("username_attributes", "alias_attributes", "case_sensitive")
 def follow_sign_in_rules(user: User) -> None:
     """Give a new user's keys the pool's sign-in rules as they are now, not as the caller read
     them: a pool change (pool/services/pool_changes.py) may have committed since. Call inside
-    the transaction that saves the user. On PostgreSQL the pool row is first locked FOR KEY
-    SHARE, which waits for a pool change in progress (it holds the row FOR UPDATE) and not for
-    other sign-ups; SQLite's write transactions are serial already."""
+    the transaction that saves the user, after `locks.creating_users`, which waits for a pool
+    change in progress."""
     pool = user.pool
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute('SELECT 1 FROM "pool_userpool" WHERE id = %s FOR KEY SHARE', [pool.pk])
     current = UserPool.objects.filter(pk=pool.pk).values(*SIGN_IN_RULES).first()
     if current is None or all(getattr(pool, k) == v for k, v in current.items()):
         return
@@ -472,6 +468,7 @@ def save_user(user: User, *, force_alias: bool = False, update_fields=None) -> N
     try:
         with transaction.atomic():
             if user.pk is None:
+                locks.creating_users(user.pool_id)
                 follow_sign_in_rules(user)
             claim_sign_in_keys(user, force_alias=force_alias)
             user.save(update_fields=update_fields)

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from pool import policy
+from pool import locks, policy
 from pool.errors import (
     AliasExistsException,
     CognitoError,
@@ -377,6 +377,7 @@ def apply(*, pool: UserPool, change: PoolChange) -> Report:
     or, on any failure, nothing does. Returns the report, `applied`."""
     try:
         with transaction.atomic():
+            locks.changing_pool(pool.pk)
             locked = UserPool.objects.select_for_update().get(pk=pool.pk)
             users = list(User.objects.select_for_update().filter(pool=locked).order_by("pk"))
             for user in users:
