@@ -44,6 +44,8 @@ MAX_MESSAGE_CODE_LIFETIME = dt.timedelta(minutes=10)
 DEVICE_CHALLENGE = "DEVICE_SRP_AUTH"
 MESSAGE_CODE_PURPOSES = {"SMS_MFA": CodePurpose.MFA_SMS, "EMAIL_OTP": CodePurpose.MFA_EMAIL}
 PRE_AUTHENTICATION = "PreAuthentication_Authentication"
+# The amr value of a federated first factor (pool.services.federation).
+FEDERATED = "fed"
 POST_AUTHENTICATION = "PostAuthentication_Authentication"
 
 
@@ -103,6 +105,10 @@ def complete_first_factor(
     if not user.enabled:
         record_failure(pool, "disabled", user=user, client=client, context=context)
         raise NotAuthorizedException("User is disabled.")
+    if method == FEDERATED:
+        # The provider authenticated the user: no password state applies and, as in Cognito,
+        # no MFA is asked of a federated sign-in.
+        return finish(user=user, client=client, context=context, methods=(method,))
     if user.status == UserStatus.UNCONFIRMED:
         record_failure(pool, "not confirmed", user=user, client=client, context=context)
         raise UserNotConfirmedException("User is not confirmed.")

@@ -1,0 +1,239 @@
+"""Federated sign-in at the service level (pool.services.federation): the one place a verified
+upstream assertion becomes a pool user. The protocol code that verifies the assertion is
+tested with real upstreams in tests/hostedui/; here the assertion is given as verified."""
+
+from __future__ import annotations
+
+import jwt as pyjwt
+import pytest
+
+from pool import jwt
+from pool.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    UserLambdaValidationException,
+)
+from pool.models import FederatedIdentity, Group, User, UserStatus
+from pool.services import federation, tokens
+from pool.services import identity_providers as idps
+from pool.services import triggers as trigger_config
+from pool.services.results import Authenticated, RequestContext
+from tests import factories
+from tests import triggers_support as hooks
+from tests.parallel import burst
+
+CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="hostedui")
+OIDC_DETAILS = {
+    "client_id": "upstream-client",
+    "client_secret": "upstream-secret",
+    "attributes_request_method": "GET",
+    "oidc_issuer": "https://idp.example.com",
+    "authorize_scopes": "openid email profile",
+}
+MAPPING = {
+    "email": "email",
+    "email_verified": "email_verified",
+    "name": "name",
+    "custom:tier": "tier",
+}
+
+
+@pytest.fixture
+def tiered_pool(db):
+    pool = factories.make_pool()
+    pool.custom_attributes.create(name="tier")
+    return pool
+
+
+@pytest.fixture
+def provider(tiered_pool):
+    return idps.create_identity_provider(
+        pool=tiered_pool,
+        provider_name="Corp",
+        provider_type="OIDC",
+        details=OIDC_DETAILS,
+        attribute_mapping=MAPPING,
+    )
+
+
+@pytest.fixture
+def client(tiered_pool, provider):
+    return factories.make_client(
+        tiered_pool, supported_identity_providers=["COGNITO", provider.provider_name]
+    )
+
+
+def fed_sign_in(provider, client, subject="sub-1", **claims):
+    claims.setdefault("email", "ann@example.com")
+    return federation.sign_in(
+        pool=provider.pool,
+        client=client,
+        provider=provider,
+        subject=subject,
+        claims=claims,
+        context=CTX,
+    )
+
+
+def test_first_sign_in_creates_an_external_provider_user_with_mapped_attributes(provider, client):
+    result = fed_sign_in(provider, client, name="Ann", tier="gold", email_verified=True)
+    assert isinstance(result, Authenticated)
+    user = User.objects.get(pk=result.user.pk)
+    assert user.username == "Corp_sub-1"
+    assert user.status == UserStatus.EXTERNAL_PROVIDER
+    assert user.email == "ann@example.com" and user.email_verified is True
+    assert user.name == "Ann" and user.attributes["custom:tier"] == "gold"
+    assert not user.password
+    link = FederatedIdentity.objects.get(user=user)
+    assert (link.provider_name, link.subject, link.primary) == ("Corp", "sub-1", True)
+
+
+@pytest.mark.parametrize("asserted", [False, "false", None, "yes", 1])
+def test_email_verified_only_when_the_provider_asserts_it(provider, client, asserted):
+    claims = {} if asserted is None else {"email_verified": asserted}
+    user = fed_sign_in(provider, client, **claims).user
+    user.refresh_from_db()
+    assert user.email == "ann@example.com"
+    assert user.email_verified is False
+
+
+def test_email_verified_is_not_taken_when_not_mapped(tiered_pool, client):
+    bare = idps.create_identity_provider(
+        pool=tiered_pool,
+        provider_name="Bare",
+        provider_type="OIDC",
+        details=OIDC_DETAILS,
+        attribute_mapping={"email": "email"},
+    )
+    client.supported_identity_providers = ["Bare"]
+    client.save()
+    user = fed_sign_in(bare, client, email_verified=True).user
+    user.refresh_from_db()
+    assert user.email == "ann@example.com" and user.email_verified is False
+
+
+def test_repeat_sign_in_updates_mapped_attributes_and_keeps_one_user(provider, client):
+    first = fed_sign_in(provider, client, name="Ann", tier="gold", email_verified=True).user
+    second = fed_sign_in(
+        provider, client, email="ann@new.example.com", name="Ann B", tier="silver"
+    ).user
+    assert first.pk == second.pk
+    user = User.objects.get(pk=first.pk)
+    assert user.email == "ann@new.example.com" and user.email_verified is False
+    assert user.name == "Ann B" and user.attributes["custom:tier"] == "silver"
+    assert User.objects.filter(pool=provider.pool).count() == 1
+
+
+def test_provider_group_and_identities_claim(provider, client):
+    signed = fed_sign_in(provider, client)
+    group = Group.objects.get(pool=provider.pool, name=f"{provider.pool_id}_Corp")
+    assert signed.user.groups.filter(pk=group.pk).exists()
+    issued = tokens.issue(
+        user=signed.user,
+        client=client,
+        scopes=["openid", "email"],
+        auth_time=signed.auth_time,
+    )
+    claims = pyjwt.decode(issued.id_token, options={"verify_signature": False})
+    assert claims["cognito:username"] == "Corp_sub-1"
+    assert claims["cognito:groups"] == [group.name]
+    [identity] = claims["identities"]
+    assert identity["userId"] == "sub-1"
+    assert identity["providerName"] == "Corp"
+    assert identity["providerType"] == "OIDC"
+    assert identity["issuer"] is None
+    assert identity["primary"] == "true"
+    assert identity["dateCreated"].isdigit()
+    access = pyjwt.decode(issued.access_token, options={"verify_signature": False})
+    assert access["cognito:groups"] == [group.name] and "identities" not in access
+    assert jwt.issuer(provider.pool) == claims["iss"]
+
+
+def test_disabled_provider_is_refused(provider, client):
+    idps.update_identity_provider(provider=provider, enabled=False)
+    provider.refresh_from_db()
+    with pytest.raises(NotAuthorizedException):
+        fed_sign_in(provider, client)
+    assert not User.objects.filter(pool=provider.pool).exists()
+
+
+def test_disabled_user_is_refused(provider, client):
+    user = fed_sign_in(provider, client).user
+    User.objects.filter(pk=user.pk).update(enabled=False)
+    with pytest.raises(NotAuthorizedException, match="disabled"):
+        fed_sign_in(provider, client)
+
+
+def test_provider_not_offered_by_the_client_is_refused(provider, tiered_pool):
+    cognito_only = factories.make_client(tiered_pool)
+    with pytest.raises(NotAuthorizedException):
+        fed_sign_in(provider, cognito_only)
+    assert not User.objects.filter(pool=tiered_pool).exists()
+
+
+def test_email_collision_never_links_to_the_native_user(provider, client):
+    native = factories.make_user(
+        provider.pool, "ann", email="ann@example.com", email_verified=False
+    )
+    signed = fed_sign_in(provider, client, email_verified=True).user
+    assert signed.pk != native.pk
+    assert signed.username == "Corp_sub-1"
+    assert not FederatedIdentity.objects.filter(user=native).exists()
+
+
+def test_native_user_holding_the_federated_name_is_not_taken_over(provider, client):
+    factories.make_user(provider.pool, "Corp_sub-1")
+    with pytest.raises(Exception) as caught:
+        fed_sign_in(provider, client)
+    assert caught.value.__class__.__name__ == "UsernameExistsException"
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_bad_subject_is_refused(provider, client):
+    with pytest.raises(InvalidParameterException):
+        fed_sign_in(provider, client, subject="has space")
+    with pytest.raises(InvalidParameterException):
+        fed_sign_in(provider, client, subject="")
+
+
+@pytest.fixture
+def receiver():
+    found, server = hooks.serve()
+    yield found
+    server.shutdown()
+    server.server_close()
+
+
+def test_pre_sign_up_external_provider_trigger(provider, client, receiver):
+    trigger_config.set_trigger(
+        pool=provider.pool, kind="PreSignUp", webhook=receiver.url, secret=hooks.SECRET
+    )
+    fed_sign_in(provider, client, name="Ann")
+    event = receiver.last("PreSignUp")
+    assert event["triggerSource"] == "PreSignUp_ExternalProvider"
+    assert event["userName"] == "Corp_sub-1"
+    assert event["callerContext"]["clientId"] == client.client_id
+    assert event["request"]["userAttributes"]["email"] == "ann@example.com"
+    assert event["request"]["userAttributes"]["name"] == "Ann"
+    fed_sign_in(provider, client)
+    assert len(receiver.events("PreSignUp")) == 1  # only the first sign-in signs up
+
+
+def test_pre_sign_up_refusal_creates_nobody(provider, client, receiver):
+    receiver.answer = hooks.refusing("no outsiders")
+    trigger_config.set_trigger(
+        pool=provider.pool, kind="PreSignUp", webhook=receiver.url, secret=hooks.SECRET
+    )
+    with pytest.raises(UserLambdaValidationException, match="no outsiders"):
+        fed_sign_in(provider, client)
+    assert not User.objects.filter(pool=provider.pool).exists()
+    assert not FederatedIdentity.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_first_sign_ins_make_one_user(provider, client):
+    outcomes = burst(lambda: fed_sign_in(provider, client), 4)
+    assert all(isinstance(o, Authenticated) for o in outcomes), outcomes
+    assert len({o.user.pk for o in outcomes}) == 1
+    assert User.objects.filter(pool=provider.pool).count() == 1
+    assert FederatedIdentity.objects.count() == 1
