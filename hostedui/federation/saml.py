@@ -43,13 +43,14 @@ from saml2.metadata import entity_descriptor
 from saml2.response import StatusError
 from saml2.s_utils import UnknownPrincipal
 
-from hostedui.oauth import ErrorPage, RedirectError
+from hostedui.federation.oidc import Pending
+from hostedui.federation.state import RoundTrip
+from hostedui.oauth import ErrorPage
 from hostedui.oauth import authorize as authz
 from hostedui.oauth.authorize import AuthorizationRequest
 from pool import crypto
 from pool.errors import CognitoError
 from pool.models import IdentityProvider, UserPool
-from pool.selectors import identity_providers as provider_selectors
 from pool.services import saml as saml_service
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ def idp_metadata(details: Mapping[str, str]) -> str:
     try:
         answer = requests.get(url, timeout=METADATA_TIMEOUT_SECONDS, allow_redirects=False)
     except requests.RequestException as exc:
-        raise MetadataError(f"The metadata URL could not be fetched: {type(exc).__name__}.") from exc
+        raise MetadataError(
+            f"The metadata URL could not be fetched: {type(exc).__name__}."
+        ) from exc
     if answer.status_code != 200 or len(answer.content) > MAX_METADATA_BYTES:
         raise MetadataError(f"The metadata URL answered {answer.status_code}.")
     cache.set(key, answer.text, METADATA_CACHE_SECONDS)
@@ -190,11 +193,11 @@ def check_provider(pool: UserPool, details: Mapping[str, str]) -> str:
         return _idp_entity(client)
 
 
-# -------------------------------------------------------------------- the round trip's state
-# Kept server-side (the cache: Redis when configured), keyed by the digest of an opaque token
-# that travels as RelayState, and taken once. The IdP's answer arrives as a cross-site POST, on
-# which browsers do not send our (SameSite=Lax) session cookie, so the browser session cannot
-# hold it. One pair of functions, swappable for a shared federation state store.
+# ------------------------------------------------------------------- a single logout's state
+# A sign-in's round trip lives in the browser session (hostedui.federation.state). A logout's
+# cannot: the session ends before the browser goes to the IdP. So it is kept in the cache
+# (Redis when configured), under the digest of the token that travels as RelayState, and taken
+# once.
 
 
 def _round_trip_key(token: str) -> str:
@@ -227,22 +230,11 @@ def provider_named(pool: UserPool, name: str | None) -> IdentityProvider | None:
     ).first()
 
 
-def offered(auth: AuthorizationRequest, name: str | None) -> IdentityProvider | None:
-    """The SAML provider `identity_provider` names on an authorize request (None when it names
-    none, or another kind: that is not ours to start), if the app offers it and it is enabled;
-    else an OAuth error to the app."""
-    provider = provider_named(auth.pool, name)
-    if provider is None:
-        return None
-    if provider not in provider_selectors.enabled_for_client(auth.client):
-        raise auth.error("invalid_request", f"The app does not offer sign-in with {name}.")
-    return provider
-
-
-def start(auth: AuthorizationRequest, provider: IdentityProvider) -> str:
-    """Where to send the browser to sign in at `provider`: the IdP's SSO URL with our signed
-    AuthnRequest (HTTP-Redirect binding). The round trip (request id, the app's authorize
-    request) is remembered under the RelayState token."""
+def begin(auth: AuthorizationRequest, provider: IdentityProvider) -> tuple[str, Pending]:
+    """Where to send the browser to sign in at `provider` (the IdP's SSO URL with our signed
+    AuthnRequest, HTTP-Redirect binding), and what the round trip must remember: `state` is
+    the RelayState, and the AuthnRequest's ID rides in `nonce`, the value the answer must echo
+    (InResponseTo)."""
     relay = crypto.token()
     try:
         with _client(auth.pool, details=provider.provider_details()) as client:
@@ -254,18 +246,18 @@ def start(auth: AuthorizationRequest, provider: IdentityProvider) -> str:
                 sigalg=client.config.getattr("signing_algorithm", "sp"),
             )
     except (MetadataError, ValueError) as exc:
-        logger.warning("SAML provider %s of %s unusable: %s", provider.provider_name, auth.pool, exc)
+        logger.warning(
+            "SAML provider %s of %s unusable: %s", provider.provider_name, auth.pool, exc
+        )
         raise auth.error("server_error", "The identity provider is not available.") from exc
-    remember_round_trip(
-        pool=auth.pool,
-        token=relay,
-        entry={
-            "provider": provider.provider_name,
-            "request_id": request_id,
-            "query": auth.query_string,
-        },
-    )
-    return dict(info["headers"])["Location"]
+    location = dict(info["headers"])["Location"]
+    return location, Pending(state=relay, nonce=request_id, code_verifier="")
+
+
+def is_round_trip_token(relay_state: str) -> bool:
+    """An SP-initiated answer's RelayState is our token; an IdP-initiated one carries the
+    authorize parameters (Cognito's format: `client_id=…&redirect_uri=…&…`)."""
+    return bool(relay_state) and "=" not in relay_state
 
 
 @dataclass(frozen=True)
@@ -313,29 +305,36 @@ def _not_on_or_after(response) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(stamp, tz=dt.UTC) if stamp else None
 
 
-def consume(pool: UserPool, *, saml_response: str, relay_state: str) -> Verified:
-    """Check an IdP's answer posted to our ACS. Raises ErrorPage while we do not know which app
-    asked, RedirectError (an OAuth error to the app's redirect_uri) once we do."""
-    if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
-        raise ErrorPage("invalid_request", "The request has no usable SAMLResponse.")
-    round_trip = take_round_trip(pool=pool, token=relay_state) if relay_state else None
-    if round_trip is not None:  # SP-initiated: the answer to the request we sent
-        auth = _auth_of(pool, round_trip["query"])
-        provider = provider_named(pool, round_trip["provider"])
-        outstanding = {round_trip["request_id"]: "sp"}
-        unsolicited = False
-    else:  # IdP-initiated: RelayState holds the authorize parameters (Cognito's format)
-        if not relay_state or "=" not in relay_state:
+def consume(
+    pool: UserPool, *, saml_response: str, relay_state: str, round_trip: RoundTrip | None
+) -> Verified:
+    """Check an IdP's answer posted to our ACS; `round_trip` is the SP-initiated sign-in this
+    browser started (hostedui.federation.state), None for an IdP-initiated one. Raises
+    ErrorPage while we do not know which app asked, RedirectError (an OAuth error to the app's
+    redirect_uri) once we do."""
+    if is_round_trip_token(relay_state) or round_trip is not None:
+        if round_trip is None:
             raise ErrorPage(
-                "invalid_request", "This sign-in expired or was already used. Start again."
+                "invalid_state", "This sign-in is not valid (missing, used or expired)."
             )
+        auth = _auth_of(pool, round_trip.query)
+        provider = provider_named(pool, round_trip.provider_name)
+        outstanding = {round_trip.pending.nonce: "sp"}
+        unsolicited = False
+    else:  # IdP-initiated: RelayState holds the authorize parameters
+        if not relay_state:
+            raise ErrorPage("invalid_request", "The request has no RelayState.")
         params = QueryDict(relay_state)
         auth = _auth_of(pool, relay_state)
         provider = provider_named(pool, params.get("identity_provider"))
         if provider is not None and not _truthy(provider.provider_details().get("IDPInit")):
-            raise auth.error("invalid_request", "This provider does not allow IdP-initiated sign-in.")
+            raise auth.error(
+                "invalid_request", "This provider does not allow IdP-initiated sign-in."
+            )
         outstanding = {}
         unsolicited = True
+    if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
+        raise auth.error("invalid_request", "The request has no usable SAMLResponse.")
     if provider is None:
         raise auth.error("invalid_request", "There is no such SAML identity provider.")
     if not provider.enabled:  # refused again by federation.sign_in; here before any parsing
