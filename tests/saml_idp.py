@@ -10,6 +10,7 @@ object shape the next answers, for the negative tests: `sign_assertion`, `audien
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import re
@@ -154,6 +155,12 @@ class SamlIdp:
 
     def authn_response(self, *, in_response_to: str | None, sp_entity_id: str, acs: str) -> str:
         """A SAMLResponse (base64) as the knobs say."""
+        xml = self.authn_response_xml(
+            in_response_to=in_response_to, sp_entity_id=sp_entity_id, acs=acs
+        )
+        return base64.b64encode(xml.encode()).decode()
+
+    def authn_response_xml(self, *, in_response_to: str | None, sp_entity_id: str, acs: str) -> str:
         self.server = Server(config=self._config())  # picks up lifetime_minutes
         destination = self.destination or acs
         if self.fail_status:
@@ -181,9 +188,7 @@ class SamlIdp:
             before, after = self.tamper
             assert before in xml, "nothing to tamper with"
             xml = xml.replace(before, after)
-        import base64
-
-        return base64.b64encode(xml.encode()).decode()
+        return xml
 
     def idp_initiated(self, *, sp_entity_id: str, acs: str) -> str:
         return self.authn_response(in_response_to=None, sp_entity_id=sp_entity_id, acs=acs)
@@ -235,7 +240,7 @@ class SamlIdp:
             signature=query.get("Signature"),
         )
         message = request.message
-        saml_response = self.authn_response(
+        saml_response = self.authn_response_xml(
             in_response_to=message.id,
             sp_entity_id=message.issuer.text,
             acs=message.assertion_consumer_service_url,

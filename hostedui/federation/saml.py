@@ -64,6 +64,8 @@ MAX_RESPONSE_CHARS = 100_000
 ROUND_TRIP_SECONDS = 600
 SIGNING_ALGORITHMS = {"rsa-sha256": xmldsig.SIG_RSA_SHA256}
 SESSION_KEY = "hostedui:saml:{pool}"
+# The NameID, as a claim (Cognito's default `username` mapping of a SAML provider).
+NAME_ID_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
 
 
 class MetadataError(Exception):
@@ -372,8 +374,12 @@ def consume(
     except CognitoError as exc:
         raise auth.error("invalid_request", exc.message) from exc
     name_id = response.name_id
-    subject = (name_id.text or "").strip() if name_id is not None else ""
-    if not subject:
+    claims = _claims(response)
+    if name_id is not None and (name_id.text or "").strip():
+        claims[NAME_ID_CLAIM] = name_id.text.strip()
+    # The subject is the claim AttributeMapping gives `username` (the NameID by default).
+    subject = claims.get((provider.attribute_mapping or {}).get("username") or NAME_ID_CLAIM)
+    if not subject or name_id is None:
         raise auth.error("invalid_request", "The SAML assertion names no subject.")
     session_index = ""
     for statement in response.assertion.authn_statement:
@@ -383,7 +389,7 @@ def consume(
         provider=provider,
         issuer=idp,
         subject=subject,
-        claims=_claims(response),
+        claims=claims,
         name_id=encode_name_id(name_id),
         session_index=session_index,
     )
