@@ -42,6 +42,7 @@ from saml2.ident import decode as decode_name_id
 from saml2.metadata import entity_descriptor
 from saml2.response import StatusError
 from saml2.s_utils import UnknownPrincipal
+from saml2.sigver import verify_redirect_signature
 
 from hostedui.federation.oidc import Pending
 from hostedui.federation.state import RoundTrip
@@ -357,6 +358,8 @@ def consume(
     except Exception as exc:  # every way pysaml2 refuses a response (signature, time, ...)
         logger.info("SAML response refused for %s/%s: %r", pool.pk, provider.provider_name, exc)
         raise auth.error("invalid_request", "Invalid SAML response received.") from exc
+    if getattr(response, "assertion", None) is None or response.assertion.subject is None:
+        raise auth.error("invalid_request", "Invalid SAML response received.")
     answered = _in_response_to(response)
     if unsolicited and answered:
         raise auth.error("invalid_request", "Invalid SAML response received.")
@@ -396,6 +399,22 @@ def consume(
 
 
 # ------------------------------------------------------------------------------ single logout
+
+
+def _signed_by_idp(client: Saml2Client, idp: str, query: QueryDict) -> bool:
+    """An HTTP-Redirect message's query signature, checked against the IdP's signing
+    certificates from its metadata (pysaml2 checks it on its own only on the IdP side)."""
+    names = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+    message = {name: query.get(name) for name in names if query.get(name) is not None}
+    if not message.get("Signature") or not message.get("SigAlg"):
+        return False
+    try:
+        return any(
+            verify_redirect_signature(message, client.sec.sec_backend, cert)
+            for _name, cert in client.metadata.certs(idp, "idpsso", "signing")
+        )
+    except Exception:  # an unknown algorithm, a signature that is not base64, ...
+        return False
 
 
 def remember_signed_in(session, verified: Verified) -> None:
@@ -456,14 +475,17 @@ def logout_location(session, pool: UserPool, *, after: str) -> str | None:
 def finish_logout(pool: UserPool, query: QueryDict) -> str:
     """The IdP's LogoutResponse (to our LogoutRequest): where the browser goes next. Raises
     ErrorPage when it is not one we are waiting for."""
-    entry = take_round_trip(pool=pool, token=query.get("RelayState") or "")
-    if entry is None or "logout" not in entry:
+    token = query.get("RelayState") or ""
+    entry = cache.get(_round_trip_key(token)) if token else None
+    if not entry or entry.get("pool") != pool.pk or "logout" not in entry:
         raise ErrorPage("invalid_request", "This sign-out expired or was already completed.")
     provider = IdentityProvider.objects.filter(pool=pool, pk=entry["provider"]).first()
     if provider is None:
         raise ErrorPage("invalid_request", "There is no such SAML identity provider.")
     try:
         with _client(pool, details=provider.provider_details()) as client:
+            if not _signed_by_idp(client, _idp_entity(client), query):
+                raise ValueError("the LogoutResponse is not signed by the IdP")
             response = client.parse_logout_request_response(
                 query.get("SAMLResponse") or "", BINDING_HTTP_REDIRECT
             )
@@ -471,6 +493,9 @@ def finish_logout(pool: UserPool, query: QueryDict) -> str:
         raise ErrorPage("invalid_request", "Invalid SAML logout response received.") from exc
     if response is None or response.in_response_to != entry["logout"]:
         raise ErrorPage("invalid_request", "Invalid SAML logout response received.")
+    # Verified: now spend the round trip (once, even against a parallel request).
+    if take_round_trip(pool=pool, token=token) is None:
+        raise ErrorPage("invalid_request", "This sign-out expired or was already completed.")
     return entry["after"]
 
 
@@ -484,6 +509,8 @@ def idp_logout(pool: UserPool, query: QueryDict) -> tuple[str, str]:
             continue
         try:
             with _client(pool, details=details) as client:
+                if not _signed_by_idp(client, _idp_entity(client), query):
+                    continue
                 request = client.parse_logout_request(
                     query.get("SAMLRequest") or "",
                     BINDING_HTTP_REDIRECT,
