@@ -3,6 +3,7 @@ core (hostedui.oauth) and renders its answer or error."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
@@ -10,8 +11,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-
-from django.contrib import messages
 
 from hostedui import session
 from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
