@@ -7,41 +7,37 @@ that signs what the test asks for; the validation is the real library's either w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.core.cache import cache
+from django.test import Client
 
 from hostedui.federation import state as round_trips
+from pool import clock
 from pool import jwt as pool_jwt
 from pool.models import FederatedIdentity, IdentityProvider, User, UserStatus
 from pool.services import identity_providers as idp_service
 from tests import factories
 from tests.api.js_clients import NODE, install_node_modules
-from tests.hostedui.conftest import CALLBACK, VERIFIER, authorize_url, exchange_code
+from tests.hostedui.conftest import CALLBACK, VERIFIER, authorize_url
 from tests.hostedui.upstreams import (
     STANDIN_CLIENT_ID,
     STANDIN_SECRET,
     OidcProviderUpstream,
     StandIn,
+    back,
+    params_of,
+    to_app,
+    tokens_for,
 )
 
 pytestmark = pytest.mark.django_db
 
 MAPPING = {"email": "email", "email_verified": "email_verified", "name": "name"}
-
-
-def params_of(location: str) -> dict[str, str]:
-    parts = urlsplit(location)
-    return {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-
-
-def to_app(response) -> dict[str, str]:
-    """The parameters of a redirect back to the app's callback."""
-    assert response.status_code == 302, response.content[:800]
-    assert response["Location"].startswith(CALLBACK + "?"), response["Location"]
-    return params_of(response["Location"])
 
 
 # ------------------------------------------------------------- the stand-in (crafted tokens)
@@ -81,16 +77,6 @@ def go(client, pool, app, standin, **params) -> dict[str, str]:
     response = client.get(authorize_url(pool, app, identity_provider="StandIn", **params))
     assert response.status_code == 302, response.content[:500]
     return standin.authorized(response["Location"])
-
-
-def back(client, pool, **params):
-    return client.get(f"/{pool.id}/oauth2/idpresponse", params)
-
-
-def tokens_for(client, pool, app, code: str) -> dict:
-    response = exchange_code(client, pool, app, code)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def test_authorize_goes_upstream_with_state_nonce_and_pkce(client, pool, fed_client, standin):
@@ -181,8 +167,6 @@ def test_replayed_state_gets_the_error_page(client, pool, fed_client, standin):
 
 
 def test_state_from_another_browser_is_refused(client, pool, fed_client, standin):
-    from django.test import Client
-
     sent = go(client, pool, fed_client, standin)
     other = Client()
     response = back(other, pool, code="c", state=sent["state"])
@@ -191,10 +175,8 @@ def test_state_from_another_browser_is_refused(client, pool, fed_client, standin
 
 
 def test_expired_round_trip_is_refused(client, pool, fed_client, standin):
-    from pool import clock
-
     sent = go(client, pool, fed_client, standin)
-    clock.freeze(clock.now() + __import__("datetime").timedelta(seconds=round_trips.LIFETIME + 1))
+    clock.freeze(clock.now() + dt.timedelta(seconds=round_trips.LIFETIME + 1))
     response = back(client, pool, code="c", state=sent["state"])
     assert response.status_code == 400
 
@@ -261,8 +243,6 @@ def test_code_refused_by_the_provider_goes_back_to_the_app(client, pool, fed_cli
 def test_unreachable_provider_goes_back_to_the_app(client, pool, fed_client, standin):
     sent = go(client, pool, fed_client, standin)
     standin.close()
-    from django.core.cache import cache
-
     cache.clear()  # the discovery document must be fetched again, from nobody
     _refused(back(client, pool, code="c", state=sent["state"]))
 
@@ -293,17 +273,20 @@ def test_unknown_provider_is_refused(client, pool, fed_client):
 
 
 def test_email_collision_never_signs_in_as_the_native_user(client, pool, fed_client, standin):
+    """An upstream account asserting a native user's (unverified) email gets its own user:
+    never a session or tokens of the native user, never a silent link."""
     native = factories.make_user(pool, "carol", email="carol@example.com", email_verified=False)
     standin.claims = {"email": "carol@example.com", "email_verified": True}
-    answer = to_app(
-        back(client, pool, code="c", state=go(client, pool, fed_client, standin)["state"])
-    )
-    if "code" in answer:
-        tokens = tokens_for(client, pool, fed_client, answer["code"])
-        claims = pool_jwt.verify(pool, tokens["id_token"], token_use="id")
-        assert claims["sub"] != str(native.sub)
-        assert claims["cognito:username"] == "StandIn_standin-user-1"
+    sent = go(client, pool, fed_client, standin)
+    answer = to_app(back(client, pool, code="c", state=sent["state"]))
+    tokens = tokens_for(client, pool, fed_client, answer["code"])
+    claims = pool_jwt.verify(pool, tokens["id_token"], token_use="id")
+    assert claims["sub"] != str(native.sub)
+    assert claims["cognito:username"] == "StandIn_standin-user-1"
     assert not FederatedIdentity.objects.filter(user=native).exists()
+    # The native user still signs in with their own password, as themselves only.
+    native.refresh_from_db()
+    assert native.status == UserStatus.CONFIRMED and native.email_verified is False
 
 
 # ------------------------------------------------------------------ buttons and routing

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.api.js_clients import NODE, NODE_DIR
+from tests.hostedui.conftest import CALLBACK, exchange_code
 
 STANDIN_CLIENT_ID = "standin-client"
 STANDIN_SECRET = "standin-secret-0123456789"
@@ -71,12 +73,18 @@ class OidcProviderUpstream:
         )
 
 
+@functools.cache
+def _rsa_key(which: str) -> RSAKey:
+    """The stand-in's signing key, and another with the same kid (made once per run)."""
+    return RSAKey.generate_key(2048, parameters={"kid": "standin-1"})
+
+
 class StandIn:
     """A loopback OpenID provider whose next ID token a test shapes (`overrides`, `sign_with`)."""
 
     def __init__(self) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "standin-1"})
-        self.other_key = RSAKey.generate_key(2048, parameters={"kid": "standin-1"})
+        self.key = _rsa_key("own")
+        self.other_key = _rsa_key("other")
         self.sign_with = self.key
         self.subject = "standin-user-1"
         self.nonce = ""  # set by `authorized()` from the authorization URL we were sent to
@@ -108,14 +116,23 @@ class StandIn:
                     return self._json({"keys": [standin.key.as_dict(private=False)]})
                 if parts.path == "/userinfo":
                     return self._json({"sub": standin.subject, **standin.claims})
+                if parts.path == "/token":  # Facebook's token_request_method is GET
+                    standin.token_requests.append(parse_qs(parts.query))
+                    return self._json(standin.token_response())
                 if parts.path in ("/me", "/user/profile"):
-                    standin.profile_requests.append(parse_qs(parts.query))
+                    standin.profile_requests.append(
+                        {
+                            **parse_qs(parts.query),
+                            "_authorization": [self.headers.get("Authorization", "")],
+                        }
+                    )
                     return self._json(standin.profile)
                 return self._json({"error": "not_found"}, 404)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
+                form["_authorization"] = [self.headers.get("Authorization", "")]
                 if urlsplit(self.path).path != "/token":
                     return self._json({"error": "not_found"}, 404)
                 standin.token_requests.append(form)
@@ -174,3 +191,28 @@ class StandIn:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# ------------------------------------------------------------ a test's side of the trip
+
+
+def params_of(location: str) -> dict[str, str]:
+    parts = urlsplit(location)
+    return {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+
+
+def to_app(response) -> dict[str, str]:
+    """The parameters of a redirect back to the app's callback."""
+    assert response.status_code == 302, response.content[:800]
+    assert response["Location"].startswith(CALLBACK + "?"), response["Location"]
+    return params_of(response["Location"])
+
+
+def back(client, pool, **params):
+    return client.get(f"/{pool.id}/oauth2/idpresponse", params)
+
+
+def tokens_for(client, pool, app, code: str) -> dict:
+    response = exchange_code(client, pool, app, code)
+    assert response.status_code == 200, response.content
+    return response.json()
