@@ -33,15 +33,16 @@ def for_pool(pool: UserPool) -> list[IdentityProvider]:
 
 
 def by_identifier(
-    pool: UserPool, identifier: str, *, enabled_only: bool = False
+    pool: UserPool, identifier: str, *, enabled_only: bool = False, domains: bool = True
 ) -> IdentityProvider | None:
     """The provider with this IdpIdentifier (compared case-insensitively); failing that, for
     an email address, the provider whose IdpIdentifier is the address's domain (the hosted
-    UI's email-domain routing). None when no provider claims it."""
+    UI's email-domain routing; `domains=False` for an exact match only, as
+    GetIdentityProviderByIdentifier). None when no provider claims it."""
     if not isinstance(identifier, str) or not identifier.strip():
         return None
     wanted = identifier.strip().lower()
-    domain = wanted.rsplit("@", 1)[1] if "@" in wanted else None
+    domain = wanted.rsplit("@", 1)[1] if domains and "@" in wanted else None
     providers = IdentityProvider.objects.filter(pool=pool).select_related("pool")
     if enabled_only:
         providers = providers.filter(enabled=True)
