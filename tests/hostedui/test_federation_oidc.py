@@ -7,6 +7,7 @@ that signs what the test asks for; the validation is the real library's either w
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from pool import clock
 from pool import jwt as pool_jwt
 from pool.models import FederatedIdentity, IdentityProvider, User, UserStatus
 from pool.services import identity_providers as idp_service
-from tests import factories
+from tests import factories, parallel
 from tests.api.js_clients import NODE, install_node_modules
 from tests.hostedui.conftest import CALLBACK, VERIFIER, authorize_url
 from tests.hostedui.upstreams import (
@@ -37,6 +38,7 @@ from tests.hostedui.upstreams import (
 
 pytestmark = pytest.mark.django_db
 
+THREADS = 4
 MAPPING = {"email": "email", "email_verified": "email_verified", "name": "name"}
 
 
@@ -163,6 +165,25 @@ def test_replayed_state_gets_the_error_page(client, pool, fed_client, standin):
     to_app(back(client, pool, code="c", state=sent["state"]))
     replay = back(client, pool, code="c", state=sent["state"])
     assert replay.status_code == 400 and b"invalid_state" in replay.content
+    assert len(standin.token_requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_callbacks_with_one_state_sign_in_once(client, pool, fed_client, standin):
+    """The same callback sent N times at once from the browser (its session cookie in each):
+    one exchanges the code and signs in; the others get the error page."""
+    sent = go(client, pool, fed_client, standin)
+    browsers = []
+    for _ in range(THREADS):
+        browser = Client()
+        browser.cookies = copy.deepcopy(client.cookies)
+        browsers.append(browser)
+    results = parallel.run_together(
+        [lambda b=b: back(b, pool, code="c", state=sent["state"]) for b in browsers]
+    )
+    codes = [r for r in results if r.status_code == 302 and "code=" in r["Location"]]
+    refused = [r for r in results if r.status_code == 400]
+    assert len(codes) == 1 and len(refused) == THREADS - 1, results
     assert len(standin.token_requests) == 1
 
 
