@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -78,6 +78,7 @@ class Upstream:
     endpoints: Endpoints | None  # None: discover them from `issuer`
     issuer: str = ""
     token_auth: str = "client_secret_post"
+    token_method: str = "POST"
     userinfo_method: str = "GET"
     response_mode: str = ""  # "form_post" for Apple
     use_nonce: bool = True
@@ -85,7 +86,6 @@ class Upstream:
     # (upstream, token response, ID token claims or {}) -> (subject, claims)
     claims_from: Callable[[Upstream, dict, dict], tuple[str, dict]] | None = None
     client_secret_factory: Callable[[], str] | None = None  # Apple: a fresh signed JWT
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def secret(self) -> str:
         return self.client_secret_factory() if self.client_secret_factory else self.client_secret
@@ -204,6 +204,7 @@ def complete(
                     endpoints.token_url,
                     code=code,
                     code_verifier=pending.code_verifier,
+                    method=upstream.token_method,
                     timeout=TIMEOUT,
                 )
             )
@@ -300,19 +301,13 @@ def oidc_claims(upstream: Upstream, token: dict, id_claims: dict) -> tuple[str, 
 
 
 def facebook_claims(upstream: Upstream, token: dict, _: dict) -> tuple[str, dict]:
-    """Facebook: Graph API `/me` with the requested fields and `appsecret_proof` (HMAC-SHA256 of
-    the access token under the app secret). Facebook never says an email is verified."""
+    """Facebook: Graph API `/me?fields=...` with `appsecret_proof` (HMAC-SHA256 of the access
+    token under the app secret). Facebook never says an email is verified."""
     access_token = str(token.get("access_token", ""))
     proof = hmac.new(
         upstream.client_secret.encode(), access_token.encode(), hashlib.sha256
     ).hexdigest()
-    fields = upstream.extra.get("fields", "id,name,email,first_name,last_name")
-    info = _user_info(
-        upstream,
-        token,
-        upstream.resolved().userinfo_url,
-        {"fields": fields, "appsecret_proof": proof},
-    )
+    info = _user_info(upstream, token, upstream.resolved().userinfo_url, {"appsecret_proof": proof})
     subject = str(info.get("id", ""))
     if not subject:
         raise UpstreamError("Facebook sent no user id.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -21,27 +22,26 @@ from hostedui.federation.oidc import Endpoints, Upstream, UpstreamError
 GOOGLE_ISSUER = "https://accounts.google.com"
 APPLE_ISSUER = "https://appleid.apple.com"
 APPLE_CLIENT_SECRET_SECONDS = 300
-FACEBOOK_API_VERSION = "v17.0"
-
+# The defaults, for a row whose ProviderDetails lack a key (pool.services.identity_providers
+# fills in the same URLs, as Cognito's DescribeIdentityProvider shows them).
 PRESETS: dict[str, dict[str, str]] = {
     "Google": {
         "oidc_issuer": GOOGLE_ISSUER,
         "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
         "token_url": "https://oauth2.googleapis.com/token",
-        "attributes_url": "https://openidconnect.googleapis.com/v1/userinfo",
         "jwks_uri": "https://www.googleapis.com/oauth2/v3/certs",
     },
     "SignInWithApple": {
         "oidc_issuer": APPLE_ISSUER,
         "authorize_url": "https://appleid.apple.com/auth/authorize",
         "token_url": "https://appleid.apple.com/auth/token",
-        "attributes_url": "",
         "jwks_uri": "https://appleid.apple.com/auth/keys",
     },
     "Facebook": {
-        "authorize_url": "https://www.facebook.com/{v}/dialog/oauth",
-        "token_url": "https://graph.facebook.com/{v}/oauth/access_token",
-        "attributes_url": "https://graph.facebook.com/{v}/me",
+        "authorize_url": "https://www.facebook.com/v17.0/dialog/oauth",
+        "token_url": "https://graph.facebook.com/v17.0/oauth/access_token",
+        "attributes_url": "https://graph.facebook.com/v17.0/me?fields=",
+        "attributes_url_add_attributes": "true",
     },
     "LoginWithAmazon": {
         "authorize_url": "https://www.amazon.com/ap/oa",
@@ -56,6 +56,8 @@ DEFAULT_SCOPES = {
     "LoginWithAmazon": "profile",
     "OIDC": "openid",
 }
+# The claim that names the user when AttributeMapping's `username` does not.
+SUBJECT_CLAIMS = {"Facebook": "id", "LoginWithAmazon": "user_id"}
 
 
 def _endpoints(details: Mapping[str, str], preset: Mapping[str, str]) -> Endpoints:
@@ -103,6 +105,7 @@ def upstream_for(provider) -> Upstream:
         "client_id": str(details.get("client_id", "")),
         "client_secret": str(details.get("client_secret", "")),
         "scopes": scopes,
+        "token_method": str(details.get("token_request_method") or "POST").upper(),
     }
     if kind == "OIDC":
         explicit = _endpoints(details, {})
@@ -110,14 +113,16 @@ def upstream_for(provider) -> Upstream:
             **common,
             issuer=explicit.issuer,
             endpoints=explicit if explicit.authorize_url else None,
-            token_auth=str(details.get("token_endpoint_auth_method") or "client_secret_post"),
             userinfo_method=str(details.get("attributes_request_method") or "GET").upper(),
         )
     if kind == "Google":
-        endpoints = _endpoints(details, PRESETS["Google"])
+        # Google's ID token carries the profile and email claims; its stored attributes_url
+        # (the People API) is not an OIDC userInfo, so it is not read.
+        endpoints = replace(_endpoints(details, PRESETS["Google"]), userinfo_url="")
         return Upstream(**common, issuer=endpoints.issuer, endpoints=endpoints)
     if kind == "SignInWithApple":
-        endpoints = _endpoints(details, PRESETS["SignInWithApple"])
+        # Apple has no userInfo: everything is in the ID token (and the posted `user`).
+        endpoints = replace(_endpoints(details, PRESETS["SignInWithApple"]), userinfo_url="")
         return Upstream(
             **common,
             issuer=endpoints.issuer,
@@ -127,13 +132,14 @@ def upstream_for(provider) -> Upstream:
             client_secret_factory=lambda: apple_client_secret(details),
         )
     if kind == "Facebook":
-        version = str(details.get("api_version") or FACEBOOK_API_VERSION)
-        preset = {k: v.format(v=version) for k, v in PRESETS["Facebook"].items()}
+        endpoints = _endpoints(details, PRESETS["Facebook"])
+        add = str(details.get("attributes_url_add_attributes") or "true") == "true"
+        if add and endpoints.userinfo_url.endswith("="):
+            # Cognito's way: the Graph API fields are the id and every mapped claim.
+            fields = sorted({"id", *(provider.attribute_mapping or {}).values()})
+            endpoints = replace(endpoints, userinfo_url=endpoints.userinfo_url + ",".join(fields))
         return Upstream(
-            **common,
-            endpoints=_endpoints(details, preset),
-            id_token=False,
-            claims_from=oidc.facebook_claims,
+            **common, endpoints=endpoints, id_token=False, claims_from=oidc.facebook_claims
         )
     if kind == "LoginWithAmazon":
         return Upstream(
@@ -143,3 +149,14 @@ def upstream_for(provider) -> Upstream:
             claims_from=oidc.amazon_claims,
         )
     raise UpstreamError(f"{kind} providers do not sign in through OpenID Connect.")
+
+
+def subject_of(provider, subject: str, claims: Mapping) -> str:
+    """The user's id at the provider: the claim AttributeMapping maps to `username` (Cognito's
+    rule), else the protocol's subject (the ID token's `sub`, Facebook's `id`, Amazon's
+    `user_id`)."""
+    claim = (provider.attribute_mapping or {}).get("username")
+    value = claims.get(claim) if claim else None
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+        return str(value)
+    return subject

@@ -2,15 +2,18 @@
 
 One entry per round trip, under the keyed digest of its `state` (the value itself never rests
 in the session table): the provider, the nonce and PKCE verifier (encrypted), and the app's
-original authorization request. `take` removes the entry it returns (single use); an entry is
-good for `LIFETIME` seconds, only in the browser that started it and only for its pool. At most
-`MAX_PENDING` round trips wait at once per browser (the oldest go first).
+original authorization request. `take` removes the entry it returns (single use, also against
+parallel callbacks: a session is saved last-writer-wins, so the state's use is claimed once more
+with an atomic cache add); an entry is good for `LIFETIME` seconds, only in the browser that
+started it and only for its pool. At most `MAX_PENDING` round trips wait at once per browser
+(the oldest go first).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from hostedui.federation.oidc import Pending
@@ -56,10 +59,13 @@ def take(request: HttpRequest, *, pool: UserPool, state: str) -> RoundTrip | Non
     if not state or len(state) > 512:
         return None
     entries = dict(request.session.get(KEY) or {})
-    entry = entries.pop(crypto.digest(state), None)
+    digest = crypto.digest(state)
+    entry = entries.pop(digest, None)
     if entry is None:
         return None
     request.session[KEY] = entries
+    if not cache.add(f"{KEY}:used:{digest}", 1, timeout=LIFETIME):
+        return None  # a parallel callback with the same state claimed it first
     if entry.get("pool") != pool.id or clock.timestamp() - entry.get("at", 0) >= LIFETIME:
         return None
     try:

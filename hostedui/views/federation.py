@@ -112,14 +112,15 @@ def go_upstream(
 def buttons(auth: AuthorizationRequest) -> dict:
     """The sign-in and sign-up pages' part: a button per enabled provider the app lists, and
     whether to show the email-domain routing field."""
-    providers = [p for p in identity_providers.enabled_for_client(auth.client) if p.provider_type]
+    providers = identity_providers.enabled_for_client(auth.client)
     base = reverse("hostedui:authorize", args=[auth.pool.id])
     return {
         "federation": [
             {
                 "name": p.provider_name,
                 "label": BUTTON_LABELS.get(p.provider_type, p.provider_name),
-                "url": f"{base}?{auth.query_string}&{urlencode({'identity_provider': p.provider_name})}",
+                "url": f"{base}?{auth.query_string}&"
+                + urlencode({"identity_provider": p.provider_name}),
             }
             for p in providers
         ],
@@ -196,6 +197,7 @@ def _complete(
         raise auth.error(exc.error, exc.description) from exc
     if provider.provider_type == "SignInWithApple":
         claims.update(oidc.apple_user_claims(params.get("user", "")))
+    subject = social.subject_of(provider, subject, claims)
     try:
         result = federation.sign_in(
             pool=auth.pool,

@@ -36,8 +36,10 @@ from pool.errors import (
     AliasExistsException,
     CognitoError,
     InvalidParameterException,
+    LimitExceededException,
     NotAuthorizedException,
     UsernameExistsException,
+    UserNotFoundException,
 )
 from pool.models import (
     AppClient,
@@ -50,12 +52,20 @@ from pool.models import (
 )
 from pool.selectors import identity_providers as provider_selectors
 from pool.selectors.clients import ensure_pool_client
+from pool.services import admin, users
 from pool.services import sign_in as sign_in_wing
-from pool.services import users
 from pool.services.results import Authenticated, RequestContext
 
 FEDERATED = sign_in_wing.FEDERATED
 COGNITO_SUBJECT = "Cognito_Subject"
+COGNITO = "Cognito"
+# Cognito's quota: identities linked to one user.
+MAX_LINKS_PER_USER = 5
+MERGING = (
+    "Merging is not currently supported, provide a SourceUser that has not been signed up in "
+    "order to link"
+)
+ALREADY_LINKED = "The SourceUser is already linked to a user."
 # Attributes a linked native user signs in with: never written by a provider's mapping.
 _SIGN_IN_ATTRIBUTES = (
     "email",
@@ -121,6 +131,21 @@ def _check_subject(provider: IdentityProvider, subject: Any) -> str:
     return subject
 
 
+def _refresh_identities(user_id: int) -> None:
+    """Write the user's `identities` attribute from its links (call inside the transaction
+    that changed them; the user row is locked here, so parallel changes do not lose one)."""
+    user = User.objects.select_for_update().select_related("pool").get(pk=user_id)
+    value = provider_selectors.identities_attribute(user)
+    attributes = dict(user.attributes or {})
+    if value is None:
+        attributes.pop(provider_selectors.IDENTITIES, None)
+    else:
+        attributes[provider_selectors.IDENTITIES] = value
+    if attributes != user.attributes:
+        user.attributes = attributes
+        user.save(update_fields=["attributes"])
+
+
 def _provider_group(provider: IdentityProvider) -> Group:
     """The pool's automatic group of the provider's users, made on first use."""
     name = provider.group_name
@@ -177,6 +202,7 @@ def _create(
                 subject=subject,
                 defaults={"user": existing, "primary": True, "issuer": issuer},
             )
+            _refresh_identities(existing.pk)
         return _update(existing, provider, attributes, issuer=issuer, subject=subject)
     user = users.prepare(
         pool=pool,
@@ -199,12 +225,14 @@ def _create(
                 primary=True,
                 issuer=issuer,
             )
+            _refresh_identities(user.pk)
             user.groups.add(_provider_group(provider))
     except (UsernameExistsException, AliasExistsException, IntegrityError):
         identity = _find(pool, provider, subject)
         if identity is None:
             raise
         return identity.user
+    user.refresh_from_db(fields=["attributes"])
     return user
 
 
@@ -222,10 +250,15 @@ def _update(
             clean = policy.validate_attributes(user.pool, changed, creating=False, admin=True)
             policy.apply_attributes(user, clean)
             policy.save_user(user)
-        if issuer:
+        if issuer and (
             FederatedIdentity.objects.filter(
                 pool_id=user.pool_id, provider_name=provider.provider_name, subject=subject
-            ).exclude(issuer=issuer).update(issuer=issuer)
+            )
+            .exclude(issuer=issuer)
+            .update(issuer=issuer)
+        ):
+            _refresh_identities(user.pk)
+            user.refresh_from_db(fields=["attributes"])
         user.groups.add(_provider_group(provider))
     return user
 
@@ -283,3 +316,146 @@ def sign_in(
     return sign_in_wing.complete_first_factor(
         user=user, client=client, context=context, method=FEDERATED
     )
+
+
+# --------------------------------------------------------------------------------- linking
+
+
+def _external(pool: UserPool, provider_name: Any, attribute_name: Any, value: Any, *, what: str):
+    """(provider, subject) of an external identity named as Cognito's ProviderUserIdentifier."""
+    if attribute_name != COGNITO_SUBJECT:
+        raise InvalidParameterException(
+            f"{what}.ProviderAttributeName must be {COGNITO_SUBJECT}: Cognate links identities "
+            "by their subject.",
+            field=what,
+        )
+    provider = provider_selectors.get(pool, provider_name)
+    if not isinstance(value, str) or not value:
+        raise InvalidParameterException(f"{what}.ProviderAttributeValue is required.", field=what)
+    return provider, _check_subject(provider, value)
+
+
+def _pool_user(pool: UserPool, username: Any) -> User:
+    if isinstance(username, str) and username:
+        user = User.objects.filter(pool=pool, username_key=pool.normalize(username)).first()
+        if user is not None:
+            return user
+    raise UserNotFoundException("User does not exist.")
+
+
+def link(
+    *,
+    pool: UserPool,
+    destination_provider: str,
+    destination_value: str,
+    source_provider: str,
+    source_attribute: str,
+    source_value: str,
+) -> FederatedIdentity:
+    """AdminLinkProviderForUser: from now on, signing in with (source provider, subject)
+    signs in as the destination user, and its `identities` list the link. The destination is
+    an existing user: a native one (`Cognito` + its username) or a federated one (its provider
+    + subject). The source must not have signed in yet (Cognito does not merge users) nor be
+    linked already (AliasExistsException). At most MAX_LINKS_PER_USER links per user.
+
+    Only an administrator links: nothing here, and nothing in `sign_in`, ever links on its own
+    (an email the provider claims is no proof that the native account is the same person's)."""
+    if destination_provider == COGNITO:
+        destination = _pool_user(pool, destination_value)
+    else:
+        dest_provider = provider_selectors.get(pool, destination_provider)
+        found = FederatedIdentity.objects.filter(
+            pool=pool, provider_name=dest_provider.provider_name, subject=destination_value
+        ).first()
+        if found is None:
+            raise UserNotFoundException("User does not exist.")
+        destination = found.user
+    provider, subject = _external(
+        pool, source_provider, source_attribute, source_value, what="SourceUser"
+    )
+    if provider.provider_name == destination_provider:
+        raise InvalidParameterException(
+            "SourceUser and DestinationUser cannot be of the same provider.", field="SourceUser"
+        )
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=destination.pk).first()
+        existing = FederatedIdentity.objects.filter(
+            pool=pool, provider_name=provider.provider_name, subject=subject
+        ).first()
+        if existing is not None:
+            if existing.primary:
+                raise InvalidParameterException(MERGING, field="SourceUser")
+            raise AliasExistsException(ALREADY_LINKED, field="SourceUser")
+        if User.objects.filter(
+            pool=pool,
+            username_key=pool.normalize(federated_username(provider.provider_name, subject)),
+        ).exists():
+            raise InvalidParameterException(MERGING, field="SourceUser")
+        if FederatedIdentity.objects.filter(user=destination).count() >= MAX_LINKS_PER_USER:
+            raise LimitExceededException(
+                f"A user can be linked to at most {MAX_LINKS_PER_USER} identities."
+            )
+        try:
+            with transaction.atomic():
+                linked = FederatedIdentity.objects.create(
+                    pool=pool,
+                    user=destination,
+                    provider_name=provider.provider_name,
+                    subject=subject,
+                    primary=False,
+                )
+                _refresh_identities(destination.pk)
+                return linked
+        except IntegrityError:  # a parallel first sign-in or link of the same subject
+            raise AliasExistsException(ALREADY_LINKED, field="SourceUser") from None
+
+
+def disable_provider_for_user(
+    *, pool: UserPool, provider_name: str, attribute_name: str, value: str
+) -> None:
+    """AdminDisableProviderForUser. For an external identity linked to another user, the link
+    is removed (its next sign-in makes a new federated user); for a federated user's own
+    identity, that user is disabled (and its tokens stop refreshing). For `Cognito` and a
+    username: the native user can no longer sign in with a password (its hash and SRP
+    verifier are removed), while its linked identities still sign it in."""
+    if provider_name == COGNITO:
+        if attribute_name != COGNITO_SUBJECT:
+            raise InvalidParameterException(
+                f"User.ProviderAttributeName must be {COGNITO_SUBJECT}.", field="User"
+            )
+        with transaction.atomic():
+            user = _pool_user(pool, value)
+            user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)
+            if user.status == UserStatus.EXTERNAL_PROVIDER:
+                raise InvalidParameterException(
+                    "The user is a federated user: name its provider and subject.", field="User"
+                )
+            user.password = ""
+            user.srp_salt = ""
+            user.srp_verifier = ""
+            user.temporary_password_expires_at = None
+            user.save(
+                update_fields=[
+                    "password",
+                    "srp_salt",
+                    "srp_verifier",
+                    "temporary_password_expires_at",
+                    "updated_at",
+                ]
+            )
+        return
+    provider, subject = _external(pool, provider_name, attribute_name, value, what="User")
+    with transaction.atomic():
+        identity = (
+            FederatedIdentity.objects.select_for_update()
+            .filter(pool=pool, provider_name=provider.provider_name, subject=subject)
+            .select_related("user")
+            .first()
+        )
+        if identity is None:
+            raise UserNotFoundException("User does not exist.")
+        if not identity.primary:
+            identity.delete()
+            _refresh_identities(identity.user_id)
+            return
+        admin.set_enabled(user=identity.user, enabled=False)

@@ -149,6 +149,26 @@ def test_provider_group_and_identities_claim(provider, client):
     assert jwt.issuer(provider.pool) == claims["iss"]
 
 
+def test_refreshed_id_tokens_keep_the_identities_claim(provider, client):
+    signed = fed_sign_in(provider, client)
+    issued = tokens.issue(
+        user=signed.user, client=client, scopes=["openid"], auth_time=signed.auth_time
+    )
+    again = tokens.refresh(client=client, refresh_token=issued.refresh_token)
+    claims = pyjwt.decode(again.id_token, options={"verify_signature": False})
+    assert [i["providerName"] for i in claims["identities"]] == ["Corp"]
+
+
+def test_identities_attribute_is_cognitos_json_string(provider, client):
+    import json
+
+    user = User.objects.get(pk=fed_sign_in(provider, client).user.pk)
+    [entry] = json.loads(user.attribute_map()["identities"])
+    assert entry["userId"] == "sub-1" and entry["providerName"] == "Corp"
+    assert entry["providerType"] == "OIDC" and entry["issuer"] is None
+    assert entry["primary"] is True and isinstance(entry["dateCreated"], int)
+
+
 def test_disabled_provider_is_refused(provider, client):
     idps.update_identity_provider(provider=provider, enabled=False)
     provider.refresh_from_db()
@@ -237,3 +257,181 @@ def test_parallel_first_sign_ins_make_one_user(provider, client):
     assert len({o.user.pk for o in outcomes}) == 1
     assert User.objects.filter(pool=provider.pool).count() == 1
     assert FederatedIdentity.objects.count() == 1
+
+
+def test_pre_authentication_trigger_fires_and_may_refuse(provider, client, receiver):
+    trigger_config.set_trigger(
+        pool=provider.pool, kind="PreAuthentication", webhook=receiver.url, secret=hooks.SECRET
+    )
+    fed_sign_in(provider, client)
+    event = receiver.last("PreAuthentication")
+    assert event["userName"] == "Corp_sub-1"
+    receiver.answer = hooks.refusing("not today")
+    with pytest.raises(UserLambdaValidationException, match="not today"):
+        fed_sign_in(provider, client)
+
+
+def test_email_username_pool_keeps_federated_and_native_users_apart(db):
+    pool = factories.make_pool(username_attributes=["email"])
+    native = factories.make_user(pool, "native-id", email="ann@example.com", email_verified=True)
+    assert native.email_key
+    provider = idps.create_identity_provider(
+        pool=pool,
+        provider_name="Corp",
+        provider_type="OIDC",
+        details=OIDC_DETAILS,
+        attribute_mapping={"email": "email", "email_verified": "email_verified"},
+    )
+    client = factories.make_client(pool, supported_identity_providers=["Corp"])
+    signed = fed_sign_in(provider, client, email_verified=True).user
+    signed.refresh_from_db()
+    assert signed.pk != native.pk and signed.username == "Corp_sub-1"
+    assert signed.email == "ann@example.com" and signed.email_verified is True
+    assert signed.email_key is None  # not a sign-in name: the native user keeps it
+    native.refresh_from_db()
+    assert native.email_key == "ann@example.com"
+
+
+def test_missing_required_attribute_refuses_and_creates_nobody(provider, client):
+    with pytest.raises(InvalidParameterException, match="email"):
+        federation.sign_in(
+            pool=provider.pool,
+            client=client,
+            provider=provider,
+            subject="sub-1",
+            claims={"name": "No Mail"},
+        )
+    assert not User.objects.filter(pool=provider.pool).exists()
+
+
+def test_mapped_value_the_schema_refuses_changes_nothing(provider, client):
+    user = fed_sign_in(provider, client, name="Ann").user
+    with pytest.raises(InvalidParameterException):
+        fed_sign_in(provider, client, email="not-an-email", name="Changed")
+    user.refresh_from_db()
+    assert user.email == "ann@example.com" and user.name == "Ann"
+
+
+def test_list_claims_and_issuer_reach_attributes_and_identities(provider, client):
+    signed = federation.sign_in(
+        pool=provider.pool,
+        client=client,
+        provider=provider,
+        subject="sub-1",
+        claims={"email": ["ann@example.com"], "name": ["Ann", "A."]},
+        issuer="https://idp.example.com/saml",
+    )
+    user = User.objects.get(pk=signed.user.pk)
+    assert user.email == "ann@example.com" and user.name == "Ann,A."
+    from pool.selectors import identity_providers as selectors
+
+    [identity] = selectors.identities(user)
+    assert identity["issuer"] == "https://idp.example.com/saml"
+
+
+def test_imported_external_provider_user_is_adopted(provider, client):
+    imported = factories.make_user(
+        provider.pool, "Corp_sub-1", password=None, status=UserStatus.EXTERNAL_PROVIDER
+    )
+    assert fed_sign_in(provider, client).user.pk == imported.pk
+    assert FederatedIdentity.objects.get().user_id == imported.pk
+
+
+def test_provider_of_another_pool_is_refused(provider, client):
+    other = factories.make_pool()
+    with pytest.raises(Exception) as caught:
+        federation.sign_in(
+            pool=other, client=None, provider=provider, subject="sub-1", claims={"email": "a@b.c"}
+        )
+    assert caught.value.__class__.__name__ == "ResourceNotFoundException"
+    assert not User.objects.exists()
+
+
+def test_no_mfa_for_a_federated_sign_in(tiered_pool, provider, client):
+    tiered_pool.mfa_configuration = "ON"
+    tiered_pool.save()
+    provider.pool.refresh_from_db()
+    assert isinstance(fed_sign_in(provider, client), Authenticated)
+
+
+# ------------------------------------------------------------ providers: service and selectors
+
+
+def test_by_identifier_routes_by_exact_identifier_or_email_domain(tiered_pool):
+    from pool.selectors import identity_providers as selectors
+
+    corp = idps.create_identity_provider(
+        pool=tiered_pool,
+        provider_name="Corp",
+        provider_type="OIDC",
+        details=OIDC_DETAILS,
+        idp_identifiers=["corp.example.com", "CorpSSO"],
+    )
+    assert selectors.by_identifier(tiered_pool, "corpsso") == corp
+    assert selectors.by_identifier(tiered_pool, "ann@Corp.Example.com") == corp
+    assert selectors.by_identifier(tiered_pool, "ann@corp.example.com", domains=False) is None
+    assert selectors.by_identifier(tiered_pool, "ann@other.example.com") is None
+    assert selectors.by_identifier(tiered_pool, "") is None
+    idps.update_identity_provider(provider=corp, enabled=False)
+    assert selectors.by_identifier(tiered_pool, "corpsso", enabled_only=True) is None
+    assert selectors.by_identifier(factories.make_pool(), "corpsso") is None
+
+
+def test_enabled_for_client_keeps_the_clients_order_and_skips_disabled(tiered_pool):
+    from pool.selectors import identity_providers as selectors
+
+    for name in ("Alpha", "Beta", "Gamma"):
+        idps.create_identity_provider(
+            pool=tiered_pool, provider_name=name, provider_type="OIDC", details=OIDC_DETAILS
+        )
+    client = factories.make_client(
+        tiered_pool, supported_identity_providers=["Gamma", "COGNITO", "Alpha", "Beta"]
+    )
+    idps.update_identity_provider(provider=selectors.get(tiered_pool, "Beta"), enabled=False)
+    assert [p.provider_name for p in selectors.enabled_for_client(client)] == ["Gamma", "Alpha"]
+
+
+def test_secrets_are_encrypted_at_rest_and_decrypt_for_the_protocol_code(provider):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT details, secret_details FROM pool_identityprovider WHERE id = %s",
+            [provider.pk],
+        )
+        details, secret = cursor.fetchone()
+    assert "upstream-secret" not in str(details) and "upstream-secret" not in secret
+    fresh = type(provider).objects.get(pk=provider.pk)
+    assert fresh.provider_details()["client_secret"] == "upstream-secret"
+    assert fresh.provider_details()["oidc_issuer"] == "https://idp.example.com"
+
+
+def test_immutable_custom_attribute_cannot_be_mapped(tiered_pool):
+    tiered_pool.custom_attributes.create(name="fixed", mutable=False)
+    with pytest.raises(InvalidParameterException, match="immutable"):
+        idps.create_identity_provider(
+            pool=tiered_pool,
+            provider_name="Corp",
+            provider_type="OIDC",
+            details=OIDC_DETAILS,
+            attribute_mapping={"custom:fixed": "x"},
+        )
+
+
+def test_apple_secret_key_is_encrypted(tiered_pool):
+    pem = "-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----"
+    apple = idps.create_identity_provider(
+        pool=tiered_pool,
+        provider_name="SignInWithApple",
+        provider_type="SignInWithApple",
+        details={
+            "client_id": "com.example.web",
+            "team_id": "TEAM123456",
+            "key_id": "KEY1234567",
+            "private_key": pem,
+            "authorize_scopes": "email name",
+        },
+    )
+    assert "private_key" not in apple.details
+    assert apple.provider_details()["private_key"] == pem
+    assert apple.provider_details()["oidc_issuer"] == "https://appleid.apple.com"
