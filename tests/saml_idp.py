@@ -5,7 +5,7 @@ Endpoints: `/metadata` (its metadata), `/sso/redirect` (HTTP-Redirect AuthnReque
 auto-posting HTML form to the SP's ACS, the user `subject` with `attributes` already "signed
 in"), `/slo/redirect` (our LogoutRequest -> a LogoutResponse redirected back). Knobs on the
 object shape the next answers, for the negative tests: `sign_assertion`, `audience`,
-`destination`, `lifetime_minutes`, `in_response_to`, `fail_status`, `tamper`.
+`destination`, `lifetime_minutes`, `in_response_to`, `fail_status`, `tamper`, `encrypt`.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ class SamlIdp:
         self.in_response_to: str | None = "<request>"
         self.fail_status: str | None = None
         self.tamper: tuple[str, str] | None = None
+        self.encrypt = False
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -182,6 +183,9 @@ class SamlIdp:
                 sign_response=self.sign_response,
                 sign_alg=xmldsig.SIG_RSA_SHA256,
                 digest_alg=xmldsig.DIGEST_SHA256,
+                # To the SP's encryption certificate from its metadata.
+                encrypt_assertion=self.encrypt,
+                encrypt_assertion_self_contained=True,
             )
             xml = str(response)
         if self.tamper:

@@ -34,7 +34,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.http import QueryDict
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, xmldsig
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp, xmldsig
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.ident import code as encode_name_id
@@ -303,6 +303,12 @@ def _in_response_to(response) -> set[str]:
     return seen
 
 
+def _was_encrypted(response) -> bool:
+    """Did the assertion arrive encrypted? (pysaml2 swaps in the decrypted document.)"""
+    original = samlp.response_from_string(response.origxml)
+    return bool(original is not None and original.encrypted_assertion)
+
+
 def _not_on_or_after(response) -> dt.datetime | None:
     stamp = getattr(response, "not_on_or_after", 0) or 0
     return dt.datetime.fromtimestamp(stamp, tz=dt.UTC) if stamp else None
@@ -360,6 +366,8 @@ def consume(
         raise auth.error("invalid_request", "Invalid SAML response received.") from exc
     if getattr(response, "assertion", None) is None or response.assertion.subject is None:
         raise auth.error("invalid_request", "Invalid SAML response received.")
+    if _truthy(details.get("EncryptedResponses")) and not _was_encrypted(response):
+        raise auth.error("invalid_request", "The SAML assertion must be encrypted.")
     answered = _in_response_to(response)
     if unsolicited and answered:
         raise auth.error("invalid_request", "Invalid SAML response received.")

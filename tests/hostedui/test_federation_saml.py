@@ -193,6 +193,32 @@ def test_idp_initiated_refused_when_the_provider_does_not_allow_it(client, saml_
     assert_refused(response)
 
 
+@pytest.mark.parametrize("required", [False, True])
+def test_encrypted_assertion_is_decrypted_with_the_pool_sp_key(
+    client, saml_pool, app, idp, provider, required
+):
+    if required:
+        idps.update_identity_provider(
+            provider=provider,
+            details={"MetadataURL": idp.entity_id, "EncryptedResponses": "true"},
+        )
+    idp.encrypt = True
+    fields = _idp_answer(_to_idp(client, saml_pool, app))
+    assert b"EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"])
+    response = _post_to_acs(client, saml_pool, fields)
+    claims = _id_token_claims(client, saml_pool, app, response)
+    assert claims["email"] == "jdoe@example.org"
+
+
+def test_plain_assertion_refused_when_encrypted_responses_are_required(
+    client, saml_pool, app, idp, provider
+):
+    idps.update_identity_provider(
+        provider=provider, details={"MetadataURL": idp.entity_id, "EncryptedResponses": "true"}
+    )
+    assert_refused(sp_initiated(client, saml_pool, app))
+
+
 # ---------------------------------------------------------------------- refused responses
 
 
