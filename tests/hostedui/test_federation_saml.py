@@ -15,7 +15,8 @@ from saml2.config import SPConfig
 from saml2.mdstore import MetadataStore
 
 from hostedui.federation import saml
-from pool.models import SamlAssertionUse, User, UserStatus
+from pool import crypto
+from pool.models import SamlAssertionUse, SamlServiceProviderKey, User, UserStatus
 from pool.services import identity_providers as idps
 from tests import factories
 from tests.hostedui.conftest import CALLBACK, authorize_url, exchange_code, redirect_params
@@ -217,6 +218,35 @@ def test_plain_assertion_refused_when_encrypted_responses_are_required(
         provider=provider, details={"MetadataURL": idp.entity_id, "EncryptedResponses": "true"}
     )
     assert_refused(sp_initiated(client, saml_pool, app))
+
+
+def test_metadata_given_as_xml_instead_of_url(client, saml_pool, app, idp, provider):
+    idps.update_identity_provider(provider=provider, details={"MetadataFile": idp.metadata()})
+    response = sp_initiated(client, saml_pool, app)
+    assert "code" in redirect_params(response)
+
+
+def test_unreachable_metadata_is_an_oauth_error_for_the_app(client, saml_pool, app, provider):
+    from tests.conftest import free_port
+
+    idps.update_identity_provider(
+        provider=provider, details={"MetadataURL": f"http://127.0.0.1:{free_port()}/metadata"}
+    )
+    response = client.get(authorize_url(saml_pool, app, identity_provider=PROVIDER))
+    assert_refused(response, "server_error")
+
+
+def test_console_check_reads_the_metadata(saml_pool, idp):
+    assert saml.check_provider(saml_pool, {"MetadataURL": idp.entity_id}) == idp.entity_id
+    with pytest.raises(saml.MetadataError):
+        saml.check_provider(saml_pool, {"MetadataFile": "<not-metadata/>"})
+
+
+def test_sp_private_key_is_encrypted_at_rest(client, saml_pool):
+    client.get(f"/{saml_pool.id}/saml2/metadata")
+    row = SamlServiceProviderKey.objects.get(pool=saml_pool)
+    assert "PRIVATE KEY" not in row.private_key
+    assert "PRIVATE KEY" in crypto.decrypt(row.private_key)
 
 
 # ---------------------------------------------------------------------- refused responses
