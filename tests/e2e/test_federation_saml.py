@@ -3,7 +3,8 @@ chromium): the demo app sends them to the hosted sign-in page, they click "Sign 
 <provider>", the IdP (pysaml2's IdP side, tests/saml_idp.py, on another host name: 127.0.0.1
 against the server's localhost, so its form POST back is cross-site and comes without our Lax
 session cookie) posts its signed assertion to our ACS, and they land in the demo app with tokens
-whose `identities` claim names the provider. Screenshots go to test-artifacts/e2e/<test>/."""
+whose `identities` claim names the provider; signing out goes through the IdP's single
+logout. Screenshots go to test-artifacts/e2e/<test>/."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def demo_with_saml(live_server, settings):
         pool=pool,
         provider_name="CorpSAML",
         provider_type="SAML",
-        details={"MetadataURL": idp.entity_id},
+        details={"MetadataURL": idp.entity_id, "IDPSignout": "true"},
         attribute_mapping={"email": EMAIL, "given_name": GIVEN_NAME},
     )
     idp.trust(saml.sp_metadata(pool))
@@ -74,3 +75,11 @@ def test_sign_in_with_a_saml_provider(demo_with_saml, page, artifact_dir):
     assert identities[0]["providerName"] == "CorpSAML"
     assert identities[0]["providerType"] == "SAML"
     assert identities[0]["userId"] == "mira"
+
+    # Sign out: through the IdP's single logout and back to the demo app, signed out here.
+    page.click("#demoSignOut")
+    page.wait_for_url(f"{base}/demo/", timeout=30_000)
+    assert idp.logout_requests and idp.logout_requests[-1].name_id.text == "mira"
+    page.click("#demoSignIn")
+    page.wait_for_url(re.compile(rf"/{pool.id}/login\?"))
+    shot("03-signed-out-back-at-sign-in")
