@@ -5,7 +5,8 @@ Endpoints: `/metadata` (its metadata), `/sso/redirect` (HTTP-Redirect AuthnReque
 auto-posting HTML form to the SP's ACS, the user `subject` with `attributes` already "signed
 in"), `/slo/redirect` (our LogoutRequest -> a LogoutResponse redirected back). Knobs on the
 object shape the next answers, for the negative tests: `sign_assertion`, `audience`,
-`destination`, `lifetime_minutes`, `in_response_to`, `fail_status`, `tamper`, `encrypt`.
+`destination`, `lifetime_minutes`, `in_response_to`, `fail_status`, `tamper`, `encrypt`,
+`recipient`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp, xmldsig
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, samlp, xmldsig
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+from saml2.sigver import pre_signature_part
 
 EMAIL = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 GIVEN_NAME = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
@@ -100,6 +102,7 @@ class SamlIdp:
         self.fail_status: str | None = None
         self.tamper: tuple[str, str] | None = None
         self.encrypt = False
+        self.recipient: str | None = None
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -179,7 +182,7 @@ class SamlIdp:
                 sp_entity_id=self.audience or sp_entity_id,
                 name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=self.subject),
                 authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"},
-                sign_assertion=self.sign_assertion,
+                sign_assertion=self.sign_assertion and not self.recipient,
                 sign_response=self.sign_response,
                 sign_alg=xmldsig.SIG_RSA_SHA256,
                 digest_alg=xmldsig.DIGEST_SHA256,
@@ -188,11 +191,30 @@ class SamlIdp:
                 encrypt_assertion_self_contained=True,
             )
             xml = str(response)
+            if self.recipient:
+                xml = self._resign_with_recipient(response, self.recipient)
         if self.tamper:
             before, after = self.tamper
             assert before in xml, "nothing to tamper with"
             xml = xml.replace(before, after)
         return xml
+
+    def _resign_with_recipient(self, response, recipient: str) -> str:
+        """The response with another SubjectConfirmationData Recipient (Destination kept), the
+        assertion signed again by this IdP: only the recipient check can refuse it."""
+        assertion = response.assertion
+        for confirmation in assertion.subject.subject_confirmation:
+            confirmation.subject_confirmation_data.recipient = recipient
+        assertion.signature = pre_signature_part(
+            assertion.id,
+            self.server.sec.my_cert,
+            1,
+            digest_alg=xmldsig.DIGEST_SHA256,
+            sign_alg=xmldsig.SIG_RSA_SHA256,
+        )
+        return self.server.sec.sign_statement(
+            str(response), class_name(assertion), node_id=assertion.id
+        )
 
     def idp_initiated(self, *, sp_entity_id: str, acs: str) -> str:
         return self.authn_response(in_response_to=None, sp_entity_id=sp_entity_id, acs=acs)

@@ -303,6 +303,15 @@ def _in_response_to(response) -> set[str]:
     return seen
 
 
+def _recipients(response) -> set[str]:
+    """The Recipient of every subject confirmation pysaml2 accepted."""
+    return {
+        confirmation.subject_confirmation_data.recipient or ""
+        for confirmation in response.assertion.subject.subject_confirmation
+        if confirmation.subject_confirmation_data is not None
+    }
+
+
 def _was_encrypted(response) -> bool:
     """Did the assertion arrive encrypted? (pysaml2 swaps in the decrypted document.)"""
     original = samlp.response_from_string(response.origxml)
@@ -354,7 +363,7 @@ def consume(
             response = client.parse_authn_request_response(
                 saml_response, BINDING_HTTP_POST, outstanding=outstanding
             )
-            if response is None:
+            if not response:
                 raise ValueError("no response")
             idp = _idp_entity(client)
     except StatusError as exc:
@@ -365,9 +374,15 @@ def consume(
         logger.info("SAML response refused for %s/%s: %r", pool.pk, provider.provider_name, exc)
         raise auth.error("invalid_request", "Invalid SAML response received.") from exc
     if getattr(response, "assertion", None) is None or response.assertion.subject is None:
+        # pysaml2 stops verifying (and sets no assertion) on some refusals, e.g. a Destination
+        # that is not our ACS, without raising.
+        logger.info("SAML response refused for %s/%s: not verified", pool.pk, provider)
         raise auth.error("invalid_request", "Invalid SAML response received.")
     if _truthy(details.get("EncryptedResponses")) and not _was_encrypted(response):
         raise auth.error("invalid_request", "The SAML assertion must be encrypted.")
+    if not _recipients(response) or _recipients(response) != {acs_url(pool)}:
+        # pysaml2 checks Recipient only when given conversation info; we check it here.
+        raise auth.error("invalid_request", "Invalid SAML response received.")
     answered = _in_response_to(response)
     if unsolicited and answered:
         raise auth.error("invalid_request", "Invalid SAML response received.")

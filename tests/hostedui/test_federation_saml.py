@@ -308,6 +308,15 @@ def test_wrong_destination_and_recipient_are_refused(client, saml_pool, app, idp
     assert_refused(sp_initiated(client, saml_pool, app))
 
 
+def test_wrong_recipient_alone_is_refused(client, saml_pool, app, idp):
+    idp.recipient = "https://elsewhere.example/saml2/idpresponse"
+    fields = _idp_answer(_to_idp(client, saml_pool, app))
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    assert 'Recipient="https://elsewhere.example/saml2/idpresponse"' in xml
+    assert f'Destination="{saml.acs_url(saml_pool)}"' in xml
+    assert_refused(_post_to_acs(client, saml_pool, fields))
+
+
 def test_expired_assertion_is_refused(client, saml_pool, app, idp):
     idp.lifetime_minutes = -10  # NotOnOrAfter ten minutes ago, beyond the skew
     assert_refused(sp_initiated(client, saml_pool, app))
