@@ -293,6 +293,34 @@ def test_unknown_provider_is_refused(client, pool, fed_client):
     _refused(client.get(authorize_url(pool, fed_client, identity_provider="Nobody")))
 
 
+def test_disabled_federated_user_goes_back_to_the_app(client, pool, fed_client, standin):
+    to_app(back(client, pool, code="c", state=go(client, pool, fed_client, standin)["state"]))
+    User.objects.filter(pool=pool, username="StandIn_standin-user-1").update(enabled=False)
+    client.cookies.clear()
+    sent = go(client, pool, fed_client, standin)
+    _refused(back(client, pool, code="c", state=sent["state"]), "disabled")
+
+
+def test_callback_for_an_unknown_pool_is_not_found(client, pool, fed_client, standin):
+    sent = go(client, pool, fed_client, standin)
+    response = client.get(
+        "/local_Nope1234/oauth2/idpresponse", {"code": "c", "state": sent["state"]}
+    )
+    assert response.status_code == 404
+    assert standin.token_requests == []
+
+
+def test_relayed_post_without_a_session_is_refused_not_relayed_again(pool, fed_client, standin):
+    browser = Client()
+    sent = go(browser, pool, fed_client, standin)
+    response = Client().post(
+        f"/{pool.id}/oauth2/idpresponse",
+        {"code": "c", "state": sent["state"], "_cognate_relayed": "1"},
+    )
+    assert response.status_code == 400 and b"invalid_state" in response.content
+    assert standin.token_requests == []
+
+
 def test_email_collision_never_signs_in_as_the_native_user(client, pool, fed_client, standin):
     """An upstream account asserting a native user's (unverified) email gets its own user:
     never a session or tokens of the native user, never a silent link."""
