@@ -3,6 +3,10 @@ routing) and the ones an app client offers."""
 
 from __future__ import annotations
 
+import json
+
+from django.db.models import OuterRef, Subquery
+
 from pool.errors import ResourceNotFoundException
 from pool.models import AppClient, FederatedIdentity, IdentityProvider, User, UserPool
 
@@ -70,27 +74,61 @@ def enabled_for_client(client: AppClient) -> list[IdentityProvider]:
     return [found[name] for name in names if name in found]
 
 
+IDENTITIES = "identities"
+
+
 def identities(user: User) -> list[dict[str, str | None]]:
-    """The user's links to identity providers, shaped as Cognito's `identities` (the ID
-    token's claim; a JSON string as a user attribute). A link whose provider was deleted is
-    left out."""
-    links = list(FederatedIdentity.objects.filter(user_id=user.pk))
-    if not links:
+    """The user's links to identity providers as the ID token's `identities` claim carries
+    them (`primary` and `dateCreated` as strings, Cognito's token shape). Read from the user's
+    `identities` attribute, kept by pool.services.federation: no query on the token paths."""
+    stored = (user.attributes or {}).get(IDENTITIES)
+    if not stored:
         return []
-    types = dict(
-        IdentityProvider.objects.filter(
-            pool_id=user.pool_id, provider_name__in={link.provider_name for link in links}
-        ).values_list("provider_name", "provider_type")
-    )
+    try:
+        entries = json.loads(stored)
+    except ValueError:
+        return []
     return [
         {
-            "userId": link.subject,
-            "providerName": link.provider_name,
-            "providerType": types[link.provider_name],
-            "issuer": link.issuer or None,
-            "primary": "true" if link.primary else "false",
-            "dateCreated": str(int(link.created_at.timestamp() * 1000)),
+            "userId": entry.get("userId"),
+            "providerName": entry.get("providerName"),
+            "providerType": entry.get("providerType"),
+            "issuer": entry.get("issuer"),
+            "primary": "true" if entry.get("primary") else "false",
+            "dateCreated": str(entry.get("dateCreated")),
         }
-        for link in links
-        if link.provider_name in types
+        for entry in entries
+        if isinstance(entry, dict)
     ]
+
+
+def identities_attribute(user: User) -> str | None:
+    """The `identities` attribute of the user from its links, as Cognito shows it (a JSON
+    string; `primary` a boolean, `dateCreated` epoch milliseconds); None without links."""
+    links = list(
+        FederatedIdentity.objects.filter(user_id=user.pk)
+        .annotate(
+            provider_type=Subquery(
+                IdentityProvider.objects.filter(
+                    pool_id=OuterRef("pool_id"), provider_name=OuterRef("provider_name")
+                ).values("provider_type")[:1]
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    if not links:
+        return None
+    return json.dumps(
+        [
+            {
+                "userId": link.subject,
+                "providerName": link.provider_name,
+                "providerType": link.provider_type or link.provider_name,
+                "issuer": link.issuer or None,
+                "primary": link.primary,
+                "dateCreated": int(link.created_at.timestamp() * 1000),
+            }
+            for link in links
+        ],
+        separators=(",", ":"),
+    )

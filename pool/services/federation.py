@@ -131,6 +131,21 @@ def _check_subject(provider: IdentityProvider, subject: Any) -> str:
     return subject
 
 
+def _refresh_identities(user_id: int) -> None:
+    """Write the user's `identities` attribute from its links (call inside the transaction
+    that changed them; the user row is locked here, so parallel changes do not lose one)."""
+    user = User.objects.select_for_update().select_related("pool").get(pk=user_id)
+    value = provider_selectors.identities_attribute(user)
+    attributes = dict(user.attributes or {})
+    if value is None:
+        attributes.pop(provider_selectors.IDENTITIES, None)
+    else:
+        attributes[provider_selectors.IDENTITIES] = value
+    if attributes != user.attributes:
+        user.attributes = attributes
+        user.save(update_fields=["attributes"])
+
+
 def _provider_group(provider: IdentityProvider) -> Group:
     """The pool's automatic group of the provider's users, made on first use."""
     name = provider.group_name
@@ -187,6 +202,7 @@ def _create(
                 subject=subject,
                 defaults={"user": existing, "primary": True, "issuer": issuer},
             )
+            _refresh_identities(existing.pk)
         return _update(existing, provider, attributes, issuer=issuer, subject=subject)
     user = users.prepare(
         pool=pool,
@@ -209,12 +225,14 @@ def _create(
                 primary=True,
                 issuer=issuer,
             )
+            _refresh_identities(user.pk)
             user.groups.add(_provider_group(provider))
     except (UsernameExistsException, AliasExistsException, IntegrityError):
         identity = _find(pool, provider, subject)
         if identity is None:
             raise
         return identity.user
+    user.refresh_from_db(fields=["attributes"])
     return user
 
 
@@ -232,10 +250,15 @@ def _update(
             clean = policy.validate_attributes(user.pool, changed, creating=False, admin=True)
             policy.apply_attributes(user, clean)
             policy.save_user(user)
-        if issuer:
+        if issuer and (
             FederatedIdentity.objects.filter(
                 pool_id=user.pool_id, provider_name=provider.provider_name, subject=subject
-            ).exclude(issuer=issuer).update(issuer=issuer)
+            )
+            .exclude(issuer=issuer)
+            .update(issuer=issuer)
+        ):
+            _refresh_identities(user.pk)
+            user.refresh_from_db(fields=["attributes"])
         user.groups.add(_provider_group(provider))
     return user
 
@@ -374,13 +397,15 @@ def link(
             )
         try:
             with transaction.atomic():
-                return FederatedIdentity.objects.create(
+                linked = FederatedIdentity.objects.create(
                     pool=pool,
                     user=destination,
                     provider_name=provider.provider_name,
                     subject=subject,
                     primary=False,
                 )
+                _refresh_identities(destination.pk)
+                return linked
         except IntegrityError:  # a parallel first sign-in or link of the same subject
             raise AliasExistsException(ALREADY_LINKED, field="SourceUser") from None
 
@@ -431,5 +456,6 @@ def disable_provider_for_user(
             raise UserNotFoundException("User does not exist.")
         if not identity.primary:
             identity.delete()
+            _refresh_identities(identity.user_id)
             return
         admin.set_enabled(user=identity.user, enabled=False)

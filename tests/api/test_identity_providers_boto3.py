@@ -5,6 +5,8 @@ botocore's shapes."""
 
 from __future__ import annotations
 
+import json
+
 import jwt as pyjwt
 import pytest
 
@@ -255,6 +257,15 @@ def test_a_linked_subject_signs_in_as_the_native_user(cognito, recorder, pool):
     assert identity["userId"] == "up-1" and identity["providerName"] == "Corp"
     assert identity["primary"] == "false"
     assert not User.objects.filter(username="Corp_up-1").exists()
+    got = cognito.admin_get_user(UserPoolId=pool.id, Username="ann")
+    assert_fits(recorder)
+    attributes = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
+    [entry] = json.loads(attributes["identities"])
+    assert (entry["userId"], entry["providerName"], entry["primary"]) == ("up-1", "Corp", False)
+    # Removing the link removes it from the attribute too.
+    cognito.admin_disable_provider_for_user(UserPoolId=pool.id, User=source("up-1"))
+    got = cognito.admin_get_user(UserPoolId=pool.id, Username="ann")
+    assert "identities" not in {a["Name"] for a in got["UserAttributes"]}
 
 
 def test_linking_refusals(cognito, pool):
