@@ -289,8 +289,38 @@ def test_provider_the_client_does_not_list_is_refused(client, pool, provider):
     assert answer["error"] == "unauthorized_client"
 
 
-def test_unknown_provider_is_refused(client, pool, fed_client):
-    _refused(client.get(authorize_url(pool, fed_client, identity_provider="Nobody")))
+@pytest.mark.parametrize("name", ["Nobody", "x" * 5000, "Stand\x00In", "StandIn\u202e"])
+def test_unknown_provider_is_refused(client, pool, fed_client, name):
+    _refused(client.get(authorize_url(pool, fed_client, identity_provider=name)))
+
+
+@pytest.mark.parametrize("identifier", ["a@b\x00.org", "x" * 5000 + "@example.org"])
+def test_odd_idp_identifier_stays_on_the_sign_in_page(client, pool, fed_client, identifier):
+    response = client.get(authorize_url(pool, fed_client, idp_identifier=identifier))
+    assert response.status_code == 302 and f"/{pool.id}/login?" in response["Location"]
+
+
+def test_unreachable_provider_at_the_start_goes_back_to_the_app(client, pool, fed_client, standin):
+    standin.close()  # discovery cannot be read
+    _refused(client.get(authorize_url(pool, fed_client, identity_provider="StandIn")))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"code": "c\x00", "state": "s\x00"},
+        {"state": "\u202e" * 600},
+        {"error": "x" * 5000, "state": "y"},
+        {"code": ["a", "b"], "state": ["s", "t"]},
+    ],
+    ids=["nul", "long-state", "long-error", "repeated"],
+)
+def test_odd_callbacks_get_the_error_page_never_a_500(client, pool, fed_client, standin, params):
+    go(client, pool, fed_client, standin)
+    assert back(client, pool, **params).status_code == 400
+    response = client.post(f"/{pool.id}/oauth2/idpresponse", params)
+    assert response.status_code in (200, 400)  # the relay page, or the error page
+    assert standin.token_requests == []
 
 
 def test_disabled_federated_user_goes_back_to_the_app(client, pool, fed_client, standin):
