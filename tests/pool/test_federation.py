@@ -22,7 +22,7 @@ from pool.services import triggers as trigger_config
 from pool.services.results import Authenticated, RequestContext
 from tests import factories
 from tests import triggers_support as hooks
-from tests.parallel import burst
+from tests.parallel import burst, run_together
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="hostedui")
 OIDC_DETAILS = {
@@ -515,3 +515,26 @@ def test_linking_to_a_federated_destination(provider, client):
     assert fed_sign_in(other, client, subject="o-9").user.pk == primary.pk
     stored = json.loads(User.objects.get(pk=primary.pk).attributes["identities"])
     assert [entry["providerName"] for entry in stored] == ["Corp", "Other"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_creations_keep_names_and_identifiers_unique(tiered_pool):
+    from pool.errors import DuplicateProviderException
+    from pool.models import IdentityProvider
+
+    def create(name):
+        return lambda: idps.create_identity_provider(
+            pool=tiered_pool,
+            provider_name=name,
+            provider_type="OIDC",
+            details=OIDC_DETAILS,
+            idp_identifiers=["corp.example.com"],
+        )
+
+    outcomes = run_together(
+        [create("Same"), create("Same"), create("Same"), create("One"), create("Two")]
+    )
+    made = [o for o in outcomes if isinstance(o, IdentityProvider)]
+    refused = [o for o in outcomes if isinstance(o, DuplicateProviderException)]
+    assert len(made) == 1 and len(refused) == 4, outcomes
+    assert IdentityProvider.objects.count() == 1
