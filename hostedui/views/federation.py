@@ -33,6 +33,7 @@ from pool import errors as domain
 from pool.models import IdentityProvider, UserPool
 from pool.selectors import identity_providers
 from pool.services import federation
+from pool.services import sign_in as sign_in_wing
 
 OIDC_TYPES = frozenset({"OIDC", "Google", "SignInWithApple", "Facebook", "LoginWithAmazon"})
 BUTTON_LABELS = {
@@ -195,6 +196,13 @@ def _complete(
             pending=round_trip.pending,
         )
     except UpstreamError as exc:
+        # For the console's event list: which provider failed, and why.
+        sign_in_wing.record_failure(
+            auth.pool,
+            f"{provider.provider_name}: {exc.description}"[:128],
+            client=auth.client,
+            context=session.context(request),
+        )
         raise auth.error(exc.error, exc.description) from exc
     if provider.provider_type == "SignInWithApple":
         claims.update(oidc.apple_user_claims(params.get("user", "")))

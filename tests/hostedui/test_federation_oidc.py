@@ -20,7 +20,7 @@ from django.test import Client
 from hostedui.federation import state as round_trips
 from pool import clock
 from pool import jwt as pool_jwt
-from pool.models import FederatedIdentity, IdentityProvider, User, UserStatus
+from pool.models import AuthEvent, FederatedIdentity, IdentityProvider, User, UserStatus
 from pool.services import identity_providers as idp_service
 from tests import factories, parallel
 from tests.api.js_clients import NODE, install_node_modules
@@ -242,6 +242,8 @@ def test_id_token_signed_by_another_key_is_refused(client, pool, fed_client, sta
     standin.sign_with = standin.other_key
     _refused(back(client, pool, code="c", state=sent["state"]), "signature")
     assert not User.objects.filter(pool=pool, username__startswith="StandIn_").exists()
+    event = AuthEvent.objects.filter(pool=pool, success=False).latest("pk")
+    assert event.reason.startswith("StandIn: Invalid ID token")
 
 
 def test_upstream_error_goes_back_to_the_app(client, pool, fed_client, standin):
