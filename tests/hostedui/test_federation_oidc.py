@@ -7,6 +7,7 @@ that signs what the test asks for; the validation is the real library's either w
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import json
@@ -111,6 +112,16 @@ def test_round_trip_signs_in_a_federated_user(client, pool, fed_client, standin)
     assert f"{pool.id}_StandIn" in claims["cognito:groups"]
     user = User.objects.get(pool=pool, username="StandIn_standin-user-1")
     assert user.status == UserStatus.EXTERNAL_PROVIDER
+
+
+def test_provider_that_takes_only_basic_auth_gets_it(client, pool, fed_client, standin):
+    standin.auth_methods = ["client_secret_basic", "private_key_jwt"]
+    sent = go(client, pool, fed_client, standin)
+    to_app(back(client, pool, code="c", state=sent["state"]))
+    form = standin.token_requests[-1]
+    assert "client_secret" not in form
+    expected = base64.b64encode(f"{STANDIN_CLIENT_ID}:{STANDIN_SECRET}".encode()).decode()
+    assert form["_authorization"] == [f"Basic {expected}"]
 
 
 def test_hosted_session_of_a_federated_user_is_honoured(client, pool, fed_client, standin):
