@@ -58,6 +58,8 @@ class Endpoints:
     token_url: str = ""
     userinfo_url: str = ""
     jwks_uri: str = ""
+    # From discovery: how the token endpoint takes the client's secret (empty: not said).
+    token_auth_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,11 @@ def discover(issuer: str, *, fresh: bool = False) -> Endpoints:
         token_url=document.get("token_endpoint", ""),
         userinfo_url=document.get("userinfo_endpoint", ""),
         jwks_uri=document.get("jwks_uri", ""),
+        token_auth_methods=tuple(
+            m
+            for m in document.get("token_endpoint_auth_methods_supported") or ()
+            if isinstance(m, str)
+        ),
     )
 
 
@@ -152,13 +159,23 @@ def _key_set(jwks_uri: str, *, fresh: bool = False) -> KeySet:
 # ---------------------------------------------------------------------------------- the flow
 
 
-def _session(upstream: Upstream, redirect_uri: str, secret: str = "") -> OAuth2Session:
+def _token_auth(upstream: Upstream, endpoints: Endpoints) -> str:
+    """client_secret_post, unless the provider's discovery document offers only Basic."""
+    offered = endpoints.token_auth_methods
+    if offered and upstream.token_auth not in offered and "client_secret_basic" in offered:
+        return "client_secret_basic"
+    return upstream.token_auth
+
+
+def _session(
+    upstream: Upstream, redirect_uri: str, secret: str = "", auth: str = ""
+) -> OAuth2Session:
     return OAuth2Session(
         client_id=upstream.client_id,
         client_secret=secret,
         scope=upstream.scopes,
         redirect_uri=redirect_uri,
-        token_endpoint_auth_method=upstream.token_auth,
+        token_endpoint_auth_method=auth or upstream.token_auth,
         code_challenge_method="S256",
     )
 
@@ -197,7 +214,8 @@ def complete(
     if not code:
         raise UpstreamError("The identity provider sent no authorization code.")
     endpoints = upstream.resolved()
-    with _session(upstream, redirect_uri, upstream.secret()) as client:
+    auth = _token_auth(upstream, endpoints)
+    with _session(upstream, redirect_uri, upstream.secret(), auth) as client:
         try:
             token = dict(
                 client.fetch_token(

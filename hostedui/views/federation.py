@@ -33,6 +33,7 @@ from pool import errors as domain
 from pool.models import IdentityProvider, UserPool
 from pool.selectors import identity_providers
 from pool.services import federation
+from pool.services import sign_in as sign_in_wing
 
 OIDC_TYPES = frozenset({"OIDC", "Google", "SignInWithApple", "Facebook", "LoginWithAmazon"})
 BUTTON_LABELS = {
@@ -42,6 +43,7 @@ BUTTON_LABELS = {
     "LoginWithAmazon": "Amazon",
 }
 MAX_IDENTIFIER = 256
+MAX_PROVIDER_NAME = 32  # Cognito's ProviderName
 # A form_post answer relayed once through our own page, so the Lax session cookie comes along.
 RELAYED = "_cognate_relayed"
 
@@ -66,17 +68,20 @@ def _offered(auth: AuthorizationRequest, provider: IdentityProvider | None) -> I
 
 
 def by_name(auth: AuthorizationRequest, name: str) -> IdentityProvider:
-    try:
-        found = identity_providers.get(auth.pool, name)
-    except domain.ResourceNotFoundException:
-        found = None
+    found = None
+    # Checked before the lookup: a NUL byte is "no such provider", never a database error.
+    if 0 < len(name) <= MAX_PROVIDER_NAME and "\x00" not in name:
+        try:
+            found = identity_providers.get(auth.pool, name)
+        except domain.ResourceNotFoundException:
+            found = None
     return _offered(auth, found)
 
 
 def by_identifier(auth: AuthorizationRequest, identifier: str) -> IdentityProvider | None:
     """Email-domain routing: the provider an identifier (an email, or an IdpIdentifier) names,
     or None when none does."""
-    if len(identifier) > MAX_IDENTIFIER:
+    if len(identifier) > MAX_IDENTIFIER or "\x00" in identifier:
         return None
     found = identity_providers.by_identifier(auth.pool, identifier)
     return _offered(auth, found) if found is not None else None
@@ -194,6 +199,13 @@ def _complete(
             pending=round_trip.pending,
         )
     except UpstreamError as exc:
+        # For the console's event list: which provider failed, and why.
+        sign_in_wing.record_failure(
+            auth.pool,
+            f"{provider.provider_name}: {exc.description}"[:128],
+            client=auth.client,
+            context=session.context(request),
+        )
         raise auth.error(exc.error, exc.description) from exc
     if provider.provider_type == "SignInWithApple":
         claims.update(oidc.apple_user_claims(params.get("user", "")))

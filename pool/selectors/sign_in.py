@@ -5,10 +5,9 @@ One check behind everything that outlives the moment of signing in: the hosted U
 (tokens.refresh) and an access token (tokens' userInfo and access-token checks). A sign-in
 stands while its user exists and is enabled (and CONFIRMED or EXTERNAL_PROVIDER, where the door
 asks), no global sign-out, password change or disable moved the user's tokens_valid_after past
-it, and its client
-still exists and still allows the flow being used. A deleted client takes its refresh families
-and authorization codes with it (CASCADE), so a family or code that loads proves its client
-exists; tokens with no family (client credentials) ask `client_exists`.
+it, and its client still exists and still allows the flow being used. A deleted client takes its
+refresh families and authorization codes with it (CASCADE), so a family or code that loads
+proves its client exists; tokens with no family (client credentials) ask `client_exists`.
 
 Flows are checked when they are used, not when tokens were issued: a client that loses
 ALLOW_REFRESH_TOKEN_AUTH refuses refresh tokens it issued before.

@@ -392,6 +392,8 @@ def update_identity_provider(
     left out of new ProviderDetails keep their stored values, so an operator editing the other
     keys need not type the client secret again."""
     with transaction.atomic():
+        # The pool's lock, as creation takes it: IdpIdentifiers stay unique across providers.
+        UserPool.objects.select_for_update().filter(pk=provider.pool_id).first()
         provider = (
             IdentityProvider.objects.select_for_update().select_related("pool").get(pk=provider.pk)
         )

@@ -358,3 +358,27 @@ def test_disable_provider_cognito_removes_the_password(cognito, pool):
 
     with pytest.raises(NotAuthorizedException):
         authenticate.password(pool=pool, username="ann", password=factories.PASSWORD, client=client)
+
+
+def test_federated_users_in_admin_get_user_and_list_users(cognito, recorder, pool):
+    create_oidc(cognito, pool)
+    factories.make_user(pool, "native")
+    fed_sign_in(pool, "up-1", web_client(pool), email="fed@example.com", email_verified=True)
+    got = cognito.admin_get_user(UserPoolId=pool.id, Username="Corp_up-1")
+    assert_fits(recorder)
+    assert got["UserStatus"] == "EXTERNAL_PROVIDER"
+    attributes = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
+    assert attributes["email"] == "fed@example.com" and attributes["email_verified"] == "true"
+    [entry] = json.loads(attributes["identities"])
+    assert (entry["providerName"], entry["providerType"], entry["primary"]) == (
+        "Corp",
+        "OIDC",
+        True,
+    )
+    listed = cognito.list_users(
+        UserPoolId=pool.id, Filter='cognito:user_status = "EXTERNAL_PROVIDER"'
+    )
+    assert_fits(recorder)
+    assert [u["Username"] for u in listed["Users"]] == ["Corp_up-1"]
+    groups = cognito.admin_list_groups_for_user(UserPoolId=pool.id, Username="Corp_up-1")
+    assert [g["GroupName"] for g in groups["Groups"]] == [f"{pool.id}_Corp"]

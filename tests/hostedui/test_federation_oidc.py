@@ -7,6 +7,7 @@ that signs what the test asks for; the validation is the real library's either w
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import json
@@ -20,7 +21,7 @@ from django.test import Client
 from hostedui.federation import state as round_trips
 from pool import clock
 from pool import jwt as pool_jwt
-from pool.models import FederatedIdentity, IdentityProvider, User, UserStatus
+from pool.models import AuthEvent, FederatedIdentity, IdentityProvider, User, UserStatus
 from pool.services import identity_providers as idp_service
 from tests import factories, parallel
 from tests.api.js_clients import NODE, install_node_modules
@@ -111,6 +112,16 @@ def test_round_trip_signs_in_a_federated_user(client, pool, fed_client, standin)
     assert f"{pool.id}_StandIn" in claims["cognito:groups"]
     user = User.objects.get(pool=pool, username="StandIn_standin-user-1")
     assert user.status == UserStatus.EXTERNAL_PROVIDER
+
+
+def test_provider_that_takes_only_basic_auth_gets_it(client, pool, fed_client, standin):
+    standin.auth_methods = ["client_secret_basic", "private_key_jwt"]
+    sent = go(client, pool, fed_client, standin)
+    to_app(back(client, pool, code="c", state=sent["state"]))
+    form = standin.token_requests[-1]
+    assert "client_secret" not in form
+    expected = base64.b64encode(f"{STANDIN_CLIENT_ID}:{STANDIN_SECRET}".encode()).decode()
+    assert form["_authorization"] == [f"Basic {expected}"]
 
 
 def test_hosted_session_of_a_federated_user_is_honoured(client, pool, fed_client, standin):
@@ -242,6 +253,8 @@ def test_id_token_signed_by_another_key_is_refused(client, pool, fed_client, sta
     standin.sign_with = standin.other_key
     _refused(back(client, pool, code="c", state=sent["state"]), "signature")
     assert not User.objects.filter(pool=pool, username__startswith="StandIn_").exists()
+    event = AuthEvent.objects.filter(pool=pool, success=False).latest("pk")
+    assert event.reason.startswith("StandIn: Invalid ID token")
 
 
 def test_upstream_error_goes_back_to_the_app(client, pool, fed_client, standin):
@@ -289,8 +302,66 @@ def test_provider_the_client_does_not_list_is_refused(client, pool, provider):
     assert answer["error"] == "unauthorized_client"
 
 
-def test_unknown_provider_is_refused(client, pool, fed_client):
-    _refused(client.get(authorize_url(pool, fed_client, identity_provider="Nobody")))
+@pytest.mark.parametrize("name", ["Nobody", "x" * 5000, "Stand\x00In", "StandIn\u202e"])
+def test_unknown_provider_is_refused(client, pool, fed_client, name):
+    _refused(client.get(authorize_url(pool, fed_client, identity_provider=name)))
+
+
+@pytest.mark.parametrize("identifier", ["a@b\x00.org", "x" * 5000 + "@example.org"])
+def test_odd_idp_identifier_stays_on_the_sign_in_page(client, pool, fed_client, identifier):
+    response = client.get(authorize_url(pool, fed_client, idp_identifier=identifier))
+    assert response.status_code == 302 and f"/{pool.id}/login?" in response["Location"]
+
+
+def test_unreachable_provider_at_the_start_goes_back_to_the_app(client, pool, fed_client, standin):
+    standin.close()  # discovery cannot be read
+    _refused(client.get(authorize_url(pool, fed_client, identity_provider="StandIn")))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"code": "c\x00", "state": "s\x00"},
+        {"state": "\u202e" * 600},
+        {"error": "x" * 5000, "state": "y"},
+        {"code": ["a", "b"], "state": ["s", "t"]},
+    ],
+    ids=["nul", "long-state", "long-error", "repeated"],
+)
+def test_odd_callbacks_get_the_error_page_never_a_500(client, pool, fed_client, standin, params):
+    go(client, pool, fed_client, standin)
+    assert back(client, pool, **params).status_code == 400
+    response = client.post(f"/{pool.id}/oauth2/idpresponse", params)
+    assert response.status_code in (200, 400)  # the relay page, or the error page
+    assert standin.token_requests == []
+
+
+def test_disabled_federated_user_goes_back_to_the_app(client, pool, fed_client, standin):
+    to_app(back(client, pool, code="c", state=go(client, pool, fed_client, standin)["state"]))
+    User.objects.filter(pool=pool, username="StandIn_standin-user-1").update(enabled=False)
+    client.cookies.clear()
+    sent = go(client, pool, fed_client, standin)
+    _refused(back(client, pool, code="c", state=sent["state"]), "disabled")
+
+
+def test_callback_for_an_unknown_pool_is_not_found(client, pool, fed_client, standin):
+    sent = go(client, pool, fed_client, standin)
+    response = client.get(
+        "/local_Nope1234/oauth2/idpresponse", {"code": "c", "state": sent["state"]}
+    )
+    assert response.status_code == 404
+    assert standin.token_requests == []
+
+
+def test_relayed_post_without_a_session_is_refused_not_relayed_again(pool, fed_client, standin):
+    browser = Client()
+    sent = go(browser, pool, fed_client, standin)
+    response = Client().post(
+        f"/{pool.id}/oauth2/idpresponse",
+        {"code": "c", "state": sent["state"], "_cognate_relayed": "1"},
+    )
+    assert response.status_code == 400 and b"invalid_state" in response.content
+    assert standin.token_requests == []
 
 
 def test_email_collision_never_signs_in_as_the_native_user(client, pool, fed_client, standin):

@@ -94,6 +94,7 @@ class StandIn:
         self.token_requests: list[dict[str, list[str]]] = []
         self.profile_requests: list[dict[str, list[str]]] = []
         self.error: str = ""  # answer the token request with this OAuth error
+        self.auth_methods: list[str] | None = None  # token_endpoint_auth_methods_supported
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -146,13 +147,16 @@ class StandIn:
         self.thread.start()
 
     def discovery(self) -> dict:
-        return {
+        document = {
             "issuer": self.issuer,
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
         }
+        if self.auth_methods is not None:
+            document["token_endpoint_auth_methods_supported"] = self.auth_methods
+        return document
 
     def authorized(self, location: str) -> dict[str, str]:
         """The parameters of the authorization URL Cognate sent the browser to; remembers its

@@ -4,6 +4,8 @@ tested with real upstreams in tests/hostedui/; here the assertion is given as ve
 
 from __future__ import annotations
 
+import json
+
 import jwt as pyjwt
 import pytest
 
@@ -20,7 +22,7 @@ from pool.services import triggers as trigger_config
 from pool.services.results import Authenticated, RequestContext
 from tests import factories
 from tests import triggers_support as hooks
-from tests.parallel import burst
+from tests.parallel import burst, run_together
 
 CTX = RequestContext(ip="127.0.0.1", user_agent="pytest", source="hostedui")
 OIDC_DETAILS = {
@@ -160,8 +162,6 @@ def test_refreshed_id_tokens_keep_the_identities_claim(provider, client):
 
 
 def test_identities_attribute_is_cognitos_json_string(provider, client):
-    import json
-
     user = User.objects.get(pk=fed_sign_in(provider, client).user.pk)
     [entry] = json.loads(user.attribute_map()["identities"])
     assert entry["userId"] == "sub-1" and entry["providerName"] == "Corp"
@@ -435,3 +435,106 @@ def test_apple_secret_key_is_encrypted(tiered_pool):
     assert "private_key" not in apple.details
     assert apple.provider_details()["private_key"] == pem
     assert apple.provider_details()["oidc_issuer"] == "https://appleid.apple.com"
+
+
+def test_a_federated_user_never_signs_in_with_a_password(provider, client):
+    from pool.services import authenticate, credentials
+
+    user = User.objects.get(pk=fed_sign_in(provider, client).user.pk)
+    credentials.store(user, factories.PASSWORD)  # however a password got there
+    with pytest.raises(NotAuthorizedException, match="Incorrect username or password"):
+        authenticate.password(
+            pool=provider.pool, username="Corp_sub-1", password=factories.PASSWORD, client=client
+        )
+
+
+@pytest.mark.parametrize("hide", [True, False])
+def test_a_federated_user_cannot_reset_a_password(provider, client, hide, mailoutbox):
+    from pool.services import passwords
+
+    fed_sign_in(provider, client, email_verified=True)
+    provider.pool.prevent_user_existence_errors = hide
+    provider.pool.save()
+    if hide:
+        passwords.forgot_password(
+            pool=provider.pool, username="Corp_sub-1", client=client, context=CTX
+        )
+    else:
+        with pytest.raises(NotAuthorizedException, match="cannot be reset"):
+            passwords.forgot_password(
+                pool=provider.pool, username="Corp_sub-1", client=client, context=CTX
+            )
+    assert not mailoutbox
+
+
+def test_deleting_a_provider_keeps_its_users_and_a_new_one_signs_them_in(provider, client):
+    first = fed_sign_in(provider, client).user
+    idps.delete_identity_provider(provider=provider)
+    client.refresh_from_db()
+    assert client.supported_identity_providers == ["COGNITO"]
+    assert User.objects.filter(pk=first.pk).exists()
+    again = idps.create_identity_provider(
+        pool=provider.pool,
+        provider_name="Corp",
+        provider_type="OIDC",
+        details=OIDC_DETAILS,
+        attribute_mapping=MAPPING,
+    )
+    client.supported_identity_providers = ["Corp"]
+    client.save()
+    assert fed_sign_in(again, client).user.pk == first.pk
+
+
+def test_a_client_cannot_offer_another_pools_provider(provider):
+    from pool.services import app_clients
+
+    other = factories.make_pool()
+    stranger = factories.make_client(other)
+    with pytest.raises(InvalidParameterException, match="supported_identity_providers"):
+        app_clients.update_client(client=stranger, supported_identity_providers=["Corp"])
+
+
+def test_linking_to_a_federated_destination(provider, client):
+    from pool.services.federation import link
+
+    idps.create_identity_provider(
+        pool=provider.pool, provider_name="Other", provider_type="OIDC", details=OIDC_DETAILS
+    )
+    client.supported_identity_providers = ["Corp", "Other"]
+    client.save()
+    primary = fed_sign_in(provider, client).user
+    link(
+        pool=provider.pool,
+        destination_provider="Corp",
+        destination_value="sub-1",
+        source_provider="Other",
+        source_attribute="Cognito_Subject",
+        source_value="o-9",
+    )
+    other = provider.pool.identity_providers.get(provider_name="Other")
+    assert fed_sign_in(other, client, subject="o-9").user.pk == primary.pk
+    stored = json.loads(User.objects.get(pk=primary.pk).attributes["identities"])
+    assert [entry["providerName"] for entry in stored] == ["Corp", "Other"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_creations_keep_names_and_identifiers_unique(tiered_pool):
+    from pool.errors import DuplicateProviderException
+    from pool.models import IdentityProvider
+
+    def create(name):
+        return lambda: idps.create_identity_provider(
+            pool=tiered_pool,
+            provider_name=name,
+            provider_type="OIDC",
+            details=OIDC_DETAILS,
+            idp_identifiers=["corp.example.com"],
+        )
+
+    outcomes = run_together(
+        [create("Same"), create("Same"), create("Same"), create("One"), create("Two")]
+    )
+    made = [o for o in outcomes if isinstance(o, IdentityProvider)]
+    refused = [o for o in outcomes if isinstance(o, DuplicateProviderException)]
+    assert len(made) == 1 and len(refused) == 4, outcomes
+    assert IdentityProvider.objects.count() == 1
