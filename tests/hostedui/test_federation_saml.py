@@ -15,7 +15,7 @@ from saml2.config import SPConfig
 from saml2.mdstore import MetadataStore
 
 from hostedui.federation import saml
-from pool import crypto
+from pool import clock, crypto
 from pool.models import SamlAssertionUse, SamlServiceProviderKey, User, UserStatus
 from pool.services import identity_providers as idps
 from tests import factories
@@ -386,6 +386,10 @@ def test_replayed_assertion_is_refused(client, saml_pool, app, idp):
     fields = idp_initiated_fields(idp, saml_pool, app)
     first = _post_to_acs(client, saml_pool, fields)
     assert "code" in redirect_params(first)
+    # Remembered until the assertion's NotOnOrAfter (the IdP gives it five minutes).
+    used = SamlAssertionUse.objects.get(pool=saml_pool)
+    remaining = (used.expires_at - clock.now()).total_seconds()
+    assert 200 < remaining <= 300
     assert_refused(_post_to_acs(Client(), saml_pool, {**fields, "_cognate_relayed": "1"}))
     assert_refused(_post_to_acs(client, saml_pool, fields))
 
@@ -507,3 +511,15 @@ def test_unsigned_or_badly_signed_idp_logout_request_is_refused(
     response = client.get(f"{parts.path}?{urlencode(query)}")
     assert response.status_code == 400
     assert "code" in redirect_params(client.get(authorize_url(saml_pool, app)))
+
+
+def test_logout_without_idp_signout_stays_local(client, saml_pool, app, idp, provider):
+    idps.update_identity_provider(provider=provider, details={"MetadataURL": idp.entity_id})
+    assert "code" in redirect_params(sp_initiated(client, saml_pool, app))
+    logout = client.get(
+        f"/{saml_pool.id}/logout?"
+        + urlencode({"client_id": app.client_id, "logout_uri": "http://localhost:3000/"})
+    )
+    assert logout["Location"] == "http://localhost:3000/"
+    assert idp.logout_requests == []
+    assert "/login?" in client.get(authorize_url(saml_pool, app))["Location"]
