@@ -523,3 +523,14 @@ def test_logout_without_idp_signout_stays_local(client, saml_pool, app, idp, pro
     assert logout["Location"] == "http://localhost:3000/"
     assert idp.logout_requests == []
     assert "/login?" in client.get(authorize_url(saml_pool, app))["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_first_requests_make_one_sp_key_pair(saml_pool):
+    def fetch():
+        return Client().get(f"/{saml_pool.id}/saml2/metadata")
+
+    outcomes = burst(fetch, 4)
+    assert all(getattr(o, "status_code", None) == 200 for o in outcomes), outcomes
+    assert len({o.content for o in outcomes}) == 1
+    assert SamlServiceProviderKey.objects.filter(pool=saml_pool).count() == 1
