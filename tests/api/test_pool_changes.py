@@ -187,6 +187,23 @@ def test_bad_changes_are_refused_in_cognitos_format(api, access_key, pool, extra
     assert state(pool) == before
 
 
+def test_usernames_that_would_collide_are_cognitos_username_error(api, access_key):
+    pool = factories.make_pool(case_sensitive=True)
+    factories.make_user(pool, "alice")
+    factories.make_user(pool, "Alice", email="other@example.com")
+
+    status, body = answer(
+        api.post(
+            "UpdateUserPool",
+            {"UserPoolId": pool.id, "UsernameConfiguration": {"CaseSensitive": False}},
+        )
+    )
+
+    assert (status, body["__type"]) == (400, "UsernameExistsException")
+    pool.refresh_from_db()
+    assert pool.case_sensitive is True
+
+
 def test_a_plain_update_leaves_the_sign_in_settings_alone(api, access_key):
     pool = factories.make_pool(alias_attributes=["email"], case_sensitive=False)
     status, _ = answer(api.post("UpdateUserPool", {"UserPoolId": pool.id, "PoolName": "x"}))

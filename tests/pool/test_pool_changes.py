@@ -394,6 +394,7 @@ def test_a_migration_failing_half_way_changes_nothing(pool, everyone, tiered):
     change = PoolChange(
         name="Half way",
         alias_attributes=("email",),
+        case_sensitive=True,
         required_attributes=("email", "given_name"),
         remove_attributes=(("custom:team", KEEP),),
         rename_attributes=(("custom:tier", "custom:level"),),
