@@ -10,6 +10,7 @@ usernames), and UpdateUserPool resets what it leaves out to those defaults.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.db import transaction
@@ -550,8 +551,11 @@ def update_user_pool(call: Call) -> dict[str, Any]:
     pool = wire.get_pool(call.params["UserPoolId"])
     change = pool_change(pool, call.params)
     if call.params.get(DRY_RUN) is True:
+        planned_change = change or pool_changes.PoolChange()
+        if call.params.get("PoolName") is not None:
+            planned_change = dataclasses.replace(planned_change, name=call.params["PoolName"])
         with wire.in_api_terms(FIELD_NAMES):
-            planned = pool_changes.plan(pool=pool, change=change or pool_changes.PoolChange())
+            planned = pool_changes.plan(pool=pool, change=planned_change)
         return {REPORT: report(planned)}
     if call.params.get(DRY_RUN) not in (None, False):
         raise InvalidParameterException(f"{DRY_RUN} must be true or false.", field=DRY_RUN)

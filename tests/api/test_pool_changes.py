@@ -76,6 +76,21 @@ def test_dry_run_answers_the_report_and_changes_nothing(api, access_key, pool):
     assert state(pool) == before
 
 
+def test_dry_run_reports_a_new_pool_name(api, access_key, pool):
+    status, body = answer(
+        api.post(
+            "UpdateUserPool",
+            {"UserPoolId": pool.id, "PoolName": "Renamed", "CognateDryRun": True},
+        )
+    )
+    assert status == 200
+    assert body["CognatePoolChange"]["Changes"] == [
+        {"Setting": "PoolName", "Before": pool.name, "After": "Renamed"}
+    ]
+    pool.refresh_from_db()
+    assert pool.name != "Renamed"
+
+
 def test_a_blocked_change_is_cognitos_alias_error_and_changes_nothing(api, access_key, pool):
     factories.make_user(pool, "zed", email="ALICE@example.com", email_verified=True)
     before = state(pool)
