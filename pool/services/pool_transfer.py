@@ -20,7 +20,8 @@ Signing keys travel (unless the export leaves them out): the importing server si
 same key, so tokens issued before the move keep verifying against its JWKS and an app that
 pinned the JWKS notices nothing. An export without them gets a fresh key on first use.
 
-Not moved: sessions, refresh tokens, codes and events (users sign in again); the audit log.
+Not moved: sessions, refresh tokens, codes and events (users sign in again), consumed SAML
+assertion ids (replay protection for assertions that expire within minutes), the audit log.
 
 Each table is exported column by column from the model, so a setting added to a model later
 moves without a change here; an import refuses a field this server does not know.
@@ -52,6 +53,8 @@ from pool.models import (
     Group,
     IdentityProvider,
     ResourceServer,
+    RetiredAttributeValue,
+    SamlServiceProviderKey,
     SigningKey,
     TotpDevice,
     Trigger,
@@ -102,6 +105,8 @@ IDENTITY_PROVIDERS = Table(
     "identity_providers", IdentityProvider, secrets=(("secret_details", PLAIN),)
 )
 SIGNING_KEYS = Table("signing_keys", SigningKey, secrets=(("private_key", CRYPTO),))
+# The SAML service provider's key pair: IdPs were given its certificate.
+SAML_SP_KEYS = Table("saml_sp_keys", SamlServiceProviderKey, secrets=(("private_key", CRYPTO),))
 # username_key is derived from the username on save; the other sign-in keys are state (set
 # while the name may be used to sign in) and travel as they are.
 USERS = Table(
@@ -113,6 +118,8 @@ USERS = Table(
 TOTP_DEVICES = Table("totp_devices", TotpDevice, secrets=(("secret", CRYPTO),))
 DEVICES = Table("devices", Device, secrets=(("salt", CRYPTO), ("verifier", CRYPTO)))
 FEDERATED_IDENTITIES = Table("federated_identities", FederatedIdentity)
+# Values of custom attributes removed from the schema with "keep values".
+RETIRED_VALUES = Table("retired_values", RetiredAttributeValue)
 
 POOL_TABLES = (
     CUSTOM_ATTRIBUTES,
@@ -123,8 +130,9 @@ POOL_TABLES = (
     APP_CLIENTS,
     IDENTITY_PROVIDERS,
     SIGNING_KEYS,
+    SAML_SP_KEYS,
 )
-USER_TABLES = (TOTP_DEVICES, DEVICES, FEDERATED_IDENTITIES)
+USER_TABLES = (TOTP_DEVICES, DEVICES, FEDERATED_IDENTITIES, RETIRED_VALUES)
 _LOOKUP_BATCH = 500
 # The document's lists, as the doors count them.
 COUNTED = (*(table.key for table in POOL_TABLES), USERS.key)
@@ -193,23 +201,22 @@ def export_pool(
 
 
 def _user_rows(pool: UserPool, sealer: sealing.Sealer) -> Iterable[dict[str, Any]]:
+    related = {table.key: _related_name(table) for table in USER_TABLES}
     query = (
-        User.objects.filter(pool=pool)
-        .order_by("pk")
-        .prefetch_related("groups", "totp_devices", "devices", "federated_identities")
+        User.objects.filter(pool=pool).order_by("pk").prefetch_related("groups", *related.values())
     )
     for user in query.iterator(chunk_size=1000):
         row = _row(USERS, user, sealer)
         row["groups"] = sorted(group.name for group in user.groups.all())
-        row[TOTP_DEVICES.key] = [
-            _row(TOTP_DEVICES, d, sealer) for d in sorted(user.totp_devices.all(), key=_pk)
-        ]
-        row[DEVICES.key] = [_row(DEVICES, d, sealer) for d in sorted(user.devices.all(), key=_pk)]
-        row[FEDERATED_IDENTITIES.key] = [
-            _row(FEDERATED_IDENTITIES, link, sealer)
-            for link in sorted(user.federated_identities.all(), key=_pk)
-        ]
+        for table in USER_TABLES:
+            items = sorted(getattr(user, related[table.key]).all(), key=_pk)
+            row[table.key] = [_row(table, item, sealer) for item in items]
         yield row
+
+
+def _related_name(table: Table) -> str:
+    """The name a user reaches this table's rows by (the `user` foreign key's related name)."""
+    return table.model._meta.get_field("user").remote_field.related_name
 
 
 def _pk(obj: models.Model) -> Any:
@@ -320,7 +327,7 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
 
     pool = _build(POOL, document["pool"], sealer, "pool")
     try:
-        pools.check_settings(pool)
+        pools.check_settings(pool, {})
     except CognitoError as error:
         raise InvalidParameterException(
             f"pool/{error.field}: {error.message}", field="document"

@@ -380,9 +380,3 @@ def pool_attribute_names(pool: UserPool) -> list[str]:
     names = list(STANDARD_ATTRIBUTES)
     names += [a.full_name for a in CustomAttribute.objects.filter(pool=pool)]
     return names
-
-
-def check_settings(pool: UserPool) -> None:
-    """Refuse a pool row (unsaved, say an imported one) whose settings, taken together, break
-    the rules every created or updated pool follows."""
-    _clean_pool_settings(_current_settings(pool))
