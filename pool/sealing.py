@@ -82,7 +82,11 @@ class Sealer:
         n = int(protection["n"])
         if n.bit_count() != 1 or not MIN_LOG_N <= n.bit_length() - 1 <= MAX_LOG_N:
             raise SealError(f"scrypt N must be a power of two from 2^{MIN_LOG_N} to 2^{MAX_LOG_N}.")
-        sealer = cls.derive(passphrase, salt=_unb64(protection["salt"]), n=n)
+        try:
+            salt = _unb64(str(protection["salt"]))
+        except ValueError:
+            raise SealError("The export's salt is not base64url.") from None
+        sealer = cls.derive(passphrase, salt=salt, n=n)
         if not _same(sealer.check(), protection.get("check")):
             raise SealError("The passphrase does not open this export.")
         return sealer

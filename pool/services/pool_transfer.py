@@ -271,6 +271,10 @@ def read_document(text: str | bytes) -> dict[str, Any]:
         raise InvalidParameterException(
             f"The export is not JSON ({exc}).", field="document"
         ) from None
+    except RecursionError:
+        raise InvalidParameterException(
+            "The export nests deeper than any pool export does.", field="document"
+        ) from None
     validate_document(document)
     return document
 

@@ -486,6 +486,18 @@ def test_a_schema_invalid_document_is_refused_with_where_and_nothing_written(
     assert counts() == before
 
 
+def test_a_salt_that_is_not_base64url_is_refused(exported):
+    made, document = exported
+    document["protection"]["salt"] = "A" * 17  # 17 base64 characters decode to nothing
+    with pytest.raises(InvalidParameterException, match="salt is not base64url"):
+        pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+
+
+def test_a_deeply_nested_file_is_refused_as_not_an_export():
+    with pytest.raises(InvalidParameterException, match="nests deeper"):
+        pool_transfer.read_document("[" * 100_000 + "]" * 100_000)
+
+
 def test_a_column_this_server_does_not_know_is_refused_by_name(exported):
     made, document = exported
     document["users"][0]["favourite_colour"] = "blue"
