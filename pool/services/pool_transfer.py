@@ -41,7 +41,7 @@ from typing import Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 
 from pool import clock, crypto, sealing, triggers
 from pool.errors import CognitoError, InvalidParameterException
@@ -254,6 +254,12 @@ def validate_document(document: Any) -> None:
             f"{document.get('version')!r}.",
             field="document",
         )
+    where = _nul_path(document)
+    if where is not None:
+        raise InvalidParameterException(
+            f"The export holds a NUL character at {where or '(a key)'}: no value may.",
+            field="document",
+        )
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
@@ -261,6 +267,25 @@ def validate_document(document: Any) -> None:
         raise InvalidParameterException(
             f"The export does not match its schema at {where}: {error.message}", field="document"
         )
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where the first string (key or value) holding U+0000 is, or None. PostgreSQL cannot
+    store one, and no door lets one in."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    return where
+                stack.append((child, f"{where}/{key}".lstrip("/")))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}/{i}".lstrip("/")) for i, child in enumerate(item))
+    return None
 
 
 def read_document(text: str | bytes) -> dict[str, Any]:
@@ -295,6 +320,11 @@ def import_pool(
     try:
         with transaction.atomic():
             pool = _import(document, sealer, with_domains=with_domains)
+    except DataError:
+        raise InvalidParameterException(
+            "A value in the export is one this database cannot store; nothing was imported.",
+            field="document",
+        ) from None
     except IntegrityError:
         # Checked above, but a parallel import (or a pool, client or key made meanwhile)
         # committed first: the database's unique keys refuse the second writer.

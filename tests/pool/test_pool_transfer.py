@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import models
 
 from pool import crypto, jwt, sealing, triggers
-from pool.errors import InvalidParameterException, UsernameExistsException
+from pool.errors import CognitoError, InvalidParameterException, UsernameExistsException
 from pool.models import (
     AppClient,
     CustomAttribute,
@@ -498,6 +499,24 @@ def test_a_deeply_nested_file_is_refused_as_not_an_export():
         pool_transfer.read_document("[" * 100_000 + "]" * 100_000)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["users"][2].update(given_name="Mo\x00"),
+        lambda d: d["app_clients"][0]["explicit_auth_flows"].append("\x00"),
+        lambda d: d["users"][0]["attributes"].update({"custom:x\x00": "1"}),
+    ],
+)
+def test_a_nul_character_anywhere_is_refused_by_where_and_nothing_written(exported, change):
+    made, document = exported
+    change(document)
+    resign(document)
+    before = counts()
+    with pytest.raises(InvalidParameterException, match="NUL character at (users|app_clients)/"):
+        pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    assert counts() == before
+
+
 def test_a_column_this_server_does_not_know_is_refused_by_name(exported):
     made, document = exported
     document["users"][0]["favourite_colour"] = "blue"
@@ -653,3 +672,44 @@ def test_the_commands_need_a_readable_passphrase_file(db, tmp_path):
         call_command(
             "exportpool", pool.pk, str(tmp_path / "x.json"), "--passphrase-file", str(empty)
         )
+
+
+# ------------------------------------------------------------------------------- fuzz
+
+ODD_VALUES = [None, True, 0, -1, 2**40, "", "x" * 5000, "\x00", [], {}, ["x"], {"a": 1}, 1.5]
+ODD_VALUES += ["2020-01-01", "sealed:AAAA", "é", "not-a-uuid"]
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _leaves(child, (*path, index))
+    yield path
+
+
+@pytest.mark.slow
+def test_any_value_changed_by_a_passphrase_holder_is_imported_or_refused_never_a_500(exported):
+    """Seeded random changes anywhere in a re-signed export: each import succeeds whole or
+    raises the domain's error with nothing written (a 500 would be any other exception)."""
+    made, document = exported
+    sealer = sealing.Sealer.for_document(PASSPHRASE, document["protection"])
+    paths = [p for p in _leaves(document) if p and p[0] not in ("mac", "protection")]
+    rng = random.Random(17)
+    before = counts()
+    for _ in range(150):
+        changed = copy.deepcopy(document)
+        path = rng.choice(paths)
+        parent = changed
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = rng.choice(ODD_VALUES)
+        changed["mac"] = sealer.sign(changed)
+        try:
+            result = pool_transfer.import_pool(document=changed, passphrase=PASSPHRASE)
+        except CognitoError:
+            assert counts() == before, path
+            continue
+        UserPool.objects.filter(pk=result.pool_id).delete()
