@@ -57,10 +57,14 @@ def ratios(report: dict) -> list[dict]:
 
     def at_most(name: str, value, bound: float, unit: str) -> None:
         if value is None:
-            rows.append({"target": name, "value": None, "bound": f"<= {bound} {unit}", "verdict": "n/a"})
+            rows.append(
+                {"target": name, "value": None, "bound": f"<= {bound} {unit}", "verdict": "n/a"}
+            )
             return
         verdict = "PASS" if value <= bound else "MISS"
-        rows.append({"target": name, "value": value, "bound": f"<= {bound} {unit}", "verdict": verdict})
+        rows.append(
+            {"target": name, "value": value, "bound": f"<= {bound} {unit}", "verdict": verdict}
+        )
 
     refresh = _rate(sqlite, "refresh")
     ratio("refresh / bare Django signing two RS256 JWTs", refresh, _rate(ceilings, "sign2"), 0.9)
@@ -77,8 +81,18 @@ def ratios(report: dict) -> list[dict]:
     ratio("discovery / bare Django hello", _rate(sqlite, "discovery"), hello, 1.5)
     ratio("userInfo / bare Django hello", _rate(sqlite, "userinfo"), hello, 0.7)
     ratio("GetUser (JSON API) / bare Django hello", _rate(sqlite, "getuser"), hello, 0.7)
-    ratio("hosted sign-in / argon2 verifications/s (all cores)", _rate(sqlite, "hosted_sign_in"), argon2, 0.85)
-    ratio("InitiateAuth USER_PASSWORD_AUTH / argon2 verifications/s (all cores)", _rate(sqlite, "initiate_auth"), argon2, 0.85)
+    ratio(
+        "hosted sign-in / argon2 verifications/s (all cores)",
+        _rate(sqlite, "hosted_sign_in"),
+        argon2,
+        0.85,
+    )
+    ratio(
+        "InitiateAuth USER_PASSWORD_AUTH / argon2 verifications/s (all cores)",
+        _rate(sqlite, "initiate_auth"),
+        argon2,
+        0.85,
+    )
     flows = _rate(sqlite, "code_flow")
     rows.append(
         {
@@ -94,14 +108,29 @@ def ratios(report: dict) -> list[dict]:
         label = "SQLite" if database == "sqlite" else "PostgreSQL"
         users = (search or {}).get("users")
         worst = max((row["p99_ms"] for _, row in found), default=None)
-        at_most(f"search by email prefix p99 at {users or '?'} users, {label}", worst, SEARCH_P99_MS, "ms")
-        at_most(f"seeding {users or '?'} users, {label}", (search or {}).get("seed_seconds"), SEED_SECONDS, "s")
+        at_most(
+            f"search by email prefix p99 at {users or '?'} users, {label}",
+            worst,
+            SEARCH_P99_MS,
+            "ms",
+        )
+        at_most(
+            f"seeding {users or '?'} users, {label}",
+            (search or {}).get("seed_seconds"),
+            SEED_SECONDS,
+            "s",
+        )
     for database, section in (("SQLite", "sqlite"), ("PostgreSQL + Redis", "postgres")):
         rss = (report.get("cognate") or {}).get(section, {}).get("peak_rss_mb_per_worker")
         at_most(f"peak RSS per worker, {database}", rss, RSS_LIMIT_MB, "MB")
     if postgres:
         for name in SCENARIOS:
-            ratio(f"PostgreSQL + Redis / SQLite: {name}", _rate(postgres, name), _rate(sqlite, name), PG_VS_SQLITE)
+            ratio(
+                f"PostgreSQL + Redis / SQLite: {name}",
+                _rate(postgres, name),
+                _rate(sqlite, name),
+                PG_VS_SQLITE,
+            )
     return rows
 
 
@@ -119,7 +148,18 @@ def _scenario_rows(report: dict) -> list[list[str]]:
     for database, label in (("sqlite", "SQLite"), ("postgres", "PG+Redis")):
         section = cognate.get(database) or {}
         if "scenarios" not in section:
-            rows.append([f"Cognate ({label})", "-", section.get("skipped") or section.get("failed", "-"), "", "", "", "", ""])
+            rows.append(
+                [
+                    f"Cognate ({label})",
+                    "-",
+                    section.get("skipped") or section.get("failed", "-"),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
         for name in SCENARIOS:
             rows.append(_row(f"Cognate ({label})", name, section["scenarios"].get(name)))
@@ -131,7 +171,9 @@ def _scenario_rows(report: dict) -> list[list[str]]:
             continue
         for name in ("refresh", "client_credentials", "jwks"):
             if name in section:
-                rows.append(_row(f"{peer} {section.get('version', '')}".strip(), name, section[name]))
+                rows.append(
+                    _row(f"{peer} {section.get('version', '')}".strip(), name, section[name])
+                )
     return rows
 
 
@@ -164,9 +206,11 @@ def _machine(report: dict) -> str:
     s = report.get("settings") or {}
     return (
         f"{m.get('cores')} cores, {m.get('cpu')}, {m.get('memory')}, {m.get('kernel')}; "
-        f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, {m.get('wrk')}; "
+        f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, "
+        f"{m.get('wrk')}; "
         f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
-        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; {m.get('when')}"
+        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; "
+        f"{m.get('when')}"
     )
 
 
@@ -180,11 +224,26 @@ def markdown(report: dict) -> str:
     argon2 = report.get("argon2") or {}
     if argon2.get("runs"):
         p = argon2["parameters"]
-        runs = ", ".join(f"{r['verifications_per_s']}/s with {r['threads']} thread(s)" for r in argon2["runs"])
-        parts += [f"argon2id m={p['memory_kib']} KiB t={p['time_cost']} p={p['parallelism']}: verifications {runs}.", ""]
+        runs = ", ".join(
+            f"{r['verifications_per_s']}/s with {r['threads']} thread(s)" for r in argon2["runs"]
+        )
+        parts += [
+            f"argon2id m={p['memory_kib']} KiB t={p['time_cost']} p={p['parallelism']}: "
+            f"verifications {runs}.",
+            "",
+        ]
     parts.append(
         _grid(
-            ["server", "scenario", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "errors", "requests"],
+            [
+                "server",
+                "scenario",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms/req",
+                "errors",
+                "requests",
+            ],
             _scenario_rows(report),
         )
     )
@@ -197,7 +256,8 @@ def markdown(report: dict) -> str:
         for name, row in search["queries"].items():
             search_rows.append(
                 [
-                    f"{search['database']} ({search['users']:,} users, seeded in {search['seed_seconds']} s)",
+                    f"{search['database']} ({search['users']:,} users, "
+                    f"seeded in {search['seed_seconds']} s)",
                     name,
                     _fmt(row["p50_ms"], 2),
                     _fmt(row["p99_ms"], 2),
@@ -206,7 +266,20 @@ def markdown(report: dict) -> str:
                 ]
             )
     if search_rows:
-        parts += [_grid(["database", "search (pool.selectors.users.search)", "p50 ms", "p99 ms", "rows", "plan"], search_rows), ""]
+        parts += [
+            _grid(
+                [
+                    "database",
+                    "search (pool.selectors.users.search)",
+                    "p50 ms",
+                    "p99 ms",
+                    "rows",
+                    "plan",
+                ],
+                search_rows,
+            ),
+            "",
+        ]
     rss = []
     for database in ("sqlite", "postgres"):
         value = ((report.get("cognate") or {}).get(database) or {}).get("peak_rss_mb_per_worker")
@@ -234,7 +307,9 @@ def markdown(report: dict) -> str:
                 continue
             self_part = ", ".join(f"{frame} {pct}%" for frame, pct in found["self"][:6])
             incl_part = ", ".join(f"{frame} {pct}%" for frame, pct in found["inclusive"][:6])
-            parts.append(f"Profile of {name} (py-spy, {found['samples']} samples in request threads): "
-                         f"self time: {self_part}. On the stack: {incl_part}.")
+            parts.append(
+                f"Profile of {name} (py-spy, {found['samples']} samples in request threads): "
+                f"self time: {self_part}. On the stack: {incl_part}."
+            )
             parts.append("")
     return "\n".join(parts).rstrip() + "\n"

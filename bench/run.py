@@ -28,6 +28,7 @@ limiter). Nothing here asserts a figure: a missed target is printed as MISS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -251,7 +252,10 @@ def wrk(
     cpu = service.cpu_seconds() - cpu_before
     line = next((x for x in result.stdout.splitlines() if x.startswith("BENCHJSON ")), None)
     if line is None:
-        return {"how": how, "failed": f"wrk: {result.stderr.strip()[-300:] or result.stdout[-300:]}"}
+        return {
+            "how": how,
+            "failed": f"wrk: {result.stderr.strip()[-300:] or result.stdout[-300:]}",
+        }
     raw = json.loads(line.split(" ", 1)[1])
     duration = raw["duration_us"] / 1e6
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
@@ -266,7 +270,9 @@ def wrk(
         "p50_ms": round(raw["p50_us"] / 1000, 2),
         "p99_ms": round(raw["p99_us"] / 1000, 2),
         "errors": socket_errors + raw["status"] + raw["bad"],
-        "error_detail": {k: raw[k] for k in ("connect", "read", "write", "timeout", "status", "bad")},
+        "error_detail": {
+            k: raw[k] for k in ("connect", "read", "write", "timeout", "status", "bad")
+        },
         "cpu_ms_per": round(cpu * 1000 / count, 2) if count else None,
         "connections": connections,
     }
@@ -525,7 +531,14 @@ def cognate_pass(args) -> dict:
     port = free_port()
     url = f"http://{HOST}:{port}"
     env = cognate_env(scratch, url, args.database, args.redis)
-    for key in ("COGNATE_VAR_DIR", "SECRET_KEY", "DEBUG", "PUBLIC_URL", "EMAIL_URL", "DATABASE_URL"):
+    for key in (
+        "COGNATE_VAR_DIR",
+        "SECRET_KEY",
+        "DEBUG",
+        "PUBLIC_URL",
+        "EMAIL_URL",
+        "DATABASE_URL",
+    ):
         os.environ[key] = env[key]
     os.environ.pop("REDIS_URL", None)
     if args.redis:
@@ -550,7 +563,10 @@ def cognate_pass(args) -> dict:
         port=port,
     )
     base = f"/{seeded.pool_id}"
-    report: dict = {"database": "PostgreSQL + Redis" if args.database else "SQLite", "scenarios": {}}
+    report: dict = {
+        "database": "PostgreSQL + Redis" if args.database else "SQLite",
+        "scenarios": {},
+    }
     try:
         server.start().wait_ready(f"{base}/.well-known/openid-configuration")
         refresh_tokens = mint_refresh_tokens(seeded, conns + 1)
@@ -569,11 +585,21 @@ def cognate_pass(args) -> dict:
             "X-Amz-Target": "AWSCognitoIdentityProviderService.GetUser",
         }
         # Warm every worker (imports, URL resolver, the pool's key) before any measurement.
-        run("warm-up", "static.lua", [request_file(scratch, "GET", f"{base}/.well-known/jwks.json", {}), "200"], "", seconds=2)
+        run(
+            "warm-up",
+            "static.lua",
+            [request_file(scratch, "GET", f"{base}/.well-known/jwks.json", {}), "200"],
+            "",
+            seconds=2,
+        )
         scenarios["discovery"] = run(
             "discovery",
             "static.lua",
-            [request_file(scratch, "GET", f"{base}/.well-known/openid-configuration", {}), "200", "issuer"],
+            [
+                request_file(scratch, "GET", f"{base}/.well-known/openid-configuration", {}),
+                "200",
+                "issuer",
+            ],
             "GET /{pool}/.well-known/openid-configuration",
         )
         scenarios["jwks"] = run(
@@ -586,7 +612,12 @@ def cognate_pass(args) -> dict:
             "userinfo",
             "static.lua",
             [
-                request_file(scratch, "GET", f"{base}/oauth2/userInfo", {"Authorization": f"Bearer {userinfo_token}"}),
+                request_file(
+                    scratch,
+                    "GET",
+                    f"{base}/oauth2/userInfo",
+                    {"Authorization": f"Bearer {userinfo_token}"},
+                ),
                 "200",
                 '"sub"',
             ],
@@ -596,7 +627,9 @@ def cognate_pass(args) -> dict:
             "getuser",
             "static.lua",
             [
-                request_file(scratch, "POST", "/", json_api, json.dumps({"AccessToken": get_user_token})),
+                request_file(
+                    scratch, "POST", "/", json_api, json.dumps({"AccessToken": get_user_token})
+                ),
                 "200",
                 "UserAttributes",
             ],
@@ -640,7 +673,8 @@ def cognate_pass(args) -> dict:
                 lines_file(scratch, codes),
                 str(conns),
                 f"{base}/oauth2/token",
-                "grant_type=authorization_code&code={}&redirect_uri=" + quote(seeded.callback, safe=""),
+                "grant_type=authorization_code&code={}&redirect_uri="
+                + quote(seeded.callback, safe=""),
                 "200",
                 "refresh_token",
                 f"Authorization: {basic(seeded.app_id, seeded.app_secret)}",
@@ -664,7 +698,9 @@ def cognate_pass(args) -> dict:
             per="flow",
         )
         page, form = browsers[0][1], browsers[0][2]
-        csrf_cookie = "; ".join(f"{k}={v}" for k, v in browsers[0][0].cookies.items() if "csrf" in k)
+        csrf_cookie = "; ".join(
+            f"{k}={v}" for k, v in browsers[0][0].cookies.items() if "csrf" in k
+        )
         login_path = page.url[len(url) :]
         bodies = [
             urlencode({**form.fields, "username": name, "password": PASSWORD})
@@ -764,12 +800,20 @@ def profile(server: Service, run, scenarios, scratch, seeded, base, args) -> dic
         return {"skipped": "py-spy is not installed"}
     found = {}
     requests_files = {
-        "jwks": ("static.lua", [request_file(scratch, "GET", f"{base}/.well-known/jwks.json", {}), "200"]),
+        "jwks": (
+            "static.lua",
+            [request_file(scratch, "GET", f"{base}/.well-known/jwks.json", {}), "200"],
+        ),
     }
     tokens = mint_refresh_tokens(seeded, args.connections)
     requests_files["refresh"] = (
         "refresh_chain.lua",
-        [lines_file(scratch, tokens), str(args.connections), f"{base}/oauth2/token", basic(seeded.app_id, seeded.app_secret)],
+        [
+            lines_file(scratch, tokens),
+            str(args.connections),
+            f"{base}/oauth2/token",
+            basic(seeded.app_id, seeded.app_secret),
+        ],
     )
     for name, (script, script_args) in requests_files.items():
         outputs, spies = [], []
@@ -778,7 +822,21 @@ def profile(server: Service, run, scenarios, scratch, seeded, base, args) -> dic
             outputs.append(out)
             spies.append(
                 subprocess.Popen(
-                    [spy, "record", "--pid", str(pid), "--duration", str(int(args.seconds)), "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--duration",
+                        str(int(args.seconds)),
+                        "--rate",
+                        "200",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -800,7 +858,13 @@ def summarize_profile(files: list[Path], top: int = 8) -> dict:
     self_counts: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
-    idle = ("select (selectors.py", "wait (threading.py", "accept (", "_wait_for_tstate_lock", "sleep (")
+    idle = (
+        "select (selectors.py",
+        "wait (threading.py",
+        "accept (",
+        "_wait_for_tstate_lock",
+        "sleep (",
+    )
     for path in files:
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
@@ -822,9 +886,29 @@ def summarize_profile(files: list[Path], top: int = 8) -> dict:
 
     def ranked(counts: dict[str, int], skip=()) -> list[list]:
         rows = sorted(counts.items(), key=lambda item: -item[1])
-        return [[name, round(100 * n / total, 1)] for name, n in rows if not name.startswith(skip)][:top]
+        return [[name, round(100 * n / total, 1)] for name, n in rows if not name.startswith(skip)][
+            :top
+        ]
 
-    framework = ("handle_request", "get_response", "__call__", "inner", "_get_response", "handle (", "process_request", "run (", "_bootstrap", "worker_loop", "_wrapped_view", "wrapper_view", "<module>", "main (", "wsgi", "view (", "dispatch")
+    framework = (
+        "handle_request",
+        "get_response",
+        "__call__",
+        "inner",
+        "_get_response",
+        "handle (",
+        "process_request",
+        "run (",
+        "_bootstrap",
+        "worker_loop",
+        "_wrapped_view",
+        "wrapper_view",
+        "<module>",
+        "main (",
+        "wsgi",
+        "view (",
+        "dispatch",
+    )
     return {
         "samples": total,
         "self": ranked(self_counts),
@@ -839,7 +923,11 @@ def _frame(frame: str) -> str:
         return frame
     function, file = match.groups()
     parts = Path(file).parts
-    short = "/".join(parts[-2:]) if "site-packages" not in parts else "/".join(parts[parts.index("site-packages") + 1 :][:2])
+    short = (
+        "/".join(parts[-2:])
+        if "site-packages" not in parts
+        else "/".join(parts[parts.index("site-packages") + 1 :][:2])
+    )
     return f"{function} ({short})"
 
 
@@ -850,13 +938,31 @@ def _frame(frame: str) -> str:
 def run_ceilings(args, scratch: Path) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
     env.pop("PYTHONPATH", None)
-    server = gunicorn("ceiling", "bench.ceiling.wsgi:application", env=env, log=scratch / "ceiling.log", workers=args.workers, threads=args.threads)
+    server = gunicorn(
+        "ceiling",
+        "bench.ceiling.wsgi:application",
+        env=env,
+        log=scratch / "ceiling.log",
+        workers=args.workers,
+        threads=args.threads,
+    )
     run = _runner(server, args, scratch)
     out = {}
     try:
         server.start().wait_ready("/hello")
-        run("warm-up", "static.lua", [request_file(scratch, "GET", "/sign2", {}), "200"], "", seconds=2)
-        out["hello"] = run("hello", "static.lua", [request_file(scratch, "GET", "/hello", {}), "200", "hello"], 'bare Django view answering "hello"')
+        run(
+            "warm-up",
+            "static.lua",
+            [request_file(scratch, "GET", "/sign2", {}), "200"],
+            "",
+            seconds=2,
+        )
+        out["hello"] = run(
+            "hello",
+            "static.lua",
+            [request_file(scratch, "GET", "/hello", {}), "200", "hello"],
+            'bare Django view answering "hello"',
+        )
         out["sign2"] = run(
             "sign2",
             "static.lua",
@@ -877,7 +983,13 @@ def run_oidc_provider(args, scratch: Path) -> dict:
     folder = PEERS / "oidc"
     if not (folder / "node_modules" / "oidc-provider").exists():
         _say("    npm ci in bench/peers/oidc ...")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode:
             return {"skipped": f"npm ci failed: {done.stderr[-300:]}"}
     port = free_port()
@@ -906,12 +1018,29 @@ def run_oidc_provider(args, scratch: Path) -> dict:
         out["client_credentials"] = run(
             "client_credentials",
             "static.lua",
-            [request_file(scratch, "POST", "/token", {**form, "Authorization": service}, "grant_type=client_credentials&scope=api%3Aread"), "200", "access_token"],
+            [
+                request_file(
+                    scratch,
+                    "POST",
+                    "/token",
+                    {**form, "Authorization": service},
+                    "grant_type=client_credentials&scope=api%3Aread",
+                ),
+                "200",
+                "access_token",
+            ],
             "POST /token client_credentials, JWT access token (resourceIndicators)",
         )
-        out["jwks"] = run("jwks", "static.lua", [request_file(scratch, "GET", "/jwks", {}), "200", "keys"], "GET /jwks")
+        out["jwks"] = run(
+            "jwks",
+            "static.lua",
+            [request_file(scratch, "GET", "/jwks", {}), "200", "keys"],
+            "GET /jwks",
+        )
         out["peak_rss_mb_per_worker"] = server.peak_rss_mb()
-        out["version"] = json.loads((folder / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]
+        out["version"] = json.loads(
+            (folder / "node_modules" / "oidc-provider" / "package.json").read_text()
+        )["version"]
     finally:
         server.stop()
     return out
@@ -924,24 +1053,47 @@ def run_dot(args, scratch: Path) -> dict:
 
         dot_version = version("django-oauth-toolkit")
     except Exception:  # noqa: BLE001
-        return {"skipped": "django-oauth-toolkit is not installed (pip install -r requirements-dev.txt)"}
+        return {
+            "skipped": "django-oauth-toolkit is not installed (pip install -r requirements-dev.txt)"
+        }
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = scratch / "dot-key.pem"
     key.write_bytes(
         rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.peers.dot.settings", "DOT_DATABASE": str(scratch / "dot.sqlite3"), "DOT_RSA_KEY_FILE": str(key)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.peers.dot.settings",
+        "DOT_DATABASE": str(scratch / "dot.sqlite3"),
+        "DOT_RSA_KEY_FILE": str(key),
+    }
     env.pop("PYTHONPATH", None)
     tokens = scratch / "dot-tokens.txt"
-    minted = subprocess.run([PYTHON, "-m", "bench.peers.dot.mint", str(tokens), str(args.connections)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    minted = subprocess.run(
+        [PYTHON, "-m", "bench.peers.dot.mint", str(tokens), str(args.connections)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if minted.returncode:
         return {"skipped": f"DOT mint failed: {minted.stderr[-300:]}"}
     client = json.loads(minted.stdout.strip().splitlines()[-1])
-    server = gunicorn("dot", "bench.peers.dot.wsgi:application", env=env, log=scratch / "dot.log", workers=args.workers, threads=args.threads)
+    server = gunicorn(
+        "dot",
+        "bench.peers.dot.wsgi:application",
+        env=env,
+        log=scratch / "dot.log",
+        workers=args.workers,
+        threads=args.threads,
+    )
     run = _runner(server, args, scratch)
     out = {"version": dot_version}
     try:
@@ -949,8 +1101,14 @@ def run_dot(args, scratch: Path) -> dict:
         out["refresh"] = run(
             "refresh",
             "refresh_chain.lua",
-            [str(tokens), str(args.connections), "/o/token/", basic(client["client_id"], client["client_secret"])],
-            "POST /o/token/ refresh_token, ROTATE_REFRESH_TOKEN, OIDC ID token (client secret hashed, DOT's default)",
+            [
+                str(tokens),
+                str(args.connections),
+                "/o/token/",
+                basic(client["client_id"], client["client_secret"]),
+            ],
+            "POST /o/token/ refresh_token, ROTATE_REFRESH_TOKEN, OIDC ID token "
+            "(client secret hashed, DOT's default)",
         )
         out["peak_rss_mb_per_worker"] = server.peak_rss_mb()
     finally:
@@ -970,7 +1128,8 @@ def _brief(result: dict) -> str:
     if "failed" in result or "skipped" in result:
         return result.get("failed") or result.get("skipped")
     return (
-        f"{result['per_second']:.1f} {result['unit']}, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
+        f"{result['per_second']:.1f} {result['unit']}, p50 {result['p50_ms']} ms, "
+        f"p99 {result['p99_ms']} ms, "
         f"cpu {result['cpu_ms_per']} ms, errors {result['errors']}"
     )
 
@@ -985,10 +1144,8 @@ def machine_info() -> dict:
     except OSError:
         pass
     memory = ""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         memory = f"{int(Path('/proc/meminfo').read_text().split()[1]) // 1024 // 1024 + 1} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
 
     def version_of(argv: list[str]) -> str:
         try:
@@ -1013,7 +1170,8 @@ def machine_info() -> dict:
 
 
 def postgres_answers(database: str, redis: str) -> str:
-    """'' when PostgreSQL and Redis answer (creating the bench's database if missing), else why not."""
+    """'' when PostgreSQL and Redis answer (creating the bench's database if missing), else
+    why not."""
     try:
         import psycopg
         import redis as redis_lib
@@ -1022,7 +1180,9 @@ def postgres_answers(database: str, redis: str) -> str:
         name = database.rsplit("/", 1)[1]
         admin = database.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
-            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            if not connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone():
                 connection.execute(f'CREATE DATABASE "{name}"')
         return ""
     except Exception as error:  # noqa: BLE001 (the reason is printed)
@@ -1034,7 +1194,16 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
     out = scratch / f"pass-{secrets.token_hex(3)}.json"
     argv = [PYTHON, str(Path(__file__)), "--cognate-pass", str(out), "--seconds", str(args.seconds)]
     argv += ["--max-minutes", str(args.max_minutes)]
-    argv += ["--connections", str(args.connections), "--workers", str(args.workers), "--threads", str(args.threads), "--codes", str(args.codes)]
+    argv += [
+        "--connections",
+        str(args.connections),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--codes",
+        str(args.codes),
+    ]
     if database:
         argv += ["--database", database, "--redis", redis]
     if args.profile:
@@ -1049,33 +1218,44 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
 
 
 def search_pass(args, database: str) -> dict:
+    """bench/search_users.py in a child process: seeding seconds, p50/p99 per query."""
     env = {**os.environ}
     env.pop("DATABASE_URL", None)
     if database:
         env["DATABASE_URL"] = database
-    done = subprocess.run(
-        [PYTHON, str(BENCH / "search_users.py"), "--users", str(args.users), "--runs", str(args.search_runs), "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=args.max_minutes * 60,
+    argv = [PYTHON, str(BENCH / "search_users.py"), "--users", str(args.users)]
+    argv += ["--runs", str(args.search_runs), "--json"]
+    returncode, stdout, stderr = _child(argv, env)
+    if returncode:
+        return {"failed": stderr[-500:]}
+    return json.loads(stdout[stdout.find("{") :])
+
+
+def _child(argv: list[str], env: dict | None = None) -> tuple[int, str, str]:
+    """A child process the watchdog stops with the rest (output captured)."""
+    child = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    if done.returncode:
-        return {"failed": done.stderr[-500:]}
-    return json.loads(done.stdout[done.stdout.find("{") :])
+    STARTED.append(child)
+    stdout, stderr = child.communicate()
+    STARTED.remove(child)
+    return child.returncode, stdout, stderr
 
 
 def argon2_pass() -> dict:
-    done = subprocess.run([PYTHON, str(BENCH / "argon2_rate.py"), "--seconds", "3", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    return json.loads(done.stdout[done.stdout.find("{") :])
+    _, stdout, _ = _child([PYTHON, str(BENCH / "argon2_rate.py"), "--seconds", "3", "--json"])
+    return json.loads(stdout[stdout.find("{") :])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 s per scenario, 20,000 search users")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 s per scenario, 20,000 search users"
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="wrk duration per scenario")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections (one thread each)")
+    parser.add_argument(
+        "--connections", type=int, default=8, help="wrk connections (one thread each)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--users", type=int, default=1_000_000, help="users of the search scenario")
@@ -1083,8 +1263,15 @@ def main() -> int:
     parser.add_argument("--codes", type=int, default=4000, help="authorization codes minted")
     parser.add_argument("--database", default="", help=argparse.SUPPRESS)
     parser.add_argument("--redis", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cognate_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cognate_bench"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-search", action="store_true")
@@ -1108,7 +1295,13 @@ def main() -> int:
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="cognate-bench-run-"))
     watchdog = start_watchdog(args.max_minutes)
-    report: dict = {"machine": machine_info(), "settings": {k: getattr(args, k) for k in ("seconds", "connections", "workers", "threads", "users", "quick")}}
+    report: dict = {
+        "machine": machine_info(),
+        "settings": {
+            k: getattr(args, k)
+            for k in ("seconds", "connections", "workers", "threads", "users", "quick")
+        },
+    }
     try:
         _say(f"machine: {report['machine']}")
         _say("argon2 verifications/s (configured parameters) ...")
@@ -1124,11 +1317,15 @@ def main() -> int:
         report["cognate"] = {}
         _say("Cognate on SQLite ...")
         report["cognate"]["sqlite"] = child_pass(args, "", "", scratch)
-        why_not = "--no-postgres" if args.no_postgres else postgres_answers(args.postgres, args.redis_url)
+        why_not = (
+            "--no-postgres" if args.no_postgres else postgres_answers(args.postgres, args.redis_url)
+        )
         if not why_not:
             _say("Cognate on PostgreSQL + Redis ...")
             pg_args = argparse.Namespace(**{**vars(args), "profile": False})
-            report["cognate"]["postgres"] = child_pass(pg_args, args.postgres, args.redis_url, scratch)
+            report["cognate"]["postgres"] = child_pass(
+                pg_args, args.postgres, args.redis_url, scratch
+            )
         else:
             report["cognate"]["postgres"] = {"skipped": f"PostgreSQL/Redis: {why_not}"}
         report["search"] = {}

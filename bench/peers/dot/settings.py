@@ -27,6 +27,13 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DOT_DATABASE", str(Path("/tmp") / "bench-dot.sqlite3")),
+        # The same SQLite settings as Cognate's (config/settings.py), so both wait on locks alike.
+        "CONN_MAX_AGE": 60,
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 USE_TZ = True
