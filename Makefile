@@ -96,9 +96,16 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Cognate, its peers and two bare-Django ceilings under wrk (bench/run.py); BENCH_ARGS=--quick for
+# a ~4-minute run. wrk is Debian's package, installed with apt-get when missing and we are root.
+BENCH_ARGS ?=
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/argon2_rate.py
-	$(BIN)/python bench/load.py
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's wrk with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+			|| echo "*** apt-get could not install wrk"; \
+	fi
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 venv: $(VENV)/bin/python
 

@@ -1,7 +1,7 @@
 """`make bench`: Cognate side by side with its peers and two bare-Django ceilings, one command.
 
     .venv/bin/python bench/run.py [--quick] [--seconds 8] [--users 1000000] [--no-postgres]
-                                  [--no-peers] [--profile] [--max-minutes 14]
+                                  [--no-peers] [--no-search] [--no-profile] [--max-minutes 30]
 
 One run, everything on 127.0.0.1, every load driven by `wrk` (a separate process) and bounded in
 time, a watchdog over the whole run:
@@ -199,6 +199,16 @@ class Service:
     def cpu_seconds(self) -> float:
         return sum(_cpu_ticks(pid) for pid in self.pids()) / CLK_TCK
 
+    def wait_quiet(self, timeout: float = 30) -> None:
+        """Until the server has finished what a previous load queued (requests wrk gave up
+        on still run): less than 5% of a core used over half a second."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(0.5)
+            if self.cpu_seconds() - before < 0.025:
+                return
+
     def peak_rss_mb(self) -> float:
         return round(max((_peak_rss_mb(pid) for pid in self.workers()), default=0.0), 1)
 
@@ -247,6 +257,7 @@ def wrk(
     lua.write_text((LUA / "common.lua").read_text() + "\n" + (LUA / script).read_text())
     argv = ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds:g}s"]
     argv += ["--latency", "--timeout", "10s", "-s", str(lua), service.url + path, "--", *args]
+    service.wait_quiet()
     cpu_before = service.cpu_seconds()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     cpu = service.cpu_seconds() - cpu_before
@@ -816,6 +827,7 @@ def profile(server: Service, run, scenarios, scratch, seeded, base, args) -> dic
         ],
     )
     for name, (script, script_args) in requests_files.items():
+        server.wait_quiet()
         outputs, spies = [], []
         for pid in server.workers():
             out = scratch / f"profile-{name}-{pid}.txt"
@@ -841,7 +853,7 @@ def profile(server: Service, run, scenarios, scratch, seeded, base, args) -> dic
                     stderr=subprocess.DEVNULL,
                 )
             )
-        time.sleep(1)
+        time.sleep(1)  # py-spy attached
         run(f"{name} (profiled)", script, script_args, "", seconds=args.seconds)
         for spy_process in spies:
             try:
@@ -853,82 +865,55 @@ def profile(server: Service, run, scenarios, scratch, seeded, base, args) -> dic
 
 
 def summarize_profile(files: list[Path], top: int = 8) -> dict:
-    """Collapsed stacks ("frame;frame;frame count") -> self % and inclusive % per function,
-    over the samples of request-handling threads (idle waits in the gthread loop dropped)."""
+    """Collapsed stacks ("frame;frame;frame count", py-spy --gil: samples of the thread
+    holding the GIL, so CPU spent in Python) of request-handling threads -> the functions the
+    samples landed in (self %), and Cognate's own functions on the stack (inclusive %)."""
     self_counts: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
-    idle = (
-        "select (selectors.py",
-        "wait (threading.py",
-        "accept (",
-        "_wait_for_tstate_lock",
-        "sleep (",
-    )
     for path in files:
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             if not stack or not count.isdigit():
                 continue
             frames = stack.split(";")
-            if any(frames[-1].startswith(prefix) for prefix in idle) or not any(
-                "handle_request" in f or "get_response" in f for f in frames
-            ):
-                continue
+            if not any("handle_request" in frame for frame in frames):
+                continue  # the gthread loop itself, gunicorn's master bookkeeping
             n = int(count)
             total += n
-            leaf = _frame(frames[-1])
+            leaf = _frame(frames[-1])[0]
             self_counts[leaf] = self_counts.get(leaf, 0) + n
-            for frame in {_frame(f) for f in frames}:
-                inclusive[frame] = inclusive.get(frame, 0) + n
+            for name in {_frame(f)[0] for f in frames if _frame(f)[1]}:
+                inclusive[name] = inclusive.get(name, 0) + n
     if not total:
         return {"samples": 0}
 
-    def ranked(counts: dict[str, int], skip=()) -> list[list]:
-        rows = sorted(counts.items(), key=lambda item: -item[1])
-        return [[name, round(100 * n / total, 1)] for name, n in rows if not name.startswith(skip)][
-            :top
-        ]
+    def ranked(counts: dict[str, int]) -> list[list]:
+        rows = sorted(counts.items(), key=lambda item: -item[1])[:top]
+        return [[name, round(100 * n / total, 1)] for name, n in rows]
 
-    framework = (
-        "handle_request",
-        "get_response",
-        "__call__",
-        "inner",
-        "_get_response",
-        "handle (",
-        "process_request",
-        "run (",
-        "_bootstrap",
-        "worker_loop",
-        "_wrapped_view",
-        "wrapper_view",
-        "<module>",
-        "main (",
-        "wsgi",
-        "view (",
-        "dispatch",
-    )
-    return {
-        "samples": total,
-        "self": ranked(self_counts),
-        "inclusive": ranked(inclusive, skip=framework),
-    }
+    return {"samples": total, "self": ranked(self_counts), "inclusive": ranked(inclusive)}
 
 
-def _frame(frame: str) -> str:
-    # py-spy raw frames: "function (path/to/file.py:line)"; keep function + file, drop the line.
+PROJECT_PACKAGES = {"pool", "hostedui", "api", "console", "config"}
+
+
+def _frame(frame: str) -> tuple[str, bool]:
+    """py-spy's "function (path/to/file.py:line)" -> ("function (package/file.py)", whether
+    the file is Cognate's own code rather than a library's)."""
     match = re.match(r"(.*) \((.*?)(?::\d+)?\)$", frame)
     if not match:
-        return frame
+        return frame, False
     function, file = match.groups()
     parts = Path(file).parts
-    short = (
-        "/".join(parts[-2:])
-        if "site-packages" not in parts
-        else "/".join(parts[parts.index("site-packages") + 1 :][:2])
-    )
-    return f"{function} ({short})"
+    if "site-packages" in parts:
+        short = "/".join(parts[parts.index("site-packages") + 1 :][:3])
+        return f"{function} ({short})", False
+    if file.startswith(str(ROOT) + "/"):
+        file = str(Path(file).relative_to(ROOT))
+    if Path(file).parts[0] in PROJECT_PACKAGES:
+        return f"{function} ({file})", True
+    return f"{function} ({'/'.join(parts[-2:])})", False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1206,8 +1191,8 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
     ]
     if database:
         argv += ["--database", database, "--redis", redis]
-    if args.profile:
-        argv.append("--profile")
+    if not args.profile:
+        argv.append("--no-profile")
     child = subprocess.Popen(argv, cwd=ROOT)
     STARTED.append(child)
     returncode = child.wait()
@@ -1275,8 +1260,13 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-search", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="py-spy profile of refresh and JWKS")
-    parser.add_argument("--max-minutes", type=float, default=20.0, help="watchdog, whole run")
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the py-spy profile of refresh and JWKS",
+    )
+    parser.add_argument("--max-minutes", type=float, default=30.0, help="watchdog, whole run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     parser.add_argument("--markdown", default=str(BENCH / "RESULTS.md"))
