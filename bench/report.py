@@ -186,12 +186,12 @@ def _row(server: str, name: str, row: dict | None) -> list[str]:
     return [
         server,
         name,
-        f"{row['per_second']:,.1f}{unit}",
-        _fmt(row["p50_ms"], 2),
-        _fmt(row["p99_ms"], 2),
-        _fmt(row["cpu_ms_per"], 2),
-        str(row["errors"]),
-        str(row["requests"]),
+        f"{row.get('per_second') or 0:,.1f}{unit}",
+        _fmt(row.get("p50_ms"), 2),
+        _fmt(row.get("p99_ms"), 2),
+        _fmt(row.get("cpu_ms_per"), 2),
+        str(row.get("errors", "-")),
+        str(row.get("requests", "-")),
     ]
 
 
