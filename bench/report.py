@@ -287,7 +287,9 @@ def table(report: dict) -> str:
     return markdown(report)
 
 
-def markdown(report: dict) -> str:
+def markdown(report: dict, *, searches: str = "") -> str:
+    """The whole report as markdown; `searches` keeps only the search rows whose name holds
+    it (the README shows the email-prefix ones)."""
     parts = [f"Machine: {_machine(report)}. Whole run: {report.get('seconds')} s.", ""]
     argon2 = report.get("argon2") or {}
     if argon2.get("runs"):
@@ -322,6 +324,8 @@ def markdown(report: dict) -> str:
             search_rows.append([database, "-", search.get("failed", "-")[:80], "", "", ""])
             continue
         for name, row in search["queries"].items():
+            if searches not in name:
+                continue
             search_rows.append(
                 [
                     f"{search['database']} ({search['users']:,} users, "

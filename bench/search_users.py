@@ -202,6 +202,11 @@ def remove(pool: UserPool) -> None:
     cascade would load a million users first), then the pool."""
     if _SCRATCH is not None:
         return  # the whole scratch database goes
+    if connection.vendor == "postgresql" and not User.objects.exclude(pool=pool).exists():
+        # No other pool has users: every row that references a user is this pool's. TRUNCATE
+        # skips a million deferred foreign-key checks at COMMIT (minutes) that DELETE costs.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {User._meta.db_table} CASCADE")
     with transaction.atomic(), connection.cursor() as cursor:
         for model in (UserAttributeIndex, User):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE pool_id = %s", [pool.pk])
