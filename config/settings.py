@@ -137,10 +137,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: holds lockout counters, rate limits, JWKS/discovery documents. In-process by default;
-# REDIS_URL shares it across server processes.
+# Cache: holds lockout counters, rate limits, the version numbers that announce key rotations
+# and pool changes, JWKS/discovery documents. Every server process must see the same one:
+# REDIS_URL shares it through Redis; without it, the database every process already shares
+# holds it (config/cache.py, table cognate_cache). COGNATE_CACHE=memory keeps it in process
+# memory instead (one process only: config/gunicorn.py refuses more workers).
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
+CACHE_KIND = "redis" if REDIS_URL else env("COGNATE_CACHE", "database").strip().lower()
+if CACHE_KIND == "redis":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -148,8 +152,19 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
         }
     }
-else:
+elif CACHE_KIND == "memory":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHE_KIND = "database"
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedDatabaseCache",
+            "LOCATION": "cognate_cache",
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
+            # Expired entries are deleted once the table holds more than this many.
+            "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
+        }
+    }
 
 # Passwords: argon2id with OWASP parameters (m=19 MiB, t=2, p=1) first; the others verify
 # imported hashes and are upgraded to argon2id on the next successful sign-in.
