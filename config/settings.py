@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id, the request log line and the HTTP metrics for every answer.
+    "config.observability.RequestMiddleware",
     "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -259,10 +261,34 @@ RATE_LIMIT_API_PER_MINUTE = int(env("RATE_LIMIT_API_PER_MINUTE", str(RATE_LIMIT_
 # Trusted reverse proxies: how many X-Forwarded-For hops to trust for the client IP (0 = none).
 TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 
+# Logs: LOG_FORMAT=json writes one JSON object per line (time, level, logger, message,
+# request_id; the request line adds method, path without query string, route, status and
+# duration_ms), LOG_FORMAT=text readable lines. Every request writes one line on the
+# "cognate.request" logger (LOG_LEVEL_REQUESTS=WARNING silences them).
+LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")}},
+    "loggers": {
+        # Django's own records once, through the handler above (not also its DEBUG console).
+        "django": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")},
+        "cognate.request": {"level": env("LOG_LEVEL_REQUESTS", "INFO")},
+    },
 }
+# Who may read /metrics (config/metrics.py): requests with `Authorization: Bearer <token>` when
+# set; otherwise only direct requests from loopback (not through a proxy).
+METRICS_TOKEN = env("METRICS_TOKEN")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from pool import clock, crypto
+from pool import clock, crypto, metrics
 from pool.errors import NotAuthorizedException
 from pool.services import counters
 
@@ -147,6 +147,7 @@ def attempt(counter: Counter, who: str) -> int:
             return place
         if place == FREE_FAILURES:
             cache.set(state.lock_key, {"failures": place, "until": now + lock_seconds(place)}, _TTL)
+            metrics.locked(counter.kind)
             return place
         # The free places are taken; the lock is set by whoever took the last one.
         lock = cache.get(state.lock_key)
@@ -159,6 +160,7 @@ def attempt(counter: Counter, who: str) -> int:
         raise _locked(counter)
     failures = lock["failures"] + 1
     cache.set(state.lock_key, {"failures": failures, "until": now + lock_seconds(failures)}, _TTL)
+    metrics.locked(counter.kind)
     return failures
 
 
