@@ -70,6 +70,7 @@ class RequestMiddleware:
                 response.status_code,
                 seconds * 1000,
                 extra={
+                    "request_id": request_id,
                     "method": request.method,
                     "path": path,
                     "route": route,
