@@ -283,8 +283,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's own records once, through the handler above (not also its DEBUG console).
-        "django": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO"), "propagate": False},
+        # Django's own records once, through the root's handler (not also its DEBUG console).
+        "django": {"handlers": [], "level": env("LOG_LEVEL", "INFO"), "propagate": True},
         "django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")},
         "cognate.request": {"level": env("LOG_LEVEL_REQUESTS", "INFO")},
     },
