@@ -11,7 +11,7 @@ Two set-ups, each a full pair of servers:
 Every check would fail if the state it checks lived in process memory: a lockout counted in
 one server's memory lets the other accept the right password; a signing-key version held per
 process lets the other keep signing with the retired key; a code or session held per process
-is unknown to the other.
+is unknown to the other; a pool's trigger configuration cached per process keeps the old one.
 """
 
 from __future__ import annotations
@@ -400,6 +400,29 @@ def test_a_key_rotated_on_one_is_used_by_the_other_at_once(cluster):
         assert kid_of(signed_in["AuthenticationResult"]["AccessToken"]) == rotated
         jwks = requests.get(f"{server}/{cluster.pool_id}/.well-known/jwks.json", timeout=10)
         assert {key["kid"] for key in jwks.json()["keys"]} >= {rotated, before[one]}
+
+
+def test_a_pool_change_made_elsewhere_holds_on_both_at_once(cluster):
+    one, other = cluster.servers
+    # Both servers have looked at the pool's (empty) trigger configuration.
+    for server in (one, other):
+        assert password_sign_in(cluster, server, cluster.password).status_code == 200
+    cluster.manage(
+        "settrigger",
+        cluster.pool_id,
+        "PreAuthentication",
+        "--callable",
+        "tests.triggers_support.deny_maintenance",
+    )
+    try:
+        for server in (other, one):
+            refused = password_sign_in(cluster, server, cluster.password)
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["__type"] == "UserLambdaValidationException"
+    finally:
+        cluster.manage("settrigger", cluster.pool_id, "PreAuthentication", "--remove")
+    for server in (other, one):
+        assert password_sign_in(cluster, server, cluster.password).status_code == 200
 
 
 def test_each_server_logs_one_json_line_per_request_with_its_id(cluster):
