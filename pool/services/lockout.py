@@ -15,8 +15,9 @@ many arrive at once. The places:
 - after the k-th failure's lock ends: a counter for "after lock k"; only its first attempt is
   let through, and it sets lock k+1.
 A quiet period, or a success once a lock was set, starts a new *series* (new keys; the old
-ones expire), so no count is ever decremented. Counters live in Django's cache, shared between
-processes when REDIS_URL is set; times come from the domain clock so tests advance it.
+ones expire), so no count is ever decremented. Counters live in Django's cache, shared by every
+server process (Redis with REDIS_URL, otherwise the database: config/cache.py); times come
+from the domain clock so tests advance it.
 
 A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good. Unknown
 names are counted exactly like users (see `subject`).
