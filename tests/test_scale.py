@@ -176,7 +176,8 @@ def cluster(request, tmp_path_factory):
                     env={
                         **env,
                         "BIND": f"127.0.0.1:{port}",
-                        "WORKERS": "1",
+                        # The first server runs two worker processes of its own.
+                        "WORKERS": "2" if number == 0 else "1",
                         "THREADS": "4",
                         "PROMETHEUS_MULTIPROC_DIR": str(var / f"metrics-{number}"),
                     },
@@ -423,6 +424,27 @@ def test_a_pool_change_made_elsewhere_holds_on_both_at_once(cluster):
         cluster.manage("settrigger", cluster.pool_id, "PreAuthentication", "--remove")
     for server in (other, one):
         assert password_sign_in(cluster, server, cluster.password).status_code == 200
+
+
+def sign_ins_counted(server: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"{server}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "cognate_sign_ins"
+        for sample in family.samples
+        if sample.name == "cognate_sign_ins_total" and sample.labels == {"method": "pwd"}
+    )
+
+
+def test_metrics_sum_every_worker_of_a_server(cluster):
+    one, _ = cluster.servers  # two workers
+    before = sign_ins_counted(one)
+    for _ in range(6):
+        assert password_sign_in(cluster, one, cluster.password).status_code == 200
+    assert sign_ins_counted(one) == before + 6
 
 
 def test_each_server_logs_one_json_line_per_request_with_its_id(cluster):
