@@ -7,7 +7,9 @@ gunicorn workers would each allow the full number of wrong passwords. So the def
 one, and the per-process cache is an explicit choice (COGNATE_CACHE=memory) that
 config/gunicorn.py refuses to combine with more than one worker.
 
-Two changes to Django's DatabaseCache, both for pool.services.counters:
+Three changes to Django's DatabaseCache, all for pool.services.counters:
+- `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
+  an expired entry atomically: a counted request costs two short statements, not eight.
 - `incr` is atomic and keeps the entry's expiry, as Redis's INCR does. Django's generic incr
   reads, adds and writes back with `set`, so two parallel increments can both write "5", and
   the write gives the entry the default timeout (300 s), cutting a 30-minute lockout series or
@@ -22,36 +24,71 @@ Two changes to Django's DatabaseCache, both for pool.services.counters:
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import pickle
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 
 class SharedDatabaseCache(DatabaseCache):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """One statement: insert the entry, or replace an expired one; True if it did. Django's
+        add costs a COUNT, a SELECT and a failing INSERT (a rolled-back transaction) when the
+        key exists, which is every counted request after a window's first."""
+        stored_key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in UPSERT_VENDORS:
+            return super().add(key, value, timeout, version)
+        quote = connection.ops.quote_name
+        table, key_column = quote(self._table), quote("cache_key")
+        value_column, expires_column = quote("value"), quote("expires")
+        now = timezone.now().replace(microsecond=0)
+        backend_timeout = self.get_backend_timeout(timeout)
+        expires = (
+            dt.datetime.max
+            if backend_timeout is None
+            else dt.datetime.fromtimestamp(backend_timeout, tz=dt.UTC)
+        ).replace(microsecond=0)
+        pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        upsert = (
+            f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "  # noqa: S608
+            f"VALUES (%s, %s, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"{value_column} = excluded.{value_column}, "
+            f"{expires_column} = excluded.{expires_column} "
+            f"WHERE {table}.{expires_column} < %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [stored_key, pickled, adapt(expires), adapt(now)])
+            return cursor.rowcount == 1
+
     def incr(self, key, delta=1, version=None):
+        """Add `delta` under a row lock, keeping the entry's expiry; ValueError when the key
+        is missing or expired (as every Django cache)."""
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
-        table = quote(self._table)
+        table, key_column = quote(self._table), quote("cache_key")
+        value_column, expires_column = quote("value"), quote("expires")
         stored_key = self.make_and_validate_key(key, version=version)
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with transaction.atomic(using=db):
-            with connection.cursor() as cursor:
-                # Quoted names; the key is a parameter.
-                key_column = quote("cache_key")
-                select = f"SELECT {key_column} FROM {table} WHERE {key_column} = %s"  # noqa: S608
-                cursor.execute(select + lock, [stored_key])
-            value = self.get(key, self._missing_key, version=version)
-            if value is self._missing_key:
+        select = (
+            f"SELECT {value_column}, {expires_column} FROM {table} "  # noqa: S608
+            f"WHERE {key_column} = %s{lock}"
+        )
+        update = f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s"  # noqa: S608
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(select, [stored_key])
+            row = cursor.fetchone()
+            if row is None or _converted_expiry(row[1], connection) < timezone.now():
                 raise ValueError(f"Key '{key}' not found")
-            new_value = value + delta
+            new_value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
             pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET {quote('value')} = %s WHERE {quote('cache_key')} = %s",  # noqa: S608
-                    [pickled.decode("latin1"), stored_key],
-                )
+            cursor.execute(update, [pickled.decode("latin1"), stored_key])
         return new_value
 
     def decr(self, key, delta=1, version=None):
@@ -64,3 +101,17 @@ class SharedDatabaseCache(DatabaseCache):
             f"DELETE FROM {quote(self._table)} WHERE {quote('expires')} < %s",  # noqa: S608
             [connection.ops.adapt_datetimefield_value(now)],
         )
+
+
+# Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE `add` uses (SQLite 3.24+).
+UPSERT_VENDORS = frozenset({"sqlite", "postgresql"})
+
+
+def _converted_expiry(value, connection) -> dt.datetime:
+    """The stored `expires` as an aware datetime, converted as Django's database cache does."""
+    expression = models.Expression(output_field=models.DateTimeField())
+    for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(
+        connection
+    ):
+        value = converter(value, expression, connection)
+    return value

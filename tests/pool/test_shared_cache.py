@@ -52,6 +52,28 @@ def test_incr_keeps_the_expiry():
     assert after == before
 
 
+def test_add_keeps_a_live_entry_and_replaces_an_expired_one():
+    assert cache.add("live", 1, timeout=60)
+    assert not cache.add("live", 2, timeout=60)
+    assert cache.get("live") == 1
+    cache.set("gone", 7, timeout=-1)  # stored already expired
+    assert cache.add("gone", 1, timeout=60)
+    assert cache.get("gone") == 1
+
+
+def test_an_expired_counter_starts_again_at_one():
+    cache.set("probe", 9, timeout=-1)
+    with pytest.raises(ValueError):
+        cache.incr("probe")
+    assert counters.hit("probe", timeout=60) == 1
+    assert counters.hit("probe", timeout=60) == 2
+
+
+def test_parallel_adds_let_exactly_one_win():
+    won = parallel.burst(lambda: cache.add("race", 1, timeout=60), 8)
+    assert sorted(won) == [False] * 7 + [True]
+
+
 def test_a_full_table_drops_only_expired_entries():
     cache.set("old", 1, timeout=-1)  # stored already expired
     for number in range(12):
