@@ -338,6 +338,34 @@ def test_a_code_issued_by_one_is_redeemed_once_across_both(cluster):
         assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
+def refresh(cluster: Cluster, server: str, token: str) -> requests.Response:
+    return requests.post(
+        f"{server}/{cluster.pool_id}/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": cluster.client_id,
+            "refresh_token": token,
+        },
+        timeout=30,
+    )
+
+
+def test_a_refresh_token_rotated_on_one_is_spent_on_the_other(cluster):
+    one, other = cluster.servers
+    first = password_sign_in(cluster, one, cluster.password).json()["AuthenticationResult"]
+    rotated = refresh(cluster, other, first["RefreshToken"])
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()["refresh_token"]
+    assert second != first["RefreshToken"]
+    # The retired token replayed on the first server: refused, and its family revoked there
+    # and everywhere.
+    replayed = refresh(cluster, one, first["RefreshToken"])
+    assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
+    for server in (other, one):
+        revoked = refresh(cluster, server, second)
+        assert revoked.status_code == 400 and revoked.json()["error"] == "invalid_grant"
+
+
 def test_a_session_started_on_one_continues_on_the_other(cluster):
     one, other = cluster.servers
     browser = requests.Session()
