@@ -22,8 +22,9 @@ THREADS ?= 4
 # Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
 ARGS ?=
 export ARGS
-# Parallel test workers (pytest-xdist); XDIST= runs serially.
-XDIST ?= -n 2
+# Parallel test workers (pytest-xdist); XDIST= runs serially. loadgroup keeps the tests marked
+# with one xdist_group on one worker (tests/test_scale.py's servers start once).
+XDIST ?= -n 2 --dist loadgroup
 CHROMIUM ?= /usr/bin/chromium
 NPM ?= npm
 NODE_DIR := tests/node

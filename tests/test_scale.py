@@ -41,7 +41,9 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "AWSCognitoIdentityProviderService."
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs them all (`make test` distributes with --dist loadgroup): each worker
+# that ran some would start its own pair of servers.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("two-servers")]
 
 
 @dataclass
