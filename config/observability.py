@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from config import metrics
@@ -32,6 +33,7 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", 
 # Probes a load balancer or Prometheus makes every few seconds: logged at DEBUG only.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _MAX_PATH = 512
+STATIC_PREFIX = "/" + settings.STATIC_URL.lstrip("/")
 
 
 def current_request_id() -> str:
@@ -41,7 +43,8 @@ def current_request_id() -> str:
 def _route(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
-        return "unmatched"
+        # whitenoise answers static files before any URL is resolved.
+        return "/static/" if request.path.startswith(STATIC_PREFIX) else "unmatched"
     return "/" + (match.route or "")
 
 

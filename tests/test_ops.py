@@ -104,6 +104,13 @@ def test_metrics_with_a_token_need_it_from_everywhere(client, settings):
     assert right.status_code == 200
 
 
+def test_static_files_are_counted_as_one_route(client):
+    before = sample("cognate_http_requests_total", route="/static/", method="GET", status="404")
+    client.get("/static/no-such-file.css")
+    after = sample("cognate_http_requests_total", route="/static/", method="GET", status="404")
+    assert after == before + 1
+
+
 def test_requests_are_counted_by_route_and_status(client):
     before = sample("cognate_http_requests_total", route="/healthz", method="GET", status="200")
     client.get("/healthz")
