@@ -9,7 +9,8 @@ config/gunicorn.py refuses to combine with more than one worker.
 
 Three changes to Django's DatabaseCache, all for pool.services.counters:
 - `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
-  an expired entry atomically: a counted request costs two short statements, not eight.
+  an expired entry atomically, and `touch` one UPDATE: a counted request costs two short
+  statements, not eight.
 - `incr` is atomic and keeps the entry's expiry, as Redis's INCR does. Django's generic incr
   reads, adds and writes back with `set`, so two parallel increments can both write "5", and
   the write gives the entry the default timeout (300 s), cutting a 30-minute lockout series or
@@ -47,12 +48,7 @@ class SharedDatabaseCache(DatabaseCache):
         table, key_column = quote(self._table), quote("cache_key")
         value_column, expires_column = quote("value"), quote("expires")
         now = timezone.now().replace(microsecond=0)
-        backend_timeout = self.get_backend_timeout(timeout)
-        expires = (
-            dt.datetime.max
-            if backend_timeout is None
-            else dt.datetime.fromtimestamp(backend_timeout, tz=dt.UTC)
-        ).replace(microsecond=0)
+        expires = self._expiry(timeout)
         pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         upsert = (
             f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "  # noqa: S608
@@ -65,6 +61,31 @@ class SharedDatabaseCache(DatabaseCache):
         with connection.cursor() as cursor:
             cursor.execute(upsert, [stored_key, pickled, adapt(expires), adapt(now)])
             return cursor.rowcount == 1
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        """One UPDATE of a live entry's expiry (Django's touch also counts the table and
+        reads the row first); True if the entry was there."""
+        stored_key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        expires_column = quote("expires")
+        update = (
+            f"UPDATE {quote(self._table)} SET {expires_column} = %s "  # noqa: S608
+            f"WHERE {quote('cache_key')} = %s AND {expires_column} >= %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        now = timezone.now().replace(microsecond=0)
+        with connection.cursor() as cursor:
+            cursor.execute(update, [adapt(self._expiry(timeout)), stored_key, adapt(now)])
+            return cursor.rowcount == 1
+
+    def _expiry(self, timeout) -> dt.datetime:
+        """The `expires` value for `timeout`, as Django's database cache writes it."""
+        backend_timeout = self.get_backend_timeout(timeout)
+        if backend_timeout is None:
+            return dt.datetime.max.replace(microsecond=0)
+        return dt.datetime.fromtimestamp(backend_timeout, tz=dt.UTC).replace(microsecond=0)
 
     def incr(self, key, delta=1, version=None):
         """Add `delta` under a row lock, keeping the entry's expiry; ValueError when the key

@@ -61,6 +61,19 @@ def test_add_keeps_a_live_entry_and_replaces_an_expired_one():
     assert cache.get("gone") == 1
 
 
+def test_touch_extends_live_entries_only():
+    cache.set("live", 1, timeout=60)
+    before = CacheEntry.objects.get(cache_key__endswith=":live").expires
+    assert cache.touch("live", timeout=3600)
+    assert CacheEntry.objects.get(cache_key__endswith=":live").expires > before
+    assert cache.touch("live", timeout=None)
+    assert cache.get("live") == 1
+    cache.set("gone", 1, timeout=-1)
+    assert not cache.touch("gone", timeout=60)
+    assert cache.get("gone") is None
+    assert not cache.touch("never", timeout=60)
+
+
 def test_an_expired_counter_starts_again_at_one():
     cache.set("probe", 9, timeout=-1)
     with pytest.raises(ValueError):
