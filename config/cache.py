@@ -1,5 +1,5 @@
 """The default cache without REDIS_URL: Django's database cache, on the database every server
-process already shares (table `cognate_cache`, made by pool's migration 0014).
+process already shares (table `cognate_cache`, made by pool's migration 0015).
 
 Lockout counters, rate limits and the version numbers that announce a key rotation or a pool
 change must be seen by every process at once. Django's in-process LocMemCache is not: two

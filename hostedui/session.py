@@ -2,8 +2,9 @@
 
 Kept in Django's (server-side) session as (pool id, user sub, auth_time), under a key per pool.
 The session key is rotated at every sign-in. A session is honoured only while the sign-in still
-stands (pool.selectors.sign_in: the user exists, is enabled and confirmed, and signed in after
-their tokens_valid_after, which global sign-out, password change and disable move forward).
+stands (pool.selectors.sign_in: the user exists, is enabled and confirmed (or federated), and
+signed in after their tokens_valid_after, which global sign-out, password change and disable
+move forward).
 Challenge state (MFA, new password) is kept server-side too, so a challenge cannot be replayed
 from another browser.
 """

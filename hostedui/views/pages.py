@@ -21,6 +21,7 @@ from hostedui.messages import password_rules, show
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
 from hostedui.oauth.authorize import AuthorizationRequest
+from hostedui.views import federation
 from hostedui.views.common import branding, error_page, load_pool
 from hostedui.views.oauth import to_app
 from pool import crypto, policy
@@ -53,6 +54,9 @@ ERROR_TEXTS = {
     "invalid_request": "The app that sent you here made a request we cannot handle.",
     "signup_disabled": "This user pool does not allow people to sign up themselves.",
 }
+
+# The pages that offer a button per upstream identity provider.
+FEDERATION_PAGES = frozenset({"login.html", "signup.html"})
 
 View = Callable[..., HttpResponse]
 
@@ -112,6 +116,7 @@ def _render(
         "password_rules": password_rules(auth.pool),
         "password_symbols": "".join(sorted(policy.PASSWORD_SYMBOLS)),
         **branding(auth.client),
+        **(federation.buttons(auth) if template in FEDERATION_PAGES else {}),
         **extra,
     }
     status = 200
