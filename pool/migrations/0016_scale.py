@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pool", "0014_fedsaml"),
+        ("pool", "0015_poolchange"),
     ]
 
     operations = [
