@@ -4,7 +4,7 @@ relying party at `/demo/`. Pool ids look like `local_Ab12Cd34E`, so they never c
 
 from django.urls import path
 
-from hostedui.views import demo, federation, oauth, pages
+from hostedui.views import demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -23,6 +23,9 @@ urlpatterns = [
         name="openid_configuration",
     ),
     path("<str:pool_id>/.well-known/jwks.json", oauth.jwks, name="jwks"),
+    path("<str:pool_id>/saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
+    path("<str:pool_id>/saml2/logout", saml.logout, name="saml_logout"),
+    path("<str:pool_id>/saml2/metadata", saml.metadata, name="saml_metadata"),
     path("<str:pool_id>/login", pages.login, name="login"),
     path("<str:pool_id>/signup", pages.signup, name="signup"),
     path("<str:pool_id>/confirm", pages.confirm, name="confirm"),

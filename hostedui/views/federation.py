@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from hostedui import session
-from hostedui.federation import oidc, social, state
+from hostedui.federation import oidc, saml, social, state
 from hostedui.federation.oidc import UpstreamError
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
@@ -91,16 +91,19 @@ def go_upstream(
     request: HttpRequest, auth: AuthorizationRequest, provider: IdentityProvider
 ) -> HttpResponse:
     """Start a round trip to `provider` for the app's request `auth`."""
-    if provider.provider_type not in OIDC_TYPES:
+    if provider.provider_type == "SAML":
+        url, pending = saml.begin(auth, provider)
+    elif provider.provider_type not in OIDC_TYPES:
         raise auth.error("invalid_request", f"{provider.provider_type} sign-in is not available.")
-    try:
-        url, pending = oidc.begin(
-            social.upstream_for(provider),
-            redirect_uri=callback_url(auth.pool),
-            login_hint=auth.login_hint,
-        )
-    except UpstreamError as exc:
-        raise auth.error(exc.error, exc.description) from exc
+    else:
+        try:
+            url, pending = oidc.begin(
+                social.upstream_for(provider),
+                redirect_uri=callback_url(auth.pool),
+                login_hint=auth.login_hint,
+            )
+        except UpstreamError as exc:
+            raise auth.error(exc.error, exc.description) from exc
     state.keep(
         request,
         pool=auth.pool,

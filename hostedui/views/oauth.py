@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hostedui import session
+from hostedui.federation import saml
 from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
 from hostedui.oauth import authorize as authz
 from hostedui.views import federation
@@ -158,23 +159,32 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
                 raise ErrorPage(
                     "invalid_logout_uri", "logout_uri is not a sign-out URL of this app."
                 )
-            session.end(request)
-            return to_app(logout_uri)
+            return _sign_out(request, pool, after=logout_uri)
         if request.GET.get("redirect_uri") is not None:
             auth = authz.validate(pool, request.GET)
-            session.end(request)
-            return to_app(login_url(pool.id, auth.query_string))
+            return _sign_out(request, pool, after=login_url(pool.id, auth.query_string))
         client = authz.client_of(pool, request.GET)
     except ErrorPage as exc:
         return error_page(request, exc)
     except RedirectError as exc:
         return to_app(exc.location)
+    if upstream := saml.logout_location(request.session, pool, after=request.get_full_path()):
+        session.end(request)
+        return to_app(upstream)
     session.end(request)
     return render(
         request,
         "hostedui/signed_out.html",
         {"pool": pool, "title": "Signed out", **branding(client)},
     )
+
+
+def _sign_out(request: HttpRequest, pool, *, after: str) -> HttpResponse:
+    """End the hosted session; through the SAML IdP's single logout first when the session
+    came from one that supports it (IDPSignout), else straight to `after`."""
+    upstream = saml.logout_location(request.session, pool, after=after)
+    session.end(request)
+    return to_app(upstream or after)
 
 
 @cors("GET")
