@@ -14,15 +14,17 @@ PORT ?= 8000
 # The demo runs with DEBUG=1 so the console's dev outbox shows the codes that would be mailed.
 DEBUG ?= 1
 PUBLIC_URL ?= http://localhost:$(PORT)
-# One gunicorn process with a few threads: without REDIS_URL the cache (lockout counters, rate
-# limits) lives in process memory, which several processes would not share.
-WORKERS ?= 1
+# gunicorn processes and threads each (config/gunicorn.py reads these and the other settings).
+# Every process sees the same lockout counters and rate limits: Redis with REDIS_URL, otherwise
+# the database (config/cache.py).
+WORKERS ?= 2
 THREADS ?= 4
 # Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
 ARGS ?=
 export ARGS
-# Parallel test workers (pytest-xdist); XDIST= runs serially.
-XDIST ?= -n 2
+# Parallel test workers (pytest-xdist); XDIST= runs serially. loadgroup keeps the tests marked
+# with one xdist_group on one worker (tests/test_scale.py's servers start once).
+XDIST ?= -n 2 --dist loadgroup
 CHROMIUM ?= /usr/bin/chromium
 NPM ?= npm
 NODE_DIR := tests/node
@@ -37,17 +39,16 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 PEER_DIR := bench/peers/oidc
 PEER_STAMP := $(PEER_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium wrk node-deps migrate static clean
+.PHONY: run test lint bench venv chromium xmlsec1 wrk node-deps migrate static clean
 
-run: $(RUN_STAMP) migrate static
+run: $(RUN_STAMP) xmlsec1 migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
 	@echo
 	@echo "Serving $(PUBLIC_URL)/ with gunicorn (listening on $(HOST):$(PORT), DEBUG=$(DEBUG))"
 	@echo "Open the URLs printed above, on PUBLIC_URL's host. Stop the server with Ctrl-C."
 	@echo
-	exec env $(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
-		--access-logfile - --log-level warning
+	exec env $(SERVE_ENV) BIND=$(HOST):$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) \
+		$(BIN)/gunicorn -c config/gunicorn.py config.wsgi:application
 
 migrate: $(RUN_STAMP)
 	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
@@ -57,7 +58,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium wrk node-deps static
+test: $(DEV_STAMP) chromium xmlsec1 wrk node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -80,6 +81,16 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
 	fi
+
+# xmlsec1, with which pysaml2 signs and verifies SAML messages (SAML identity providers).
+# Installed with apt-get when missing and we are root; otherwise SAML sign-in cannot work.
+xmlsec1:
+	@if ! command -v xmlsec1 >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's xmlsec1 with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1) \
+			|| echo "*** apt-get could not install xmlsec1"; \
+	fi
+	@command -v xmlsec1 >/dev/null 2>&1 || echo "*** xmlsec1 not found: SAML sign-in will fail."
 
 # The npm registry's Cognito clients for tests/api/test_js_clients.py and the bench's
 # oidc-provider peer, each from its committed lock file, when node and npm are installed

@@ -223,14 +223,26 @@ class Service:
 
 
 def gunicorn(
-    name: str, app: str, *, env: dict, log: Path, workers: int, threads: int, port: int = 0
+    name: str,
+    app: str,
+    *,
+    env: dict,
+    log: Path,
+    workers: int,
+    threads: int,
+    port: int = 0,
+    config: str = "",
 ) -> Service:
     """The one gunicorn command line of every Django server in the bench (Cognate, the
-    ceilings, DOT): gthread workers, one per core unless told, access log off."""
+    ceilings, DOT): gthread workers, one per core unless told, 4 threads each, keep-alive 5 s,
+    no access log. Cognate also reads its production settings file (config/gunicorn.py, what
+    `make run` starts); the flags here win over it, so every server runs alike."""
     port = port or free_port()
     argv = [PYTHON, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", f"--port={port}"]
+    if config:
+        argv[3:3] = ["-c", config]
     argv += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]
-    argv += ["--log-level", "warning"]
+    argv += ["--keep-alive", "5", "--log-level", "warning"]
     return Service(name, argv, env=env, cwd=ROOT, log=log)
 
 
@@ -572,6 +584,7 @@ def cognate_pass(args) -> dict:
         workers=args.workers,
         threads=args.threads,
         port=port,
+        config="config/gunicorn.py",
     )
     base = f"/{seeded.pool_id}"
     report: dict = {

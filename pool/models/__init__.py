@@ -1,5 +1,6 @@
 """The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
 
+from pool.models.cache import CacheEntry
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
@@ -7,11 +8,13 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.federation import FederatedIdentity, IdentityProvider, ProviderType
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
+from pool.models.saml import SamlAssertionUse, SamlServiceProviderKey
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
 from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, TriggerKind
 from pool.models.user import (
     Device,
     Group,
+    RetiredAttributeValue,
     SignInName,
     TotpDevice,
     User,
@@ -23,6 +26,7 @@ __all__ = [
     "AppClient",
     "AuthEvent",
     "AuthorizationCode",
+    "CacheEntry",
     "ChallengeSession",
     "CodePurpose",
     "CustomAttribute",
@@ -35,6 +39,9 @@ __all__ = [
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
+    "RetiredAttributeValue",
+    "SamlAssertionUse",
+    "SamlServiceProviderKey",
     "SignInName",
     "SigningKey",
     "TotpDevice",
