@@ -620,6 +620,8 @@ def test_the_commands_move_a_pool_through_a_file(db, settings, source_keys, tmp_
     secret = tmp_path / "passphrase"
     secret.write_text(PASSPHRASE + "\n")
     target = tmp_path / "pool.json"
+    target.write_text("an older file anyone could read")
+    target.chmod(0o644)
     call_command("exportpool", pool.pk, str(target), "--passphrase-file", str(secret), "--json")
     exported = json.loads(capsys.readouterr().out)
     assert exported["counts"]["users"] == 8

@@ -44,6 +44,7 @@ class Command(CognateCommand):
         path = options["file"]
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(descriptor, 0o600)  # a file that was already there keeps its mode otherwise
             with os.fdopen(descriptor, "w", encoding="utf-8") as out:
                 json.dump(document, out, ensure_ascii=False, indent=1)
                 out.write("\n")
