@@ -6,12 +6,13 @@ The document is JSON, `{"format": "cognate-pool", "version": 1, ...}`, described
 Schema in `pool/schemas/pool-export.schema.json` and checked against it before anything is read.
 It holds the pool's settings (every column of the pool row), custom attributes, domains,
 triggers, resource servers, groups, app clients (ids kept), identity providers, signing keys,
-and the users with their attributes, status, `sub`, password hash, SRP verifier, MFA settings,
-authenticator apps, tracked devices, federated links and group memberships.
+the SAML service provider's key pair, and the users with their attributes, status, `sub`,
+password hash, SRP verifier, MFA settings, authenticator apps, tracked devices, federated links,
+retired attribute values and group memberships.
 
 Secrets (client secrets, signing keys, password hashes, SRP verifiers, TOTP seeds, device
-verifiers, trigger secrets, identity-provider secrets) are decrypted from this server's
-COGNATE_ENCRYPTION_KEYS and sealed with the operator's export passphrase (`pool.sealing`:
+verifiers, trigger secrets, identity-provider secrets, the SAML key) are decrypted from this
+server's COGNATE_ENCRYPTION_KEYS and sealed with the operator's export passphrase (`pool.sealing`:
 scrypt + AES-256-GCM); the whole document carries an HMAC under the same passphrase, so a
 changed file is refused. The importing server opens them with the passphrase and encrypts them
 under its own keys. Nothing secret is ever written in plain text.
@@ -24,7 +25,9 @@ Not moved: sessions, refresh tokens, codes and events (users sign in again), con
 assertion ids (replay protection for assertions that expire within minutes), the audit log.
 
 Each table is exported column by column from the model, so a setting added to a model later
-moves without a change here; an import refuses a field this server does not know.
+moves without a change here; an import refuses a field this server does not know. A new table
+that belongs to a pool must be added here or named as staying behind (a test checks), and
+scripts/pool_export_schema.py rewrites the schema after a model change (a test checks that too).
 """
 
 from __future__ import annotations
