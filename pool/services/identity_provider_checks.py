@@ -25,6 +25,7 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 1_000_000
 # What the hosted UI accepts as ID token signatures (hostedui.federation.oidc).
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
+SAML_METADATA_TYPES = "application/samlmetadata+xml, application/xml, text/xml"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 REQUIRED_DISCOVERY_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 
@@ -55,9 +56,12 @@ def timeout() -> float:
     return float(getattr(settings, "IDENTITY_PROVIDER_CHECK_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
 
 
-def fetch(url: str, *, accept: str = "application/json") -> str:
-    """The body of `url` (GET, no redirects, a timeout, a size limit) or FetchError."""
-    limit = timeout()
+def fetch(
+    url: str, *, accept: str = "application/json", timeout_seconds: float | None = None
+) -> str:
+    """The body of `url` (GET, no redirects, a timeout, a size limit) or FetchError. Also the
+    hosted UI's fetch of SAML metadata (hostedui.federation.saml)."""
+    limit = timeout() if timeout_seconds is None else timeout_seconds
     try:
         with requests.get(
             url, timeout=limit, allow_redirects=False, stream=True, headers={"Accept": accept}
@@ -230,7 +234,7 @@ def _check_saml(details: Mapping[str, str], items: list[CheckItem]) -> None:
     else:
         url = details.get("MetadataURL", "")
         try:
-            xml = fetch(url, accept="application/samlmetadata+xml, application/xml, text/xml")
+            xml = fetch(url, accept=SAML_METADATA_TYPES)
         except FetchError as exc:
             items.append(CheckItem("Metadata fetched", False, str(exc)))
             return
