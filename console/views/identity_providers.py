@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -132,6 +133,9 @@ def _detail_page(request, pool, provider, form, *, status=200, report=None) -> H
         type_label=TYPE_LABELS[provider.provider_type],
         report=report,
         clients=clients,
+        # What the provider's administrator registers: our redirect URI, or our SP metadata.
+        redirect_uri=settings.PUBLIC_URL + reverse("hostedui:idpresponse", args=[pool.id]),
+        sp_metadata_url=settings.PUBLIC_URL + reverse("hostedui:saml_metadata", args=[pool.id]),
         linked=FederatedIdentity.objects.filter(
             pool=pool, provider_name=provider.provider_name
         ).count(),

@@ -21,7 +21,7 @@ from pool.services import identity_providers as idps
 from tests import factories
 from tests.conftest import free_port
 from tests.console.helpers import last_audit
-from tests.saml_idp import SamlIdp
+from tests.saml_idp import EMAIL, SamlIdp
 
 pytestmark = pytest.mark.django_db
 
@@ -647,3 +647,75 @@ def test_signed_out_visitors_go_to_the_login_page(client, pool):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("console:login"))
     assert not AuditEntry.objects.exists()
+
+
+def test_adding_a_saml_provider_with_its_metadata_url_and_options(console, pool, idp, settings):
+    data = {
+        "provider_name": "CorpSAML",
+        "MetadataURL": idp.entity_id,
+        "IDPSignout": "on",
+        "attribute_mapping": f"email = {EMAIL}",
+        "idp_identifiers": "corp.example\nCorp",
+        "enabled": "on",
+    }
+    response = console.post(url("provider_create", pool, "SAML"), data)
+    assert response.status_code == 302
+    provider = IdentityProvider.objects.get(pool=pool, provider_name="CorpSAML")
+    assert provider.details["MetadataURL"] == idp.entity_id
+    assert provider.details["IDPSignout"] == "true" and "IDPInit" not in provider.details
+    assert provider.idp_identifiers == ["corp.example", "Corp"]
+    page = console.get(url("provider", pool, provider.pk))
+    assert f"{settings.PUBLIC_URL}/{pool.id}/saml2/metadata" in page.content.decode()
+    # Unticking IDPSignout stores "false"; IDPInit, never set, stays unset.
+    data = edit_form(provider, console, pool)
+    data.pop("IDPSignout")
+    assert console.post(url("provider", pool, provider.pk), data).status_code == 302
+    provider.refresh_from_db()
+    assert provider.details["IDPSignout"] == "false" and "IDPInit" not in provider.details
+    # Both a URL and a document: the error names both fields.
+    data["MetadataFile"] = idp.metadata()
+    response = console.post(url("provider", pool, provider.pk), data)
+    assert response.status_code == 400
+    assert field_errors(response, "MetadataURL") and field_errors(response, "MetadataFile")
+
+
+def test_an_oidc_provider_page_shows_the_redirect_uri_to_register(console, pool, settings):
+    provider = make_oidc(pool)
+    page = console.get(url("provider", pool, provider.pk)).content.decode()
+    assert f"{settings.PUBLIC_URL}/{pool.id}/oauth2/idpresponse" in page
+
+
+@pytest.mark.parametrize(
+    "field", ["provider_name", "client_id", "attribute_mapping", "oidc_issuer"]
+)
+def test_nul_bytes_are_form_errors_not_500s(console, pool, field):
+    response = console.post(url("provider_create", pool, "OIDC"), oidc_form(**{field: "a\x00b"}))
+    assert response.status_code == 400
+    assert not IdentityProvider.objects.filter(pool=pool).exists()
+    user = factories.make_user(pool, "nul")
+    make_oidc(pool)
+    link = reverse("console:user_link_identity", args=[pool.id, user.sub])
+    assert console.post(link, {"provider_name": "Corp", "subject": "a\x00b"}).status_code == 400
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_the_mapping_editor_takes_custom_attributes_and_shows_them_back(console, pool):
+    pool.custom_attributes.create(name="tier")
+    mapping = "email = email\ncustom:tier = https://corp.example/claims/tier\nusername = oid"
+    response = console.post(
+        url("provider_create", pool, "OIDC"), oidc_form(attribute_mapping=mapping)
+    )
+    assert response.status_code == 302
+    provider = IdentityProvider.objects.get(pool=pool)
+    assert provider.attribute_mapping == {
+        "email": "email",
+        "custom:tier": "https://corp.example/claims/tier",
+        "username": "oid",
+    }
+    page = console.get(url("provider", pool, provider.pk)).content.decode()
+    assert "custom:tier = https://corp.example/claims/tier" in page
+    twice = console.post(
+        url("provider_create", pool, "OIDC"),
+        oidc_form(provider_name="Two", attribute_mapping="email = a\nemail = b"),
+    )
+    assert any("twice" in e for e in field_errors(twice, "attribute_mapping"))
