@@ -21,6 +21,7 @@ from pool.services import identity_providers as idps
 from tests import factories
 from tests.conftest import free_port
 from tests.console.helpers import last_audit
+from tests.parallel import run_together
 from tests.saml_idp import EMAIL, SamlIdp
 
 pytestmark = pytest.mark.django_db
@@ -719,3 +720,24 @@ def test_the_mapping_editor_takes_custom_attributes_and_shows_them_back(console,
         oidc_form(provider_name="Two", attribute_mapping="email = a\nemail = b"),
     )
     assert any("twice" in e for e in field_errors(twice, "attribute_mapping"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_links_of_one_identity_to_two_users_link_it_once():
+    from tests.console.conftest import make_operator, verified_client
+
+    pool = factories.make_pool(name="race")
+    make_oidc(pool)
+    users = [factories.make_user(pool, name) for name in ("ann", "ben", "cat", "dan")]
+    operator = make_operator("ops", can_change=True)
+    consoles = [verified_client(operator) for _ in users]
+
+    def linker(console, user):
+        link = reverse("console:user_link_identity", args=[pool.id, user.sub])
+        return lambda: console.post(link, {"provider_name": "Corp", "subject": "shared"})
+
+    outcomes = run_together([linker(c, u) for c, u in zip(consoles, users, strict=True)])
+    statuses = sorted(getattr(o, "status_code", o) for o in outcomes)
+    assert statuses == [302, 400, 400, 400], statuses
+    assert FederatedIdentity.objects.filter(pool=pool, subject="shared").count() == 1
+    assert AuditEntry.objects.filter(action="user.link_provider").count() == 1
