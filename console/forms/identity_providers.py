@@ -169,10 +169,14 @@ class ProviderForm(forms.Form):
 
     def _detail_field(self, key: str, required: bool, provider) -> forms.Field:
         label, help_text = LABELS.get(key, (key, ""))
-        # Required keys are checked by the service (an update may keep a stored secret).
-        options = {"label": label, "help_text": help_text, "required": False}
+        # The keys the service requires for this type, except a secret an update may keep.
+        keeps = provider is not None
+        options = {
+            "label": label,
+            "help_text": help_text,
+            "required": required and not (key in SECRET_DETAIL_KEYS and keeps),
+        }
         if key in SECRET_DETAIL_KEYS:
-            keeps = provider is not None
             options["help_text"] = (
                 "Write-only: leave empty to keep the stored one." if keeps else help_text
             )
@@ -182,8 +186,6 @@ class ProviderForm(forms.Form):
                 else forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
             )
             field = forms.CharField(widget=widget, strip=True, **options)
-            field.secret = True
-            field.is_required_key = required
             return field
         if key in BOOLEAN_KEYS:
             field = forms.BooleanField(**options)
@@ -196,7 +198,6 @@ class ProviderForm(forms.Form):
             )
         else:
             field = forms.CharField(max_length=2048, **options)
-        field.is_required_key = required
         return field
 
     def detail_fields(self) -> list[forms.BoundField]:
