@@ -210,8 +210,16 @@ class ProviderForm(forms.Form):
         """ProviderDetails as the service takes them (empty values are left out by it)."""
         data = self.cleaned_data
         out: dict[str, str] = {}
+        preset = idp_services.PRESETS.get(self.provider_type, {})
+        new_version = "api_version" in self.changed_data
         for key in self.detail_names:
             value = data.get(key)
+            # A preset's own default is left for the service to fill in; so is an endpoint
+            # the operator left alone when the Graph API version changes (it follows it).
+            if key in preset and key not in BOOLEAN_KEYS and value == preset[key]:
+                continue
+            if new_version and key.endswith("_url") and key not in self.changed_data:
+                continue
             if key in BOOLEAN_KEYS:
                 # Unticked: "false" where the key was set before, else left out as it was.
                 if value or key in self.stored_keys:

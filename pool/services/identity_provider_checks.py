@@ -11,6 +11,7 @@ that is not what it should be) becomes a failed item of the report, never an exc
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -73,15 +74,21 @@ def fetch(
                 )
             if answer.status_code != 200:
                 raise FetchError(f"{url} answered HTTP {answer.status_code}.")
-            body = answer.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
+            # The timeout bounds each read; the deadline bounds them all (a slow drip).
+            deadline = time.monotonic() + 2 * limit
+            body = bytearray()
+            for chunk in answer.iter_content(65536):
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise FetchError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes.")
+                if time.monotonic() > deadline:
+                    raise FetchError(f"{url} did not finish answering in {2 * limit:g} seconds.")
     except requests.Timeout:
         raise FetchError(f"{url} did not answer within {limit:g} seconds.") from None
     except requests.ConnectionError:
         raise FetchError(f"{url} could not be reached (connection failed).") from None
     except requests.RequestException as exc:
         raise FetchError(f"{url} could not be fetched: {type(exc).__name__}.") from None
-    if len(body) > MAX_DOCUMENT_BYTES:
-        raise FetchError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes.")
     return body.decode("utf-8", errors="replace")
 
 

@@ -741,3 +741,26 @@ def test_parallel_links_of_one_identity_to_two_users_link_it_once():
     assert statuses == [302, 400, 400, 400], statuses
     assert FederatedIdentity.objects.filter(pool=pool, subject="shared").count() == 1
     assert AuditEntry.objects.filter(action="user.link_provider").count() == 1
+
+
+def test_a_new_graph_api_version_moves_the_facebook_endpoints_left_alone(console, pool):
+    provider = idps.create_identity_provider(
+        pool=pool,
+        provider_name="Facebook",
+        provider_type="Facebook",
+        details={"client_id": "123", "client_secret": SECRET, "authorize_scopes": "email"},
+    )
+    data = edit_form(provider, console, pool, api_version="v19.0")
+    assert console.post(url("provider", pool, provider.pk), data).status_code == 302
+    provider.refresh_from_db()
+    assert provider.details["api_version"] == "v19.0"
+    assert provider.details["token_url"] == "https://graph.facebook.com/v19.0/oauth/access_token"
+    assert provider.secrets()["client_secret"] == SECRET
+    # An endpoint the operator types stays as typed.
+    data = edit_form(
+        provider, console, pool, api_version="v20.0", token_url="https://127.0.0.1/token"
+    )
+    assert console.post(url("provider", pool, provider.pk), data).status_code == 302
+    provider.refresh_from_db()
+    assert provider.details["token_url"] == "https://127.0.0.1/token"
+    assert provider.details["authorize_url"] == "https://www.facebook.com/v20.0/dialog/oauth"
