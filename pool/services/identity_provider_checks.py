@@ -24,7 +24,7 @@ from pool.models import IdentityProvider, ProviderType
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 1_000_000
-# What the hosted UI accepts as ID token signatures (hostedui.federation.oidc).
+# The ID token signatures the hosted UI accepts (hostedui.federation.oidc takes them from here).
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 SAML_METADATA_TYPES = "application/samlmetadata+xml, application/xml, text/xml"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
