@@ -764,3 +764,21 @@ def test_a_new_graph_api_version_moves_the_facebook_endpoints_left_alone(console
     provider.refresh_from_db()
     assert provider.details["token_url"] == "https://127.0.0.1/token"
     assert provider.details["authorize_url"] == "https://www.facebook.com/v20.0/dialog/oauth"
+
+
+def test_changes_without_a_csrf_token_are_refused(csrf_console, pool):
+    provider = make_oidc(pool)
+    for target in (
+        url("provider_test", pool, provider.pk),
+        url("provider_disable", pool, provider.pk),
+        url("provider", pool, provider.pk),
+    ):
+        assert csrf_console.post(target, oidc_form()).status_code == 403
+    provider.refresh_from_db()
+    assert provider.enabled and not AuditEntry.objects.exists()
+
+
+def test_the_audit_log_lists_provider_changes(console, pool):
+    console.post(url("provider_create", pool, "OIDC"), oidc_form())
+    page = console.get(reverse("console:audit")).content.decode()
+    assert "identity_provider.create" in page and SECRET not in page
