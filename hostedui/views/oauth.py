@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -150,7 +151,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
             client = authz.client_of(pool, request.GET)
             if logout_uri not in (client.logout_urls or []):
                 raise ErrorPage(
-                    "invalid_logout_uri", "logout_uri is not a sign-out URL of this app."
+                    "invalid_logout_uri", gettext("logout_uri is not a sign-out URL of this app.")
                 )
             session.end(request)
             return to_app(logout_uri)
@@ -167,7 +168,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
     return render(
         request,
         "hostedui/signed_out.html",
-        {"pool": pool, "title": "Signed out", **branding(client)},
+        {"pool": pool, "title": gettext("Signed out"), **branding(client)},
     )
 
 
