@@ -1,8 +1,11 @@
 # Cognate: the two commands a newcomer needs, plus lint and bench.
 #
 #   make run    virtualenv + requirements, migrate SQLite, bootstrap the demo, serve on HOST:PORT
-#   make test   virtualenv + dev requirements, Debian chromium when missing, tests/node's npm
-#               packages when node is installed, the whole suite
+#   make test   virtualenv + dev requirements, Debian chromium and gettext when missing,
+#               tests/node's npm packages when node is installed, the whole suite
+#   make messages / make compilemessages   update the translation catalogs in locale/ from the
+#               code and templates / compile them to the .mo files (committed, so that `make
+#               run` needs no gettext)
 #
 # Everything lands in .venv/; stamp files there make the second run skip what is already done.
 
@@ -34,7 +37,8 @@ DEV_STAMP := $(VENV)/.stamp-requirements-dev
 # Inside node_modules, so that a fresh `npm ci` (which empties the folder) drops it too.
 NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium node-deps migrate static clean
+.PHONY: run test lint bench venv chromium gettext node-deps migrate static clean messages \
+	compilemessages
 
 run: $(RUN_STAMP) migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
@@ -54,7 +58,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium node-deps static
+test: $(DEV_STAMP) chromium gettext node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -77,6 +81,28 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
 	fi
+
+# GNU gettext (msgfmt, xgettext, msgmerge): the catalog tests (tests/hostedui/test_catalogs.py)
+# and `make messages` use it. Installed with apt-get when missing and we are root; otherwise those
+# tests skip and say so.
+gettext:
+	@if ! command -v msgfmt >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's gettext with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) \
+			|| echo "*** apt-get could not install gettext"; \
+	fi
+
+# The languages of settings.LANGUAGES other than English (their locale/ directory names).
+LOCALES := de es fr ja pt_BR
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='tests/*' --ignore='var/*' --ignore='bench/*' \
+	--ignore='examples/*' --ignore='scripts/*'
+
+messages: $(RUN_STAMP) gettext
+	$(BIN)/python manage.py makemessages --no-location --no-obsolete $(MESSAGES_IGNORE) \
+		$(addprefix --locale=,$(LOCALES))
+
+compilemessages: $(RUN_STAMP) gettext
+	$(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
 
 # The npm registry's Cognito clients for tests/api/test_js_clients.py, from the committed lock
 # file, when node and npm are installed (without node those tests skip and say so).
