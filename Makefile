@@ -73,13 +73,21 @@ test: $(DEV_STAMP) chromium gettext node-deps static
 	if [ $$rc -eq 5 ]; then echo "*** pytest collected no tests (exit code 5)"; rc=0; fi; \
 	exit $$rc
 
-# Debian's chromium for the Playwright tests (never a downloaded browser). Installed with apt-get
-# when missing and we are root; otherwise `make test` skips the e2e tests and says so.
+# Debian's chromium for the Playwright tests (never a downloaded browser), and a Japanese font
+# for its screenshots. Installed with apt-get when missing and we are root; otherwise `make test`
+# skips the e2e tests and says so.
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian's chromium with apt-get ..."; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
+	fi
+	@# A Japanese font, so that the screenshots of the Japanese hosted pages show their text.
+	@if [ ! -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] && [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's fonts-ipafont-gothic with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			fonts-ipafont-gothic) || echo "*** apt-get could not install fonts-ipafont-gothic"; \
 	fi
 
 # GNU gettext (msgfmt, xgettext, msgmerge): the catalog tests (tests/hostedui/test_catalogs.py)
