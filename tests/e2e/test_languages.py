@@ -21,7 +21,7 @@ LABELS = {
     "fr": (
         "Se connecter",
         "Mot de passe",
-        "Mot de passe oublié ?",
+        "Mot de passe oublié\u00a0?",  # French puts a no-break space before ?
         "Configurez votre application d'authentification",
     ),
     "ja": ("サインイン", "パスワード", "パスワードをお忘れですか？", "認証アプリの設定"),

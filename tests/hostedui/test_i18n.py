@@ -119,7 +119,7 @@ def test_lang_on_authorize_is_carried_to_the_sign_in_page(client, pool, app_clie
     assert page_response["Content-Language"] == "fr"
     html = page_response.content.decode()
     assert 'value="Se connecter"' in html and "Mot de passe" in html
-    assert "Mot de passe oublié ?" in html
+    assert "Mot de passe oublié\u00a0?" in html
 
 
 def test_lang_is_carried_from_page_to_page_through_a_challenge(client, pool, app_client):
