@@ -9,6 +9,7 @@ from console.views import (
     groups,
     home,
     keys,
+    messages,
     pools,
     transfer,
     triggers,
@@ -108,6 +109,7 @@ urlpatterns = [
         name="resource_server_delete",
     ),
     # Keys and events
+    path(pool + "messages/", messages.message_templates_page, name="message_templates"),
     path(pool + "triggers/", triggers.trigger_list, name="triggers"),
     path(pool + "triggers/set", triggers.trigger_set, name="trigger_set"),
     path(pool + "triggers/<slug:kind>/remove", triggers.trigger_remove, name="trigger_remove"),
