@@ -330,9 +330,15 @@ def refresh_sign_in_key(user: User, attribute: str) -> None:
         verified = user.confirmed
     else:
         verified = getattr(user, f"{attribute}_verified")
-    usable = value and (
-        attribute in (pool.username_attributes or [])
-        or (attribute in (pool.alias_attributes or []) and verified)
+    # A federated user signs in only through its provider: its email or phone number is no
+    # sign-in name, and so never collides with (or captures) a native user's.
+    usable = (
+        value
+        and user.status != UserStatus.EXTERNAL_PROVIDER
+        and (
+            attribute in (pool.username_attributes or [])
+            or (attribute in (pool.alias_attributes or []) and verified)
+        )
     )
     setattr(user, _KEY_FIELDS[attribute], pool.normalize(value) if usable else None)
 

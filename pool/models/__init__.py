@@ -4,6 +4,7 @@ from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
 from pool.models.events import AuthEvent, OutboxMessage
+from pool.models.federation import FederatedIdentity, IdentityProvider, ProviderType
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
@@ -26,8 +27,11 @@ __all__ = [
     "CodePurpose",
     "CustomAttribute",
     "Device",
+    "FederatedIdentity",
     "Group",
+    "IdentityProvider",
     "OutboxMessage",
+    "ProviderType",
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
