@@ -4,13 +4,14 @@ Each entry: error class -> (field or None, message or None). A None field means 
 error names" (CognitoError.field) and otherwise the top of the form; a None message means the
 service's own message, which is already written for people. Every text here is translated
 (the page's language, hostedui/i18n.py); a service's own message is shown translated when it is
-one of SERVICE_TEXTS, the messages people meet on these pages (the services and the JSON API keep
-Cognito's English wording).
+one of SERVICE_TEXTS, the messages people meet on these pages (in English as the services and
+the JSON API word them, Cognito's way).
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from pool import errors as domain
@@ -44,51 +45,40 @@ PAGE_ERRORS: dict[type[domain.CognitoError], tuple[str | None, object | None]] =
 
 
 # A service's message as the user reads it in the page's language (the key is Cognito's text).
-_POLICY = "Password did not conform with policy: "
-SERVICE_TEXTS = {
-    "Incorrect username or password.": _("Incorrect username or password."),
-    "User is disabled.": _("Your account is disabled."),
-    "Password attempts exceeded": _(
-        "Too many failed sign-in attempts. Wait a while and try again."
-    ),
-    "Invalid session for the user.": _("Your sign-in session is no longer valid. Sign in again."),
-    "Invalid session for the user, session is expired.": _(
-        "Your sign-in session has expired. Sign in again."
-    ),
-    "User already exists": _("An account with this username already exists."),
-    "An account with the given email already exists.": _(
-        "An account with this email address already exists."
-    ),
-    "An account with the given phone_number already exists.": _(
-        "An account with this phone number already exists."
-    ),
-    "Invalid email address format.": _("Enter a valid email address."),
-    "Invalid phone number format: use + and digits, e.g. +14325551212.": _(
-        "Enter the phone number with + and digits, e.g. +14325551212."
-    ),
-    "Invalid verification code provided, please try again.": CODE_WRONG,
-    "Password did not conform with policy.": _("The password does not meet the requirements."),
-    _POLICY + "Password not long enough": _("The password is too short."),
-    _POLICY + f"Password must have at most {policy.PASSWORD_MAX_LENGTH} characters": _(
-        "The password is too long."
-    ),
-    _POLICY + "Password must not begin or end with a space": _(
-        "The password must not begin or end with a space."
-    ),
-    _POLICY + "Password must have uppercase characters": _(
-        "The password needs an uppercase letter."
-    ),
-    _POLICY + "Password must have lowercase characters": _(
-        "The password needs a lowercase letter."
-    ),
-    _POLICY + "Password must have numeric characters": _("The password needs a number."),
-    _POLICY + "Password must have symbol characters": _("The password needs a special character."),
-}
+# The services' messages people meet on these pages, in Cognito's wording (the JSON API's): the
+# English text is the message itself, the catalogs translate it.
+SERVICE_TEXTS = frozenset(
+    {
+        gettext_noop("Incorrect username or password."),
+        gettext_noop("User is disabled."),
+        gettext_noop("Password attempts exceeded"),
+        gettext_noop("Invalid session for the user."),
+        gettext_noop("Invalid session for the user, session is expired."),
+        gettext_noop("User already exists"),
+        gettext_noop("An account with the given email already exists."),
+        gettext_noop("An account with the given phone_number already exists."),
+        gettext_noop("Invalid email address format."),
+        gettext_noop("Invalid phone number format: use + and digits, e.g. +14325551212."),
+        gettext_noop("Password did not conform with policy."),
+        gettext_noop("Password did not conform with policy: Password not long enough"),
+        gettext_noop(
+            "Password did not conform with policy: Password must not begin or end with a space"
+        ),
+        gettext_noop(
+            "Password did not conform with policy: Password must have uppercase characters"
+        ),
+        gettext_noop(
+            "Password did not conform with policy: Password must have lowercase characters"
+        ),
+        gettext_noop("Password did not conform with policy: Password must have numeric characters"),
+        gettext_noop("Password did not conform with policy: Password must have symbol characters"),
+    }
+)
 
 
 def translated(message: str):
     """A service's message in the page's language when we have it, else as the service wrote it."""
-    return SERVICE_TEXTS.get(message, message)
+    return gettext(message) if message in SERVICE_TEXTS else message
 
 
 def show(form: forms.Form, exc: domain.CognitoError) -> None:
