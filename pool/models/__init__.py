@@ -7,11 +7,13 @@ from pool.models.events import AuthEvent, OutboxMessage
 from pool.models.federation import FederatedIdentity, IdentityProvider, ProviderType
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
+from pool.models.saml import SamlAssertionUse, SamlServiceProviderKey
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
 from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, TriggerKind
 from pool.models.user import (
     Device,
     Group,
+    RetiredAttributeValue,
     SignInName,
     TotpDevice,
     User,
@@ -35,6 +37,9 @@ __all__ = [
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
+    "RetiredAttributeValue",
+    "SamlAssertionUse",
+    "SamlServiceProviderKey",
     "SignInName",
     "SigningKey",
     "TotpDevice",
