@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pool", "0013_identity_providers")]
+    dependencies = [("pool", "0015_poolchange")]
 
     operations = [
         migrations.AddField(
