@@ -63,7 +63,7 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
                 provider = federation.by_identifier(auth, identifier)
                 if provider is not None:
                     return federation.go_upstream(request, auth, provider)
-                messages.error(request, "No identity provider signs in that address.")
+                messages.error(request, gettext("No identity provider signs in that address."))
                 return to_app(login_url(pool.id, auth.query_string))
         signed_in = session.current(request, pool)
         if (

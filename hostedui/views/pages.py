@@ -538,7 +538,7 @@ def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> Htt
     user signed up (pool/services/pool_changes.py)."""
     held = session.pending(request, auth.pool)
     if held is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     names = pool_changes.missing_required(held.user)
     form = forms.RequiredAttributesForm(request.POST or None, names=names)
     if names and request.method == "POST" and form.is_valid():
@@ -555,7 +555,7 @@ def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> Htt
         session.start(request, pool=auth.pool, user=user, auth_time=held.auth_time)
         return to_app(authz.respond(auth, user=user, auth_time=held.auth_time))
     return _render(
-        request, "required_attributes.html", auth, title="Complete your profile", form=form
+        request, "required_attributes.html", auth, title=gettext("Complete your profile"), form=form
     )
 
 
