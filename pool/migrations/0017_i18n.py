@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pool", "0015_poolchange")]
+    dependencies = [("pool", "0016_scale")]
 
     operations = [
         migrations.AddField(
