@@ -30,7 +30,9 @@ from pool.errors import (
 )
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
+from pool.selectors import pools as pool_rows
 from pool.selectors import sign_in as sign_in_checks
+from pool.selectors import tokens as token_rows
 from pool.services import devices, events, pre_token
 from pool.services.results import Authenticated, RequestContext, Tokens
 
@@ -191,6 +193,7 @@ def _user_tokens(
     id_token: bool,
     source: str,
     client_metadata: dict[str, str] | None = None,
+    groups: list | None = None,
 ) -> Tokens:
     pool = client.pool
     now = clock.timestamp()
@@ -202,7 +205,8 @@ def _user_tokens(
         "iss": jwt.issuer(pool),
         "iat": now,
     }
-    groups = list(user.groups.all()) if user.pk else []
+    if groups is None:
+        groups = list(user.groups.all()) if user.pk else []
     access_claims: dict[str, Any] = {
         "sub": str(user.sub),
         "client_id": client.client_id,
@@ -322,9 +326,12 @@ def refresh(
     refresh_token: str,
     context: RequestContext | None = None,
     flow: str | None = None,
+    read: token_rows.RefreshRead | None = None,
 ) -> Tokens:
-    """New access (and ID) tokens for a refresh token: one read of token, family and user, and
-    (with rotation) one short write transaction. The client's RefreshTokenRotation decides, at
+    """New access (and ID) tokens for a refresh token: one read of token, family, user and
+    groups (`read`: pool.selectors.tokens.refresh_read, which the token endpoint makes before it
+    authenticates the client, from the same row), and (with rotation) one short write
+    transaction. The client's RefreshTokenRotation decides, at
     every door alike: without it the token stays valid until it expires and no new one is
     issued; with it the token is replaced, and presenting a replaced token again revokes its
     family (RefreshTokenReuseException), unless the client's retry grace period since the
@@ -345,21 +352,18 @@ def refresh(
             raise InvalidParameterException(
                 ROTATION_REFUSES_FLOW.format(flow=flow), field="AuthFlow"
             )
-    if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
+    if read is None:
+        read = token_rows.refresh_read(
+            pool_id=client.pool_id, client_id=client.client_id, refresh_token=refresh_token
+        )
+    if read is None or read.client.pk != client.pk or read.digest != crypto.digest(refresh_token):
         raise NotAuthorizedException(INVALID_REFRESH)
-    digest = crypto.digest(refresh_token)
+    digest = read.digest
     now = clock.now()
-    row = (
-        RefreshToken.objects.select_related("family", "family__user").filter(digest=digest).first()
-    )
-    if row is None:
-        raise NotAuthorizedException(INVALID_REFRESH)
-    family = row.family
-    if family.client_id != client.client_id:
-        raise NotAuthorizedException(INVALID_REFRESH)
+    family = read.family
     if family.revoked_at is not None or family.expires_at <= now:
         raise NotAuthorizedException(INVALID_REFRESH)
-    user = family.user
+    user = read.user
     sign_in_checks.check_still_valid(
         user=user,
         client=client,
@@ -372,13 +376,13 @@ def refresh(
         successor = _rotate(
             digest=digest,
             family=family,
-            rotated_at=row.rotated_at,
+            rotated_at=read.rotated_at,
             grace=client.refresh_token_retry_grace_seconds,
             now=now,
         )
         reused = successor is None
     else:
-        reused = row.rotated_at is not None  # rotated while rotation was on
+        reused = read.rotated_at is not None  # rotated while rotation was on
     if reused:
         revoke_family(family_id=family.pk, reason="reuse")
         events.record(
@@ -402,6 +406,7 @@ def refresh(
         refresh_token=successor,
         id_token="openid" in scopes or ADMIN_SCOPE in scopes,
         source=pre_token.REFRESH_TOKENS,
+        groups=read.groups,
     )
 
 
@@ -475,7 +480,7 @@ def client_credentials(
     if not client.is_confidential or "client_credentials" not in client.allowed_oauth_flows:
         raise InvalidOAuthFlowException("Client is not allowed the client_credentials flow.")
     pool = client.pool
-    custom = {scope for server in pool.resource_servers.all() for scope in server.full_scopes}
+    custom = pool_rows.custom_scopes(pool)
     allowed = [scope for scope in client.allowed_oauth_scopes if scope in custom]
     requested = list(dict.fromkeys(scopes))
     if not requested:
