@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from hostedui.oauth.errors import OAuthError
 from pool.models import AppClient, UserPool
+from pool.selectors.clients import pool_client
 
 # Cognito's ClientId shape. Checked before the lookup, so that odd input (a NUL byte, which
 # PostgreSQL cannot even compare) is an unknown client, never a database error.
@@ -79,7 +80,7 @@ def authenticate(
     if not CLIENT_ID.match(client_id):
         raise refuse("Client authentication failed.")
     if client is None or client.client_id != client_id or client.pool_id != pool.pk:
-        client = AppClient.objects.filter(pool_id=pool.pk, client_id=client_id).first()
+        client = pool_client(pool_id=pool.pk, client_id=client_id)
     if client is None:
         raise refuse("Client authentication failed.")
     client.pool = pool  # the caller's row: no second read of the pool

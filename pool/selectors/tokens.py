@@ -10,6 +10,7 @@ a user's group change is seen at once, in every process, like every other part o
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Aggregate, F, OuterRef, Subquery, TextField
@@ -17,6 +18,7 @@ from django.db.models.functions import JSONArray
 
 from pool import crypto
 from pool.models import AppClient, Group, RefreshFamily, RefreshToken, User
+from pool.selectors import compiled
 
 MAX_REFRESH_TOKEN_LENGTH = 2048
 
@@ -77,6 +79,25 @@ class RefreshRead:
     pool_version: int
 
 
+# Stand-ins for the parameters when the query is compiled; each is found again in the compiled
+# parameters and replaced by the request's value.
+_DIGEST, _CLIENT, _POOL = "\x01digest", "\x01client", "\x01pool"
+
+
+def _refresh_query():
+    return (
+        RefreshToken.objects.select_related("family__user", "family__client")
+        .filter(digest=_DIGEST, family__client_id=_CLIENT, family__pool_id=_POOL)
+        .annotate(
+            pool_version=F("family__pool__config_version"),
+            group_rows=groups_subquery("family__user_id"),
+        )[:1]
+    )
+
+
+_REFRESH_SLOTS = {_DIGEST: "digest", _CLIENT: "client", _POOL: "pool"}
+
+
 def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> RefreshRead | None:
     """The refresh token `refresh_token` of client `client_id` in pool `pool_id`, whatever its
     state (rotated, revoked, expired: the refresh decides), or None. One query."""
@@ -87,24 +108,40 @@ def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> Refr
     ):
         return None
     digest = crypto.digest(refresh_token)
-    row = (
-        RefreshToken.objects.select_related("family__user", "family__client")
-        .filter(digest=digest, family__client_id=client_id, family__pool_id=pool_id)
-        .annotate(
-            pool_version=F("family__pool__config_version"),
-            group_rows=groups_subquery("family__user_id"),
-        )
-        .first()
+    built = compiled.query("refresh", _refresh_query, _REFRESH_SLOTS).fetch(
+        {"digest": digest, "client": client_id, "pool": pool_id}
     )
-    if row is None:
+    if built is None:
         return None
-    family = row.family
+    family, user, client = built[RefreshFamily], built[User], built[AppClient]
+    family.user, family.client = user, client
     return RefreshRead(
         digest=digest,
-        rotated_at=row.rotated_at,
+        rotated_at=built[RefreshToken].rotated_at,
         family=family,
-        user=family.user,
-        client=family.client,
-        groups=groups_from(row.group_rows, pool_id=pool_id),
-        pool_version=row.pool_version,
+        user=user,
+        client=client,
+        groups=groups_from(built["group_rows"], pool_id=pool_id),
+        pool_version=built["pool_version"],
     )
+
+
+_FAMILY, _FAMILY_POOL = uuid.UUID(int=1), "\x01pool"
+
+
+def _family_query():
+    return RefreshFamily.objects.select_related("user", "client").filter(
+        pk=_FAMILY, pool_id=_FAMILY_POOL
+    )
+
+
+def access_family(*, pool_id: str, family_id: uuid.UUID) -> RefreshFamily | None:
+    """The refresh family an access token names (its `origin_jti`), with its user and client,
+    or None. One query, for userInfo and the JSON API's access-token actions."""
+    read = compiled.query("access-family", _family_query, {_FAMILY: "id", _FAMILY_POOL: "pool"})
+    built = read.fetch({"id": family_id, "pool": pool_id})
+    if built is None:
+        return None
+    family = built[RefreshFamily]
+    family.user, family.client = built[User], built[AppClient]
+    return family

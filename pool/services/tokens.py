@@ -574,11 +574,7 @@ def _check_access(
             family_id = uuid.UUID(str(claims.get("origin_jti")))
         except ValueError:
             raise NotAuthorizedException("Invalid Access Token") from None
-        family = (
-            RefreshFamily.objects.select_related("user", "client")
-            .filter(pk=family_id, pool=pool)
-            .first()
-        )
+        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id)
         if family is None or family.revoked_at is not None:
             raise revoked
         user = family.user
