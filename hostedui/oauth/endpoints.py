@@ -45,14 +45,18 @@ def _body(tokens: Tokens) -> dict:
 
 def token(
     *,
-    pool_id: str,
-    find_pool: Callable[[], UserPool],
     form,
     authorization: str,
     context: RequestContext,
+    pool: UserPool | None = None,
+    pool_id: str = "",
+    find_pool: Callable[[], UserPool] | None = None,
 ) -> dict:
-    """POST /oauth2/token. `find_pool` loads the pool (or raises the door's not-found error);
-    a refresh of a known token skips it and takes pool, client and token from one read."""
+    """POST /oauth2/token, for `pool`, or for the pool `pool_id` that `find_pool` loads (or
+    raises the door's not-found error for): a refresh of a known token does not load it, it
+    takes pool, client and token from one read."""
+    if pool is not None:
+        pool_id, find_pool = pool.pk, lambda: pool
     try:
         ratelimit.check(ratelimit.TOKEN, context)
     except domain.TooManyRequestsException as exc:
