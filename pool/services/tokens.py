@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from pool import clock, crypto, jwt
 from pool.errors import (
@@ -445,22 +447,63 @@ def _rotate(
     grace 0, presenting the token again is reuse."""
     if rotated_at is not None and not _within_grace(rotated_at, grace=grace, now=now):
         return None
+    # Everything but the two statements happens before the write transaction: on SQLite it
+    # holds the database's write lock, which every other process's write waits for.
+    successor = crypto.token()
+    row = (crypto.digest(successor), family.pk, timezone.now())
     with transaction.atomic():
-        if rotated_at is None:
-            first = RefreshToken.objects.filter(digest=digest, rotated_at__isnull=True).update(
-                rotated_at=now
+        if rotated_at is None and not _mark_rotated(digest, now):
+            # Another refresh of this token got there first.
+            rotated_at = (
+                RefreshToken.objects.filter(digest=digest)
+                .values_list("rotated_at", flat=True)
+                .first()
             )
-            if not first:  # another refresh of this token got there first
-                rotated_at = (
-                    RefreshToken.objects.filter(digest=digest)
-                    .values_list("rotated_at", flat=True)
-                    .first()
-                )
-                if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
-                    return None
-        successor = crypto.token()
-        RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
+            if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
+                return None
+        _insert_token(*row)
     return successor
+
+
+@functools.cache
+def _rotation_sql(vendor: str) -> tuple[str, str]:
+    """The rotation's two statements (per database vendor, for its quoting), written once from
+    the model's own names: building them through the ORM on every refresh cost more than
+    running them."""
+    quote = connection.ops.quote_name
+    table = quote(RefreshToken._meta.db_table)
+    digest, family, created, rotated = (
+        quote(RefreshToken._meta.get_field(name).column)
+        for name in ("digest", "family", "created_at", "rotated_at")
+    )
+    mark = f"UPDATE {table} SET {rotated} = %s WHERE {digest} = %s AND {rotated} IS NULL"  # noqa: S608
+    insert = (
+        f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "  # noqa: S608
+        "VALUES (%s, %s, %s, NULL)"
+    )
+    return mark, insert
+
+
+def _mark_rotated(digest: str, now: dt.datetime) -> bool:
+    """Mark the token rotated if nobody did yet: True for the one refresh that did."""
+    mark, _ = _rotation_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(mark, [connection.ops.adapt_datetimefield_value(now), digest])
+        return cursor.rowcount == 1
+
+
+def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
+    _, insert = _rotation_sql(connection.vendor)
+    family = RefreshToken._meta.get_field("family").target_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert,
+            [
+                digest,
+                family.get_db_prep_value(family_id, connection),
+                connection.ops.adapt_datetimefield_value(created_at),
+            ],
+        )
 
 
 # -------------------------------------------------------------------------- client credentials
