@@ -14,9 +14,11 @@ PORT ?= 8000
 # The demo runs with DEBUG=1 so the console's dev outbox shows the codes that would be mailed.
 DEBUG ?= 1
 PUBLIC_URL ?= http://localhost:$(PORT)
-# One gunicorn process with a few threads: without REDIS_URL the cache (lockout counters, rate
-# limits) lives in process memory, which several processes would not share.
-WORKERS ?= 1
+# gthread workers with a few threads each: they keep client connections alive (sync workers
+# close each one, which halved JWKS req/s in our wrk runs; README "Hot paths"). One process
+# without REDIS_URL, whose cache (lockout counters, rate limits) lives in process memory; with
+# REDIS_URL one per core.
+WORKERS ?= $(if $(REDIS_URL),$(shell nproc 2>/dev/null || echo 2),1)
 THREADS ?= 4
 # Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
 ARGS ?=
