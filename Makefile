@@ -36,9 +36,9 @@ DEV_STAMP := $(VENV)/.stamp-requirements-dev
 # Inside node_modules, so that a fresh `npm ci` (which empties the folder) drops it too.
 NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium node-deps migrate static clean
+.PHONY: run test lint bench venv chromium xmlsec1 node-deps migrate static clean
 
-run: $(RUN_STAMP) migrate static
+run: $(RUN_STAMP) xmlsec1 migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
 	@echo
 	@echo "Serving $(PUBLIC_URL)/ with gunicorn (listening on $(HOST):$(PORT), DEBUG=$(DEBUG))"
@@ -56,7 +56,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium node-deps static
+test: $(DEV_STAMP) chromium xmlsec1 node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -79,6 +79,16 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
 	fi
+
+# xmlsec1, with which pysaml2 signs and verifies SAML messages (SAML identity providers).
+# Installed with apt-get when missing and we are root; otherwise SAML sign-in cannot work.
+xmlsec1:
+	@if ! command -v xmlsec1 >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's xmlsec1 with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1) \
+			|| echo "*** apt-get could not install xmlsec1"; \
+	fi
+	@command -v xmlsec1 >/dev/null 2>&1 || echo "*** xmlsec1 not found: SAML sign-in will fail."
 
 # The npm registry's Cognito clients for tests/api/test_js_clients.py, from the committed lock
 # file, when node and npm are installed (without node those tests skip and say so).

@@ -4,7 +4,7 @@ relying party at `/demo/`. Pool ids look like `local_Ab12Cd34E`, so they never c
 
 from django.urls import path
 
-from hostedui.views import demo, oauth, pages
+from hostedui.views import demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:pool_id>/oauth2/token", oauth.token, name="token"),
     path("<str:pool_id>/oauth2/userInfo", oauth.user_info, name="userinfo"),
     path("<str:pool_id>/oauth2/revoke", oauth.revoke, name="revoke"),
+    path("<str:pool_id>/oauth2/idpresponse", federation.idp_response, name="idpresponse"),
     path("<str:pool_id>/logout", oauth.logout, name="logout"),
     path(
         "<str:pool_id>/.well-known/openid-configuration",
@@ -22,6 +23,9 @@ urlpatterns = [
         name="openid_configuration",
     ),
     path("<str:pool_id>/.well-known/jwks.json", oauth.jwks, name="jwks"),
+    path("<str:pool_id>/saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
+    path("<str:pool_id>/saml2/logout", saml.logout, name="saml_logout"),
+    path("<str:pool_id>/saml2/metadata", saml.metadata, name="saml_metadata"),
     path("<str:pool_id>/login", pages.login, name="login"),
     path("<str:pool_id>/signup", pages.signup, name="signup"),
     path("<str:pool_id>/confirm", pages.confirm, name="confirm"),
@@ -36,5 +40,10 @@ urlpatterns = [
     path("<str:pool_id>/customChallenge", pages.custom_challenge, name="custom_challenge"),
     path("<str:pool_id>/mfa/setup", pages.mfa_setup, name="mfa_setup"),
     path("<str:pool_id>/newPassword", pages.new_password, name="new_password"),
+    path(
+        "<str:pool_id>/requiredAttributes",
+        pages.required_attributes,
+        name="required_attributes",
+    ),
     path("<str:pool_id>/error", pages.error, name="error"),
 ]

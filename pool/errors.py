@@ -141,6 +141,12 @@ class ResourceNotFoundException(CognitoError):
     default_message = "Resource not found."
 
 
+class DuplicateProviderException(CognitoError):
+    """An identity provider of that name (or an IdpIdentifier) already exists in the pool."""
+
+    default_message = "A provider with the specified name already exists."
+
+
 class InvalidLambdaResponseException(CognitoError):
     """A trigger answered something that is not its event with a response (pool.triggers)."""
 

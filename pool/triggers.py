@@ -59,7 +59,6 @@ TIMESTAMP_HEADER = "X-Cognate-Timestamp"
 SIGNATURE_HEADER = "X-Cognate-Signature"
 PYTHON_PREFIX = "python:"  # how LambdaConfig names a callable where Cognito takes an ARN
 # How long the kinds of a pool's triggers stay cached (they are also dropped on every change).
-KINDS_CACHE_SECONDS = 300
 
 
 # ------------------------------------------------------------------------------- events

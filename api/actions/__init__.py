@@ -8,6 +8,7 @@ from api.actions import (  # noqa: F401
     devices,
     domains,
     groups,
+    identity_providers,
     pool_mfa,
     pools,
     resource_servers,

@@ -20,6 +20,16 @@ from pool.services import ratelimit
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+def to_app(location: str) -> HttpResponse:
+    """A 302 to a redirect URI that was matched against the client's registration (or to an
+    upstream provider's authorization endpoint). Built by hand because Django's redirect
+    refuses custom schemes (native apps: `myapp://callback`)."""
+    response = HttpResponse(status=302)
+    response["Location"] = location
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def load_pool(pool_id: str, *, cached: bool = False) -> UserPool:
     """The pool named in the URL. `cached`: the process's copy of the row (pool.selectors.pools),
     for the OAuth endpoints, which use only the pool's identity; pages that apply its settings

@@ -3,6 +3,7 @@ core (hostedui.oauth) and renders its answer or error."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
@@ -12,8 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hostedui import session
+from hostedui.federation import saml
 from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
 from hostedui.oauth import authorize as authz
+from hostedui.views import federation
 from hostedui.views.common import (
     bearer_error,
     branding,
@@ -23,17 +26,9 @@ from hostedui.views.common import (
     load_pool,
     oauth_error,
     oauth_json,
+    to_app,
 )
 from pool.services import keys
-
-
-def to_app(location: str) -> HttpResponse:
-    """A 302 to a redirect URI that was matched against the client's registration. Built by
-    hand because Django's redirect refuses custom schemes (native apps: `myapp://callback`)."""
-    response = HttpResponse(status=302)
-    response["Location"] = location
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def posted_form(request: HttpRequest) -> QueryDict:
@@ -52,11 +47,23 @@ def login_url(pool_id: str, query: str) -> str:
 
 @require_GET
 def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
-    """GET /{pool}/oauth2/authorize: straight through with a live hosted-UI session, else the
+    """GET /{pool}/oauth2/authorize: straight to the provider that `identity_provider` or
+    `idp_identifier` names; else straight through with a live hosted-UI session, else the
     sign-in page (or `login_required` for prompt=none)."""
     try:
         pool = load_pool(pool_id)
         auth = authz.validate(pool, request.GET)
+        if "none" not in auth.prompt:
+            wanted = request.GET.get("identity_provider") or ""
+            identifier = request.GET.get("idp_identifier") or ""
+            if wanted and wanted != "COGNITO":
+                return federation.go_upstream(request, auth, federation.by_name(auth, wanted))
+            if identifier and not wanted:
+                provider = federation.by_identifier(auth, identifier)
+                if provider is not None:
+                    return federation.go_upstream(request, auth, provider)
+                messages.error(request, "No identity provider signs in that address.")
+                return to_app(login_url(pool.id, auth.query_string))
         signed_in = session.current(request, pool)
         if (
             signed_in
@@ -152,23 +159,32 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
                 raise ErrorPage(
                     "invalid_logout_uri", "logout_uri is not a sign-out URL of this app."
                 )
-            session.end(request)
-            return to_app(logout_uri)
+            return _sign_out(request, pool, after=logout_uri)
         if request.GET.get("redirect_uri") is not None:
             auth = authz.validate(pool, request.GET)
-            session.end(request)
-            return to_app(login_url(pool.id, auth.query_string))
+            return _sign_out(request, pool, after=login_url(pool.id, auth.query_string))
         client = authz.client_of(pool, request.GET)
     except ErrorPage as exc:
         return error_page(request, exc)
     except RedirectError as exc:
         return to_app(exc.location)
+    if upstream := saml.logout_location(request.session, pool, after=request.get_full_path()):
+        session.end(request)
+        return to_app(upstream)
     session.end(request)
     return render(
         request,
         "hostedui/signed_out.html",
         {"pool": pool, "title": "Signed out", **branding(client)},
     )
+
+
+def _sign_out(request: HttpRequest, pool, *, after: str) -> HttpResponse:
+    """End the hosted session; through the SAML IdP's single logout first when the session
+    came from one that supports it (IDPSignout), else straight to `after`."""
+    upstream = saml.logout_location(request.session, pool, after=after)
+    session.end(request)
+    return to_app(upstream or after)
 
 
 @cors("GET")

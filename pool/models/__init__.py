@@ -4,13 +4,16 @@ from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
 from pool.models.events import AuthEvent, OutboxMessage
+from pool.models.federation import FederatedIdentity, IdentityProvider, ProviderType
 from pool.models.keys import SigningKey
 from pool.models.pool import CustomAttribute, UserPool
+from pool.models.saml import SamlAssertionUse, SamlServiceProviderKey
 from pool.models.tokens import AuthorizationCode, ChallengeSession, RefreshFamily, RefreshToken
 from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, TriggerKind
 from pool.models.user import (
     Device,
     Group,
+    RetiredAttributeValue,
     SignInName,
     TotpDevice,
     User,
@@ -26,11 +29,17 @@ __all__ = [
     "CodePurpose",
     "CustomAttribute",
     "Device",
+    "FederatedIdentity",
     "Group",
+    "IdentityProvider",
     "OutboxMessage",
+    "ProviderType",
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
+    "RetiredAttributeValue",
+    "SamlAssertionUse",
+    "SamlServiceProviderKey",
     "SignInName",
     "SigningKey",
     "TotpDevice",

@@ -3,11 +3,11 @@
 One check behind everything that outlives the moment of signing in: the hosted UI's session
 (hostedui/session.py), an authorization code (hostedui/oauth/codes.py), a refresh token
 (tokens.refresh) and an access token (tokens' userInfo and access-token checks). A sign-in
-stands while its user exists and is enabled (and CONFIRMED, where the door asks), no global
-sign-out, password change or disable moved the user's tokens_valid_after past it, and its client
-still exists and still allows the flow being used. A deleted client takes its refresh families
-and authorization codes with it (CASCADE), so a family or code that loads proves its client
-exists; tokens with no family (client credentials) ask `client_exists`.
+stands while its user exists and is enabled (and CONFIRMED or EXTERNAL_PROVIDER, where the door
+asks), no global sign-out, password change or disable moved the user's tokens_valid_after past
+it, and its client still exists and still allows the flow being used. A deleted client takes its
+refresh families and authorization codes with it (CASCADE), so a family or code that loads
+proves its client exists; tokens with no family (client credentials) ask `client_exists`.
 
 Flows are checked when they are used, not when tokens were issued: a client that loses
 ALLOW_REFRESH_TOKEN_AUTH refuses refresh tokens it issued before.
@@ -33,6 +33,9 @@ FLOW_SETTINGS = {
     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
 }
 REFRESH = "REFRESH_TOKEN_AUTH"
+# The statuses of a user whose sign-in counts as confirmed: a native user who confirmed, and a
+# federated one (EXTERNAL_PROVIDER), whom the upstream provider vouches for.
+CONFIRMED_STATUSES = frozenset({UserStatus.CONFIRMED, UserStatus.EXTERNAL_PROVIDER})
 
 
 class Lapse(enum.Enum):
@@ -97,7 +100,7 @@ def lapse(
         return Lapse.USER_GONE
     if not user.enabled:
         return Lapse.USER_DISABLED
-    if require_confirmed and user.status != UserStatus.CONFIRMED:
+    if require_confirmed and user.status not in CONFIRMED_STATUSES:
         return Lapse.USER_NOT_CONFIRMED
     if _revoked_before(user, signed_in_at):
         return Lapse.SIGNED_OUT

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from pool import redirect_uris
 from pool.errors import LimitExceededException
-from pool.models import AppClient, CustomAttribute, ResourceServer, UserPool
+from pool.models import AppClient, CustomAttribute, IdentityProvider, ResourceServer, UserPool
 from pool.models.client import (
     ACCESS_ID_VALIDITY_RANGE,
     DAY,
@@ -125,6 +125,11 @@ def _url_list(value: Any, field: str) -> list[str]:
     return [validate_url(url, field) for url in urls]
 
 
+def _provider_names(pool: UserPool) -> list[str]:
+    """The pool's identity providers, which a client may offer beside COGNITO."""
+    return list(IdentityProvider.objects.filter(pool=pool).values_list("provider_name", flat=True))
+
+
 def _resource_scopes(pool: UserPool) -> set[str]:
     scopes: set[str] = set()
     for server in ResourceServer.objects.filter(pool=pool):
@@ -193,7 +198,9 @@ def _clean_client(pool: UserPool, values: dict[str, Any], *, has_secret: bool) -
         values["explicit_auth_flows"], EXPLICIT_AUTH_FLOWS, "explicit_auth_flows"
     )
     clean["supported_identity_providers"] = subset(
-        values["supported_identity_providers"], ("COGNITO",), "supported_identity_providers"
+        values["supported_identity_providers"],
+        ("COGNITO", *_provider_names(pool)),
+        "supported_identity_providers",
     )
 
     attributes = pool_attribute_names(pool)

@@ -174,6 +174,9 @@ def forgot_password(
         refusal: CognitoError = UserNotFoundException()
     elif not user.enabled:
         refusal = NotAuthorizedException("User is disabled.")
+    elif user.status == UserStatus.EXTERNAL_PROVIDER:
+        # A federated user has no password of ours to reset: its provider signs it in.
+        refusal = NotAuthorizedException("User password cannot be reset in the current state.")
     elif attribute is None:
         refusal = InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or "

@@ -35,6 +35,7 @@ from pool.models import (
 from pool.services import challenges, codes, delivery, devices, events, pre_token
 from pool.services.results import Authenticated, Challenge, RequestContext
 
+INCORRECT = "Incorrect username or password."
 TEMPORARY_EXPIRED = "Temporary password has expired and must be reset by an administrator."
 # A code sent by SMS or email for sign-in lives as long as its session, but never more than
 # 10 minutes (OTP by message: shared/reference/security.md), even when sessions last 15.
@@ -44,6 +45,8 @@ MAX_MESSAGE_CODE_LIFETIME = dt.timedelta(minutes=10)
 DEVICE_CHALLENGE = "DEVICE_SRP_AUTH"
 MESSAGE_CODE_PURPOSES = {"SMS_MFA": CodePurpose.MFA_SMS, "EMAIL_OTP": CodePurpose.MFA_EMAIL}
 PRE_AUTHENTICATION = "PreAuthentication_Authentication"
+# The amr value of a federated first factor (pool.services.federation).
+FEDERATED = "fed"
 POST_AUTHENTICATION = "PostAuthentication_Authentication"
 
 
@@ -103,6 +106,15 @@ def complete_first_factor(
     if not user.enabled:
         record_failure(pool, "disabled", user=user, client=client, context=context)
         raise NotAuthorizedException("User is disabled.")
+    if method == FEDERATED:
+        # The provider authenticated the user: no password state applies and, as in Cognito,
+        # no MFA is asked of a federated sign-in.
+        return finish(user=user, client=client, context=context, methods=(method,))
+    if user.status == UserStatus.EXTERNAL_PROVIDER:
+        # A federated user signs in only through its provider, which may have shut it out:
+        # never by a password or challenge of ours, however one was set.
+        record_failure(pool, "external provider user", user=user, client=client, context=context)
+        raise NotAuthorizedException(INCORRECT)
     if user.status == UserStatus.UNCONFIRMED:
         record_failure(pool, "not confirmed", user=user, client=client, context=context)
         raise UserNotConfirmedException("User is not confirmed.")

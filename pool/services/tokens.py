@@ -32,6 +32,7 @@ from pool.errors import (
 )
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
+from pool.selectors import identity_providers as provider_selectors
 from pool.selectors import pools as pool_rows
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import tokens as token_rows
@@ -237,6 +238,9 @@ def _user_tokens(
             **common,
         }
         id_claims.update(_id_token_attributes(user, client, scopes))
+        linked = provider_selectors.identities(user) if user.pk else []
+        if linked:
+            id_claims["identities"] = linked
         if groups:
             id_claims.update(_group_claims(groups))
         if nonce:

@@ -2,7 +2,7 @@
 
 Sign-up (`sign_up.sign_up`), AdminCreateUser (`admin.admin_create_user`), CSV import
 (`user_import._import_row`) and the user migration trigger (`migration.migrate`) all go through
-`prepare` + `save` (or `create`, both at once); federated first sign-in is to as well.
+`prepare` + `save` (or `create`, both at once); federated first sign-in (`federation.sign_in`) too.
 `prepare` decides the stored username (`sign_in_name`), validates the attributes against the
 pool's schema, applies them and sets the password; `save` claims every sign-in name in the
 pool's register (`policy.save_user`): names are normalised (NFKC and the pool's case rule,
@@ -29,6 +29,7 @@ from pool.services import credentials
 
 PRE_SIGN_UP_SIGN_UP = "PreSignUp_SignUp"
 PRE_SIGN_UP_ADMIN_CREATE_USER = "PreSignUp_AdminCreateUser"
+PRE_SIGN_UP_EXTERNAL_PROVIDER = "PreSignUp_ExternalProvider"
 
 _WANTED = {
     ("email",): "Username should be an email.",
@@ -128,6 +129,7 @@ def prepare(
     trigger_source: str | None = None,
     client_metadata: dict[str, str] | None = None,
     validation_data: dict[str, str] | None = None,
+    federated: bool = False,
 ) -> User:
     """A new user, checked and built but not saved (save it with `save`): name decided by
     `sign_in_name`, `password` checked against the policy and hashed (a `temporary` one
@@ -139,7 +141,13 @@ def prepare(
     that holds the database's write lock) and then saves the user together with what goes
     with it (a sign-up code, an invitation)."""
     attributes = dict(attributes or {})
-    name = sign_in_name(pool, username, attributes, exported_sub=exported_sub)
+    if federated:
+        # `<ProviderName>_<subject>`, whatever the pool's sign-in names: a federated user
+        # never signs in by name (`policy.refresh_sign_in_key`).
+        policy.check_username(username)
+        name = DecidedName(username=username)
+    else:
+        name = sign_in_name(pool, username, attributes, exported_sub=exported_sub)
     if password is not None:
         policy.check_password(pool, password)
     clean = policy.validate_attributes(pool, attributes, creating=True, client=client, admin=admin)

@@ -20,7 +20,9 @@ from api.registry import ACTIONS
 from pool.models import (
     AppClient,
     CustomAttribute,
+    FederatedIdentity,
     Group,
+    IdentityProvider,
     ResourceServer,
     SigningKey,
     User,
@@ -35,7 +37,18 @@ FUZZ = fuzz_settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-COUNTED = (UserPool, AppClient, ResourceServer, CustomAttribute, SigningKey, AccessKey, User, Group)
+COUNTED = (
+    UserPool,
+    AppClient,
+    ResourceServer,
+    CustomAttribute,
+    SigningKey,
+    AccessKey,
+    User,
+    Group,
+    IdentityProvider,
+    FederatedIdentity,
+)
 POOL_ID = "eu-west-1_Fuzz00001"
 
 json_leaf = st.one_of(

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pool", "0012_senders"),
+        ("pool", "0015_poolchange"),
     ]
 
     operations = [
