@@ -40,6 +40,7 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from pool import metrics
 from pool.errors import (
     InvalidLambdaResponseException,
     InvalidParameterException,
@@ -315,6 +316,7 @@ def run(
             f"{kind} invocation failed due to error {failure.message}."
         ) from None
     finally:
+        metrics.trigger_called(kind, str(status))
         TriggerInvocation.objects.create(
             pool_id=trigger.pool_id,
             kind=trigger.kind,

@@ -1,5 +1,6 @@
 """The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
 
+from pool.models.cache import CacheEntry
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
@@ -25,6 +26,7 @@ __all__ = [
     "AppClient",
     "AuthEvent",
     "AuthorizationCode",
+    "CacheEntry",
     "ChallengeSession",
     "CodePurpose",
     "CustomAttribute",
