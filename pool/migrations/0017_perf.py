@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pool", "0015_poolchange"),
+        ("pool", "0016_scale"),
     ]
 
     operations = [
