@@ -15,6 +15,7 @@ from pool import clock, crypto
 from pool import errors as domain
 from pool.models import AppClient, AuthorizationCode
 from pool.selectors import sign_in as sign_in_checks
+from pool.selectors import tokens as token_rows
 from pool.services import tokens as token_service
 from pool.services.results import Tokens
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 LIFETIME = dt.timedelta(minutes=5)
 
 
-def _digest(code: str) -> str:
+def digest(code: str) -> str:
     return crypto.digest(f"authorization_code:{code}")
 
 
@@ -32,7 +33,7 @@ def issue(*, request: AuthorizationRequest, user, auth_time: dt.datetime) -> str
     """A new code for `user` answering `request`; the plaintext goes to the client only."""
     code = crypto.token(32)
     AuthorizationCode.objects.create(
-        digest=_digest(code),
+        digest=digest(code),
         pool=request.pool,
         client=request.client,
         user=user,
@@ -79,39 +80,55 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
         raise _invalid(exc.message) from exc
 
 
+class _Lost(Exception):
+    """The code was redeemed by a parallel exchange between this one's read and its write."""
+
+
 def exchange(
-    *, client: AppClient, code: str, redirect_uri: str, code_verifier: str | None
+    *,
+    client: AppClient,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str | None,
+    read: token_rows.CodeRead | None = None,
 ) -> Tokens:
     """Redeem `code` for tokens, once. A replay revokes what the first redemption issued.
-    The transaction (SQLite: the database's write lock) covers only the code's row and the new
-    family's rows; the tokens are signed after it commits."""
+    `read`: pool.selectors.tokens.code_read of this code, when the token endpoint made it to
+    find the client; one read (code, user, groups) then one write transaction whose conditional
+    update (still unused) is the single use: of parallel redemptions exactly one wins, the
+    others are replays. The tokens are signed after the commit (SQLite: no write lock held
+    while RSA signs)."""
+    key = digest(code or "")
+    if read is None or read.code.digest != key:
+        read = token_rows.code_read(pool_id=client.pool_id, digest=key)
+    if read is None:
+        raise _invalid("The code is not valid.")
+    row = read.code
+    replayed_family = row.family_id if row.used_at is not None else None
     started = None
-    replayed_family = None
-    with transaction.atomic():
-        row = (
-            AuthorizationCode.objects.select_for_update()
-            .select_related("user")
-            .filter(digest=_digest(code or ""), pool_id=client.pool_id)
-            .first()
-        )
-        if row is None:
-            raise _invalid("The code is not valid.")
-        if row.used_at is not None:
-            replayed_family = row.family_id
-        else:
-            _check_binding(
-                row, client=client, redirect_uri=redirect_uri, code_verifier=code_verifier
-            )
-            row.user.pool = client.pool
-            started = token_service.start_family(
-                user=row.user, client=client, scopes=list(row.scopes), auth_time=row.auth_time
-            )
-            AuthorizationCode.objects.filter(pk=row.pk).update(
-                used_at=clock.now(), family=started.family
+    if row.used_at is None:
+        _check_binding(row, client=client, redirect_uri=redirect_uri, code_verifier=code_verifier)
+        row.user.pool = client.pool
+        try:
+            with transaction.atomic():
+                started = token_service.start_family(
+                    user=row.user, client=client, scopes=list(row.scopes), auth_time=row.auth_time
+                )
+                won = AuthorizationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
+                    used_at=clock.now(), family=started.family
+                )
+                if not won:
+                    raise _Lost
+        except _Lost:
+            started = None
+            replayed_family = (
+                AuthorizationCode.objects.filter(pk=row.pk)
+                .values_list("family_id", flat=True)
+                .first()
             )
     if started is not None:
         return token_service.family_tokens(
-            started, nonce=row.nonce, id_token="openid" in row.scopes
+            started, nonce=row.nonce, id_token="openid" in row.scopes, groups=read.groups
         )
     # Outside the transaction above, so that the revocation is kept while the error is raised.
     if replayed_family is not None:

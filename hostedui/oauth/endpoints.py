@@ -72,8 +72,14 @@ def token(
         fast = _refresh_of_known_token(pool_id, form, authorization, context)
         if fast is not None:
             return _body(fast)
-    pool = find_pool()
-    client = clients.authenticate(pool=pool, authorization=authorization, form=form)
+    code_read = _code_of_known_client(pool_id, form, authorization, grant_type)
+    pool = (code_read and cached_pool(pool_id, version=code_read.pool_version)) or find_pool()
+    client = clients.authenticate(
+        pool=pool,
+        authorization=authorization,
+        form=form,
+        client=code_read.client if code_read else None,
+    )
     flows = client.allowed_oauth_flows or []
     try:
         if grant_type == "authorization_code":
@@ -84,6 +90,7 @@ def token(
                 code=_one(form, "code", required=True),
                 redirect_uri=_one(form, "redirect_uri", required=True),
                 code_verifier=_one(form, "code_verifier"),
+                read=code_read,
             )
         elif grant_type == "refresh_token":
             issued = token_service.refresh(
@@ -123,6 +130,23 @@ def _refresh_of_known_token(pool_id, form, authorization, context) -> Tokens | N
         return token_service.refresh(client=client, refresh_token=value, context=context, read=read)
     except domain.CognitoError as exc:
         raise from_domain(exc) from exc
+
+
+def _code_of_known_client(pool_id, form, authorization, grant_type):
+    """For the code grant: the code's one read (code, user, groups, the client it was issued
+    to and the pool's version: pool.selectors.tokens.code_read) when it names an existing code
+    of the client the request names, so that neither the pool nor the client is read again;
+    None sends the request down the general path, which answers every other case as before."""
+    if grant_type != "authorization_code" or not valid_pool_id(pool_id):
+        return None
+    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    value = _one(form, "code")
+    if client_id is None or not value:
+        return None
+    read = token_rows.code_read(pool_id=pool_id, digest=codes.digest(value))
+    if read is None or read.client.client_id != client_id:
+        return None
+    return read
 
 
 def _client_credentials(client, scope: str | None) -> Tokens:

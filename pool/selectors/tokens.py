@@ -17,7 +17,7 @@ from django.db.models import Aggregate, F, OuterRef, Subquery, TextField
 from django.db.models.functions import JSONArray
 
 from pool import crypto
-from pool.models import AppClient, Group, RefreshFamily, RefreshToken, User
+from pool.models import AppClient, AuthorizationCode, Group, RefreshFamily, RefreshToken, User
 from pool.selectors import compiled
 
 MAX_REFRESH_TOKEN_LENGTH = 2048
@@ -145,3 +145,43 @@ def access_family(*, pool_id: str, family_id: uuid.UUID) -> RefreshFamily | None
     family = built[RefreshFamily]
     family.user, family.client = built[User], built[AppClient]
     return family
+
+
+@dataclass(frozen=True)
+class CodeRead:
+    """An authorization code as stored (used or not: the exchange decides), with its user,
+    the client it was issued to, the user's groups and the pool's config_version."""
+
+    code: AuthorizationCode
+    client: AppClient
+    groups: list[Group]
+    pool_version: int
+
+
+_CODE_DIGEST, _CODE_POOL = "\x01digest", "\x01pool"
+
+
+def _code_query():
+    return (
+        AuthorizationCode.objects.select_related("user", "client")
+        .filter(digest=_CODE_DIGEST, pool_id=_CODE_POOL)
+        .annotate(pool_version=F("pool__config_version"), group_rows=groups_subquery("user_id"))[:1]
+    )
+
+
+def code_read(*, pool_id: str, digest: str) -> CodeRead | None:
+    """The authorization code with this digest in pool `pool_id`, or None. One query: the code
+    exchange's only read (the single use is the exchange's conditional write)."""
+    built = compiled.query("code", _code_query, {_CODE_DIGEST: "digest", _CODE_POOL: "pool"}).fetch(
+        {"digest": digest, "pool": pool_id}
+    )
+    if built is None:
+        return None
+    code, user, client = built[AuthorizationCode], built[User], built[AppClient]
+    code.user, code.client = user, client
+    return CodeRead(
+        code=code,
+        client=client,
+        groups=groups_from(built["group_rows"], pool_id=pool_id),
+        pool_version=built["pool_version"],
+    )

@@ -169,9 +169,10 @@ def family_tokens(
     id_token: bool = True,
     source: str = pre_token.HOSTED_AUTH,
     client_metadata: dict[str, str] | None = None,
+    groups: list | None = None,
 ) -> Tokens:
     """The signed tokens of a family made by `start_family` (the hosted UI's code exchange
-    is TokenGeneration_HostedAuth)."""
+    is TokenGeneration_HostedAuth); `groups`: the user's, when the caller read them."""
     return _user_tokens(
         user=started.user,
         client=started.client,
@@ -182,6 +183,7 @@ def family_tokens(
         id_token=id_token,
         source=source,
         client_metadata=client_metadata,
+        groups=groups,
     )
 
 

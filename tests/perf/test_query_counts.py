@@ -136,11 +136,13 @@ def test_client_credentials_is_the_pool_version_and_the_client(
 def test_code_exchange(client, pool, app_client, grouped_user, django_assert_num_queries):
     exchange_code(client, pool, app_client, code_for(client, pool, app_client))
     code = code_for(client, pool, app_client)
-    # pool version, client; BEGIN, code + user (locked), family, refresh token, code used,
-    # COMMIT; groups
-    with django_assert_num_queries(9):
+    # code + user + client + groups + pool version; BEGIN, family, refresh token, code used
+    # (if still unused), COMMIT
+    with django_assert_num_queries(6) as captured:
         response = exchange_code(client, pool, app_client, code)
     assert response.status_code == 200, response.content
+    assert "pool_user_groups" in captured.captured_queries[0]["sql"]
+    assert _claims(response.json()["access_token"])["cognito:groups"] == ["admins", "staff"]
 
 
 def test_user_info_is_the_pool_version_and_the_family(

@@ -53,3 +53,28 @@ def test_code_of_another_client_is_refused(client, pool, app_client, user):
     code = code_for(client, pool, app_client)
     other = factories.make_client(pool)
     assert exchange_code(client, pool, other, code).json()["error"] == "invalid_grant"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_redemptions_one_wins_and_the_winner_is_revoked(pool, app_client, user):
+    """The single use is the exchange's conditional write: of parallel redemptions of one code
+    exactly one gets tokens, the others are replays and revoke what the winner got."""
+    from django.test import Client
+
+    from tests.parallel import run_together
+
+    code = code_for(Client(), pool, app_client)
+    answers = run_together([lambda: exchange_code(Client(), pool, app_client, code)] * 4)
+    assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400]
+    winner = next(answer for answer in answers if answer.status_code == 200).json()
+    assert all(a.json()["error"] == "invalid_grant" for a in answers if a.status_code == 400)
+    refreshed = token_request(
+        Client(),
+        pool,
+        {
+            "grant_type": "refresh_token",
+            "client_id": app_client.client_id,
+            "refresh_token": winner["refresh_token"],
+        },
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
