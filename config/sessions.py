@@ -23,6 +23,7 @@ from django.contrib.sessions.backends import db
 from django.utils import timezone
 
 from pool import crypto
+from pool.selectors import compiled
 
 if TYPE_CHECKING:
     from django.contrib.sessions.models import Session
@@ -36,19 +37,28 @@ def stored_key(session_key: str) -> str:
     return crypto.digest(f"session:{session_key}")[:STORED_KEY_LENGTH]
 
 
+_KEY = "\x01key"
+
+
+def _session_query():
+    return SessionStore.get_model_class().objects.filter(session_key=_KEY)
+
+
 class SessionStore(db.SessionStore):
     """db.SessionStore that looks rows up, writes and deletes them by `stored_key`."""
 
     def _get_session_from_db(self) -> Session | None:
+        """The live row of this key, or None. One primary-key query compiled once
+        (pool.selectors.compiled): every hosted-UI page and authorize reads it."""
         if self.session_key is None:
             return None
-        try:
-            return self.model.objects.get(
-                session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
-            )
-        except self.model.DoesNotExist:
+        read = compiled.query("session", _session_query, {_KEY: "key"})
+        built = read.fetch({"key": stored_key(self.session_key)})
+        row = built[self.model] if built is not None else None
+        if row is None or row.expire_date <= timezone.now():
             self._session_key = None
             return None
+        return row
 
     async def _aget_session_from_db(self) -> Session | None:
         if self.session_key is None:

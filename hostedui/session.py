@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from config.security import client_ip
 from pool import clock, crypto
 from pool.models import User, UserPool
+from pool.selectors import users
 from pool.selectors.sign_in import sign_in_valid
 from pool.services.results import Challenge, RequestContext
 
@@ -49,7 +50,7 @@ def current(request: HttpRequest, pool: UserPool) -> SignedIn | None:
     entry = request.session.get(_key(pool))
     if not entry:
         return None
-    user = User.objects.select_related("pool").filter(pool=pool, sub=entry.get("sub")).first()
+    user = users.by_sub(pool, entry.get("sub"))
     auth_time = dt.datetime.fromtimestamp(entry.get("auth_time", 0), tz=dt.UTC)
     # The hosted session is the pool's, not one app client's: no client to check.
     if not sign_in_valid(user=user, client=None, signed_in_at=auth_time, require_confirmed=True):
@@ -126,7 +127,7 @@ def pending(request: HttpRequest, pool: UserPool) -> SignedIn | None:
     entry = request.session.get(PENDING_KEY)
     if not entry or entry.get("pool") != pool.id:
         return None
-    user = User.objects.select_related("pool").filter(pool=pool, sub=entry.get("sub")).first()
+    user = users.by_sub(pool, entry.get("sub"))
     auth_time = dt.datetime.fromtimestamp(entry.get("auth_time", 0), tz=dt.UTC)
     lifetime = dt.timedelta(minutes=pool.auth_session_validity_minutes)
     stands = sign_in_valid(user=user, client=None, signed_in_at=auth_time, require_confirmed=True)

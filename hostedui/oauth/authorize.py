@@ -21,6 +21,7 @@ from hostedui.oauth.discovery import issuer
 from hostedui.oauth.errors import ErrorPage, RedirectError
 from pool import redirect_uris
 from pool.models import AppClient, User, UserPool
+from pool.selectors.clients import pool_client
 from pool.services import tokens as token_service
 
 # The parameters this endpoint reads; they are carried unchanged from page to page (login,
@@ -129,11 +130,10 @@ def client_of(pool: UserPool, params) -> AppClient:
         raise ErrorPage("invalid_request", gettext("client_id was sent more than once."))
     client = None
     if CLIENT_ID.match(client_id):
-        client = (
-            AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
-        )
+        client = pool_client(pool_id=pool.pk, client_id=client_id)
     if client is None:
         raise ErrorPage("invalid_client", gettext("There is no such app client in this user pool."))
+    client.pool = pool
     return client
 
 

@@ -52,7 +52,7 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
     `idp_identifier` names; else straight through with a live hosted-UI session, else the
     sign-in page (or `login_required` for prompt=none)."""
     try:
-        pool = load_pool(pool_id)
+        pool = load_pool(pool_id, cached=True)
         auth = authz.validate(pool, request.GET)
         if "none" not in auth.prompt:
             wanted = request.GET.get("identity_provider") or ""

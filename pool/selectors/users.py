@@ -21,6 +21,7 @@ from pool.models.user import (
     STANDARD_ATTRIBUTES,
     is_custom_attribute,
 )
+from pool.selectors import compiled
 
 
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
@@ -37,6 +38,29 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
         .first()
     )
     return row.user if row is not None else None
+
+
+_SUB, _SUB_POOL = uuid.UUID(int=1), "\x01pool"
+
+
+def _by_sub_query():
+    return User.objects.filter(pool_id=_SUB_POOL, sub=_SUB)[:1]
+
+
+def by_sub(pool: UserPool, sub: object) -> User | None:
+    """The pool's user whose sub is `sub` (a UUID or its text), or None. One query compiled
+    once: the hosted-UI session's user on every authorize."""
+    try:
+        sub = sub if isinstance(sub, uuid.UUID) else uuid.UUID(str(sub))
+    except ValueError:
+        return None
+    read = compiled.query("user-by-sub", _by_sub_query, {_SUB: "sub", _SUB_POOL: "pool"})
+    built = read.fetch({"sub": sub, "pool": pool.pk})
+    if built is None:
+        return None
+    user = built[User]
+    user.pool = pool
+    return user
 
 
 def get_user(pool: UserPool, username: str) -> User:
