@@ -21,7 +21,8 @@ from hostedui.oauth.discovery import issuer
 from hostedui.oauth.errors import ErrorPage, RedirectError
 from pool import redirect_uris
 from pool.models import AppClient, User, UserPool
-from pool.selectors.clients import pool_client
+from pool.selectors.clients import pool_client, pool_client_and_version
+from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import tokens as token_service
 
 # The parameters this endpoint reads; they are carried unchanged from page to page (login,
@@ -121,15 +122,18 @@ def _repeated(params) -> list[str]:
     return [name for name in PARAMETERS if len(params.getlist(name)) > 1]
 
 
-def client_of(pool: UserPool, params) -> AppClient:
-    """The app client named by `client_id`, or ErrorPage."""
+def client_of(pool: UserPool, params, *, known: AppClient | None = None) -> AppClient:
+    """The app client named by `client_id`, or ErrorPage. `known`: the pool's row for it when
+    the caller already read it (authorize reads it with the pool's version)."""
     client_id = _single(params, "client_id")
     if not client_id:
         raise ErrorPage("invalid_request", gettext("The request has no client_id."))
     if "client_id" in _repeated(params):
         raise ErrorPage("invalid_request", gettext("client_id was sent more than once."))
     client = None
-    if CLIENT_ID.match(client_id):
+    if known is not None and known.client_id == client_id and known.pool_id == pool.pk:
+        client = known
+    elif CLIENT_ID.match(client_id):
         client = pool_client(pool_id=pool.pk, client_id=client_id)
     if client is None:
         raise ErrorPage("invalid_client", gettext("There is no such app client in this user pool."))
@@ -137,11 +141,13 @@ def client_of(pool: UserPool, params) -> AppClient:
     return client
 
 
-def verified_client(pool: UserPool, params) -> tuple[AppClient, str]:
+def verified_client(
+    pool: UserPool, params, *, known: AppClient | None = None
+) -> tuple[AppClient, str]:
     """The client and redirect_uri, or ErrorPage. redirect_uri must equal a registered callback
     URL exactly, as strings: no normalisation of case, port, path, query or fragment; only a
     loopback IP URI may differ in its port (pool/redirect_uris.py, RFC 8252 §7.3)."""
-    client = client_of(pool, params)
+    client = client_of(pool, params, known=known)
     redirect_uri = _single(params, "redirect_uri")
     if not redirect_uri:
         raise ErrorPage("invalid_request", gettext("The request has no redirect_uri."))
@@ -154,9 +160,10 @@ def verified_client(pool: UserPool, params) -> tuple[AppClient, str]:
     return client, redirect_uri
 
 
-def validate(pool: UserPool, params) -> AuthorizationRequest:
-    """An authorization request that passed every rule, or ErrorPage / RedirectError."""
-    client, redirect_uri = verified_client(pool, params)
+def validate(pool: UserPool, params, *, known: AppClient | None = None) -> AuthorizationRequest:
+    """An authorization request that passed every rule, or ErrorPage / RedirectError.
+    `known`: see client_of."""
+    client, redirect_uri = verified_client(pool, params, known=known)
     state = _single(params, "state")
     response_type = _single(params, "response_type") or ""
     mode = "fragment" if response_type == "token" else "query"
@@ -273,3 +280,17 @@ def respond(request: AuthorizationRequest, *, user: User, auth_time) -> str:
     return response_url(
         request.pool, request.redirect_uri, values, state=request.state, mode=request.response_mode
     )
+
+
+def pool_and_client(pool_id: str, params) -> tuple[UserPool | None, AppClient | None]:
+    """Authorize's pool (the process copy for its version) and the client its `client_id`
+    names, from one read; (None, None) when that read finds nothing (the caller then loads
+    the pool and `validate` answers for the client as usual)."""
+    client_id = _single(params, "client_id")
+    if not valid_pool_id(pool_id) or not client_id or not CLIENT_ID.match(client_id):
+        return None, None
+    read = pool_client_and_version(pool_id=pool_id, client_id=client_id)
+    if read is None:
+        return None, None
+    pool = cached_pool(pool_id, version=read[1])
+    return (pool, read[0]) if pool is not None else (None, None)

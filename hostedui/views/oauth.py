@@ -52,8 +52,9 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
     `idp_identifier` names; else straight through with a live hosted-UI session, else the
     sign-in page (or `login_required` for prompt=none)."""
     try:
-        pool = load_pool(pool_id, cached=True)
-        auth = authz.validate(pool, request.GET)
+        pool, known = authz.pool_and_client(pool_id, request.GET)
+        pool = pool or load_pool(pool_id, cached=True)
+        auth = authz.validate(pool, request.GET, known=known)
         if "none" not in auth.prompt:
             wanted = request.GET.get("identity_provider") or ""
             identifier = request.GET.get("idp_identifier") or ""

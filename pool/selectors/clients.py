@@ -3,6 +3,8 @@ addresses."""
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from pool.errors import ResourceNotFoundException
 from pool.models import AppClient, UserPool
 from pool.selectors import compiled
@@ -32,3 +34,20 @@ def pool_client(*, pool_id: str, client_id: str) -> AppClient | None:
         {"client": client_id, "pool": pool_id}
     )
     return built[AppClient] if built is not None else None
+
+
+def _client_version_query():
+    return AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT).annotate(
+        pool_version=F("pool__config_version")
+    )[:1]
+
+
+def pool_client_and_version(*, pool_id: str, client_id: str) -> tuple[AppClient, int] | None:
+    """The pool's app client `client_id` with the pool's config_version, or None (no such
+    client in that pool, or no such pool). One query compiled once: authorize's pool and
+    client in one read."""
+    read = compiled.query(
+        "pool-client-version", _client_version_query, {_CLIENT: "client", _POOL: "pool"}
+    )
+    built = read.fetch({"client": client_id, "pool": pool_id})
+    return (built[AppClient], built["pool_version"]) if built is not None else None

@@ -17,7 +17,7 @@ from pool.models import Group
 from pool.services import keys
 from tests import factories
 from tests.api.conftest import Api
-from tests.hostedui.conftest import code_for, exchange_code, token_request
+from tests.hostedui.conftest import authorize_url, code_for, exchange_code, token_request
 from tests.perf.wsgi import call
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +143,17 @@ def test_code_exchange(client, pool, app_client, grouped_user, django_assert_num
     assert response.status_code == 200, response.content
     assert "pool_user_groups" in captured.captured_queries[0]["sql"]
     assert _claims(response.json()["access_token"])["cognito:groups"] == ["admins", "staff"]
+
+
+def test_authorize_with_a_hosted_session(client, pool, app_client, user, django_assert_num_queries):
+    code_for(client, pool, app_client)  # signs in: the browser now holds a hosted session
+    client.get(authorize_url(pool, app_client))
+    # client + pool version, session row, session user; the new code
+    with django_assert_num_queries(4) as captured:
+        response = client.get(authorize_url(pool, app_client))
+    assert response.status_code == 302 and "code=" in response["Location"]
+    assert "config_version" in captured.captured_queries[0]["sql"]
+    assert captured.captured_queries[3]["sql"].startswith("INSERT")
 
 
 def test_user_info_is_the_pool_version_and_the_family(
