@@ -13,10 +13,9 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hostedui import forms, session
+from hostedui import forms, hosts, session
 from hostedui.messages import password_rules, show
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
@@ -80,7 +79,7 @@ def hosted_page(view: View) -> View:
 
 
 def page_url(name: str, auth: AuthorizationRequest) -> str:
-    return f"{reverse(f'hostedui:{name}', args=[auth.pool.id])}?{auth.query_string}"
+    return f"{hosts.path(name, auth.pool.id)}?{auth.query_string}"
 
 
 def _render(

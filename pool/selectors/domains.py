@@ -1,9 +1,25 @@
-"""Reading user pool domains: by domain string (DescribeUserPoolDomain, later the Host header
-of issue 17) and by pool (DescribeUserPool's Domain and CustomDomain, the console)."""
+"""Reading user pool domains: by domain string (DescribeUserPoolDomain), by the host name a
+request came to (the hosted UI served by Host header), and by pool (DescribeUserPool's Domain
+and CustomDomain, the console, the discovery document).
+
+Where a domain is served: a custom domain at its own host name; a prefix at
+`{prefix}.{PREFIX_DOMAIN_SUFFIX}` (Cognito's `{prefix}.auth.{region}.amazoncognito.com`). Its
+URLs use DOMAIN_URL_SCHEME and DOMAIN_URL_PORT, by default PUBLIC_URL's (https in production,
+http with the dev server's port in development and tests).
+"""
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Q
+
 from pool.models import UserPool, UserPoolDomain
+
+# When a pool has both, the custom domain is the one its discovery document names.
+PREFERENCE = (UserPoolDomain.Kind.CUSTOM, UserPoolDomain.Kind.PREFIX)
 
 
 def find(domain: object) -> UserPoolDomain | None:
@@ -16,3 +32,52 @@ def find(domain: object) -> UserPoolDomain | None:
 def of_pool(pool: UserPool) -> dict[str, UserPoolDomain]:
     """The pool's domains by kind (`prefix`, `custom`); a kind it has none of is absent."""
     return {row.kind: row for row in UserPoolDomain.objects.filter(pool=pool)}
+
+
+def prefix_suffix() -> str:
+    """The parent of prefix domains: PREFIX_DOMAIN_SUFFIX, by default `auth.` + PUBLIC_URL's
+    host name (`auth.localhost` for the dev server)."""
+    configured = settings.PREFIX_DOMAIN_SUFFIX
+    if configured:
+        return configured.strip(".").lower()
+    return f"auth.{(urlsplit(settings.PUBLIC_URL).hostname or 'localhost').lower()}"
+
+
+def host_name(row: UserPoolDomain) -> str:
+    """The host name `row` is served at."""
+    if row.kind == UserPoolDomain.Kind.PREFIX:
+        return f"{row.domain}.{prefix_suffix()}"
+    return row.domain
+
+
+def base_url(row: UserPoolDomain) -> str:
+    """`{scheme}://{host}[:{port}]` of a domain, without a trailing slash."""
+    public = urlsplit(settings.PUBLIC_URL)
+    scheme = settings.DOMAIN_URL_SCHEME or public.scheme or "https"
+    port = str(settings.DOMAIN_URL_PORT or (public.port or ""))
+    default = {"http": "80", "https": "443"}.get(scheme)
+    suffix = f":{port}" if port and port != default else ""
+    return f"{scheme}://{host_name(row)}{suffix}"
+
+
+def preferred(pool: UserPool) -> UserPoolDomain | None:
+    """The domain the pool's discovery document names: its custom domain, else its prefix."""
+    rows = of_pool(pool)
+    return next((rows[kind] for kind in PREFERENCE if kind in rows), None)
+
+
+def serving(host: str) -> UserPoolDomain | None:
+    """The domain a request to `host` (lower case, without port) is for, or None: one query,
+    none for PUBLIC_URL's own host name or an IP address."""
+    if not host or len(host) > 253 or host == (urlsplit(settings.PUBLIC_URL).hostname or ""):
+        return None
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return None
+    except ValueError:
+        pass
+    wanted = Q(kind=UserPoolDomain.Kind.CUSTOM, domain=host)
+    suffix = f".{prefix_suffix()}"
+    if host.endswith(suffix) and "." not in host[: -len(suffix)]:
+        wanted |= Q(kind=UserPoolDomain.Kind.PREFIX, domain=host[: -len(suffix)])
+    return UserPoolDomain.objects.filter(wanted).order_by("kind").first()

@@ -12,8 +12,9 @@ Cognito's rules, checked here once for the JSON API and the console:
 - changing or deleting a domain names it with its pool; a domain of another pool, or none, is
   "No such domain or user pool exists.", so the answer tells nothing about other pools.
 
-Cognate also refuses the host name of PUBLIC_URL as a custom domain: once pages are served by
-Host header (issue 17), that domain would take the server's own pages.
+Cognate also refuses as a custom domain the host name of PUBLIC_URL (it would take the server's
+own pages, as pages are served by Host header: hostedui.hosts), an IP address, and any name
+under the prefix domains' suffix (it would shadow a prefix domain).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pool.models import UserPool, UserPoolDomain
+from pool.selectors import domains as domain_selectors
 from pool.services.validation import invalid
 
 MAX_DOMAIN_LENGTH = 63
@@ -64,6 +66,11 @@ def _clean_custom(domain: str) -> str:
     own_host = (urlparse(settings.PUBLIC_URL).hostname or "").lower()
     if domain == own_host:
         raise invalid(f"{domain} is this server's own host name (PUBLIC_URL).", "domain")
+    if labels[-1].isdigit():
+        raise invalid("A custom domain is a host name, not an IP address.", "domain")
+    suffix = domain_selectors.prefix_suffix()
+    if domain == suffix or domain.endswith(f".{suffix}"):
+        raise invalid(f"Host names under {suffix} are this server's prefix domains.", "domain")
     return domain
 
 
