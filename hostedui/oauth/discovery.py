@@ -23,8 +23,7 @@ def issuer(pool: UserPool) -> str:
 def endpoints_base(pool: UserPool) -> str:
     """Where the pool's OAuth endpoints and pages are published: its preferred domain's URL,
     or the issuer when it has no domain."""
-    row = domains.preferred(pool)
-    return domains.base_url(row) if row is not None else issuer(pool)
+    return domains.preferred_url(pool) or issuer(pool)
 
 
 def configuration(pool: UserPool) -> dict:

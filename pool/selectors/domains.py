@@ -14,12 +14,19 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from pool.models import UserPool, UserPoolDomain
 
 # When a pool has both, the custom domain is the one its discovery document names.
 PREFERENCE = (UserPoolDomain.Kind.CUSTOM, UserPoolDomain.Kind.PREFIX)
+# How long a process may answer discovery from the cache without seeing a domain change made
+# elsewhere when the cache is not shared (no REDIS_URL); with Redis the change is seen at once.
+PREFERRED_CACHE_SECONDS = 60
 
 
 def find(domain: object) -> UserPoolDomain | None:
@@ -66,10 +73,40 @@ def preferred(pool: UserPool) -> UserPoolDomain | None:
     return next((rows[kind] for kind in PREFERENCE if kind in rows), None)
 
 
+def _preferred_key(pool_id: str) -> str:
+    return f"pool-domain:preferred:{pool_id}"
+
+
+def preferred_url(pool: UserPool) -> str | None:
+    """base_url() of preferred(pool), from the cache (the discovery document is a hot path):
+    forgotten whenever one of the pool's domains is saved or deleted."""
+    key = _preferred_key(pool.pk)
+    known = cache.get(key)
+    if known is None:
+        row = preferred(pool)
+        known = f"{row.kind}:{row.domain}" if row is not None else ""
+        cache.set(key, known, timeout=PREFERRED_CACHE_SECONDS)
+    if not known:
+        return None
+    kind, domain = known.split(":", 1)
+    return base_url(UserPoolDomain(kind=kind, domain=domain))
+
+
+@receiver(post_save, sender=UserPoolDomain, dispatch_uid="pool-domain-cache-save")
+@receiver(post_delete, sender=UserPoolDomain, dispatch_uid="pool-domain-cache-delete")
+def _domain_changed(sender, instance: UserPoolDomain, **kwargs) -> None:
+    # At once, and again when the write is visible to every process (as pool.selectors.pools).
+    key = _preferred_key(instance.pool_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
+
+
 def serving(host: str) -> UserPoolDomain | None:
     """The domain a request to `host` (lower case, without port) is for, or None: one query,
-    none for PUBLIC_URL's own host name or an IP address."""
-    if not host or len(host) > 253 or host == (urlsplit(settings.PUBLIC_URL).hostname or ""):
+    none for the server's own names (PUBLIC_URL's host, a name listed exactly in
+    ALLOWED_HOSTS, an IP address)."""
+    own = (urlsplit(settings.PUBLIC_URL).hostname or "").lower()
+    if not host or len(host) > 253 or host == own or host in settings.ALLOWED_HOSTS:
         return None
     try:
         ipaddress.ip_address(host.strip("[]"))

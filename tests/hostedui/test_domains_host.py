@@ -279,3 +279,25 @@ def test_a_domain_created_later_is_served_without_an_allowed_hosts_entry(pool, p
     assert on("login.example.org").get("/.well-known/jwks.json").status_code == 400
     domains.create_domain(pool=pool, domain="login.example.org", certificate_arn=ARN)
     assert on("login.example.org").get("/.well-known/jwks.json").status_code == 200
+
+
+def test_discovery_sees_a_domain_change_at_once_after_caching(pool, public):
+    def endpoint():
+        return (
+            on(public)
+            .get(f"/{pool.id}/.well-known/openid-configuration")
+            .json()["authorization_endpoint"]
+        )
+
+    assert endpoint().startswith(f"http://localhost:8000/{pool.id}/")
+    row = domains.create_domain(pool=pool, domain=CUSTOM, certificate_arn=ARN)
+    assert endpoint() == f"http://{CUSTOM}:8000/oauth2/authorize"
+    domains.delete_domain(pool_id=pool.id, domain=row.domain)
+    assert endpoint().startswith(f"http://localhost:8000/{pool.id}/")
+
+
+def test_a_host_listed_in_allowed_hosts_is_the_servers_own(pool, public, settings):
+    domains.create_domain(pool=pool, domain=CUSTOM, certificate_arn=ARN)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, CUSTOM]
+    assert on(CUSTOM).get("/.well-known/jwks.json").status_code == 404
+    assert on(CUSTOM).get(f"/{pool.id}/.well-known/jwks.json").status_code == 200
