@@ -14,15 +14,17 @@ PORT ?= 8000
 # The demo runs with DEBUG=1 so the console's dev outbox shows the codes that would be mailed.
 DEBUG ?= 1
 PUBLIC_URL ?= http://localhost:$(PORT)
-# One gunicorn process with a few threads: without REDIS_URL the cache (lockout counters, rate
-# limits) lives in process memory, which several processes would not share.
-WORKERS ?= 1
+# gunicorn processes and threads each (config/gunicorn.py reads these and the other settings).
+# Every process sees the same lockout counters and rate limits: Redis with REDIS_URL, otherwise
+# the database (config/cache.py).
+WORKERS ?= 2
 THREADS ?= 4
 # Extra pytest arguments, e.g. make test ARGS='-m "not e2e and not clients"'
 ARGS ?=
 export ARGS
-# Parallel test workers (pytest-xdist); XDIST= runs serially.
-XDIST ?= -n 2
+# Parallel test workers (pytest-xdist); XDIST= runs serially. loadgroup keeps the tests marked
+# with one xdist_group on one worker (tests/test_scale.py's servers start once).
+XDIST ?= -n 2 --dist loadgroup
 CHROMIUM ?= /usr/bin/chromium
 NPM ?= npm
 NODE_DIR := tests/node
@@ -42,9 +44,8 @@ run: $(RUN_STAMP) xmlsec1 migrate static
 	@echo "Serving $(PUBLIC_URL)/ with gunicorn (listening on $(HOST):$(PORT), DEBUG=$(DEBUG))"
 	@echo "Open the URLs printed above, on PUBLIC_URL's host. Stop the server with Ctrl-C."
 	@echo
-	exec env $(SERVE_ENV) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
-		--access-logfile - --log-level warning
+	exec env $(SERVE_ENV) BIND=$(HOST):$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) \
+		$(BIN)/gunicorn -c config/gunicorn.py config.wsgi:application
 
 migrate: $(RUN_STAMP)
 	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0

@@ -186,10 +186,24 @@ def validation_errors(operation: str, params: dict[str, Any]) -> list[str]:
     return errors
 
 
+def validate_borrowed(operation: str, params: dict[str, Any], members: tuple[str, ...]) -> None:
+    """Check `members` of `params` against `operation`'s input shape, where another operation
+    takes them beyond its model (UpdateUserPool takes CreateUserPool's AliasAttributes...)."""
+    shape = model()["shapes"][input_shape(operation)]["members"]
+    errors: list[str] = []
+    for name in members:
+        if params.get(name) is not None:
+            _check(shape[name]["shape"], params[name], _member_path("", name), errors)
+    _raise(errors)
+
+
 def validate(operation: str, params: dict[str, Any]) -> None:
     """Raise InvalidParameterException, worded as Cognito words it, if `params` break the
     operation's input shape."""
-    errors = validation_errors(operation, params)
+    _raise(validation_errors(operation, params))
+
+
+def _raise(errors: list[str]) -> None:
     if errors:
         count = len(errors)
         noun = "error" if count == 1 else "errors"

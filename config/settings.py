@@ -93,6 +93,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id, the request log line and the HTTP metrics for every answer.
+    "config.observability.RequestMiddleware",
+    # Then: a request to a pool's own host name is routed to that pool (hostedui.hosts).
     "hostedui.hosts.PoolDomainMiddleware",
     "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -147,10 +150,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: holds lockout counters, rate limits, JWKS/discovery documents. In-process by default;
-# REDIS_URL shares it across server processes.
+# Cache: holds lockout counters, rate limits, the version numbers that announce key rotations
+# and pool changes, JWKS/discovery documents. Every server process must see the same one:
+# REDIS_URL shares it through Redis; without it, the database every process already shares
+# holds it (config/cache.py, table cognate_cache). COGNATE_CACHE=memory keeps it in process
+# memory instead (one process only: config/gunicorn.py refuses more workers).
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
+CACHE_KIND = "redis" if REDIS_URL else env("COGNATE_CACHE", "database").strip().lower()
+if CACHE_KIND == "redis":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -158,8 +165,19 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
         }
     }
-else:
+elif CACHE_KIND == "memory":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHE_KIND = "database"
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedDatabaseCache",
+            "LOCATION": "cognate_cache",
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
+            # Expired entries are deleted once the table holds more than this many.
+            "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
+        }
+    }
 
 # Passwords: argon2id with OWASP parameters (m=19 MiB, t=2, p=1) first; the others verify
 # imported hashes and are upgraded to argon2id on the next successful sign-in.
@@ -254,10 +272,34 @@ RATE_LIMIT_API_PER_MINUTE = int(env("RATE_LIMIT_API_PER_MINUTE", str(RATE_LIMIT_
 # Trusted reverse proxies: how many X-Forwarded-For hops to trust for the client IP (0 = none).
 TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 
+# Logs: LOG_FORMAT=json writes one JSON object per line (time, level, logger, message,
+# request_id; the request line adds method, path without query string, route, status and
+# duration_ms), LOG_FORMAT=text readable lines. Every request writes one line on the
+# "cognate.request" logger (LOG_LEVEL_REQUESTS=WARNING silences them).
+LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")}},
+    "loggers": {
+        # Django's own records once, through the root's handler (not also its DEBUG console).
+        "django": {"handlers": [], "level": env("LOG_LEVEL", "INFO"), "propagate": True},
+        "django.server": {"level": env("LOG_LEVEL_REQUESTS", "WARNING")},
+        "cognate.request": {"level": env("LOG_LEVEL_REQUESTS", "INFO")},
+    },
 }
+# Who may read /metrics (config/metrics.py): requests with `Authorization: Bearer <token>` when
+# set; otherwise only direct requests from loopback (not through a proxy).
+METRICS_TOKEN = env("METRICS_TOKEN")

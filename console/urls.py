@@ -62,6 +62,7 @@ urlpatterns = [
     path("pools/new", pools.create, name="pool_create"),
     path(pool, pools.detail, name="pool"),
     path(pool + "edit", pools.edit, name="pool_edit"),
+    path(pool + "change", pools.change, name="pool_change"),
     path(pool + "delete", pools.delete, name="pool_delete"),
     path(pool + "attributes", pools.add_attribute, name="pool_add_attribute"),
     path(pool + "domains", pools.add_domain, name="pool_add_domain"),

@@ -216,6 +216,21 @@ class NewPasswordForm(HostedForm):
         return {name: self.cleaned_data[name] for name in self.attribute_names}
 
 
+class RequiredAttributesForm(HostedForm):
+    """The attributes a pool came to require after this user signed up."""
+
+    def __init__(self, *args, names: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attribute_names = names
+        for name in names:
+            label, input_type, autocomplete = ATTRIBUTE_INPUTS.get(name, (name, "text", "off"))
+            self.fields[name] = _text(label, autocomplete, input_type=input_type)
+            self.fields[name].help_text = ATTRIBUTE_HINTS.get(name, "")
+
+    def attributes(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.attribute_names}
+
+
 class MfaForm(HostedForm):
     code = _code()
 

@@ -23,6 +23,8 @@ from pool.selectors.sign_in import sign_in_valid
 from pool.services.results import Challenge, RequestContext
 
 CHALLENGE_KEY = "hostedui:challenge"
+# A sign-in that passed every factor but waits for the user's missing required attributes.
+PENDING_KEY = "hostedui:pending"
 
 
 def _key(pool: UserPool) -> str:
@@ -38,6 +40,7 @@ class SignedIn:
 def start(request: HttpRequest, *, pool: UserPool, user: User, auth_time: dt.datetime) -> None:
     """Remember a completed sign-in; a new session id each time (no session fixation)."""
     request.session.pop(CHALLENGE_KEY, None)
+    request.session.pop(PENDING_KEY, None)
     request.session.cycle_key()
     request.session[_key(pool)] = {"sub": str(user.sub), "auth_time": auth_time.timestamp()}
 
@@ -103,6 +106,38 @@ def advance_challenge(request: HttpRequest, handle: str, **extra: str) -> dict:
 
 def drop_challenge(request: HttpRequest) -> None:
     request.session.pop(CHALLENGE_KEY, None)
+
+
+def keep_pending(
+    request: HttpRequest, *, pool: UserPool, user: User, auth_time: dt.datetime
+) -> None:
+    """Hold a completed sign-in that must first give the attributes the pool now requires
+    (pool.services.pool_changes.missing_required); the session starts when they are given."""
+    request.session.pop(CHALLENGE_KEY, None)
+    request.session[PENDING_KEY] = {
+        "pool": pool.id,
+        "sub": str(user.sub),
+        "auth_time": auth_time.timestamp(),
+    }
+
+
+def pending(request: HttpRequest, pool: UserPool) -> SignedIn | None:
+    """The held sign-in, while it stands and within the pool's challenge lifetime."""
+    entry = request.session.get(PENDING_KEY)
+    if not entry or entry.get("pool") != pool.id:
+        return None
+    user = User.objects.select_related("pool").filter(pool=pool, sub=entry.get("sub")).first()
+    auth_time = dt.datetime.fromtimestamp(entry.get("auth_time", 0), tz=dt.UTC)
+    lifetime = dt.timedelta(minutes=pool.auth_session_validity_minutes)
+    stands = sign_in_valid(user=user, client=None, signed_in_at=auth_time, require_confirmed=True)
+    if not stands or clock.now() - auth_time > lifetime:
+        request.session.pop(PENDING_KEY, None)
+        return None
+    return SignedIn(user=user, auth_time=auth_time)
+
+
+def drop_pending(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
 
 
 def context(request: HttpRequest) -> RequestContext:

@@ -41,6 +41,7 @@ hosted = [
     path("customChallenge", pages.custom_challenge, name="custom_challenge"),
     path("mfa/setup", pages.mfa_setup, name="mfa_setup"),
     path("newPassword", pages.new_password, name="new_password"),
+    path("requiredAttributes", pages.required_attributes, name="required_attributes"),
     path("error", pages.error, name="error"),
 ]
 

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from pool import clock, crypto
+from pool import clock, crypto, locks
 from pool.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -442,12 +442,34 @@ def claim_sign_in_keys(user: User, *, force_alias: bool = False) -> None:
         )
 
 
+SIGN_IN_RULES = ("username_attributes", "alias_attributes", "case_sensitive")
+
+
+def follow_sign_in_rules(user: User) -> None:
+    """Give a new user's keys the pool's sign-in rules as they are now, not as the caller read
+    them: a pool change (pool/services/pool_changes.py) may have committed since. Call inside
+    the transaction that saves the user, after `locks.creating_users`, which waits for a pool
+    change in progress."""
+    pool = user.pool
+    current = UserPool.objects.filter(pk=pool.pk).values(*SIGN_IN_RULES).first()
+    if current is None or all(getattr(pool, k) == v for k, v in current.items()):
+        return
+    for name, value in current.items():
+        setattr(pool, name, value)
+    for attribute in _KEY_FIELDS:
+        refresh_sign_in_key(user, attribute)
+
+
 def save_user(user: User, *, force_alias: bool = False, update_fields=None) -> None:
-    """Save the user with its sign-in names claimed (see `claim_sign_in_keys`). A concurrent
-    claim that slips between check and write is caught by the register's unique key and
-    reported the same way."""
+    """Save the user with its sign-in names claimed (see `claim_sign_in_keys`), a new user's
+    under the pool's current sign-in rules (`follow_sign_in_rules`). A concurrent claim that
+    slips between check and write is caught by the register's unique key and reported the same
+    way."""
     try:
         with transaction.atomic():
+            if user.pk is None:
+                locks.creating_users(user.pool_id)
+                follow_sign_in_rules(user)
             claim_sign_in_keys(user, force_alias=force_alias)
             user.save(update_fields=update_fields)
     except IntegrityError:

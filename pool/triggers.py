@@ -42,6 +42,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from pool import metrics
 from pool.errors import (
     InvalidLambdaResponseException,
     InvalidParameterException,
@@ -316,6 +317,7 @@ def run(
             f"{kind} invocation failed due to error {failure.message}."
         ) from None
     finally:
+        metrics.trigger_called(kind, str(status))
         TriggerInvocation.objects.create(
             pool_id=trigger.pool_id,
             kind=trigger.kind,

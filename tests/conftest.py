@@ -18,14 +18,21 @@ from tests import factories
 
 
 def pytest_configure(config):
-    """Under pytest-xdist with REDIS_URL, give each worker its own Redis database (the next
+    """Without REDIS_URL the tests keep the cache in process memory: each test process is one
+    server process, and the default shared database cache (config/cache.py) would need a
+    database for every test that touches a counter. tests/test_scale.py runs the real default
+    between server processes, and tests/pool/test_shared_cache.py tests it directly.
+
+    Under pytest-xdist with REDIS_URL, give each worker its own Redis database (the next
     ones after REDIS_URL's), so one worker clearing the cache never wipes another's counters."""
+    from django.conf import settings
+
+    if settings.CACHE_KIND == "database":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     redis_url = os.environ.get("REDIS_URL")
     if not (worker.startswith("gw") and redis_url):
         return
-    from django.conf import settings
-
     parsed = urlparse(redis_url)
     base = int(parsed.path.strip("/") or 0)
     own = parsed._replace(path=f"/{base + 1 + int(worker[2:])}").geturl()

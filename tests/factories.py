@@ -79,3 +79,34 @@ def make_user(
         )
     user.save()
     return user
+
+
+def make_users_in_every_status(pool: UserPool) -> dict[str, User]:
+    """One user of `pool` in each status Cognito has, and a disabled one, keyed by username:
+    alice (CONFIRMED, verified email and phone, preferred_username `ally`), bob (UNCONFIRMED,
+    unverified email), carol (FORCE_CHANGE_PASSWORD), dave (RESET_REQUIRED), Google_erin
+    (EXTERNAL_PROVIDER, no password) and frank (CONFIRMED, disabled). Every password is
+    PASSWORD (carol's is temporary). Their sign-in keys are the pool's (`policy.save_user`)."""
+    from pool import policy
+
+    specs = {
+        "alice": dict(
+            status=UserStatus.CONFIRMED,
+            phone_number="+15550000001",
+            phone_number_verified=True,
+            preferred_username="ally",
+        ),
+        "bob": dict(status=UserStatus.UNCONFIRMED, email_verified=False),
+        "carol": dict(status=UserStatus.FORCE_CHANGE_PASSWORD),
+        "dave": dict(status=UserStatus.RESET_REQUIRED),
+        "Google_erin": dict(status=UserStatus.EXTERNAL_PROVIDER, password=None),
+        "frank": dict(status=UserStatus.CONFIRMED, enabled=False),
+    }
+    users = {}
+    for username, spec in specs.items():
+        user = make_user(pool, username, **spec)
+        for attribute in ("email", "phone_number", "preferred_username"):
+            policy.refresh_sign_in_key(user, attribute)
+        policy.save_user(user)
+        users[username] = user
+    return users

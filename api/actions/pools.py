@@ -10,16 +10,17 @@ usernames), and UpdateUserPool resets what it leaves out to those defaults.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.db import transaction
 
-from api import wire
+from api import shapes, wire
 from api.registry import Auth, Call, action
 from pool.errors import InvalidParameterException
 from pool.models import CustomAttribute, UserPool
 from pool.selectors import domains as domain_selectors
-from pool.services import keys, pools
+from pool.services import keys, pool_changes, pools
 from pool.services import triggers as trigger_config
 
 # Cognito's defaults for a pool created through its API, where they differ from the model's.
@@ -81,6 +82,9 @@ FIELD_NAMES = {
     "invitation_email_message": "InviteMessageTemplate.EmailMessage",
     "invitation_email_subject": "InviteMessageTemplate.EmailSubject",
     "account_recovery": "AccountRecoverySetting",
+    "case_sensitive": "UsernameConfiguration.CaseSensitive",
+    "remove_attributes": "CognateSchemaChanges.RemoveAttributes",
+    "rename_attributes": "CognateSchemaChanges.RenameAttributes",
     "deletion_protection": "DeletionProtection",
     "track_devices": "DeviceConfiguration",
     "device_challenge_required_on_new_device": "DeviceConfiguration.ChallengeRequiredOnNewDevice",
@@ -448,17 +452,124 @@ def list_user_pools(call: Call) -> dict[str, Any]:
     return wire.compact({"UserPools": listed, "NextToken": token})
 
 
+# CreateUserPool's members that UpdateUserPool takes too (Cognito refuses changing them): given,
+# each is a pool change (pool/services/pool_changes.py) that migrates the users with it; left
+# out, each stays as it is. Beyond Cognito's model: CognateSchemaChanges removes and renames
+# custom attributes, and CognateDryRun answers the change's report and changes nothing.
+CHANGE_MEMBERS = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration", "Schema")
+SCHEMA_CHANGES = "CognateSchemaChanges"
+DRY_RUN = "CognateDryRun"
+REPORT = "CognatePoolChange"
+
+
+def _names(value: Any, member: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("Name"), str) for item in value
+    ):
+        raise InvalidParameterException(
+            f"{member} must be a list of objects with a Name.", field=member
+        )
+    for item in value:
+        unknown = set(item) - {"Name", *keys}
+        if unknown:
+            raise InvalidParameterException(
+                f"{member} does not take {', '.join(sorted(unknown))}.", field=member
+            )
+    return value
+
+
+def pool_change(pool: UserPool, params: dict[str, Any]) -> pool_changes.PoolChange | None:
+    """The pool change an UpdateUserPool request asks for, or None when it asks for none."""
+    extra = params.get(SCHEMA_CHANGES)
+    if not any(params.get(m) is not None for m in CHANGE_MEMBERS) and extra is None:
+        return None
+    shapes.validate_borrowed("CreateUserPool", params, CHANGE_MEMBERS)
+    values: dict[str, Any] = {}
+    if params.get("AliasAttributes") is not None:
+        values["alias_attributes"] = params["AliasAttributes"]
+    if params.get("UsernameAttributes") is not None:
+        values["username_attributes"] = params["UsernameAttributes"]
+    if params.get("UsernameConfiguration") is not None:
+        values["case_sensitive"] = params["UsernameConfiguration"].get("CaseSensitive")
+    if params.get("Schema") is not None:
+        required, custom = _schema(params["Schema"])
+        values["required_attributes"] = required
+        declared = {a.full_name for a in pool.custom_attributes.all()}
+        for definition in custom:
+            name = definition["name"]
+            if name not in declared and f"custom:{name}" not in declared:
+                raise InvalidParameterException(
+                    f"{name} is not in the pool's schema: add it with AddCustomAttributes.",
+                    field="Schema",
+                )
+    if extra is not None:
+        if not isinstance(extra, dict):
+            raise InvalidParameterException(
+                f"{SCHEMA_CHANGES} must be an object.", field=SCHEMA_CHANGES
+            )
+        removes = _names(extra.get("RemoveAttributes"), "RemoveAttributes", ("KeepValues",))
+        renames = _names(extra.get("RenameAttributes"), "RenameAttributes", ("NewName",))
+        values["remove_attributes"] = {
+            item["Name"]: pool_changes.KEEP if item.get("KeepValues") is True else pool_changes.DROP
+            for item in removes
+        }
+        values["rename_attributes"] = {item["Name"]: item.get("NewName") for item in renames}
+    with wire.in_api_terms(FIELD_NAMES):
+        return pool_changes.PoolChange.of(**values)
+
+
+def report(result: pool_changes.Report) -> dict[str, Any]:
+    """A pool change's report in the API's terms."""
+    return {
+        "Applied": result.applied,
+        "Users": result.users,
+        "Changes": [
+            {"Setting": FIELD_NAMES.get(name, name), "Before": before, "After": after}
+            for name, before, after in result.changes
+        ],
+        "Problems": [
+            wire.compact(
+                {
+                    "Kind": p.kind,
+                    "Username": p.username,
+                    "Attribute": p.attribute,
+                    "Other": p.other or None,
+                    "Value": p.value or None,
+                    "Blocking": p.blocking,
+                }
+            )
+            for p in result.problems
+        ],
+    }
+
+
 @action("UpdateUserPool", auth=Auth.SIGV4)
 def update_user_pool(call: Call) -> dict[str, Any]:
+    """Cognito's UpdateUserPool, and (see CHANGE_MEMBERS) the changes Cognito refuses."""
     pool = wire.get_pool(call.params["UserPoolId"])
+    change = pool_change(pool, call.params)
+    if call.params.get(DRY_RUN) is True:
+        planned_change = change or pool_changes.PoolChange()
+        if call.params.get("PoolName") is not None:
+            planned_change = dataclasses.replace(planned_change, name=call.params["PoolName"])
+        with wire.in_api_terms(FIELD_NAMES):
+            planned = pool_changes.plan(pool=pool, change=planned_change)
+        return {REPORT: report(planned)}
+    if call.params.get(DRY_RUN) not in (None, False):
+        raise InvalidParameterException(f"{DRY_RUN} must be true or false.", field=DRY_RUN)
     changes = pool_settings(call.params)
+    applied = None
     with wire.in_api_terms(FIELD_NAMES):
         # UpdateUserPool replaces the whole LambdaConfig, as in Cognito: an omitted one clears it.
         trigger_config.parse_lambda_config(call.params.get("LambdaConfig"))
         with transaction.atomic():
+            if change is not None:
+                applied = pool_changes.apply(pool=pool, change=change)
             pools.update_pool(pool=pool, **changes)
             trigger_config.replace_all(pool=pool, config=call.params.get("LambdaConfig"))
-    return {}
+    return {REPORT: report(applied)} if applied is not None else {}
 
 
 @action("DeleteUserPool", auth=Auth.SIGV4)

@@ -181,7 +181,9 @@ class PoolForm(forms.Form):
             for name in FROZEN_SETTINGS:
                 if name in self.fields:
                     self.fields[name].disabled = True
-                    self.fields[name].help_text = "Fixed when the pool was created."
+                    self.fields[
+                        name
+                    ].help_text = 'Changed with the pool\'s "Change sign-in and schema" page.'
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
@@ -200,7 +202,9 @@ class PoolForm(forms.Form):
 
 class CustomAttributeForm(forms.Form):
     name = forms.CharField(
-        max_length=20, help_text="Without the custom: prefix. Cannot be changed or removed later."
+        max_length=20,
+        help_text="Without the custom: prefix. Renamed or removed on the pool's \"Change "
+        'sign-in and schema" page.',
     )
     data_type = forms.ChoiceField(choices=CustomAttribute.DataType.choices)
     mutable = _flag("Mutable (may change after the user is created)", initial=True)
@@ -251,3 +255,69 @@ class ConfirmDeleteForm(forms.Form):
         if value != self.expected:
             raise forms.ValidationError("That is not the name; nothing was deleted.")
         return value
+
+
+VALUE_MODES = [("keep", "Keep the values, hidden"), ("drop", "Delete the values")]
+
+
+class PoolChangeForm(forms.Form):
+    """What pool/services/pool_changes.py changes after creation, shown with the pool's current
+    values: only what differs is changed. "Preview" reports, "Apply" migrates."""
+
+    name = forms.CharField(max_length=128)
+    username_attributes = PoolForm.base_fields["username_attributes"]
+    alias_attributes = PoolForm.base_fields["alias_attributes"]
+    case_sensitive = _flag("Usernames and aliases are case-sensitive")
+    required_attributes = PoolForm.base_fields["required_attributes"]
+    remove_attributes = _boxes([], label="Remove custom attributes")
+    removed_values = forms.ChoiceField(
+        choices=VALUE_MODES, initial="keep", widget=forms.RadioSelect, label="Their values"
+    )
+    rename_attributes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Rename custom attributes",
+        help_text="One per line: custom:old=custom:new. Values move with the name.",
+    )
+
+    def __init__(self, *args, pool: UserPool, **kwargs):
+        initial = {
+            name: getattr(pool, name)
+            for name in (
+                "name",
+                "username_attributes",
+                "alias_attributes",
+                "case_sensitive",
+                "required_attributes",
+            )
+        }
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.fields["remove_attributes"].choices = [
+            (a.full_name, a.full_name) for a in pool.custom_attributes.all()
+        ]
+
+    def clean_rename_attributes(self) -> dict[str, str]:
+        renames = {}
+        for line in self.cleaned_data["rename_attributes"].splitlines():
+            if not line.strip():
+                continue
+            old, sep, new = line.partition("=")
+            if not sep or not old.strip() or not new.strip():
+                raise forms.ValidationError(f"Write custom:old=custom:new, not {line.strip()!r}.")
+            renames[old.strip()] = new.strip()
+        return renames
+
+    def change(self) -> dict[str, Any]:
+        """PoolChange.of's values."""
+        data = self.cleaned_data
+        mode = data["removed_values"]
+        return {
+            "name": data["name"],
+            "username_attributes": data["username_attributes"],
+            "alias_attributes": data["alias_attributes"],
+            "case_sensitive": data["case_sensitive"],
+            "required_attributes": data["required_attributes"],
+            "remove_attributes": {name: mode for name in data["remove_attributes"]},
+            "rename_attributes": data["rename_attributes"],
+        }

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from console import audit, errors
 from console.access import operator_view
-from console.forms.pools import CustomAttributeForm, DomainForm, PoolForm
+from console.forms.pools import CustomAttributeForm, DomainForm, PoolChangeForm, PoolForm
 from console.views.common import confirm_delete, get_pool
 from pool import jwt
 from pool.errors import CognitoError
 from pool.models import UserPool
 from pool.selectors import domains as domain_selectors
 from pool.services import domains as domain_services
+from pool.services import pool_changes
 from pool.services import pools as pool_services
 
 
@@ -84,6 +85,40 @@ def edit(request: HttpRequest, pool_id: str) -> HttpResponse:
             return redirect("console:pool", pool_id=pool.id)
     page = {"form": form, "pool": pool, "tab": "overview", "section": "pools"}
     return render(request, "console/pools/form.html", page)
+
+
+@operator_view
+def change(request: HttpRequest, pool_id: str) -> HttpResponse:
+    """Change what Cognito fixes at creation: "Preview" shows the dry run's report, "Apply"
+    migrates (refused, with the report, while sign-in names would collide)."""
+    pool = get_pool(pool_id)
+    form = PoolChangeForm(request.POST or None, pool=pool)
+    report = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = pool_changes.PoolChange.of(**form.change())
+            if request.POST.get("action") == "apply":
+                with audit.recording(request, "pool.change", pool=pool) as entry:
+                    report = pool_changes.apply(pool=pool, change=change)
+                    entry.detail = {"changes": [c[0] for c in report.changes]}
+            else:
+                report = pool_changes.plan(pool=pool, change=change)
+        except CognitoError as exc:
+            report = getattr(exc, "report", None)
+            if report is not None:
+                form.add_error(None, exc.message)
+            else:
+                errors.attach(form, exc)
+            status = 400
+        else:
+            if report.applied:
+                messages.success(request, f"Pool changed: {len(report.changes)} setting(s).")
+                return redirect("console:pool", pool_id=pool.id)
+    elif request.method == "POST":
+        status = 400
+    page = {"form": form, "pool": pool, "report": report, "tab": "overview", "section": "pools"}
+    return render(request, "console/pools/change.html", page, status=status)
 
 
 @operator_view

@@ -26,7 +26,7 @@ from hostedui.views.oauth import to_app
 from pool import crypto, policy
 from pool import errors as domain
 from pool.selectors import users as user_selectors
-from pool.services import authenticate, custom_auth, mfa, passwords, sign_up
+from pool.services import authenticate, custom_auth, mfa, passwords, pool_changes, sign_up
 from pool.services.results import Authenticated, Challenge, CodeDelivery
 
 USERNAME_KEY = "hostedui:username"
@@ -134,6 +134,11 @@ def _finish(
     """A sign-in step succeeded: start the session and return to the app, or show the next
     challenge's page."""
     if isinstance(result, Authenticated):
+        if pool_changes.missing_required(result.user):
+            session.keep_pending(
+                request, pool=auth.pool, user=result.user, auth_time=result.auth_time
+            )
+            return redirect(page_url("required_attributes", auth))
         session.start(request, pool=auth.pool, user=result.user, auth_time=result.auth_time)
         return to_app(authz.respond(auth, user=result.user, auth_time=result.auth_time))
     page = CHALLENGE_PAGES.get(result.name)
@@ -489,6 +494,34 @@ def new_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespon
         if result is not None:
             return _finish(request, auth, result, pending["username"])
     return _render(request, "new_password.html", auth, title="Choose a new password", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@hosted_page
+def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+    """After every factor, before tokens: the attributes the pool came to require since this
+    user signed up (pool/services/pool_changes.py)."""
+    held = session.pending(request, auth.pool)
+    if held is None:
+        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+    names = pool_changes.missing_required(held.user)
+    form = forms.RequiredAttributesForm(request.POST or None, names=names)
+    if names and request.method == "POST" and form.is_valid():
+        try:
+            pool_changes.provide_required(
+                user=held.user, attributes=form.attributes(), context=session.context(request)
+            )
+        except domain.CognitoError as exc:
+            show(form, exc)
+        else:
+            names = []
+    if not names:
+        user = type(held.user).objects.select_related("pool").get(pk=held.user.pk)
+        session.start(request, pool=auth.pool, user=user, auth_time=held.auth_time)
+        return to_app(authz.respond(auth, user=user, auth_time=held.auth_time))
+    return _render(
+        request, "required_attributes.html", auth, title="Complete your profile", form=form
+    )
 
 
 @require_http_methods(["GET", "POST"])

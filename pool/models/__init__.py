@@ -1,5 +1,6 @@
 """The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
 
+from pool.models.cache import CacheEntry
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
@@ -13,6 +14,7 @@ from pool.models.triggers import SENDER_KINDS, Trigger, TriggerInvocation, Trigg
 from pool.models.user import (
     Device,
     Group,
+    RetiredAttributeValue,
     SignInName,
     TotpDevice,
     User,
@@ -24,6 +26,7 @@ __all__ = [
     "AppClient",
     "AuthEvent",
     "AuthorizationCode",
+    "CacheEntry",
     "ChallengeSession",
     "CodePurpose",
     "CustomAttribute",
@@ -36,6 +39,7 @@ __all__ = [
     "RefreshFamily",
     "RefreshToken",
     "ResourceServer",
+    "RetiredAttributeValue",
     "SamlAssertionUse",
     "SamlServiceProviderKey",
     "SignInName",

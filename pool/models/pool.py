@@ -56,7 +56,8 @@ class UserPool(models.Model):
 
     # Sign-in identifiers. `username_attributes` (email / phone_number) make that attribute the
     # sign-in name and the username a UUID; `alias_attributes` let a verified attribute stand in
-    # for the username. The two are exclusive, as in Cognito. Fixed after creation.
+    # for the username. The two are exclusive, as in Cognito. Changed after creation only by
+    # pool/services/pool_changes.py, which migrates the users' sign-in keys with them.
     username_attributes = models.JSONField(default=list, blank=True)
     alias_attributes = models.JSONField(default=list, blank=True)
     case_sensitive = models.BooleanField(default=False)
@@ -131,7 +132,8 @@ class UserPool(models.Model):
 
 
 class CustomAttribute(models.Model):
-    """A `custom:` attribute declared in a pool's schema. Cannot be removed or changed."""
+    """A `custom:` attribute declared in a pool's schema. Its definition cannot change; it is
+    renamed or removed only by pool/services/pool_changes.py, which moves users' values."""
 
     class DataType(models.TextChoices):
         STRING = "String"

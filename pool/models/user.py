@@ -319,9 +319,9 @@ class UserAttributeIndex(models.Model):
     """One row per custom attribute a user has, so that the console can search custom attributes
     (`custom:tier = "gold"`, or a prefix) with an index range scan instead of reading every
     user's `attributes` JSON. `value_key` is the value as the pool compares names (lower-cased
-    unless the pool is case-sensitive, a setting fixed at creation), cut to ATTRIBUTE_KEY_CHARS;
-    `whole` says it was not cut, so an equality match is exact. Kept by `sync_attribute_index`,
-    which `User.save` calls whenever `attributes` may have changed."""
+    unless the pool is case-sensitive; pool_changes rebuilds the rows when that changes), cut to
+    ATTRIBUTE_KEY_CHARS; `whole` says it was not cut, so an equality match is exact. Kept by
+    `sync_attribute_index`, which `User.save` calls whenever `attributes` may have changed."""
 
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, db_index=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attribute_index")
@@ -364,6 +364,23 @@ def sync_attribute_index(user: User, *, adding: bool = False) -> None:
         UserAttributeIndex(pool_id=user.pool_id, user=user, name=n, value_key=k, whole=w)
         for n, k, w in fresh
     )
+
+
+class RetiredAttributeValue(models.Model):
+    """A user's value of a custom attribute removed from the pool's schema with "keep values"
+    (pool/services/pool_changes.py): never shown, read or written through any door; kept for
+    the operator. Its own table, so that adding it did not rebuild the user table on SQLite
+    (which would drop migration 0006's expression indexes)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="retired_values")
+    name = models.CharField(max_length=32)
+    value = models.TextField()
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="retired_value_unique_name")
+        ]
 
 
 class TotpDevice(models.Model):

@@ -8,8 +8,9 @@ below the limit.
 
 The single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
 followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
-configures (config/settings.py): LocMemCache holds its lock for each, and Django's RedisCache
-maps them to `SET NX EX` and `INCR`. No Lua, no read-modify-write.
+configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
+maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
+under the primary key and increments under a row lock. No Lua, no read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.

@@ -15,8 +15,9 @@ many arrive at once. The places:
 - after the k-th failure's lock ends: a counter for "after lock k"; only its first attempt is
   let through, and it sets lock k+1.
 A quiet period, or a success once a lock was set, starts a new *series* (new keys; the old
-ones expire), so no count is ever decremented. Counters live in Django's cache, shared between
-processes when REDIS_URL is set; times come from the domain clock so tests advance it.
+ones expire), so no count is ever decremented. Counters live in Django's cache, shared by every
+server process (Redis with REDIS_URL, otherwise the database: config/cache.py); times come
+from the domain clock so tests advance it.
 
 A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good. Unknown
 names are counted exactly like users (see `subject`).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from pool import clock, crypto
+from pool import clock, crypto, metrics
 from pool.errors import NotAuthorizedException
 from pool.services import counters
 
@@ -147,6 +148,7 @@ def attempt(counter: Counter, who: str) -> int:
             return place
         if place == FREE_FAILURES:
             cache.set(state.lock_key, {"failures": place, "until": now + lock_seconds(place)}, _TTL)
+            metrics.locked(counter.kind)
             return place
         # The free places are taken; the lock is set by whoever took the last one.
         lock = cache.get(state.lock_key)
@@ -159,6 +161,7 @@ def attempt(counter: Counter, who: str) -> int:
         raise _locked(counter)
     failures = lock["failures"] + 1
     cache.set(state.lock_key, {"failures": failures, "until": now + lock_seconds(failures)}, _TTL)
+    metrics.locked(counter.kind)
     return failures
 
 

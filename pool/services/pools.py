@@ -98,7 +98,7 @@ _BOOLEAN_SETTINGS = (
 )
 # A pool id's region part (COGNATE_DEFAULT_REGION is checked against it at start).
 REGION_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
-_CUSTOM_NAME = re.compile(r"^[^\s:]{1,20}$")
+CUSTOM_NAME = re.compile(r"^[^\s:]{1,20}$")
 
 
 def _template(value: Any, field: str, *, placeholders: tuple[str, ...], limit: int) -> str:
@@ -249,9 +249,18 @@ def create_pool(*, name: str, **settings: Any) -> UserPool:
     return pool
 
 
+def check_settings(pool: UserPool, changes: dict[str, Any]) -> dict[str, Any]:
+    """The pool's settings with `changes`, checked together as a new pool's are (for
+    pool_changes, which changes the settings `update_pool` keeps fixed)."""
+    values = _current_settings(pool)
+    values.update(changes)
+    return _clean_pool_settings(values)
+
+
 def update_pool(*, pool: UserPool, **changes: Any) -> UserPool:
     """Change the settings Cognito lets change after creation; the sign-in identifiers, case
-    sensitivity, required attributes and the custom schema are fixed."""
+    sensitivity, required attributes and the custom schema change only through
+    pool/services/pool_changes.py, which plans and migrates the users with them."""
     reject_unknown(changes, (*POOL_SETTINGS, "custom_attributes"), "pool")
     for field in FROZEN_SETTINGS:
         if field not in changes:
@@ -298,13 +307,13 @@ def add_custom_attribute(
     min_value: int | None = None,
     max_value: int | None = None,
 ) -> CustomAttribute:
-    """Declare `custom:<name>`. Custom attributes are never required and, once added, can be
-    neither removed nor changed (there is deliberately no function for either)."""
+    """Declare `custom:<name>`. Custom attributes are never required and, once added, their
+    definition never changes; pool/services/pool_changes.py renames or removes them."""
     if required:
         raise invalid("Custom attributes cannot be required.", "required")
     if isinstance(name, str):
         name = name.removeprefix("dev:").removeprefix("custom:")
-    if not isinstance(name, str) or not _CUSTOM_NAME.match(name):
+    if not isinstance(name, str) or not CUSTOM_NAME.match(name):
         raise invalid("Custom attribute names are 1-20 characters, without spaces or ':'.", "name")
     if data_type not in CustomAttribute.DataType.values:
         raise invalid(

@@ -1,5 +1,5 @@
-"""Per-client-IP rate limits, kept in the shared cache (Redis when REDIS_URL is set), so that
-every server process counts the same requests.
+"""Per-client-IP rate limits, kept in the shared cache (Redis with REDIS_URL, otherwise the
+database: config/cache.py), so that every server process counts the same requests.
 
 Each guessable door has a *scope*: `sign_in`, `sign_up`, `verify_code` (confirm sign-up,
 confirm forgot password, MFA answers, TOTP verification), `forgot_password` (and resending

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pool import clock, triggers
+from pool import clock, metrics, triggers
 from pool.errors import (
     CognitoError,
     MFAMethodNotFoundException,
@@ -59,7 +59,8 @@ def record_failure(
     client: AppClient | None,
     context: RequestContext | None,
 ) -> None:
-    """A refused sign-in step, for the console's event list and audits."""
+    """A refused sign-in step, for the console's event list, audits and metrics."""
+    metrics.sign_in_failed(reason)
     events.record(
         pool=pool,
         event_type=AuthEvent.Type.SIGN_IN,
@@ -322,6 +323,7 @@ def finish(
         devices.signed_in_on(device, context)
     User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
     user.last_sign_in_at = now
+    metrics.signed_in(methods)
     events.record(
         pool=user.pool,
         event_type=AuthEvent.Type.SIGN_IN,

@@ -78,7 +78,7 @@ def test_create_pool_shows_template_rule_errors(console):
 def test_edit_form_shows_fixed_settings_read_only(console):
     pool = factories.make_pool(alias_attributes=["email"])
     response = console.get(reverse("console:pool_edit", args=[pool.id]))
-    assert "Fixed when the pool was created." in response.content.decode()
+    assert "Change sign-in and schema" in response.content.decode()
     form = response.context["form"]
     assert form.fields["alias_attributes"].disabled
     assert form.fields["case_sensitive"].disabled

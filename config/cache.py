@@ -1,0 +1,138 @@
+"""The default cache without REDIS_URL: Django's database cache, on the database every server
+process already shares (table `cognate_cache`, made by pool's migration 0015).
+
+Lockout counters, rate limits and the version numbers that announce a key rotation or a pool
+change must be seen by every process at once. Django's in-process LocMemCache is not: two
+gunicorn workers would each allow the full number of wrong passwords. So the default is this
+one, and the per-process cache is an explicit choice (COGNATE_CACHE=memory) that
+config/gunicorn.py refuses to combine with more than one worker.
+
+Three changes to Django's DatabaseCache, all for pool.services.counters:
+- `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
+  an expired entry atomically, and `touch` one UPDATE: a counted request costs two short
+  statements, not eight.
+- `incr` is atomic and keeps the entry's expiry, as Redis's INCR does. Django's generic incr
+  reads, adds and writes back with `set`, so two parallel increments can both write "5", and
+  the write gives the entry the default timeout (300 s), cutting a 30-minute lockout series or
+  a never-expiring version number short. Here the row is locked (SELECT ... FOR UPDATE on
+  PostgreSQL; SQLite's IMMEDIATE transactions take the write lock at BEGIN) for the read and
+  the write of the value alone.
+- Culling drops expired entries only. Django's cull also deletes a third of the live entries
+  when the table is full, which would let anyone who fills the cache (one request per unknown
+  user name) wipe the lockout counts of real users.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import pickle
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+
+class SharedDatabaseCache(DatabaseCache):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """One statement: insert the entry, or replace an expired one; True if it did. Django's
+        add costs a COUNT, a SELECT and a failing INSERT (a rolled-back transaction) when the
+        key exists, which is every counted request after a window's first."""
+        stored_key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in UPSERT_VENDORS:
+            return super().add(key, value, timeout, version)
+        quote = connection.ops.quote_name
+        table, key_column = quote(self._table), quote("cache_key")
+        value_column, expires_column = quote("value"), quote("expires")
+        now = timezone.now().replace(microsecond=0)
+        expires = self._expiry(timeout)
+        pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        upsert = (
+            f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "  # noqa: S608
+            f"VALUES (%s, %s, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"{value_column} = excluded.{value_column}, "
+            f"{expires_column} = excluded.{expires_column} "
+            f"WHERE {table}.{expires_column} < %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [stored_key, pickled, adapt(expires), adapt(now)])
+            return cursor.rowcount == 1
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        """One UPDATE of a live entry's expiry (Django's touch also counts the table and
+        reads the row first); True if the entry was there."""
+        stored_key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        expires_column = quote("expires")
+        update = (
+            f"UPDATE {quote(self._table)} SET {expires_column} = %s "  # noqa: S608
+            f"WHERE {quote('cache_key')} = %s AND {expires_column} >= %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        now = timezone.now().replace(microsecond=0)
+        with connection.cursor() as cursor:
+            cursor.execute(update, [adapt(self._expiry(timeout)), stored_key, adapt(now)])
+            return cursor.rowcount == 1
+
+    def _expiry(self, timeout) -> dt.datetime:
+        """The `expires` value for `timeout`, as Django's database cache writes it."""
+        backend_timeout = self.get_backend_timeout(timeout)
+        if backend_timeout is None:
+            return dt.datetime.max.replace(microsecond=0)
+        return dt.datetime.fromtimestamp(backend_timeout, tz=dt.UTC).replace(microsecond=0)
+
+    def incr(self, key, delta=1, version=None):
+        """Add `delta` under a row lock, keeping the entry's expiry; ValueError when the key
+        is missing or expired (as every Django cache)."""
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        table, key_column = quote(self._table), quote("cache_key")
+        value_column, expires_column = quote("value"), quote("expires")
+        stored_key = self.make_and_validate_key(key, version=version)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        select = (
+            f"SELECT {value_column}, {expires_column} FROM {table} "  # noqa: S608
+            f"WHERE {key_column} = %s{lock}"
+        )
+        update = f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s"  # noqa: S608
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(select, [stored_key])
+            row = cursor.fetchone()
+            if row is None or _converted_expiry(row[1], connection) < timezone.now():
+                raise ValueError(f"Key '{key}' not found")
+            new_value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
+            pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
+            cursor.execute(update, [pickled.decode("latin1"), stored_key])
+        return new_value
+
+    def decr(self, key, delta=1, version=None):
+        return self.incr(key, -delta, version=version)
+
+    def _cull(self, db, cursor, now, num):
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        cursor.execute(
+            f"DELETE FROM {quote(self._table)} WHERE {quote('expires')} < %s",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
+
+
+# Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE `add` uses (SQLite 3.24+).
+UPSERT_VENDORS = frozenset({"sqlite", "postgresql"})
+
+
+def _converted_expiry(value, connection) -> dt.datetime:
+    """The stored `expires` as an aware datetime, converted as Django's database cache does."""
+    expression = models.Expression(output_field=models.DateTimeField())
+    for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(
+        connection
+    ):
+        value = converter(value, expression, connection)
+    return value

@@ -1,0 +1,123 @@
+"""One log line and one metrics sample per request, with a request id.
+
+`RequestMiddleware` (first in settings.MIDDLEWARE, so it sees every answer, host-check refusals
+included) takes the request id from X-Request-Id when it looks like one (a proxy's or load
+balancer's, 1-128 letters, digits and ._:-) or makes one, echoes it in the response's
+X-Request-Id header, and tags every log record written while the request runs with it.
+
+The request line holds the method, the path WITHOUT its query string (codes, tokens, states
+and redirect URIs travel there), the status, the route pattern and the duration; never a
+header, a cookie or a body. LOG_FORMAT=json writes each record as one JSON object per line
+(`JsonFormatter`), LOG_FORMAT=text as readable text.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from config import metrics
+
+log = logging.getLogger("cognate.request")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# Probes a load balancer or Prometheus makes every few seconds: logged at DEBUG only.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_MAX_PATH = 512
+STATIC_PREFIX = "/" + settings.STATIC_URL.lstrip("/")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        # whitenoise answers static files before any URL is resolved.
+        return "/static/" if request.path.startswith(STATIC_PREFIX) else "unmatched"
+    return "/" + (match.route or "")
+
+
+class RequestMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            response["X-Request-Id"] = request_id
+            route = _route(request)
+            metrics.observe(route, request.method or "", response.status_code, seconds)
+            path = request.path[:_MAX_PATH]
+            log.log(
+                logging.DEBUG if path in QUIET_PATHS else logging.INFO,
+                "%s %s %s %.1fms",
+                request.method,
+                path,
+                response.status_code,
+                seconds * 1000,
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": path,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Every record gets `request_id`: the running request's (or, for Django's own request
+    records written as the response leaves, the request they name), or "-" outside one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", ""):
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", "") or _request_id.get() or "-"
+        return True
+
+
+# The request line's fields, written as JSON keys when a record carries them.
+_EXTRA_FIELDS = ("method", "path", "route", "status", "duration_ms")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, and the request
+    line's fields; an exception's traceback as `exception`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for name in _EXTRA_FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)

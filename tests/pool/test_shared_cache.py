@@ -1,0 +1,105 @@
+"""The default cache without Redis (config/cache.SharedDatabaseCache on the database every
+process shares): counters stay atomic, keep their expiry, and are never culled while live.
+
+The test run itself keeps an in-process cache (tests/conftest.py); these tests switch to the
+production default. tests/test_scale.py shows it shared between two server processes."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from pool.models import CacheEntry
+from pool.services import counters, lockout
+from tests import parallel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def database_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedDatabaseCache",
+            "LOCATION": "cognate_cache",
+            "OPTIONS": {"MAX_ENTRIES": 5},
+        }
+    }
+    yield
+    cache.clear()
+
+
+def test_the_cache_is_the_migrated_table():
+    counters.hit("probe", timeout=60)
+    assert CacheEntry.objects.count() == 1
+    assert counters.value("probe") == 1
+
+
+def test_parallel_hits_each_get_their_own_number():
+    threads = 8
+    seen = parallel.burst(lambda: counters.hit("probe", timeout=60), threads)
+    assert sorted(seen) == list(range(1, threads + 1))
+    assert counters.value("probe") == threads
+
+
+def test_incr_keeps_the_expiry():
+    counters.hit("forever", timeout=None)
+    counters.hit("series", timeout=1800)
+    before = {entry.cache_key: entry.expires for entry in CacheEntry.objects.all()}
+    assert counters.hit("forever", timeout=None) == 2
+    assert counters.hit("series", timeout=1800) == 2
+    after = {entry.cache_key: entry.expires for entry in CacheEntry.objects.all()}
+    assert after == before
+
+
+def test_add_keeps_a_live_entry_and_replaces_an_expired_one():
+    assert cache.add("live", 1, timeout=60)
+    assert not cache.add("live", 2, timeout=60)
+    assert cache.get("live") == 1
+    cache.set("gone", 7, timeout=-1)  # stored already expired
+    assert cache.add("gone", 1, timeout=60)
+    assert cache.get("gone") == 1
+
+
+def test_touch_extends_live_entries_only():
+    cache.set("live", 1, timeout=60)
+    before = CacheEntry.objects.get(cache_key__endswith=":live").expires
+    assert cache.touch("live", timeout=3600)
+    assert CacheEntry.objects.get(cache_key__endswith=":live").expires > before
+    assert cache.touch("live", timeout=None)
+    assert cache.get("live") == 1
+    cache.set("gone", 1, timeout=-1)
+    assert not cache.touch("gone", timeout=60)
+    assert cache.get("gone") is None
+    assert not cache.touch("never", timeout=60)
+
+
+def test_an_expired_counter_starts_again_at_one():
+    cache.set("probe", 9, timeout=-1)
+    with pytest.raises(ValueError):
+        cache.incr("probe")
+    assert counters.hit("probe", timeout=60) == 1
+    assert counters.hit("probe", timeout=60) == 2
+
+
+def test_parallel_adds_let_exactly_one_win():
+    won = parallel.burst(lambda: cache.add("race", 1, timeout=60), 8)
+    assert sorted(won) == [False] * 7 + [True]
+
+
+def test_a_full_table_drops_only_expired_entries():
+    cache.set("old", 1, timeout=-1)  # stored already expired
+    for number in range(12):
+        counters.hit(f"live:{number}", timeout=600)
+    assert cache.get("old") is None
+    assert all(counters.value(f"live:{number}") == 1 for number in range(12))
+    assert not CacheEntry.objects.filter(cache_key__endswith=":old").exists()
+
+
+def test_lockout_counts_on_the_database_cache():
+    who = lockout.subject("local_x", identifier="nobody")
+    for _ in range(lockout.FREE_FAILURES):
+        lockout.attempt(lockout.PASSWORD, who)
+    assert lockout.is_locked(lockout.PASSWORD, who)
+    with pytest.raises(Exception, match="Password attempts exceeded"):
+        lockout.attempt(lockout.PASSWORD, who)
