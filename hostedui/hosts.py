@@ -3,12 +3,14 @@
 A request whose host (without port) is a pool's custom domain, or `{prefix}.{suffix}` for its
 prefix domain (pool.selectors.domains), is routed through `config.urls_domain`: the same hosted
 routes as `/{pool_id}/…` (hostedui.urls.hosted), without the pool id, which comes from the host.
-Nothing else is served there: the JSON API, the console and the demo answer 404.
+Nothing else is served there: any other path (the JSON API, the console, the demo, the
+probes) is refused (400) as on an unknown host, before any query.
 
 Host validation: Django refuses any host not in ALLOWED_HOSTS before a view runs. A configured
 domain is accepted without the operator listing it: for that request only, `get_host()` answers
-the host this middleware looked up. The lookup is one indexed query per request to a non-public
-host, not cached, so a domain deleted in any process is refused (400) by every process at once.
+the host this middleware looked up. The lookup is one indexed query per request for a hosted
+route on a host other than the server's own names, not cached, so a domain deleted in any
+process is refused (400) by every process at once.
 
 Links stay on the domain: views build hosted URLs through `path()`, which reverses in the
 urlconf the request is served by.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from pool.selectors import domains
 
@@ -53,6 +55,17 @@ def _raw_host(request: HttpRequest) -> str:
     return meta.get("HTTP_HOST") or meta.get("SERVER_NAME", "")
 
 
+def _hosted(path: str) -> bool:
+    """Is `path` one of the routes a pool's domain serves? Only then is the host looked up:
+    any other path on a domain (the console, the JSON API, the demo, the health probes) is
+    refused like an unknown host, without a query."""
+    try:
+        resolve(path, urlconf=DOMAIN_URLCONF)
+    except Resolver404:
+        return False
+    return True
+
+
 class PoolDomainMiddleware:
     """First in MIDDLEWARE: route requests to a pool's domain to that pool's hosted UI."""
 
@@ -62,7 +75,7 @@ class PoolDomainMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         raw = _raw_host(request)
         host, _port = split_domain_port(raw)  # "" when the header is not a valid host
-        row = domains.serving(host) if host else None
+        row = domains.serving(host) if host and _hosted(request.path_info) else None
         if row is None:
             return self.get_response(request)
         request.urlconf = DOMAIN_URLCONF
