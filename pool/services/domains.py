@@ -12,9 +12,9 @@ Cognito's rules, checked here once for the JSON API and the console:
 - changing or deleting a domain names it with its pool; a domain of another pool, or none, is
   "No such domain or user pool exists.", so the answer tells nothing about other pools.
 
-Cognate also refuses as a custom domain the host name of PUBLIC_URL (it would take the server's
-own pages, as pages are served by Host header: hostedui.hosts), an IP address, and any name
-under the prefix domains' suffix (it would shadow a prefix domain).
+Cognate also refuses as a custom domain the host name of PUBLIC_URL or a name listed in
+ALLOWED_HOSTS (the server's own names, never served as a pool's: hostedui.hosts), an IP address,
+and any name under the prefix domains' suffix (it would shadow a prefix domain).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def _clean_custom(domain: str) -> str:
     own_host = (urlparse(settings.PUBLIC_URL).hostname or "").lower()
     if domain == own_host:
         raise invalid(f"{domain} is this server's own host name (PUBLIC_URL).", "domain")
+    if domain in settings.ALLOWED_HOSTS:
+        raise invalid(f"{domain} is one of this server's own names (ALLOWED_HOSTS).", "domain")
     if labels[-1].isdigit():
         raise invalid("A custom domain is a host name, not an IP address.", "domain")
     suffix = domain_selectors.prefix_suffix()

@@ -157,3 +157,10 @@ def test_a_custom_domain_is_neither_an_ip_address_nor_under_the_prefix_suffix(po
     with pytest.raises(InvalidParameterException):
         domains.create_domain(pool=pool, domain=name, certificate_arn=ARN)
     assert not UserPoolDomain.objects.exists()
+
+
+def test_a_custom_domain_is_not_one_of_the_servers_own_names(pool, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "cognate.example.net"]
+    with pytest.raises(InvalidParameterException, match="ALLOWED_HOSTS"):
+        domains.create_domain(pool=pool, domain="cognate.example.net", certificate_arn=ARN)
+    assert not UserPoolDomain.objects.exists()
