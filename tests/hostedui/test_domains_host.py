@@ -25,7 +25,7 @@ from hostedui.urls import hosted
 from pool import jwt
 from pool.selectors import domains as domain_selectors
 from pool.services import domains
-from tests import factories
+from tests import factories, parallel
 
 ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abcdef-123"
 CUSTOM = "auth.example.com"
@@ -308,3 +308,23 @@ def test_a_host_listed_in_allowed_hosts_is_the_servers_own(pool, public, setting
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, CUSTOM]
     assert on(CUSTOM).get("/.well-known/jwks.json").status_code == 404
     assert on(CUSTOM).get(f"/{pool.id}/.well-known/jwks.json").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_on_the_domain_and_the_server_keep_their_own_links(
+    pool, custom, app_client
+):
+    """Which host a request is on is its own (a context variable and Django's per-thread
+    urlconf), never a neighbour's: redirects in flight at once each stay on their host."""
+    query = authorize_query(app_client)
+
+    def via_domain():
+        return on(custom).get(f"/oauth2/authorize?{query}")["Location"]
+
+    def via_server():
+        return on("localhost:8000").get(f"/{pool.id}/oauth2/authorize?{query}")["Location"]
+
+    outcomes = parallel.run_together([via_domain, via_server] * 4)
+    assert sorted(outcome.split("?")[0] for outcome in outcomes) == sorted(
+        ["/login"] * 4 + [f"/{pool.id}/login"] * 4
+    )
