@@ -75,7 +75,8 @@ class PoolDomainMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         raw = _raw_host(request)
         host, _port = split_domain_port(raw)  # "" when the header is not a valid host
-        row = domains.serving(host) if host and _hosted(request.path_info) else None
+        looked_up = not domains.is_own(host) and _hosted(request.path_info)
+        row = domains.serving(host) if looked_up else None
         if row is None:
             return self.get_response(request)
         request.urlconf = DOMAIN_URLCONF

@@ -100,19 +100,25 @@ def _domain_changed(sender, instance: UserPoolDomain, **kwargs) -> None:
     transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
+def is_own(host: str) -> bool:
+    """Is `host` one of the server's own names (or no name a domain can have)? No query."""
+    own = (urlsplit(settings.PUBLIC_URL).hostname or "").lower()
+    if not host or len(host) > 253 or host == own or host in settings.ALLOWED_HOSTS:
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def serving(host: str) -> UserPoolDomain | None:
     """The domain a request to `host` (lower case, without port) is for (pool_id, kind and
     domain only), or None: one query,
     none for the server's own names (PUBLIC_URL's host, a name listed exactly in
     ALLOWED_HOSTS, an IP address)."""
-    own = (urlsplit(settings.PUBLIC_URL).hostname or "").lower()
-    if not host or len(host) > 253 or host == own or host in settings.ALLOWED_HOSTS:
+    if is_own(host):
         return None
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return None
-    except ValueError:
-        pass
     wanted = [(UserPoolDomain.Kind.CUSTOM, host)]
     suffix = f".{prefix_suffix()}"
     if host.endswith(suffix) and "." not in host[: -len(suffix)]:
