@@ -34,7 +34,6 @@ DOMAIN_URLCONF = "config.urls_domain"
 
 @dataclass(frozen=True)
 class Serving:
-    host: str  # as the client sent it, with any port
     pool_id: str
     base_url: str  # the domain's public URL (pool.selectors.domains.base_url)
 
@@ -67,7 +66,8 @@ def _hosted(path: str) -> bool:
 
 
 class PoolDomainMiddleware:
-    """First in MIDDLEWARE: route requests to a pool's domain to that pool's hosted UI."""
+    """Route requests to a pool's domain to that pool's hosted UI. Early in MIDDLEWARE: before
+    anything that calls `request.get_host()` (security, CSRF, common)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -82,7 +82,7 @@ class PoolDomainMiddleware:
         request.urlconf = DOMAIN_URLCONF
         request.pool_domain = row
         request.get_host = lambda: raw  # a known domain: valid without an ALLOWED_HOSTS entry
-        token = _serving.set(Serving(raw, row.pool_id, domains.base_url(row)))
+        token = _serving.set(Serving(row.pool_id, domains.base_url(row)))
         try:
             return self.get_response(request)
         finally:
