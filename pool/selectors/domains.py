@@ -14,18 +14,12 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db import connection
 
 from pool.models import UserPool, UserPoolDomain
 
 # When a pool has both, the custom domain is the one its discovery document names.
 PREFERENCE = (UserPoolDomain.Kind.CUSTOM, UserPoolDomain.Kind.PREFIX)
-# How long a process may answer discovery from the cache without seeing a domain change made
-# elsewhere when the cache is not shared (no REDIS_URL); with Redis the change is seen at once.
-PREFERRED_CACHE_SECONDS = 60
 
 
 def find(domain: object) -> UserPoolDomain | None:
@@ -72,32 +66,23 @@ def preferred(pool: UserPool) -> UserPoolDomain | None:
     return next((rows[kind] for kind in PREFERENCE if kind in rows), None)
 
 
-def _preferred_key(pool_id: str) -> str:
-    return f"pool-domain:preferred:{pool_id}"
+# pool id -> (the pool's config_version, its preferred domain's kind and name, or None).
+_preferred: dict[str, tuple[int, tuple[str, str] | None]] = {}
 
 
 def preferred_url(pool: UserPool) -> str | None:
-    """base_url() of preferred(pool), from the cache (the discovery document is a hot path):
-    forgotten whenever one of the pool's domains is saved or deleted."""
-    key = _preferred_key(pool.pk)
-    known = cache.get(key)
-    if known is None:
+    """base_url() of preferred(pool), the domain kept per process for the pool's
+    config_version (the discovery document is a hot path): creating or deleting a domain
+    replaces that version (pool.services.domains), so every process sees the change at once."""
+    kept = _preferred.get(pool.pk)
+    if kept is None or kept[0] != pool.config_version:
         row = preferred(pool)
-        known = f"{row.kind}:{row.domain}" if row is not None else ""
-        cache.set(key, known, timeout=PREFERRED_CACHE_SECONDS)
-    if not known:
+        kept = (pool.config_version, (row.kind, row.domain) if row is not None else None)
+        _preferred[pool.pk] = kept
+    if kept[1] is None:
         return None
-    kind, domain = known.split(":", 1)
+    kind, domain = kept[1]
     return base_url(UserPoolDomain(kind=kind, domain=domain))
-
-
-@receiver(post_save, sender=UserPoolDomain, dispatch_uid="pool-domain-cache-save")
-@receiver(post_delete, sender=UserPoolDomain, dispatch_uid="pool-domain-cache-delete")
-def _domain_changed(sender, instance: UserPoolDomain, **kwargs) -> None:
-    # At once, and again when the write is visible to every process (as pool.selectors.pools).
-    key = _preferred_key(instance.pool_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def is_own(host: str) -> bool:

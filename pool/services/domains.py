@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pool.models import UserPool, UserPoolDomain
+from pool.models.pool import bump_config_version
 from pool.selectors import domains as domain_selectors
 from pool.services.validation import invalid
 
@@ -117,13 +118,15 @@ def create_domain(
                 raise invalid("User pool already has a domain configured.", "domain")
             if UserPoolDomain.objects.filter(domain=clean).exists():
                 raise invalid("Domain already associated with another user pool.", "domain")
-            return UserPoolDomain.objects.create(
+            row = UserPoolDomain.objects.create(
                 pool=pool,
                 domain=clean,
                 kind=kind,
                 certificate_arn=arn,
                 managed_login_version=version,
             )
+            bump_config_version(pool)  # the discovery document names the domain now
+            return row
     except IntegrityError:  # a concurrent create took the domain or the pool's slot first
         raise invalid("Domain already associated with another user pool.", "domain") from None
 
@@ -167,3 +170,4 @@ def delete_domain(*, pool_id: str, domain: str) -> None:
     """Remove `domain` from the pool `pool_id`; the string is free for any pool after."""
     with transaction.atomic():
         _owned(pool_id, domain).delete()
+        bump_config_version(pool_id)  # the discovery document names it no more

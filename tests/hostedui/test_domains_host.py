@@ -5,6 +5,7 @@ domain refused (400) as soon as it is deleted, by any process."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,10 +16,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt as pyjwt
 import pytest
 from django.conf import settings as django_settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test import Client
 from django.urls import resolve
 
+from config.front import ApiHandler, Front
 from hostedui.hosts import DOMAIN_URLCONF
 from hostedui.oauth import pkce
 from hostedui.urls import hosted
@@ -26,6 +29,7 @@ from pool import jwt
 from pool.selectors import domains as domain_selectors
 from pool.services import domains
 from tests import factories, parallel
+from tests.perf import wsgi as perf_wsgi
 
 ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abcdef-123"
 CUSTOM = "auth.example.com"
@@ -328,3 +332,30 @@ def test_parallel_requests_on_the_domain_and_the_server_keep_their_own_links(
     assert sorted(outcome.split("?")[0] for outcome in outcomes) == sorted(
         ["/login"] * 4 + [f"/{pool.id}/login"] * 4
     )
+
+
+def test_the_kept_discovery_document_follows_domain_changes(pool, public):
+    """config.front keeps the issuer's discovery answer per pool version: creating or deleting
+    a domain replaces the version, so the next answer names (or stops naming) the domain."""
+    front = Front(WSGIHandler(), ApiHandler())
+    path = f"/{pool.id}/.well-known/openid-configuration"
+
+    def token_endpoint():
+        answer = perf_wsgi.call(front, path, HTTP_HOST=public)
+        assert answer.status == 200
+        return json.loads(answer.body)["token_endpoint"]
+
+    assert token_endpoint() == token_endpoint() == f"http://{public}/{pool.id}/oauth2/token"
+    domains.create_domain(pool=pool, domain=CUSTOM, certificate_arn=ARN)
+    assert token_endpoint() == f"http://{CUSTOM}:8000/oauth2/token"
+    domains.delete_domain(pool_id=pool.id, domain=CUSTOM)
+    assert token_endpoint() == f"http://{public}/{pool.id}/oauth2/token"
+
+
+def test_the_api_chain_serves_the_token_endpoint_on_the_domain(pool, custom):
+    """config.front sends `/oauth2/token` through the API middleware chain: the domain's
+    routing is in that chain too."""
+    front = Front(WSGIHandler(), ApiHandler())
+    answer = perf_wsgi.call(front, "/oauth2/token", method="POST", HTTP_HOST=custom)
+    assert answer.status == 400
+    assert json.loads(answer.body)["error"] == "invalid_request"
