@@ -4,7 +4,7 @@ relying party at `/demo/`. Pool ids look like `local_Ab12Cd34E`, so they never c
 
 from django.urls import path
 
-from hostedui.views import demo, federation, oauth, pages, saml
+from hostedui.views import account, demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -46,4 +46,12 @@ urlpatterns = [
         name="required_attributes",
     ),
     path("<str:pool_id>/error", pages.error, name="error"),
+    path("<str:pool_id>/account", account.overview, name="account"),
+    path("<str:pool_id>/account/password", account.change_password, name="account_password"),
+    path("<str:pool_id>/account/email", account.contact, {"key": "email"}, name="account_email"),
+    path("<str:pool_id>/account/phone", account.contact, {"key": "phone"}, name="account_phone"),
+    path("<str:pool_id>/account/mfa", account.authenticator, name="account_mfa"),
+    path("<str:pool_id>/account/sessions", account.sign_out_session, name="account_sessions"),
+    path("<str:pool_id>/account/devices", account.forget_device, name="account_devices"),
+    path("<str:pool_id>/account/delete", account.delete, name="account_delete"),
 ]

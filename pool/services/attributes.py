@@ -66,6 +66,11 @@ def _pending(user: User, attribute: str) -> str:
     return ""
 
 
+def pending_change(user: User, attribute: str) -> str:
+    """The new email address or phone number waiting for its code, if any ("" otherwise)."""
+    return _pending(user, attribute) if attribute in VERIFY_PURPOSE else ""
+
+
 def update_attributes(
     *,
     user: User,
