@@ -208,12 +208,22 @@ def begin(upstream: Upstream, *, redirect_uri: str, login_hint: str = "") -> tup
 
 
 def complete(
-    upstream: Upstream, *, code: str, redirect_uri: str, pending: Pending
+    upstream: Upstream,
+    *,
+    code: str,
+    redirect_uri: str,
+    pending: Pending,
+    response_issuer: str | None = None,
 ) -> tuple[str, dict]:
-    """Exchange `code`, validate what comes back, and return (subject, claims)."""
+    """Exchange `code`, validate what comes back, and return (subject, claims).
+    `response_issuer` is the authorization response's `iss` when it had one (RFC 9207): it
+    must be the provider's, else the answer came from another provider (mix-up)."""
     if not code:
         raise UpstreamError("The identity provider sent no authorization code.")
     endpoints = upstream.resolved()
+    expected_issuer = endpoints.issuer or upstream.issuer
+    if response_issuer is not None and expected_issuer and response_issuer != expected_issuer:
+        raise UpstreamError("The authorization response names another issuer.")
     auth = _token_auth(upstream, endpoints)
     with _session(upstream, redirect_uri, upstream.secret(), auth) as client:
         try:

@@ -197,6 +197,7 @@ def _complete(
             code=params.get("code", ""),
             redirect_uri=callback_url(auth.pool),
             pending=round_trip.pending,
+            response_issuer=params.get("iss"),
         )
     except UpstreamError as exc:
         # For the console's event list: which provider failed, and why.

@@ -257,6 +257,19 @@ def test_id_token_signed_by_another_key_is_refused(client, pool, fed_client, sta
     assert event.reason.startswith("StandIn: Invalid ID token")
 
 
+def test_authorization_response_from_another_issuer_is_refused(client, pool, fed_client, standin):
+    """RFC 9207: an answer whose `iss` is not this provider's is a mix-up, not a sign-in."""
+    sent = go(client, pool, fed_client, standin)
+    response = back(client, pool, code="c", state=sent["state"], iss="https://evil.example")
+    _refused(response, "issuer")
+    assert standin.token_requests == []
+
+
+def test_authorization_response_with_its_own_issuer_is_taken(client, pool, fed_client, standin):
+    sent = go(client, pool, fed_client, standin)
+    assert "code" in to_app(back(client, pool, code="c", state=sent["state"], iss=standin.issuer))
+
+
 def test_upstream_error_goes_back_to_the_app(client, pool, fed_client, standin):
     sent = go(client, pool, fed_client, standin)
     response = back(
