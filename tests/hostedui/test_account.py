@@ -570,3 +570,57 @@ def test_a_pool_can_refuse_self_deletion(browser, pool, app_client, alice):
     assert response.status_code == 302
     assert User.objects.filter(pk=alice.pk).exists()
     assert "account/delete" not in browser.get(url(pool, app_client)).content.decode()
+
+
+# ------------------------------------------------------------------------------- races
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_password_guesses_to_delete_the_account_stop_at_the_cap():
+    """The password that confirms a deletion shares change_password's cap (5 an hour), counted
+    atomically: a burst of guesses gets no more than 5 checked, and then even the right
+    password is refused in this window."""
+    from pool import errors
+    from pool.services import admin
+    from tests.parallel import burst
+
+    pool = factories.make_pool()
+    alice = factories.make_user(pool, "alice")
+
+    def guess():
+        admin.delete_own_account(user=fresh(alice), password="Wrong-Guess-1", context=CTX)
+
+    outcomes = burst(guess, 8)
+
+    wrong = [o for o in outcomes if isinstance(o, errors.NotAuthorizedException)]
+    capped = [o for o in outcomes if isinstance(o, errors.LimitExceededException)]
+    assert len(wrong) == 5 and len(capped) == 3, outcomes
+    with pytest.raises(errors.LimitExceededException):
+        admin.delete_own_account(user=fresh(alice), password=factories.PASSWORD, context=CTX)
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_authenticator_code_removes_the_app_once():
+    """Two parallel removals with the same code: the code is spent by one of them only."""
+    from pool import errors
+    from pool.services import mfa
+    from tests.parallel import run_together
+
+    pool = factories.make_pool(mfa_configuration=UserPool.Mfa.OPTIONAL)
+    alice = factories.make_user(pool, "alice")
+    secret = mfa.start_own_software_token(user=alice)
+    mfa.enable_own_software_token(user=alice, code=totp_now(secret), context=CTX)
+    clock.advance(seconds=31)
+    code = totp_now(secret)
+
+    outcomes = run_together(
+        [
+            lambda: mfa.remove_own_software_token(user=fresh(alice), code=code, context=CTX)
+            for _ in range(2)
+        ]
+    )
+
+    assert outcomes.count(None) == 1, outcomes
+    assert all(isinstance(o, errors.CognitoError) for o in outcomes if o is not None), outcomes
+    assert not fresh(alice).software_token_mfa_enabled
