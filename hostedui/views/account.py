@@ -243,7 +243,10 @@ def contact(request: HttpRequest, account: Account, key: str) -> HttpResponse:
         except domain.CognitoError as exc:
             show(verify, exc)
         else:
-            messages.info(request, _("We sent a code to %s.") % delivery.destination)
+            messages.info(
+                request,
+                _("We sent a code to %(destination)s.") % {"destination": delivery.destination},
+            )
             return redirect(pages.page_url(f"account_{key}", account.auth))
     elif verifying and verify.is_valid():
         try:
@@ -269,8 +272,8 @@ def contact(request: HttpRequest, account: Account, key: str) -> HttpResponse:
             if deliveries:
                 messages.info(
                     request,
-                    _("We sent a code to %s. Enter it to use the new address.")
-                    % deliveries[0].destination,
+                    _("We sent a code to %(destination)s. Enter it to use the new address.")
+                    % {"destination": deliveries[0].destination},
                 )
             else:
                 messages.success(request, _("Saved."))
