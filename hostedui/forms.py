@@ -263,8 +263,12 @@ class ProfileForm(HostedForm):
 
     def __init__(self, *args, names: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.attribute_names = names
-        for name in names:
+        # Standard attributes in the order people expect them (ATTRIBUTE_INPUTS), custom after.
+        order = list(ATTRIBUTE_INPUTS)
+        self.attribute_names = sorted(
+            names, key=lambda n: order.index(n) if n in order else len(order)
+        )
+        for name in self.attribute_names:
             label, input_type, autocomplete = ATTRIBUTE_INPUTS.get(name, (name, "text", "off"))
             self.fields[name] = _text(label, autocomplete, input_type=input_type, required=False)
 
