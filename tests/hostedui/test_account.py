@@ -624,3 +624,15 @@ def test_one_authenticator_code_removes_the_app_once():
     assert outcomes.count(None) == 1, outcomes
     assert all(isinstance(o, errors.CognitoError) for o in outcomes if o is not None), outcomes
     assert not fresh(alice).software_token_mfa_enabled
+
+
+def test_changing_the_address_again_and_again_stops_at_the_cap(browser, pool, app_client, alice):
+    """Each change mails a code to an address the user chose: 5 an hour, then refused."""
+    for n in range(5):
+        assert change_email(browser, pool, app_client, f"new{n}@example.com").status_code == 302
+
+    response = change_email(browser, pool, app_client, "new5@example.com")
+
+    assert response.status_code == 400
+    assert "new5@example.com" not in browser.get(url(pool, app_client)).content.decode()
+    assert fresh(alice).email == "alice@example.com"
