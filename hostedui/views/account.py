@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hostedui import forms, session
+from hostedui import forms, i18n, session
 from hostedui.messages import show
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
@@ -68,6 +68,7 @@ def account_page(view: View) -> View:
     def wrapper(request: HttpRequest, pool_id: str, **kwargs) -> HttpResponse:
         try:
             pool = load_pool(pool_id)
+            i18n.use_pool(request, pool)
             auth = authz.validate(pool, request.GET).without_prompt()
         except ErrorPage as exc:
             return error_page(request, exc)

@@ -636,3 +636,20 @@ def test_changing_the_address_again_and_again_stops_at_the_cap(browser, pool, ap
     assert response.status_code == 400
     assert "new5@example.com" not in browser.get(url(pool, app_client)).content.decode()
     assert fresh(alice).email == "alice@example.com"
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_the_account_page_speaks_the_users_locale(browser, pool, app_client, alice):
+    User.objects.filter(pk=alice.pk).update(attributes={"locale": "de-DE"})
+
+    page = browser.get(url(pool, app_client)).content.decode()
+
+    assert "Ihr Konto" in page and "Passwort ändern" in page
+
+
+def test_the_lang_parameter_wins(browser, pool, app_client, alice):
+    page = browser.get(url(pool, app_client) + "&lang=ja").content.decode()
+
+    assert "アカウント" in page and "Your account" not in page
