@@ -653,3 +653,38 @@ def test_the_lang_parameter_wins(browser, pool, app_client, alice):
     page = browser.get(url(pool, app_client) + "&lang=ja").content.decode()
 
     assert "アカウント" in page and "Your account" not in page
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "account",
+        "account/password",
+        "account/email",
+        "account/phone",
+        "account/mfa",
+        "account/sessions",
+        "account/devices",
+        "account/delete",
+    ],
+)
+def test_odd_input_is_never_a_server_error(browser, optional_mfa, app_client, alice, name):
+    odd = {
+        "given_name": "\x00",
+        "email": "x" * 5000,
+        "phone_number": "+1\x00",
+        "code": "１２３４５６",
+        "verify": "1",
+        "password": "\x00",
+        "previous": "",
+        "session": "\x00" * 100,
+        "device_key": "k" * 500,
+        "everywhere": "maybe",
+    }
+
+    response = browser.post(url(optional_mfa, app_client, name), odd)
+
+    assert response.status_code < 500
+    user = fresh(alice)
+    assert (user.email, user.given_name) == ("alice@example.com", "")
+    assert User.objects.filter(pk=alice.pk).exists()
