@@ -99,6 +99,20 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The token, revocation and userInfo endpoints and the JSON API (config/front.py) keep no
+# session, set no CSRF cookie and show no messages: they skip those middleware, and keep every
+# one that sets security headers (and any added to MIDDLEWARE later).
+_SESSION_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
+API_MIDDLEWARE = [name for name in MIDDLEWARE if name not in _SESSION_ONLY_MIDDLEWARE]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

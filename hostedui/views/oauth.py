@@ -96,9 +96,9 @@ def _realm(pool_id: str) -> str:
 @require_POST
 def token(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id, cached=True)
         body = endpoints.token(
-            pool=pool,
+            pool_id=pool_id,
+            find_pool=lambda: load_pool(pool_id, cached=True),
             form=posted_form(request),
             authorization=request.headers.get("Authorization", ""),
             context=session.context(request),
