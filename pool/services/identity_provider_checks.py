@@ -92,8 +92,10 @@ def fetch(
     return body.decode("utf-8", errors="replace")
 
 
-def _fetch_json(url: str, what: str) -> dict:
-    text = fetch(url)
+def fetch_json(url: str, what: str, *, timeout_seconds: float | None = None) -> dict:
+    """The JSON object at `url`, fetched as `fetch` does, or FetchError. Also the hosted UI's
+    fetch of discovery documents and JWKS (hostedui.federation.oidc)."""
+    text = fetch(url, timeout_seconds=timeout_seconds)
     try:
         document = json.loads(text)
     except ValueError:
@@ -106,9 +108,15 @@ def _fetch_json(url: str, what: str) -> dict:
 # ----------------------------------------------------------------------------------- OIDC
 
 
+def discovery_url(issuer: str) -> str:
+    """Where an issuer publishes its OpenID Connect discovery document (whose own `issuer`
+    must equal the configured one, OIDC Discovery §4.3)."""
+    return issuer.rstrip("/") + DISCOVERY_PATH
+
+
 def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
     try:
-        document = _fetch_json(jwks_uri, "JWKS")
+        document = fetch_json(jwks_uri, "JWKS")
     except FetchError as exc:
         items.append(CheckItem("JWKS fetched", False, str(exc)))
         return
@@ -149,9 +157,9 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
             CheckItem("Endpoints present", False, "Neither oidc_issuer nor explicit endpoints.")
         )
         return
-    url = issuer.rstrip("/") + DISCOVERY_PATH
+    url = discovery_url(issuer)
     try:
-        document = _fetch_json(url, "discovery document")
+        document = fetch_json(url, "discovery document")
     except FetchError as exc:
         items.append(CheckItem("Discovery document fetched", False, str(exc)))
         return
