@@ -137,6 +137,14 @@ def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
     )
 
 
+def _endpoints_present(source: Mapping, keys: tuple[str, ...], found: str) -> CheckItem:
+    """The "Endpoints present" item: which of `keys` `source` lacks, else `found`."""
+    missing = [key for key in keys if not source.get(key)]
+    return CheckItem(
+        "Endpoints present", not missing, f"Missing: {', '.join(missing)}." if missing else found
+    )
+
+
 def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
     """Explicit endpoints are used as given (only the JWKS is fetched); otherwise the discovery
     document at `oidc_issuer` must name that issuer and the endpoints, and its JWKS be usable."""
@@ -174,14 +182,11 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
             else f"The document names {named!r}, not the configured {issuer!r}.",
         )
     )
-    missing = [key for key in REQUIRED_DISCOVERY_ENDPOINTS if not document.get(key)]
     items.append(
-        CheckItem(
-            "Endpoints present",
-            not missing,
-            f"Missing: {', '.join(missing)}."
-            if missing
-            else ", ".join(f"{key} {document[key]}" for key in REQUIRED_DISCOVERY_ENDPOINTS),
+        _endpoints_present(
+            document,
+            REQUIRED_DISCOVERY_ENDPOINTS,
+            ", ".join(f"{key} {document.get(key)}" for key in REQUIRED_DISCOVERY_ENDPOINTS),
         )
     )
     algorithms = document.get("id_token_signing_alg_values_supported")
@@ -203,16 +208,13 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
 
 def _check_oauth(details: Mapping[str, str], items: list[CheckItem], provider_type: str) -> None:
     """Facebook and Login with Amazon: plain OAuth 2.0, no discovery document to read."""
-    missing = [k for k in ("authorize_url", "token_url", "attributes_url") if not details.get(k)]
     items.append(
-        CheckItem(
-            "Endpoints present",
-            not missing,
-            f"Missing: {', '.join(missing)}."
-            if missing
-            else f"{provider_type} is OAuth 2.0 without discovery: authorize "
-            f"{details['authorize_url']}, token {details['token_url']}, user info "
-            f"{details['attributes_url']}.",
+        _endpoints_present(
+            details,
+            ("authorize_url", "token_url", "attributes_url"),
+            f"{provider_type} is OAuth 2.0 without discovery: authorize "
+            f"{details.get('authorize_url')}, token {details.get('token_url')}, user info "
+            f"{details.get('attributes_url')}.",
         )
     )
 
