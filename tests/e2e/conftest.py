@@ -7,19 +7,24 @@ skip them too. CHROMIUM overrides the browser's path (default /usr/bin/chromium)
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
-@pytest.fixture(scope="session")
-def browser():
+@contextmanager
+def _chromium() -> Iterator:
+    """Debian's chromium under Playwright (skips the test when it is not installed)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls
@@ -35,6 +40,31 @@ def browser():
             chromium.close()
 
 
+@contextmanager
+def _page_in(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with _chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def own_page():
+    """A page in a browser of this test's own (Playwright started and stopped here), so that
+    no session-wide Playwright loop outlives the test."""
+    with _chromium() as chromium, _page_in(chromium) as page:
+        yield page
+
+
 @pytest.fixture
 def artifact_dir(request) -> Path:
     """Where this test's screenshots go (kept after the run, outside git)."""
@@ -46,10 +76,38 @@ def artifact_dir(request) -> Path:
 
 @pytest.fixture
 def page(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
+    with _page_in(browser) as page:
         yield page
-    finally:
-        context.close()
+
+
+# ------------------------------------------------------------ federated sign-in in the demo
+
+
+def demo_app(pool, base: str, provider_name: str):
+    """The demo app (as `manage.py bootstrap` makes it) offering the pool's accounts and
+    `provider_name`."""
+    return factories.make_client(
+        pool,
+        name="Demo app",
+        callback_urls=[f"{base}/demo/callback"],
+        logout_urls=[f"{base}/demo/"],
+        supported_identity_providers=["COGNITO", provider_name],
+    )
+
+
+def provider_button(page, base: str, pool, provider_name: str):
+    """From the demo app to the hosted sign-in page: its one "Sign in with <provider>"."""
+    page.goto(f"{base}/demo/")
+    page.click("#demoSignIn")
+    page.wait_for_url(re.compile(rf"/{pool.id}/login\?"))
+    button = page.locator("a.idp-button", has_text=f"Sign in with {provider_name}")
+    assert button.count() == 1
+    return button
+
+
+def shown_identities(shown: str) -> list[dict]:
+    """The `identities` claim of the ID token the demo app shows (a JSON string in it)."""
+    match = re.search(r'"identities":\s*("(?:[^"\\]|\\.)*"|\[.*?\])', shown, re.S)
+    assert match, shown[:2000]
+    identities = json.loads(match.group(1))
+    return json.loads(identities) if isinstance(identities, str) else identities
