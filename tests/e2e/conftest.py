@@ -11,7 +11,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,9 +21,11 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
-@contextmanager
-def _chromium() -> Iterator:
-    """Debian's chromium under Playwright (skips the test when it is not installed)."""
+@pytest.fixture
+def browser():
+    """A chromium of this test's own. Playwright's sync API runs an asyncio loop in this thread
+    while it is started, and a second `sync_playwright()` refuses to start inside it ("Sync API
+    inside the asyncio loop"): a session-wide one broke every later test that starts its own."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls
@@ -40,31 +41,6 @@ def _chromium() -> Iterator:
             chromium.close()
 
 
-@contextmanager
-def _page_in(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with _chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def own_page():
-    """A page in a browser of this test's own (Playwright started and stopped here), so that
-    no session-wide Playwright loop outlives the test."""
-    with _chromium() as chromium, _page_in(chromium) as page:
-        yield page
-
-
 @pytest.fixture
 def artifact_dir(request) -> Path:
     """Where this test's screenshots go (kept after the run, outside git)."""
@@ -76,8 +52,13 @@ def artifact_dir(request) -> Path:
 
 @pytest.fixture
 def page(browser) -> Iterator:
-    with _page_in(browser) as page:
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
         yield page
+    finally:
+        context.close()
 
 
 # ------------------------------------------------------------ federated sign-in in the demo

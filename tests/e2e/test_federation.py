@@ -66,9 +66,8 @@ def demo_with_provider(live_server, settings):
         upstream.close()
 
 
-def test_sign_in_with_an_upstream_provider(demo_with_provider, own_page, artifact_dir):
+def test_sign_in_with_an_upstream_provider(demo_with_provider, page, artifact_dir):
     base, pool, upstream = demo_with_provider
-    page = own_page
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artifact_dir / f"{name}.png"), full_page=True)
