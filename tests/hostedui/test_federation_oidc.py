@@ -332,6 +332,15 @@ def test_unreachable_provider_at_the_start_goes_back_to_the_app(client, pool, fe
     _refused(client.get(authorize_url(pool, fed_client, identity_provider="StandIn")))
 
 
+def test_discovery_behind_a_redirect_is_not_followed(client, pool, standin, provider):
+    """Sign-in reads a provider through the console check's fetch: no redirects."""
+    idp_service.update_identity_provider(
+        provider=provider, details={**provider.details, "oidc_issuer": f"{standin.issuer}/moved"}
+    )
+    app = factories.make_client(pool, supported_identity_providers=["StandIn"])
+    _refused(client.get(authorize_url(pool, app, identity_provider="StandIn")))
+
+
 @pytest.mark.parametrize(
     "params",
     [
