@@ -128,7 +128,7 @@ def discover(issuer: str, *, fresh: bool = False) -> Endpoints:
     document = None if fresh else cache.get(key)
     if document is None:
         document = _get_json(url, "discovery document")
-        if document.get("issuer") != issuer:
+        if provider_checks.issuer_mismatch(document, issuer):
             raise UpstreamError("The discovery document names another issuer.")
         cache.set(key, document, METADATA_SECONDS)
     return Endpoints(

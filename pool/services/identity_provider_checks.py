@@ -114,6 +114,15 @@ def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + DISCOVERY_PATH
 
 
+def issuer_mismatch(document: Mapping, issuer: str) -> str:
+    """Why a discovery document may not be used for `issuer` ('' when it may): its own
+    `issuer` must equal the configured one exactly (OIDC Discovery §4.3)."""
+    named = document.get("issuer")
+    if named == issuer:
+        return ""
+    return f"The document names {named!r}, not the configured {issuer!r}."
+
+
 def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
     try:
         document = fetch_json(jwks_uri, "JWKS")
@@ -172,16 +181,8 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
         items.append(CheckItem("Discovery document fetched", False, str(exc)))
         return
     items.append(CheckItem("Discovery document fetched", True, url))
-    named = document.get("issuer")
-    items.append(
-        CheckItem(
-            "Issuer matches",
-            named == issuer,
-            f"The document names {issuer}."
-            if named == issuer
-            else f"The document names {named!r}, not the configured {issuer!r}.",
-        )
-    )
+    wrong = issuer_mismatch(document, issuer)
+    items.append(CheckItem("Issuer matches", not wrong, wrong or f"The document names {issuer}."))
     items.append(
         _endpoints_present(
             document,
