@@ -30,8 +30,10 @@ def _refresh(client, pool, app_client, refresh_token):
 
 
 def _warm(client, pool):
-    """One JWKS request: the process now holds the pool row and its signing keys."""
+    """One JWKS and one discovery request: the process now holds the pool row, its signing
+    keys and where its domain (if any) serves the endpoints."""
     assert client.get(f"/{pool.id}/.well-known/jwks.json").status_code == 200
+    assert client.get(f"/{pool.id}/.well-known/openid-configuration").status_code == 200
 
 
 # Query counts: tests/perf/test_query_counts.py (exact, for every hot path).
