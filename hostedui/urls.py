@@ -4,7 +4,7 @@ relying party at `/demo/`. Pool ids look like `local_Ab12Cd34E`, so they never c
 
 from django.urls import path
 
-from hostedui.views import demo, federation, oauth, pages, saml
+from hostedui.views import branding, demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -26,6 +26,13 @@ urlpatterns = [
     path("<str:pool_id>/saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
     path("<str:pool_id>/saml2/logout", saml.logout, name="saml_logout"),
     path("<str:pool_id>/saml2/metadata", saml.metadata, name="saml_metadata"),
+    path("<str:pool_id>/branding.css", branding.stylesheet, name="branding_css"),
+    path(
+        "<str:pool_id>/branding/<str:branding_id>/<str:kind>",
+        branding.image,
+        name="branding_image",
+    ),
+    path("<str:pool_id>/branding/preview", branding.preview, name="branding_preview"),
     path("<str:pool_id>/login", pages.login, name="login"),
     path("<str:pool_id>/signup", pages.signup, name="signup"),
     path("<str:pool_id>/confirm", pages.confirm, name="confirm"),

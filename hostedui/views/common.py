@@ -11,13 +11,14 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from hostedui import branding as hosted_branding
 from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
 from pool.models import AppClient, UserPool
+from pool.selectors import branding as branding_selectors
 from pool.selectors.pools import cached_pool
 from pool.services import ratelimit
 
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Cognito's UserPoolId shape. Checked before the lookup, so that odd input (a NUL byte, which
 # PostgreSQL cannot even compare) is "no such pool", never a database error.
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
@@ -54,13 +55,16 @@ def error_page(request: HttpRequest, error: ErrorPage, *, status: int = 400) -> 
     )
 
 
-def branding(client: AppClient | None) -> dict:
-    """Template context for the app's name, logo and colour. The colour is only ever used
-    after this check, inside a nonce'd <style> block (CSP forbids style attributes)."""
-    if client is None:
-        return {"app_name": "", "logo_url": "", "brand_color": ""}
-    colour = client.brand_color if HEX_COLOUR.match(client.brand_color or "") else ""
-    return {"app_name": client.name, "logo_url": client.logo_url, "brand_color": colour}
+def branding(pool: UserPool, client: AppClient | None) -> dict:
+    """Template context for the app's name, logo and branding stylesheet (our own URL, since
+    the CSP allows no inline style; hostedui/branding.py builds it)."""
+    effective = branding_selectors.effective(pool, client)
+    css = hosted_branding.stylesheet(effective)
+    return {
+        "app_name": client.name if client else "",
+        "logo_url": hosted_branding.logo_src(effective),
+        "branding_css_url": hosted_branding.stylesheet_url(effective, css),
+    }
 
 
 def no_store(response: HttpResponse) -> HttpResponse:

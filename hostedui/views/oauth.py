@@ -175,7 +175,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
     return render(
         request,
         "hostedui/signed_out.html",
-        {"pool": pool, "title": "Signed out", **branding(client)},
+        {"pool": pool, "title": "Signed out", **branding(pool, client)},
     )
 
 
