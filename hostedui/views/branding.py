@@ -4,6 +4,7 @@ as it would look, framed by the console only)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from pool.selectors import branding as branding_selectors
 
 YEAR = 365 * 24 * 3600
 IMAGE_KINDS = ("logo", "background")
+CLIENT_ID = re.compile(r"^\w{1,128}$", re.ASCII)
 
 
 def _etag_matches(request: HttpRequest, etag: str) -> bool:
@@ -65,7 +67,14 @@ def stylesheet(request: HttpRequest, pool_id: str) -> HttpResponse:
         client_id, draft = loaded
     client = None
     if client_id is not None:
-        client = AppClient.objects.filter(pool=pool, pk=client_id[:128]).first()
+        # Client ids are letters and digits: anything else (a NUL byte, which PostgreSQL
+        # cannot even compare) names no client.
+        found = (
+            AppClient.objects.filter(pool=pool, pk=client_id)
+            if CLIENT_ID.match(client_id)
+            else None
+        )
+        client = found.first() if found is not None else None
         if client is None:
             return _not_found("text/css")
     effective = branding_selectors.effective(pool, client, draft=draft)
