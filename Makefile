@@ -35,8 +35,11 @@ RUN_STAMP := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 # Inside node_modules, so that a fresh `npm ci` (which empties the folder) drops it too.
 NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
+# The bench's node peer (oidc-provider), from its committed lock file.
+PEER_DIR := bench/peers/oidc
+PEER_STAMP := $(PEER_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium xmlsec1 node-deps migrate static clean
+.PHONY: run test lint bench venv chromium xmlsec1 wrk node-deps migrate static clean
 
 run: $(RUN_STAMP) xmlsec1 migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
@@ -55,7 +58,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium xmlsec1 node-deps static
+test: $(DEV_STAMP) chromium xmlsec1 wrk node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -89,11 +92,12 @@ xmlsec1:
 	fi
 	@command -v xmlsec1 >/dev/null 2>&1 || echo "*** xmlsec1 not found: SAML sign-in will fail."
 
-# The npm registry's Cognito clients for tests/api/test_js_clients.py, from the committed lock
-# file, when node and npm are installed (without node those tests skip and say so).
+# The npm registry's Cognito clients for tests/api/test_js_clients.py and the bench's
+# oidc-provider peer, each from its committed lock file, when node and npm are installed
+# (without node those tests skip and say so).
 node-deps:
 	@if command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory $(NODE_STAMP); \
+		$(MAKE) --no-print-directory $(NODE_STAMP) $(PEER_STAMP); \
 	else \
 		echo "*** node/npm not found: the JavaScript client tests will be skipped."; \
 	fi
@@ -103,13 +107,29 @@ $(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
 	$(NPM) ci --prefix $(NODE_DIR) --no-audit --no-fund
 	@touch $@
 
+$(PEER_STAMP): $(PEER_DIR)/package-lock.json $(PEER_DIR)/package.json
+	@echo "Installing $(PEER_DIR)/'s npm packages (npm ci) ..."
+	$(NPM) ci --prefix $(PEER_DIR) --no-audit --no-fund
+	@touch $@
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(DEV_STAMP)
-	$(BIN)/python bench/argon2_rate.py
-	$(BIN)/python bench/load.py
+# Cognate, its peers and two bare-Django ceilings under wrk (bench/run.py); BENCH_ARGS=--quick for
+# a ~4-minute run. wrk is Debian's package, installed with apt-get when missing and we are root.
+BENCH_ARGS ?=
+bench: $(DEV_STAMP) wrk node-deps
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Debian's wrk, the load generator of `make bench` and tests/bench/ (which skip without it):
+# installed with apt-get when missing and we are root.
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's wrk with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+			|| echo "*** apt-get could not install wrk"; \
+	fi
 
 venv: $(VENV)/bin/python
 

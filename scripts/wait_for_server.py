@@ -3,7 +3,7 @@
     python scripts/wait_for_server.py http://127.0.0.1:8000/console/ [--timeout 30]
 
 Exit code 0 when it answered, 1 on timeout. Standard library only, so it runs before the
-virtualenv exists. bench/load.py imports `wait_for` from here.
+virtualenv exists.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def get(pool: UserPool, provider_name: str, *, enabled_only: bool = False) -> Id
         IdentityProvider.objects.filter(pool=pool, provider_name=provider_name)
         .select_related("pool")
         .first()
-        if isinstance(provider_name, str)
+        if isinstance(provider_name, str) and "\x00" not in provider_name
         else None
     )
     if provider is None or (enabled_only and not provider.enabled):
@@ -43,7 +43,7 @@ def by_identifier(
     an email address, the provider whose IdpIdentifier is the address's domain (the hosted
     UI's email-domain routing; `domains=False` for an exact match only, as
     GetIdentityProviderByIdentifier). None when no provider claims it."""
-    if not isinstance(identifier, str) or not identifier.strip():
+    if not isinstance(identifier, str) or not identifier.strip() or "\x00" in identifier:
         return None
     wanted = identifier.strip().lower()
     domain = wanted.rsplit("@", 1)[1] if domains and "@" in wanted else None

@@ -63,6 +63,11 @@ def bodies(pool_id: str) -> list[tuple[str, dict]]:
         ),
         ("AdminDisableProviderForUser", {"UserPoolId": pool_id, "User": {}}),
         ("AdminDisableProviderForUser", {"UserPoolId": pool_id, "User": "ann"}),
+        # A NUL byte reaches no query (PostgreSQL refuses it in text: a 500 before the guard).
+        ("DescribeIdentityProvider", {"UserPoolId": pool_id, "ProviderName": "Co\x00rp"}),
+        ("UpdateIdentityProvider", {"UserPoolId": pool_id, "ProviderName": "Co\x00rp"}),
+        ("DeleteIdentityProvider", {"UserPoolId": pool_id, "ProviderName": "Co\x00rp"}),
+        ("GetIdentityProviderByIdentifier", {"UserPoolId": pool_id, "IdpIdentifier": "a\x00b"}),
     ]
 
 

@@ -1,0 +1,396 @@
+"""The targets of issue 15 as same-run ratios, and the tables bench/run.py prints and writes
+(bench/RESULTS.md, pasted into the README). Pure functions of the report dict."""
+
+from __future__ import annotations
+
+SCENARIOS = (
+    "discovery",
+    "jwks",
+    "userinfo",
+    "getuser",
+    "refresh",
+    "client_credentials",
+    "code_exchange",
+    "code_flow",
+    "hosted_sign_in",
+    "initiate_auth",
+)
+RSS_LIMIT_MB = 150
+SEARCH_P99_MS = 20
+SEED_SECONDS = 600  # "minutes, not hours"
+PG_VS_SQLITE = 0.8
+
+
+def _rate(section: dict | None, name: str) -> float | None:
+    row = (section or {}).get(name) or {}
+    return row.get("per_second") or None
+
+
+def _argon2_all_cores(report: dict) -> float | None:
+    runs = (report.get("argon2") or {}).get("runs") or []
+    return max(runs, key=lambda r: r["threads"])["verifications_per_s"] if runs else None
+
+
+def _search_rows(search: dict | None) -> list[tuple[str, dict]]:
+    queries = (search or {}).get("queries") or {}
+    return [(name, row) for name, row in queries.items() if "email ^=" in name]
+
+
+def ratios(report: dict) -> list[dict]:
+    """Every target: its name, measured value, the bound, PASS/MISS (or n/a with why)."""
+    sqlite = (report.get("cognate") or {}).get("sqlite", {}).get("scenarios")
+    postgres = (report.get("cognate") or {}).get("postgres", {}).get("scenarios")
+    ceilings = report.get("ceilings") or {}
+    peers = report.get("peers") or {}
+    oidc = peers.get("oidc-provider") or {}
+    dot = peers.get("django-oauth-toolkit") or {}
+    argon2 = _argon2_all_cores(report)
+    rows: list[dict] = []
+
+    def ratio(name: str, numerator, denominator, bound: float, cpu: tuple = ()) -> None:
+        """`cpu`: the two scenarios' rows, for the same ratio computed from server CPU ms per
+        request (how many requests a core-second buys), which a busy machine skews less."""
+        by_cpu = None
+        if cpu:
+            mine, theirs = ((section or {}).get(key) or {} for section, key in cpu)
+            if mine.get("cpu_ms_per") and theirs.get("cpu_ms_per"):
+                by_cpu = round(theirs["cpu_ms_per"] / mine["cpu_ms_per"], 2)
+        if not numerator or not denominator:
+            rows.append(
+                {
+                    "target": name,
+                    "value": None,
+                    "by_cpu": by_cpu,
+                    "bound": f">= {bound}",
+                    "verdict": "n/a",
+                }
+            )
+            return
+        value = round(numerator / denominator, 2)
+        verdict = "PASS" if value >= bound else "MISS"
+        rows.append(
+            {
+                "target": name,
+                "value": value,
+                "by_cpu": by_cpu,
+                "bound": f">= {bound}",
+                "verdict": verdict,
+            }
+        )
+
+    def at_most(name: str, value, bound: float, unit: str) -> None:
+        if value is None:
+            rows.append(
+                {"target": name, "value": None, "bound": f"<= {bound} {unit}", "verdict": "n/a"}
+            )
+            return
+        verdict = "PASS" if value <= bound else "MISS"
+        rows.append(
+            {"target": name, "value": value, "bound": f"<= {bound} {unit}", "verdict": verdict}
+        )
+
+    refresh = _rate(sqlite, "refresh")
+    mine = (sqlite, "refresh")
+    ratio(
+        "refresh / bare Django signing two RS256 JWTs",
+        refresh,
+        _rate(ceilings, "sign2"),
+        0.9,
+        (mine, (ceilings, "sign2")),
+    )
+    ratio(
+        "refresh / oidc-provider refresh",
+        refresh,
+        _rate(oidc, "refresh"),
+        1.0,
+        (mine, (oidc, "refresh")),
+    )
+    ratio(
+        "refresh / django-oauth-toolkit refresh",
+        refresh,
+        _rate(dot, "refresh"),
+        10,
+        (mine, (dot, "refresh")),
+    )
+    ratio(
+        "client_credentials / oidc-provider client_credentials",
+        _rate(sqlite, "client_credentials"),
+        _rate(oidc, "client_credentials"),
+        1.0,
+        ((sqlite, "client_credentials"), (oidc, "client_credentials")),
+    )
+    hello = _rate(ceilings, "hello")
+    ratio(
+        "JWKS / bare Django hello",
+        _rate(sqlite, "jwks"),
+        hello,
+        1.5,
+        ((sqlite, "jwks"), (ceilings, "hello")),
+    )
+    ratio(
+        "discovery / bare Django hello",
+        _rate(sqlite, "discovery"),
+        hello,
+        1.5,
+        ((sqlite, "discovery"), (ceilings, "hello")),
+    )
+    ratio(
+        "userInfo / bare Django hello",
+        _rate(sqlite, "userinfo"),
+        hello,
+        0.7,
+        ((sqlite, "userinfo"), (ceilings, "hello")),
+    )
+    ratio(
+        "GetUser (JSON API) / bare Django hello",
+        _rate(sqlite, "getuser"),
+        hello,
+        0.7,
+        ((sqlite, "getuser"), (ceilings, "hello")),
+    )
+    ratio(
+        "hosted sign-in / argon2 verifications/s (all cores)",
+        _rate(sqlite, "hosted_sign_in"),
+        argon2,
+        0.85,
+    )
+    ratio(
+        "InitiateAuth USER_PASSWORD_AUTH / argon2 verifications/s (all cores)",
+        _rate(sqlite, "initiate_auth"),
+        argon2,
+        0.85,
+    )
+    flows = _rate(sqlite, "code_flow")
+    rows.append(
+        {
+            "target": "complete code flows/s (SQLite)",
+            "value": flows,
+            "bound": ">= 300",
+            "verdict": "n/a" if flows is None else ("PASS" if flows >= 300 else "MISS"),
+        }
+    )
+    for database in ("sqlite", "postgres"):
+        search = (report.get("search") or {}).get(database)
+        found = _search_rows(search)
+        label = "SQLite" if database == "sqlite" else "PostgreSQL"
+        users = (search or {}).get("users")
+        worst = max((row["p99_ms"] for _, row in found), default=None)
+        at_most(
+            f"search by email prefix p99 at {users or '?'} users, {label}",
+            worst,
+            SEARCH_P99_MS,
+            "ms",
+        )
+        at_most(
+            f"seeding {users or '?'} users, {label}",
+            (search or {}).get("seed_seconds"),
+            SEED_SECONDS,
+            "s",
+        )
+    for database, section in (("SQLite", "sqlite"), ("PostgreSQL + Redis", "postgres")):
+        rss = (report.get("cognate") or {}).get(section, {}).get("peak_rss_mb_per_worker")
+        at_most(f"peak RSS per worker, {database}", rss, RSS_LIMIT_MB, "MB")
+    if postgres:
+        for name in SCENARIOS:
+            ratio(
+                f"PostgreSQL + Redis / SQLite: {name}",
+                _rate(postgres, name),
+                _rate(sqlite, name),
+                PG_VS_SQLITE,
+                ((postgres, name), (sqlite, name)),
+            )
+    return rows
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _scenario_rows(report: dict) -> list[list[str]]:
+    rows = []
+    cognate = report.get("cognate") or {}
+    for database, label in (("sqlite", "SQLite"), ("postgres", "PG+Redis")):
+        section = cognate.get(database) or {}
+        if "scenarios" not in section:
+            rows.append(
+                [
+                    f"Cognate ({label})",
+                    "-",
+                    section.get("skipped") or section.get("failed", "-"),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+            continue
+        for name in SCENARIOS:
+            rows.append(_row(f"Cognate ({label})", name, section["scenarios"].get(name)))
+    for name in ("hello", "sign2"):
+        rows.append(_row("bare Django", name, (report.get("ceilings") or {}).get(name)))
+    for peer, section in (report.get("peers") or {}).items():
+        if "skipped" in section:
+            rows.append([peer, "-", section["skipped"], "", "", "", "", ""])
+            continue
+        for name in ("refresh", "client_credentials", "jwks"):
+            if name in section:
+                rows.append(
+                    _row(f"{peer} {section.get('version', '')}".strip(), name, section[name])
+                )
+    return rows
+
+
+def _row(server: str, name: str, row: dict | None) -> list[str]:
+    if not row:
+        return [server, name, "-", "", "", "", "", ""]
+    if "failed" in row:
+        return [server, name, row["failed"][:80], "", "", "", "", ""]
+    unit = " flows/s" if row.get("unit") == "flows/s" else ""
+    return [
+        server,
+        name,
+        f"{row.get('per_second') or 0:,.1f}{unit}",
+        _fmt(row.get("p50_ms"), 2),
+        _fmt(row.get("p99_ms"), 2),
+        _fmt(row.get("cpu_ms_per"), 2),
+        str(row.get("errors", "-")),
+        str(row.get("requests", "-")),
+    ]
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _machine(report: dict) -> str:
+    m = report.get("machine") or {}
+    s = report.get("settings") or {}
+    return (
+        f"{m.get('cores')} cores, {m.get('cpu')}, {m.get('memory')}, {m.get('kernel')}; "
+        f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, "
+        f"{m.get('wrk')}; "
+        f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
+        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; "
+        f"{m.get('when')}"
+    )
+
+
+def table(report: dict) -> str:
+    """The plain-text summary printed at the end of a run (markdown, readable as text)."""
+    return markdown(report)
+
+
+def markdown(report: dict, *, searches: str = "") -> str:
+    """The whole report as markdown; `searches` keeps only the search rows whose name holds
+    it (the README shows the email-prefix ones)."""
+    parts = [f"Machine: {_machine(report)}. Whole run: {report.get('seconds')} s.", ""]
+    argon2 = report.get("argon2") or {}
+    if argon2.get("runs"):
+        p = argon2["parameters"]
+        runs = ", ".join(
+            f"{r['verifications_per_s']}/s with {r['threads']} thread(s)" for r in argon2["runs"]
+        )
+        parts += [
+            f"argon2id m={p['memory_kib']} KiB t={p['time_cost']} p={p['parallelism']}: "
+            f"verifications {runs}.",
+            "",
+        ]
+    parts.append(
+        _grid(
+            [
+                "server",
+                "scenario",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms/req",
+                "errors",
+                "requests",
+            ],
+            _scenario_rows(report),
+        )
+    )
+    parts.append("")
+    search_rows = []
+    for database, search in (report.get("search") or {}).items():
+        if "queries" not in search:
+            search_rows.append([database, "-", search.get("failed", "-")[:80], "", "", ""])
+            continue
+        for name, row in search["queries"].items():
+            if searches not in name:
+                continue
+            search_rows.append(
+                [
+                    f"{search['database']} ({search['users']:,} users, "
+                    f"seeded in {search['seed_seconds']} s)",
+                    name,
+                    _fmt(row["p50_ms"], 2),
+                    _fmt(row["p99_ms"], 2),
+                    str(row["rows"]),
+                    row["plan"][:60].replace("|", "/"),
+                ]
+            )
+    if search_rows:
+        parts += [
+            _grid(
+                [
+                    "database",
+                    "search (pool.selectors.users.search)",
+                    "p50 ms",
+                    "p99 ms",
+                    "rows",
+                    "plan",
+                ],
+                search_rows,
+            ),
+            "",
+        ]
+    rss = []
+    for database in ("sqlite", "postgres"):
+        value = ((report.get("cognate") or {}).get(database) or {}).get("peak_rss_mb_per_worker")
+        if value:
+            rss.append(f"Cognate ({database}) {value} MB")
+    for peer, section in (report.get("peers") or {}).items():
+        if section.get("peak_rss_mb_per_worker"):
+            rss.append(f"{peer} {section['peak_rss_mb_per_worker']} MB")
+    if (report.get("ceilings") or {}).get("peak_rss_mb_per_worker"):
+        rss.append(f"bare Django {report['ceilings']['peak_rss_mb_per_worker']} MB")
+    if rss:
+        parts += ["Peak RSS per worker process (VmHWM): " + ", ".join(rss) + ".", ""]
+    targets = report.get("targets") or ratios(report)
+    parts.append(
+        _grid(
+            ["target", "measured (req/s ratio)", "bound", "verdict", "same ratio by CPU ms/req"],
+            [
+                [
+                    t["target"],
+                    _fmt(t["value"], 2),
+                    t["bound"],
+                    t["verdict"],
+                    _fmt(t.get("by_cpu"), 2),
+                ]
+                for t in targets
+            ],
+        )
+    )
+    profile = ((report.get("cognate") or {}).get("sqlite") or {}).get("profile")
+    if profile:
+        parts.append("")
+        for name, found in profile.items():
+            if not found.get("samples"):
+                continue
+            self_part = ", ".join(f"{frame} {pct}%" for frame, pct in found["self"][:6])
+            incl_part = ", ".join(f"{frame} {pct}%" for frame, pct in found["inclusive"][:6])
+            parts.append(
+                f"Profile of {name} (py-spy, {found['samples']} samples in request threads): "
+                f"self time: {self_part}. On the stack: {incl_part}."
+            )
+            parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

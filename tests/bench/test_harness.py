@@ -1,0 +1,278 @@
+"""The bench harness's own pieces, quickly, so that `make bench` does not rot between runs:
+every wrk lua script loads and checks answers, one 1-second scenario against a live server
+(the bare-Django ceiling, served by the bench's own gunicorn command line), the peers' config
+(skipped with the reason when a peer is not installed), the search seeder against the model,
+and the report's verdicts. Figures are never asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench import report as bench_report
+from bench import run as bench
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_wrk = pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def ceiling(scratch):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
+    env.pop("PYTHONPATH", None)
+    server = bench.gunicorn(
+        "ceiling",
+        "bench.ceiling.wsgi:application",
+        env=env,
+        log=scratch / "ceiling.log",
+        workers=1,
+        threads=2,
+    )
+    server.start().wait_ready("/hello")
+    yield server
+    server.stop()
+
+
+def one_second(server, script: str, args: list[str], scratch: Path, **kwargs) -> dict:
+    return bench.wrk(
+        server,
+        script,
+        args,
+        seconds=1,
+        connections=2,
+        name=script,
+        how="",
+        scratch=scratch,
+        **kwargs,
+    )
+
+
+@needs_wrk
+def test_static_scenario_counts_requests_cpu_and_wrong_answers(ceiling, scratch):
+    hello = bench.request_file(scratch, "GET", "/hello", {})
+    good = one_second(ceiling, "static.lua", [hello, "200", "hello"], scratch)
+    assert good["requests"] > 0
+    assert good["errors"] == 0
+    assert good["p50_ms"] > 0 and good["p99_ms"] >= good["p50_ms"]
+    assert good["cpu_ms_per"] > 0  # read from the gunicorn processes' /proc/<pid>/stat
+    # The same answers checked for a word they lack: every one is counted as wrong.
+    wrong = one_second(ceiling, "static.lua", [hello, "200", "not-in-the-answer"], scratch)
+    assert wrong["requests"] > 0
+    assert wrong["error_detail"]["bad"] == wrong["requests"]
+    assert ceiling.peak_rss_mb() > 0
+
+
+@needs_wrk
+def test_refresh_chain_sends_the_rotated_token_and_stops_on_a_refusal(ceiling, scratch):
+    tokens = bench.lines_file(scratch, ["first-token", "second-token"])
+    # /sign2 answers like a token endpoint (an id_token and a refresh_token): the chain goes on.
+    chained = one_second(
+        ceiling, "refresh_chain.lua", [tokens, "2", "/sign2", "Basic eDp5"], scratch
+    )
+    assert chained["requests"] > 2 and chained["errors"] == 0
+    # /hello has no refresh token to chain: each connection counts one wrong answer and stops.
+    broken = one_second(
+        ceiling, "refresh_chain.lua", [tokens, "2", "/hello", "Basic eDp5"], scratch
+    )
+    assert broken["error_detail"]["bad"] == 2
+    assert broken["requests"] <= 2
+
+
+@needs_wrk
+def test_single_use_values_are_spent_once_then_the_thread_stops(ceiling, scratch):
+    codes = bench.lines_file(scratch, [f"code{i}" for i in range(6)])
+    spent = one_second(
+        ceiling,
+        "single_use.lua",
+        [codes, "2", "/sign2", "code={}", "200", "id_token", "X-Bench: 1"],
+        scratch,
+    )
+    # Three values per thread, then the thread stops (unbounded, a second is hundreds).
+    assert 0 < spent["requests"] <= 8
+    assert spent["errors"] == 0
+
+
+@needs_wrk
+def test_rotate_and_code_flow_scripts_load_and_check(ceiling, scratch):
+    bodies = bench.lines_file(scratch, ["a=1", "a=2"])
+    rotated = one_second(
+        ceiling,
+        "rotate.lua",
+        [bodies, "2", "POST", "/sign2", "200", "id_token", "application/x-www-form-urlencoded"],
+        scratch,
+    )
+    assert rotated["requests"] > 0 and rotated["errors"] == 0
+    # /hello never redirects with a code: every flow's first step is a wrong answer.
+    cookies = bench.lines_file(scratch, ["session=a", "session=b"])
+    flows = one_second(
+        ceiling,
+        "code_flow.lua",
+        [cookies, "2", "/hello", "/sign2", "Basic eDp5", "https%3A%2F%2Frp"],
+        scratch,
+        per="flow",
+    )
+    assert flows["requests"] > 0
+    assert flows["per_second"] == 0
+    assert flows["error_detail"]["bad"] == flows["requests"]
+
+
+def test_dot_peer_settings_pass_djangos_checks(tmp_path):
+    pytest.importorskip("oauth2_provider", reason="django-oauth-toolkit is not installed")
+    key = tmp_path / "key.pem"
+    key.write_text(
+        subprocess.run(
+            ["openssl", "genrsa", "2048"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.peers.dot.settings",
+        "DOT_DATABASE": str(tmp_path / "dot.sqlite3"),
+        "DOT_RSA_KEY_FILE": str(key),
+    }
+    env.pop("PYTHONPATH", None)
+    minted = subprocess.run(
+        [sys.executable, "-m", "bench.peers.dot.mint", str(tmp_path / "tokens"), "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert minted.returncode == 0, minted.stderr[-800:]
+    assert set(json.loads(minted.stdout.splitlines()[-1])) == {"client_id", "client_secret"}
+    assert len((tmp_path / "tokens").read_text().split()) == 2
+
+
+def test_oidc_provider_peer_refreshes_with_rotation_and_issues_client_credentials(tmp_path):
+    folder = ROOT / "bench" / "peers" / "oidc"
+    if not shutil.which("node"):
+        pytest.skip("node is not installed")
+    if not (folder / "node_modules" / "oidc-provider").exists():
+        pytest.skip("bench/peers/oidc has no node_modules (make bench runs npm ci there)")
+    port = bench.free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = bench.Service(
+        "oidc-provider",
+        ["node", "server.mjs", str(port), url, str(tmp_path / "tokens"), "1", f"--port={port}"],
+        env={**os.environ, "NODE_ENV": "production"},
+        cwd=folder,
+        log=tmp_path / "oidc.log",
+    )
+    server.start()
+    try:
+        server.wait_ready("/.well-known/openid-configuration")
+        token = (tmp_path / "tokens").read_text().split()[0]
+        answer = _post(
+            f"{url}/token",
+            f"grant_type=refresh_token&refresh_token={token}",
+            bench.basic("bench-app", "bench-app-secret-0123456789abcdef0123456789"),
+        )
+        assert answer["refresh_token"] != token  # rotated
+        assert answer["id_token"].count(".") == 2
+        assert answer["access_token"].count(".") == 2  # a JWT (resource indicator)
+        service = _post(
+            f"{url}/token",
+            "grant_type=client_credentials&scope=api%3Aread",
+            bench.basic("bench-service", "bench-service-secret-0123456789abcdef01234"),
+        )
+        assert service["access_token"].count(".") == 2
+    finally:
+        server.stop()
+
+
+def _post(url: str, body: str, authorization: str) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        headers={
+            "Authorization": authorization,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def test_search_seeder_writes_what_the_model_reads(tmp_path):
+    """bench/search_users.py's raw INSERTs (COPY on PostgreSQL) against the current model: the
+    searches find the seeded users, by email and by custom attribute."""
+    env = {**os.environ}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "bench/search_users.py", "--users", "300", "--runs", "2", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    found = json.loads(done.stdout[done.stdout.find("{") :])
+    assert found["users"] == 300
+    queries = found["queries"]
+    assert queries["email = (exact)"]["rows"] == 1
+    assert queries["username = (exact)"]["rows"] == 1
+    assert queries["console: custom:tier = (many rows)"]["rows"] > 0
+    assert "INDEX" in queries["email ^= (prefix, many rows)"]["plan"]
+
+
+def test_report_gives_every_target_a_verdict():
+    scenario = {"per_second": 100.0, "errors": 0}
+    report = {
+        "argon2": {
+            "parameters": {"memory_kib": 19456, "time_cost": 2, "parallelism": 1},
+            "runs": [
+                {"threads": 1, "verifications_per_s": 10},
+                {"threads": 2, "verifications_per_s": 20},
+            ],
+        },
+        "ceilings": {"hello": {"per_second": 1000.0}, "sign2": {"per_second": 100.0}},
+        "peers": {"oidc-provider": {"refresh": {"per_second": 200.0}}},
+        "cognate": {
+            "sqlite": {
+                "scenarios": {"refresh": scenario, "jwks": {"per_second": 2000.0}},
+                "peak_rss_mb_per_worker": 120.0,
+            },
+            "postgres": {"scenarios": {"refresh": {"per_second": 70.0}}},
+        },
+    }
+    verdicts = {row["target"]: row for row in bench_report.ratios(report)}
+    assert verdicts["refresh / bare Django signing two RS256 JWTs"]["verdict"] == "PASS"
+    assert verdicts["refresh / oidc-provider refresh"]["value"] == 0.5
+    assert verdicts["refresh / oidc-provider refresh"]["verdict"] == "MISS"
+    assert verdicts["JWKS / bare Django hello"]["verdict"] == "PASS"
+    assert verdicts["refresh / django-oauth-toolkit refresh"]["verdict"] == "n/a"
+    assert verdicts["peak RSS per worker, SQLite"]["verdict"] == "PASS"
+    assert verdicts["PostgreSQL + Redis / SQLite: refresh"]["verdict"] == "MISS"
+    assert "| refresh / oidc-provider refresh | 0.50 | >= 1.0 | MISS |" in bench_report.markdown(
+        report
+    )
+
+
+def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
+    raw = tmp_path / "profile.txt"
+    raw.write_text(
+        "handle_request (gunicorn/workers/gthread.py:1);token (hostedui/views/oauth.py:2);"
+        "sign (/venv/lib/python3.11/site-packages/jwt/algorithms.py:3) 3\n"
+        "handle_request (gunicorn/workers/gthread.py:1);token (hostedui/views/oauth.py:2) 1\n"
+        "select (selectors.py:4) 50\n"
+    )
+    summary = bench.summarize_profile([raw])
+    assert summary["samples"] == 4  # the idle loop is not a request
+    assert summary["self"][0] == ["sign (jwt/algorithms.py)", 75.0]
+    assert summary["inclusive"] == [["token (hostedui/views/oauth.py)", 100.0]]
