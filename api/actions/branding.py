@@ -1,5 +1,6 @@
-"""Cognito's classic hosted-UI customization: SetUICustomization and GetUICustomization, over
-pool/services/branding.py.
+"""Cognito's hosted-UI branding over pool/services/branding.py: the classic customization
+(SetUICustomization, GetUICustomization) and managed login branding (Create, Describe,
+DescribeByClient, Update, Delete ManagedLoginBranding: see the section below).
 
 As in Cognito, `ClientId` ALL (or none) is the pool's customization, used for every client
 without one of its own; `CSS` and `ImageFile` (the logo) are set together, so a member left
@@ -24,7 +25,7 @@ from django.urls import reverse
 
 from api import wire
 from api.registry import Auth, Call, action
-from pool.errors import InvalidParameterException
+from pool.errors import InvalidParameterException, ResourceNotFoundException
 from pool.models import AppClient, UserPool
 from pool.selectors import branding as branding_selectors
 from pool.services import branding
@@ -85,3 +86,131 @@ def get_ui_customization(call: Call) -> dict[str, Any]:
     if row is None and client is not None:
         row = branding_selectors.row(pool, None)
     return {"UICustomization": customization(pool, client.pk if client else ALL, row)}
+
+
+# ------------------------------------------------------------------ managed login branding
+#
+# A managed login branding is an app client's branding row, named by its id. `Settings` takes
+# Cognate's own vocabulary ({"mode", "font", "light", "dark"}: see pool/services/branding.py),
+# not the component document of Cognito's branding editor, which is refused key by key as
+# unknown rather than half applied. Assets: PAGE_HEADER_LOGO or FORM_LOGO is the logo,
+# PAGE_BACKGROUND the page background, PNG/JPEG/WEBP; ColorMode is accepted and the image is
+# shown in every mode; SVG and the other categories are refused.
+
+ASSET_KINDS = {"PAGE_HEADER_LOGO": "logo", "FORM_LOGO": "logo", "PAGE_BACKGROUND": "background"}
+ASSET_EXTENSIONS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
+def _assets(params: dict[str, Any]) -> dict[str, Any]:
+    """{"logo": bytes, "background": bytes} from Assets; a kind not listed is cleared."""
+    if "Assets" not in params:
+        return {}
+    found: dict[str, Any] = {"logo": None, "background": None}
+    for asset in params["Assets"]:
+        kind = ASSET_KINDS.get(asset["Category"])
+        if kind is None:
+            raise InvalidParameterException(
+                f"Asset category {asset['Category']} is not used by Cognate's pages: send "
+                "PAGE_HEADER_LOGO, FORM_LOGO or PAGE_BACKGROUND."
+            )
+        if asset["Extension"] not in ASSET_EXTENSIONS.values():
+            raise InvalidParameterException(
+                f"Asset extension {asset['Extension']} is not accepted: PNG, JPEG or WEBP."
+            )
+        if "ResourceId" in asset or "Bytes" not in asset:
+            raise InvalidParameterException("Each asset needs its Bytes (ResourceId is not used).")
+        try:
+            found[kind] = base64.b64decode(asset["Bytes"], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidParameterException("Asset Bytes must be base64-encoded.") from None
+    return found
+
+
+def _asset_list(row) -> list[dict[str, Any]]:
+    assets = []
+    for kind, category in (("logo", "FORM_LOGO"), ("background", "PAGE_BACKGROUND")):
+        data = bytes(getattr(row, kind) or b"")
+        if data:
+            assets.append(
+                {
+                    "Category": category,
+                    "ColorMode": "DYNAMIC",
+                    "Extension": ASSET_EXTENSIONS.get(getattr(row, f"{kind}_type"), "PNG"),
+                    "Bytes": base64.b64encode(data).decode(),
+                }
+            )
+    return assets
+
+
+def managed(row) -> dict[str, Any]:
+    return {
+        "ManagedLoginBranding": {
+            "ManagedLoginBrandingId": str(row.pk),
+            "UserPoolId": row.pool_id,
+            "UseCognitoProvidedValues": row.use_defaults,
+            "Settings": row.settings,
+            "Assets": _asset_list(row),
+            "CreationDate": wire.epoch(row.created_at),
+            "LastModifiedDate": wire.epoch(row.updated_at),
+        }
+    }
+
+
+def _managed_changes(params: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = dict(_assets(params))
+    if "Settings" in params:
+        changes["settings"] = params["Settings"]
+    if "UseCognitoProvidedValues" in params:
+        changes["use_defaults"] = params["UseCognitoProvidedValues"]
+    return changes
+
+
+@action("CreateManagedLoginBranding", auth=Auth.SIGV4)
+def create_managed_login_branding(call: Call) -> dict[str, Any]:
+    pool = wire.get_pool(call.params["UserPoolId"])
+    client = wire.get_client(pool, call.params["ClientId"])
+    with wire.in_api_terms({"settings": "Settings", "logo": "Assets", "background": "Assets"}):
+        saved = branding.create_client_branding(
+            pool=pool, client=client, **_managed_changes(call.params)
+        )
+    return managed(branding_selectors.by_id(pool, saved.id))
+
+
+@action("DescribeManagedLoginBranding", auth=Auth.SIGV4)
+def describe_managed_login_branding(call: Call) -> dict[str, Any]:
+    pool = wire.get_pool(call.params["UserPoolId"])
+    row = branding_selectors.by_id(pool, call.params["ManagedLoginBrandingId"])
+    if row is None:
+        raise ResourceNotFoundException("Managed login branding does not exist.")
+    return managed(row)
+
+
+@action("DescribeManagedLoginBrandingByClient", auth=Auth.SIGV4)
+def describe_managed_login_branding_by_client(call: Call) -> dict[str, Any]:
+    pool = wire.get_pool(call.params["UserPoolId"])
+    client = wire.get_client(pool, call.params["ClientId"])
+    row = branding_selectors.row(pool, client)
+    if row is None:
+        raise ResourceNotFoundException("Managed login branding does not exist.")
+    return managed(row)
+
+
+@action("UpdateManagedLoginBranding", auth=Auth.SIGV4)
+def update_managed_login_branding(call: Call) -> dict[str, Any]:
+    if "UserPoolId" not in call.params or "ManagedLoginBrandingId" not in call.params:
+        raise InvalidParameterException("UserPoolId and ManagedLoginBrandingId are required.")
+    pool = wire.get_pool(call.params["UserPoolId"])
+    with wire.in_api_terms({"settings": "Settings", "logo": "Assets", "background": "Assets"}):
+        saved = branding.update_by_id(
+            pool=pool,
+            branding_id=call.params["ManagedLoginBrandingId"],
+            **_managed_changes(call.params),
+        )
+    return managed(branding_selectors.by_id(pool, saved.id))
+
+
+@action("DeleteManagedLoginBranding", auth=Auth.SIGV4)
+def delete_managed_login_branding(call: Call) -> dict[str, Any]:
+    pool = wire.get_pool(call.params["UserPoolId"])
+    branding.delete_by_id(pool=pool, branding_id=call.params["ManagedLoginBrandingId"])
+    return {}

@@ -33,6 +33,8 @@ class Branding(models.Model):
     background = models.BinaryField(blank=True, default=b"")
     background_type = models.CharField(max_length=32, blank=True, default="")
     background_digest = models.CharField(max_length=16, blank=True, default="")
+    # Cognito's managed-login UseCognitoProvidedValues: the defaults, whatever settings say.
+    use_defaults = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

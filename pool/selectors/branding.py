@@ -35,6 +35,17 @@ def row(pool: UserPool, client: AppClient | None) -> Branding | None:
     return Branding.objects.filter(pool=pool, client=client).first()
 
 
+def by_id(pool: UserPool, branding_id: object) -> Branding | None:
+    """The pool's branding with this id (any level), or None for another pool's or a bad id."""
+    import uuid
+
+    try:
+        key = uuid.UUID(str(branding_id))
+    except ValueError:
+        return None
+    return Branding.objects.filter(pool=pool, pk=key).first()
+
+
 def image(pool_id: str, branding_id: str, kind: str) -> tuple[bytes, str, str] | None:
     """(bytes, content type, digest) of a stored logo or background, or None."""
     found = (
@@ -76,6 +87,8 @@ def effective(pool: UserPool, client: AppClient | None, *, draft: dict | None = 
         settings = {"light": {"primary": client.brand_color}}
     css: list[str] = []
     logo = background = None
+    pool_row = None if pool_row and pool_row.use_defaults else pool_row
+    client_row = None if client_row and client_row.use_defaults else client_row
     for level in (pool_row, client_row):
         if level is None:
             continue

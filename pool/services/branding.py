@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from pool.errors import ManagedLoginBrandingExistsException, ResourceNotFoundException
 from pool.models import AppClient, Branding, UserPool
 from pool.services.validation import invalid
 
@@ -94,6 +96,7 @@ class BrandingRecord:
     custom_css: str
     logo_type: str
     background_type: str
+    use_defaults: bool
     created_at: Any
     updated_at: Any
 
@@ -107,6 +110,7 @@ def record(row: Branding) -> BrandingRecord:
         custom_css=row.custom_css,
         logo_type=row.logo_type,
         background_type=row.background_type,
+        use_defaults=row.use_defaults,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -214,19 +218,8 @@ def _image_fields(kind: str, data: Any, max_bytes: int) -> dict[str, Any]:
     return {kind: data, f"{kind}_type": content_type, f"{kind}_digest": digest}
 
 
-def set_branding(
-    *,
-    pool: UserPool,
-    client: AppClient | None = None,
-    settings: Any = KEEP,
-    css: Any = KEEP,
-    logo: Any = KEEP,
-    background: Any = KEEP,
-) -> BrandingRecord:
-    """Create or change the branding of `pool` (client None) or of one of its clients. Every
-    argument left as KEEP stays as it was; None or empty clears it."""
-    if client is not None and client.pool_id != pool.pk:
-        raise invalid("The app client is not in this user pool.", "client_id")
+def _changes(settings: Any, css: Any, logo: Any, background: Any, use_defaults: Any) -> dict:
+    """The checked field values for the arguments that are not KEEP."""
     changes: dict[str, Any] = {}
     if settings is not KEEP:
         changes["settings"] = clean_settings(settings)
@@ -236,6 +229,30 @@ def set_branding(
         changes.update(_image_fields("logo", logo, MAX_LOGO_BYTES))
     if background is not KEEP:
         changes.update(_image_fields("background", background, MAX_BACKGROUND_BYTES))
+    if use_defaults is not KEEP:
+        changes["use_defaults"] = bool(use_defaults)
+    return changes
+
+
+def _check_client(pool: UserPool, client: AppClient | None) -> None:
+    if client is not None and client.pool_id != pool.pk:
+        raise invalid("The app client is not in this user pool.", "client_id")
+
+
+def set_branding(
+    *,
+    pool: UserPool,
+    client: AppClient | None = None,
+    settings: Any = KEEP,
+    css: Any = KEEP,
+    logo: Any = KEEP,
+    background: Any = KEEP,
+    use_defaults: Any = KEEP,
+) -> BrandingRecord:
+    """Create or change the branding of `pool` (client None) or of one of its clients. Every
+    argument left as KEEP stays as it was; None or empty clears it."""
+    _check_client(pool, client)
+    changes = _changes(settings, css, logo, background, use_defaults)
     with transaction.atomic():
         # get_or_create: a parallel first save finds the other's row instead of failing.
         row, _ = Branding.objects.select_for_update().get_or_create(pool=pool, client=client)
@@ -243,6 +260,60 @@ def set_branding(
             setattr(row, name, value)
         row.save()
     return record(row)
+
+
+def create_client_branding(
+    *,
+    pool: UserPool,
+    client: AppClient,
+    settings: Any = None,
+    logo: Any = None,
+    background: Any = None,
+    use_defaults: bool = False,
+) -> BrandingRecord:
+    """A new branding for an app client that has none (CreateManagedLoginBranding)."""
+    _check_client(pool, client)
+    changes = _changes(settings, KEEP, logo, background, use_defaults)
+    try:
+        with transaction.atomic():
+            row = Branding.objects.create(pool=pool, client=client, **changes)
+    except IntegrityError:
+        raise ManagedLoginBrandingExistsException() from None
+    return record(row)
+
+
+def _owned(pool: UserPool, branding_id: Any) -> Branding:
+    try:
+        key = uuid.UUID(str(branding_id))
+    except ValueError:
+        key = None
+    row = Branding.objects.select_for_update().filter(pool=pool, pk=key).first() if key else None
+    if row is None:
+        raise ResourceNotFoundException("Managed login branding does not exist.")
+    return row
+
+
+def update_by_id(
+    *,
+    pool: UserPool,
+    branding_id: str,
+    settings: Any = KEEP,
+    logo: Any = KEEP,
+    background: Any = KEEP,
+    use_defaults: Any = KEEP,
+) -> BrandingRecord:
+    changes = _changes(settings, KEEP, logo, background, use_defaults)
+    with transaction.atomic():
+        row = _owned(pool, branding_id)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.save()
+    return record(row)
+
+
+def delete_by_id(*, pool: UserPool, branding_id: str) -> None:
+    with transaction.atomic():
+        _owned(pool, branding_id).delete()
 
 
 def delete_branding(*, pool: UserPool, client: AppClient | None = None) -> bool:

@@ -93,3 +93,124 @@ def test_unknown_pool_and_client(cognito, pool):
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         cognito.set_ui_customization(UserPoolId=pool.id, ClientId="nosuchclient", CSS=CSS)
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+# ------------------------------------------------------------------ managed login branding
+
+
+def test_managed_login_branding_lifecycle(cognito, recorder, pool):
+    app = factories.make_client(pool)
+    created = cognito.create_managed_login_branding(
+        UserPoolId=pool.id,
+        ClientId=app.client_id,
+        Settings={"mode": "dark", "dark": {"primary": "#ff9900"}},
+        Assets=[{"Category": "FORM_LOGO", "ColorMode": "DARK", "Extension": "PNG", "Bytes": png()}],
+    )["ManagedLoginBranding"]
+    assert_fits(recorder)
+    branding_id = created["ManagedLoginBrandingId"]
+    assert created["Settings"] == {"mode": "dark", "dark": {"primary": "#ff9900"}}
+    assert created["Assets"][0]["Bytes"] == png()
+    assert created["UseCognitoProvidedValues"] is False
+    by_client = cognito.describe_managed_login_branding_by_client(
+        UserPoolId=pool.id, ClientId=app.client_id
+    )["ManagedLoginBranding"]
+    assert by_client["ManagedLoginBrandingId"] == branding_id
+    updated = cognito.update_managed_login_branding(
+        UserPoolId=pool.id, ManagedLoginBrandingId=branding_id, UseCognitoProvidedValues=True
+    )["ManagedLoginBranding"]
+    assert updated["UseCognitoProvidedValues"] is True and updated["Assets"]
+    described = cognito.describe_managed_login_branding(
+        UserPoolId=pool.id, ManagedLoginBrandingId=branding_id
+    )
+    assert_fits(recorder)
+    assert described["ManagedLoginBranding"]["UseCognitoProvidedValues"] is True
+    cognito.delete_managed_login_branding(UserPoolId=pool.id, ManagedLoginBrandingId=branding_id)
+    assert not Branding.objects.exists()
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        cognito.describe_managed_login_branding(
+            UserPoolId=pool.id, ManagedLoginBrandingId=branding_id
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_second_managed_login_branding_for_a_client_is_refused(cognito, pool):
+    app = factories.make_client(pool)
+    cognito.create_managed_login_branding(UserPoolId=pool.id, ClientId=app.client_id)
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        cognito.create_managed_login_branding(UserPoolId=pool.id, ClientId=app.client_id)
+    assert caught.value.response["Error"]["Code"] == "ManagedLoginBrandingExistsException"
+    assert Branding.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"Settings": {"components": {"primaryButton": {}}}}, "Unknown branding setting"),
+        ({"Settings": {"light": {"primary": "blue"}}}, "must look like"),
+        (
+            {
+                "Assets": [
+                    {
+                        "Category": "FORM_LOGO",
+                        "ColorMode": "LIGHT",
+                        "Extension": "SVG",
+                        "Bytes": SVG,
+                    }
+                ]
+            },
+            "SVG",
+        ),
+        (
+            {
+                "Assets": [
+                    {
+                        "Category": "EMAIL_GRAPHIC",
+                        "ColorMode": "LIGHT",
+                        "Extension": "PNG",
+                        "Bytes": png(),
+                    }
+                ]
+            },
+            "EMAIL_GRAPHIC",
+        ),
+        (
+            {
+                "Assets": [
+                    {
+                        "Category": "FORM_LOGO",
+                        "ColorMode": "LIGHT",
+                        "Extension": "PNG",
+                        "Bytes": SVG,
+                    }
+                ]
+            },
+            "PNG, JPEG, GIF or WebP",
+        ),
+    ],
+)
+def test_managed_login_refusals_change_nothing(cognito, pool, extra, words):
+    app = factories.make_client(pool)
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        cognito.create_managed_login_branding(UserPoolId=pool.id, ClientId=app.client_id, **extra)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert words in caught.value.response["Error"]["Message"]
+    assert not Branding.objects.exists()
+
+
+def test_another_pools_branding_id_is_not_found(cognito, pool):
+    other = factories.make_pool()
+    app = factories.make_client(other)
+    made = cognito.create_managed_login_branding(UserPoolId=other.id, ClientId=app.client_id)
+    branding_id = made["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+    for call in (
+        lambda: cognito.describe_managed_login_branding(
+            UserPoolId=pool.id, ManagedLoginBrandingId=branding_id
+        ),
+        lambda: cognito.delete_managed_login_branding(
+            UserPoolId=pool.id, ManagedLoginBrandingId=branding_id
+        ),
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert Branding.objects.count() == 1

@@ -324,3 +324,12 @@ def test_parallel_first_saves_make_one_row(pool):
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Branding.objects.filter(pool=pool).count() == 1
+
+
+def test_use_cognito_provided_values_shows_the_defaults(client, pool, app_client):
+    saved = branding.create_client_branding(
+        pool=pool, client=app_client, settings={"light": {"primary": "#123123"}}
+    )
+    assert "--brand: #123123;" in served_css(client, pool, app_client)
+    branding.update_by_id(pool=pool, branding_id=saved.id, use_defaults=True)
+    assert "--brand: #2f6fde;" in served_css(client, pool, app_client)
