@@ -110,3 +110,48 @@ def test_auto_mode_follows_the_browser(branded, page, artifact_dir):
     assert computed(page, "body", "backgroundColor") == rgb("#000033")
     page.emulate_media(color_scheme="light")
     assert computed(page, "body", "backgroundColor") == rgb("#dbe9ff")
+
+
+def test_console_preview_frames_the_draft(live_server, page, artifact_dir):
+    """An operator previews unsaved colours: the iframe (our own sign-in page, framable by the
+    console only) shows them; saving stores them."""
+    from django.contrib.auth.models import User as Operator
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pool.models import Branding
+
+    operator = Operator.objects.create_superuser("ops", "ops@ops.example", "Operator-Pass-42")
+    device = TOTPDevice.objects.create(user=operator, name="phone", confirmed=True)
+    pool = factories.make_pool(name="Preview shop")
+    violations = watch_csp(page)
+    base = live_server.url
+    page.goto(f"{base}/console/login")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", "Operator-Pass-42")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.fill("#id_token", f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    page.wait_for_url(f"{base}/console/")
+
+    page.goto(f"{base}/console/pools/{pool.id}/branding/")
+    page.select_option("#id_mode", "dark")
+    page.fill("#id_dark_page", "#202040")
+    page.fill("#id_dark_primary", "#22cc88")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    frame = page.frame_locator("#brandingPreview")
+    frame.locator(".btn-primary").wait_for()
+    page.screenshot(path=str(artifact_dir / "console-preview.png"), full_page=True)
+    inside = frame.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+    button = frame.locator(".btn-primary").evaluate("b => getComputedStyle(b).backgroundColor")
+    assert (inside, button) == (rgb("#202040"), rgb("#22cc88"))
+    assert not Branding.objects.exists()
+
+    page.get_by_role("button", name="Save branding", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert Branding.objects.get(pool=pool).settings["dark"] == {
+        "page": "#202040",
+        "primary": "#22cc88",
+    }
+    assert violations == []
