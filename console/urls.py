@@ -9,6 +9,7 @@ from console.views import (
     clients,
     groups,
     home,
+    identity_providers,
     keys,
     pools,
     transfer,
@@ -45,6 +46,7 @@ register_converter(AccessKeyIdConverter, "access_key_id")
 
 pool = "pools/<str:pool_id>/"
 user = pool + "users/<str:sub>/"
+provider = pool + "providers/<int:provider_id>/"
 
 urlpatterns = [
     path("login", auth.sign_in, name="login"),
@@ -61,6 +63,7 @@ urlpatterns = [
         name="access_key_deactivate",
     ),
     path("pools/new", pools.create, name="pool_create"),
+    path("pools/import", transfer.pool_import, name="pool_import"),
     path(pool, pools.detail, name="pool"),
     path(pool + "edit", pools.edit, name="pool_edit"),
     path(pool + "change", pools.change, name="pool_change"),
@@ -74,12 +77,19 @@ urlpatterns = [
     path(pool + "users/new", users.user_create, name="user_create"),
     path(pool + "transfer/", transfer.transfer, name="import"),
     path(pool + "transfer/export", transfer.export, name="export"),
+    path(pool + "transfer/export-pool", transfer.pool_export, name="pool_export"),
     path(user, users.user_detail, name="user"),
     path(user + "password", users.user_set_password, name="user_set_password"),
     path(user + "mfa", users.user_mfa, name="user_mfa"),
     path(user + "groups/add", users.user_add_group, name="user_add_group"),
     path(user + "groups/<int:group_id>/remove", users.user_remove_group, name="user_remove_group"),
     path(user + "delete", users.user_delete, name="user_delete"),
+    path(user + "identities/link", users.user_link_identity, name="user_link_identity"),
+    path(
+        user + "identities/<int:identity_id>/unlink",
+        users.user_unlink_identity,
+        name="user_unlink_identity",
+    ),
     path(user + "do/<slug:action>", users.user_action, name="user_action"),
     # Groups
     path(pool + "groups/", groups.group_list, name="groups"),
@@ -115,6 +125,28 @@ urlpatterns = [
         clients.resource_server_delete,
         name="resource_server_delete",
     ),
+    # Identity providers
+    path(pool + "providers/", identity_providers.provider_list, name="providers"),
+    path(
+        pool + "providers/new/<str:provider_type>",
+        identity_providers.provider_create,
+        name="provider_create",
+    ),
+    path(provider, identity_providers.provider_detail, name="provider"),
+    path(provider + "test", identity_providers.provider_test, name="provider_test"),
+    path(
+        provider + "enable",
+        identity_providers.provider_set_enabled,
+        {"enabled": True},
+        name="provider_enable",
+    ),
+    path(
+        provider + "disable",
+        identity_providers.provider_set_enabled,
+        {"enabled": False},
+        name="provider_disable",
+    ),
+    path(provider + "delete", identity_providers.provider_delete, name="provider_delete"),
     # Keys and events
     path(pool + "triggers/", triggers.trigger_list, name="triggers"),
     path(pool + "triggers/set", triggers.trigger_set, name="trigger_set"),

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from console.forms.fields import DurationField, LineListField
-from pool.models import AppClient, ResourceServer, UserPool
+from pool.models import AppClient, IdentityProvider, ResourceServer, UserPool
 from pool.models.client import EXPLICIT_AUTH_FLOWS, OAUTH_FLOWS, STANDARD_SCOPES
 from pool.services.pools import pool_attribute_names
 
@@ -50,6 +50,11 @@ class ClientForm(forms.Form):
         label="OAuth flows enabled for this client", required=False
     )
     allowed_oauth_scopes = _boxes("OAuth scopes")
+    supported_identity_providers = _boxes(
+        "Identity providers",
+        help_text="Where users of this client sign in: COGNITO is the pool's own accounts; the "
+        "others are the pool's identity providers (a disabled one is not offered).",
+    )
     require_pkce = forms.BooleanField(
         label="Require PKCE from public clients",
         required=False,
@@ -100,6 +105,7 @@ class ClientForm(forms.Form):
                 "allowed_oauth_flows_user_pool_client",
                 "allowed_oauth_flows",
                 "allowed_oauth_scopes",
+                "supported_identity_providers",
                 "require_pkce",
             ),
         ),
@@ -137,6 +143,19 @@ class ClientForm(forms.Form):
         ]
         self.fields["allowed_oauth_scopes"].choices = [
             (s, s) for s in (*STANDARD_SCOPES, *custom_scopes)
+        ]
+        providers = IdentityProvider.objects.filter(pool=pool).order_by("provider_name")
+        self.fields["supported_identity_providers"].choices = [
+            ("COGNITO", "COGNITO (user pool accounts)"),
+            *(
+                (
+                    p.provider_name,
+                    f"{p.provider_name} ({p.provider_type}"
+                    + ("" if p.enabled else ", disabled")
+                    + ")",
+                )
+                for p in providers
+            ),
         ]
         attributes = [(a, a) for a in pool_attribute_names(pool)]
         self.fields["read_attributes"].choices = attributes

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from console import audit, errors
 from console.access import context, operator_view
+from console.forms.identity_providers import LinkForm
 from console.forms.users import (
     AttributesForm,
     CreateUserForm,
@@ -25,9 +26,10 @@ from console.forms.users import (
 )
 from console.views.common import confirm_delete, get_pool, get_pool_user
 from pool.errors import CognitoError
-from pool.models import AuthEvent, Group, User
+from pool.models import AuthEvent, FederatedIdentity, Group, User, UserStatus
+from pool.selectors import identity_providers as provider_selectors
 from pool.selectors import users as user_selectors
-from pool.services import admin, mfa, passwords
+from pool.services import admin, federation, mfa, passwords
 from pool.services import attributes as attribute_services
 from pool.services.results import RequestContext
 
@@ -124,6 +126,11 @@ def _detail(request: HttpRequest, user: User, status: int = 200, **forms) -> Htt
         "devices": user.totp_devices.all(),
         "events": AuthEvent.objects.filter(user=user).order_by("-created_at")[:RECENT_EVENTS],
         "mfa_allowed": pool.mfa_configuration != pool.Mfa.OFF,
+        "linked_identities": FederatedIdentity.objects.filter(user=user).order_by(
+            "created_at", "pk"
+        ),
+        "identities_claim": provider_selectors.identities(user),
+        "link_form": forms.get("link_form") or LinkForm(pool=pool),
     }
     return render(request, "console/users/detail.html", page, status=status)
 
@@ -367,3 +374,88 @@ def user_delete(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
         delete=lambda: admin.delete_user(user=user, context=context(request)),
         done_url=reverse("console:users", args=[pool.id]),
     )
+
+
+def _link_destination(user: User) -> tuple[str, str]:
+    """The user as AdminLinkProviderForUser's DestinationUser: `Cognito` and the username for
+    a native user, the provider and subject of a federated user's own identity."""
+    if user.status == UserStatus.EXTERNAL_PROVIDER:
+        own = FederatedIdentity.objects.filter(user=user, primary=True).first()
+        if own is not None:
+            return own.provider_name, own.subject
+    return federation.COGNITO, user.username
+
+
+@operator_view
+@require_POST
+def user_link_identity(request: HttpRequest, pool_id: str, sub: str) -> HttpResponse:
+    """AdminLinkProviderForUser: the provider identity signs in as this user from now on."""
+    user = get_pool_user(get_pool(pool_id), sub)
+    destination_provider, destination_value = _link_destination(user)
+    form = LinkForm(request.POST, pool=user.pool)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with audit.recording(
+                request,
+                "user.link_provider",
+                pool=user.pool,
+                user=user,
+                detail={"provider_name": data["provider_name"], "subject": data["subject"]},
+            ):
+                federation.link(
+                    pool=user.pool,
+                    destination_provider=destination_provider,
+                    destination_value=destination_value,
+                    source_provider=data["provider_name"],
+                    source_attribute=federation.COGNITO_SUBJECT,
+                    source_value=data["subject"],
+                )
+        except CognitoError as exc:
+            errors.attach(form, exc, aliases={"SourceUser": "subject", "DestinationUser": None})
+        else:
+            messages.success(request, f"{data['provider_name']} identity {data['subject']} linked.")
+            return _to_user(user, "identities")
+    return _detail(request, user, status=400, link_form=form)
+
+
+@operator_view
+@require_POST
+def user_unlink_identity(
+    request: HttpRequest, pool_id: str, sub: str, identity_id: int
+) -> HttpResponse:
+    """AdminDisableProviderForUser on one of the user's identities: a linked one is unlinked
+    (its next sign-in makes a new federated user); the federated user's own one disables the
+    user."""
+    user = get_pool_user(get_pool(pool_id), sub)
+    identity = get_object_or_404(FederatedIdentity, user=user, pk=identity_id)
+    try:
+        with audit.recording(
+            request,
+            "user.disable_provider",
+            pool=user.pool,
+            user=user,
+            detail={
+                "provider_name": identity.provider_name,
+                "subject": identity.subject,
+                "primary": identity.primary,
+            },
+        ):
+            federation.disable_provider_for_user(
+                pool=user.pool,
+                provider_name=identity.provider_name,
+                attribute_name=federation.COGNITO_SUBJECT,
+                value=identity.subject,
+            )
+    except CognitoError as exc:
+        messages.error(request, exc.message)
+    else:
+        if identity.primary:
+            messages.success(
+                request,
+                f"{user.username} is disabled: its {identity.provider_name} identity "
+                "no longer signs in.",
+            )
+        else:
+            messages.success(request, f"{identity.provider_name} identity unlinked.")
+    return _to_user(user, "identities")

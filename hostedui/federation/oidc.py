@@ -31,6 +31,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from pool import clock
+from pool.services import identity_provider_checks as provider_checks
 
 # Outbound calls to a provider: never hang a sign-in on a slow upstream.
 TIMEOUT = 10
@@ -38,7 +39,8 @@ TIMEOUT = 10
 METADATA_SECONDS = 3600
 # Clock skew allowed on exp / iat.
 LEEWAY = 60
-ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+# The ID token signatures accepted (shared with the console's check of a provider).
+ID_TOKEN_ALGORITHMS = list(provider_checks.ID_TOKEN_ALGORITHMS)
 
 
 class UpstreamError(Exception):

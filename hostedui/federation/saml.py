@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.http import QueryDict
@@ -52,6 +51,7 @@ from hostedui.oauth.authorize import AuthorizationRequest
 from pool import crypto
 from pool.errors import CognitoError
 from pool.models import IdentityProvider, UserPool
+from pool.services import identity_provider_checks as provider_checks
 from pool.services import saml as saml_service
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,6 @@ logger = logging.getLogger(__name__)
 SKEW_SECONDS = 60
 METADATA_TIMEOUT_SECONDS = 5
 METADATA_CACHE_SECONDS = 600
-MAX_METADATA_BYTES = 1_000_000
 # Cognito: "The saml2/idpresponse endpoint can accept SAML assertions of up to 100,000 characters".
 MAX_RESPONSE_CHARS = 100_000
 ROUND_TRIP_SECONDS = 600
@@ -103,15 +102,15 @@ def idp_metadata(details: Mapping[str, str]) -> str:
     if (cached := cache.get(key)) is not None:
         return cached
     try:
-        answer = requests.get(url, timeout=METADATA_TIMEOUT_SECONDS, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise MetadataError(
-            f"The metadata URL could not be fetched: {type(exc).__name__}."
-        ) from exc
-    if answer.status_code != 200 or len(answer.content) > MAX_METADATA_BYTES:
-        raise MetadataError(f"The metadata URL answered {answer.status_code}.")
-    cache.set(key, answer.text, METADATA_CACHE_SECONDS)
-    return answer.text
+        text = provider_checks.fetch(
+            url,
+            accept=provider_checks.SAML_METADATA_TYPES,
+            timeout_seconds=METADATA_TIMEOUT_SECONDS,
+        )
+    except provider_checks.FetchError as exc:
+        raise MetadataError(f"The metadata URL could not be used: {exc}") from exc
+    cache.set(key, text, METADATA_CACHE_SECONDS)
+    return text
 
 
 def _config(

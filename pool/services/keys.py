@@ -252,3 +252,8 @@ def signing_certificate(pool: UserPool) -> str:
         .sign(loaded.private_key, hashes.SHA256())
     )
     return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def forget(pool_id: str) -> None:
+    """Make every process reload the pool's keys (after an import wrote them)."""
+    _forget(pool_id)

@@ -35,6 +35,7 @@ def client_data(**overrides) -> dict:
         "refresh_token_rotation": "on",
         "refresh_token_retry_grace_seconds": "0",
         "require_pkce": "on",
+        "supported_identity_providers": ["COGNITO"],
     }
     data.update(overrides)
     return data

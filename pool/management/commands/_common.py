@@ -53,3 +53,17 @@ class CognateCommand(BaseCommand):
         else:
             for line in self.describe(result):
                 self.stdout.write(line)
+
+
+def read_passphrase(path: str) -> str:
+    """The first line of a passphrase file (so that a passphrase never sits in argv)."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            passphrase = source.readline().rstrip("\r\n")
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text.") from None
+    if not passphrase:
+        raise CommandError(f"{path} holds no passphrase on its first line.")
+    return passphrase
