@@ -82,18 +82,26 @@ def effective(pool: UserPool, client: AppClient | None, *, draft: dict | None = 
     levels = list(Branding.objects.filter(pool=pool).filter(wanted).defer("logo", "background"))
     pool_row = next((b for b in levels if b.client_id is None), None)
     client_row = next((b for b in levels if client and b.client_id == client.pk), None)
+    # UseCognitoProvidedValues on the client's row: the defaults, whatever the pool's says.
+    defaults = bool(client_row and client_row.use_defaults)
+    if defaults:
+        pool_row = client_row = None
+    if pool_row is not None and pool_row.use_defaults:
+        pool_row = None
+    # The client's older single colour sits between the pool's branding and the client's own.
+    legacy = None
+    if client is not None and not defaults and HEX.match(client.brand_color or ""):
+        legacy = {"light": {"primary": client.brand_color}}
+    own = client_row if client is not None else pool_row
     settings: dict = {}
-    if client is not None and HEX.match(client.brand_color or ""):
-        settings = {"light": {"primary": client.brand_color}}
     css: list[str] = []
-    logo = background = None
-    pool_row = None if pool_row and pool_row.use_defaults else pool_row
-    client_row = None if client_row and client_row.use_defaults else client_row
-    for level in (pool_row, client_row):
+    for level in (pool_row, legacy, client_row):
         if level is None:
             continue
-        own = level is (client_row if client else pool_row)
-        if draft is not None and own:
+        if isinstance(level, dict):
+            settings = _merge(settings, level)
+            continue
+        if draft is not None and level is own:
             continue
         settings = _merge(settings, level.settings)
         if level.custom_css:
@@ -102,6 +110,7 @@ def effective(pool: UserPool, client: AppClient | None, *, draft: dict | None = 
         settings = _merge(settings, draft.get("settings") or {})
         if draft.get("css"):
             css.append(draft["css"])
+    logo = background = None
     for level in (pool_row, client_row):
         if level is not None:
             logo = _image(level, "logo") or logo
@@ -113,5 +122,5 @@ def effective(pool: UserPool, client: AppClient | None, *, draft: dict | None = 
         css=tuple(css),
         logo=logo,
         background=background,
-        logo_url=client.logo_url if client is not None and logo is None else "",
+        logo_url=client.logo_url if client is not None and logo is None and not defaults else "",
     )

@@ -333,3 +333,20 @@ def test_use_cognito_provided_values_shows_the_defaults(client, pool, app_client
     assert "--brand: #123123;" in served_css(client, pool, app_client)
     branding.update_by_id(pool=pool, branding_id=saved.id, use_defaults=True)
     assert "--brand: #2f6fde;" in served_css(client, pool, app_client)
+
+
+def test_a_clients_own_colour_beats_the_pools_branding(client, pool):
+    app = factories.make_client(pool, brand_color="#aa3366")
+    branding.set_branding(pool=pool, settings={"light": {"primary": "#111111", "page": "#222222"}})
+    css = served_css(client, pool, app)
+    assert "--brand: #aa3366;" in css and "--bg: #222222;" in css
+    branding.set_branding(pool=pool, client=app, settings={"light": {"primary": "#333333"}})
+    assert "--brand: #333333;" in served_css(client, pool, app)
+
+
+def test_use_cognito_provided_values_on_a_client_drops_the_pools_branding_too(client, pool):
+    app = factories.make_client(pool, brand_color="#aa3366")
+    branding.set_branding(pool=pool, settings={"light": {"page": "#222222"}}, css="a { x: y; }")
+    branding.create_client_branding(pool=pool, client=app, use_defaults=True)
+    css = served_css(client, pool, app)
+    assert "--bg: #f3f5f9;" in css and "--brand: #2f6fde;" in css and "x: y" not in css
