@@ -1,8 +1,11 @@
 # Cognate: the two commands a newcomer needs, plus lint and bench.
 #
 #   make run    virtualenv + requirements, migrate SQLite, bootstrap the demo, serve on HOST:PORT
-#   make test   virtualenv + dev requirements, Debian chromium when missing, tests/node's npm
-#               packages when node is installed, the whole suite
+#   make test   virtualenv + dev requirements, Debian chromium and gettext when missing,
+#               tests/node's npm packages when node is installed, the whole suite
+#   make messages / make compilemessages   update the translation catalogs in locale/ from the
+#               code and templates / compile them to the .mo files (committed, so that `make
+#               run` needs no gettext)
 #
 # Everything lands in .venv/; stamp files there make the second run skip what is already done.
 
@@ -39,7 +42,8 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 PEER_DIR := bench/peers/oidc
 PEER_STAMP := $(PEER_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium xmlsec1 wrk node-deps migrate static clean
+.PHONY: run test lint bench venv chromium gettext xmlsec1 wrk node-deps migrate static clean \
+	messages compilemessages
 
 run: $(RUN_STAMP) xmlsec1 migrate static
 	@$(SERVE_ENV) $(BIN)/python manage.py bootstrap
@@ -58,7 +62,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium xmlsec1 wrk node-deps static
+test: $(DEV_STAMP) chromium gettext xmlsec1 wrk node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -73,14 +77,44 @@ test: $(DEV_STAMP) chromium xmlsec1 wrk node-deps static
 	if [ $$rc -eq 5 ]; then echo "*** pytest collected no tests (exit code 5)"; rc=0; fi; \
 	exit $$rc
 
-# Debian's chromium for the Playwright tests (never a downloaded browser). Installed with apt-get
-# when missing and we are root; otherwise `make test` skips the e2e tests and says so.
+# Debian's chromium for the Playwright tests (never a downloaded browser), and a Japanese font
+# for its screenshots. Installed with apt-get when missing and we are root; otherwise `make test`
+# skips the e2e tests and says so.
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian's chromium with apt-get ..."; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "*** apt-get could not install chromium"; \
 	fi
+	@# A Japanese font, so that the screenshots of the Japanese hosted pages show their text.
+	@if [ ! -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] && [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's fonts-ipafont-gothic with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			fonts-ipafont-gothic) || echo "*** apt-get could not install fonts-ipafont-gothic"; \
+	fi
+
+# GNU gettext (msgfmt, xgettext, msgmerge): the catalog tests (tests/hostedui/test_catalogs.py)
+# and `make messages` use it. Installed with apt-get when missing and we are root; otherwise those
+# tests skip and say so.
+gettext:
+	@if ! command -v msgfmt >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's gettext with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) \
+			|| echo "*** apt-get could not install gettext"; \
+	fi
+
+# The languages of settings.LANGUAGES other than English (their locale/ directory names).
+LOCALES := de es fr ja pt_BR
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='tests/*' --ignore='var/*' --ignore='bench/*' \
+	--ignore='examples/*' --ignore='scripts/*'
+
+messages: $(RUN_STAMP) gettext
+	$(BIN)/python manage.py makemessages --no-location --no-obsolete $(MESSAGES_IGNORE) \
+		$(addprefix --locale=,$(LOCALES))
+
+compilemessages: $(RUN_STAMP) gettext
+	$(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
 
 # xmlsec1, with which pysaml2 signs and verifies SAML messages (SAML identity providers).
 # Installed with apt-get when missing and we are root; otherwise SAML sign-in cannot work.

@@ -11,6 +11,7 @@ from console.views import (
     home,
     identity_providers,
     keys,
+    messages,
     pools,
     transfer,
     triggers,
@@ -148,6 +149,7 @@ urlpatterns = [
     ),
     path(provider + "delete", identity_providers.provider_delete, name="provider_delete"),
     # Keys and events
+    path(pool + "messages/", messages.message_templates_page, name="message_templates"),
     path(pool + "triggers/", triggers.trigger_list, name="triggers"),
     path(pool + "triggers/set", triggers.trigger_set, name="trigger_set"),
     path(pool + "triggers/<slug:kind>/remove", triggers.trigger_remove, name="trigger_remove"),

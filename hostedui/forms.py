@@ -5,31 +5,32 @@ to the field it names (see hostedui/messages.py)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from pool.models import UserPool
 
 # Autocomplete tokens and input types for the attributes a pool may require at sign-up.
-ATTRIBUTE_INPUTS: dict[str, tuple[str, str, str]] = {
+ATTRIBUTE_INPUTS: dict[str, tuple[object, str, str]] = {
     # name: (label, input type, autocomplete)
-    "email": ("Email address", "email", "email"),
-    "phone_number": ("Phone number", "tel", "tel"),
-    "name": ("Full name", "text", "name"),
-    "given_name": ("Given name", "text", "given-name"),
-    "family_name": ("Family name", "text", "family-name"),
-    "middle_name": ("Middle name", "text", "additional-name"),
-    "nickname": ("Nickname", "text", "nickname"),
-    "preferred_username": ("Preferred username", "text", "username"),
-    "birthdate": ("Birth date", "date", "bday"),
-    "gender": ("Gender", "text", "sex"),
-    "locale": ("Locale", "text", "language"),
-    "zoneinfo": ("Time zone", "text", "off"),
-    "address": ("Address", "text", "street-address"),
-    "website": ("Website", "url", "url"),
-    "profile": ("Profile page", "url", "url"),
-    "picture": ("Picture URL", "url", "photo"),
-    "updated_at": ("Updated at", "text", "off"),
+    "email": (_("Email address"), "email", "email"),
+    "phone_number": (_("Phone number"), "tel", "tel"),
+    "name": (_("Full name"), "text", "name"),
+    "given_name": (_("Given name"), "text", "given-name"),
+    "family_name": (_("Family name"), "text", "family-name"),
+    "middle_name": (_("Middle name"), "text", "additional-name"),
+    "nickname": (_("Nickname"), "text", "nickname"),
+    "preferred_username": (_("Preferred username"), "text", "username"),
+    "birthdate": (_("Birth date"), "date", "bday"),
+    "gender": (_("Gender"), "text", "sex"),
+    "locale": (_("Locale"), "text", "language"),
+    "zoneinfo": (_("Time zone"), "text", "off"),
+    "address": (_("Address"), "text", "street-address"),
+    "website": (_("Website"), "url", "url"),
+    "profile": (_("Profile page"), "url", "url"),
+    "picture": (_("Picture URL"), "url", "photo"),
+    "updated_at": (_("Updated at"), "text", "off"),
 }
-ATTRIBUTE_HINTS = {"phone_number": "International format, e.g. +14155550100."}
+ATTRIBUTE_HINTS = {"phone_number": _("International format, e.g. +14155550100.")}
 
 
 class HostedForm(forms.Form):
@@ -54,13 +55,13 @@ class HostedForm(forms.Form):
         return self
 
 
-def _text(label: str, autocomplete: str, *, input_type: str = "text", **kwargs) -> forms.Field:
+def _text(label, autocomplete: str, *, input_type: str = "text", **kwargs) -> forms.Field:
     widget = forms.TextInput(attrs={"autocomplete": autocomplete})
     widget.input_type = input_type
     return forms.CharField(label=label, widget=widget, max_length=2048, strip=True, **kwargs)
 
 
-def _password(label: str, autocomplete: str, **kwargs) -> forms.Field:
+def _password(label, autocomplete: str, **kwargs) -> forms.Field:
     return forms.CharField(
         label=label,
         strip=False,
@@ -70,7 +71,10 @@ def _password(label: str, autocomplete: str, **kwargs) -> forms.Field:
     )
 
 
-def _code(label: str = "Code", autocomplete: str = "one-time-code") -> forms.Field:
+CODE_LABEL = _("Code")
+
+
+def _code(label=CODE_LABEL, autocomplete: str = "one-time-code") -> forms.Field:
     return forms.CharField(
         label=label,
         max_length=12,
@@ -81,14 +85,14 @@ def _code(label: str = "Code", autocomplete: str = "one-time-code") -> forms.Fie
     )
 
 
-def username_label(pool: UserPool) -> str:
+def username_label(pool: UserPool):
     if pool.username_attributes == ["email"]:
-        return "Email address"
+        return _("Email address")
     if pool.username_attributes == ["phone_number"]:
-        return "Phone number"
+        return _("Phone number")
     if pool.username_attributes:
-        return "Email address or phone number"
-    return "Username"
+        return _("Email address or phone number")
+    return _("Username")
 
 
 class SignInForm(HostedForm):
@@ -103,7 +107,7 @@ class SignInForm(HostedForm):
         self.fields["username"].widget.attrs.update(
             {"id": "signInFormUsername", "autocomplete": "username", "autocapitalize": "none"}
         )
-        self.fields["password"].label = "Password"
+        self.fields["password"].label = _("Password")
         self.fields["password"].widget.attrs.update(
             {"id": "signInFormPassword", "autocomplete": "current-password"}
         )
@@ -126,7 +130,7 @@ class CustomChallengeForm(HostedForm):
     """The answer to a custom challenge (what it is, only the pool's triggers know)."""
 
     answer = forms.CharField(
-        label="Answer",
+        label=_("Answer"),
         max_length=2048,
         strip=True,
         widget=forms.TextInput(attrs={"id": "customChallengeAnswer", "autocomplete": "off"}),
@@ -135,7 +139,7 @@ class CustomChallengeForm(HostedForm):
 
 class SignUpForm(HostedForm):
     policy_fields = ("password",)
-    password = _password("Password", "new-password")
+    password = _password(_("Password"), "new-password")
 
     def __init__(self, *args, pool: UserPool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,7 +151,7 @@ class SignUpForm(HostedForm):
             fields["username"] = _text(label, autocomplete, input_type=input_type)
         else:
             self.username_attribute = None
-            fields["username"] = _text("Username", "username")
+            fields["username"] = _text(_("Username"), "username")
         self.attribute_names = [
             name
             for name in pool.required_attributes or []
@@ -166,8 +170,8 @@ class SignUpForm(HostedForm):
 
 
 class ConfirmForm(HostedForm):
-    username = _text("Username", "username")
-    code = _code("Confirmation code")
+    username = _text(_("Username"), "username")
+    code = _code(_("Confirmation code"))
 
 
 class ResendForm(HostedForm):
@@ -177,27 +181,27 @@ class ResendForm(HostedForm):
 
 
 class ForgotPasswordForm(HostedForm):
-    username = _text("Username", "username")
+    username = _text(_("Username"), "username")
 
 
 class ConfirmForgotPasswordForm(HostedForm):
     policy_fields = ("password",)
-    username = _text("Username", "username")
-    code = _code("Code")
-    password = _password("New password", "new-password")
-    password2 = _password("Enter the new password again", "new-password")
+    username = _text(_("Username"), "username")
+    code = _code(_("Code"))
+    password = _password(_("New password"), "new-password")
+    password2 = _password(_("Enter the new password again"), "new-password")
 
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password2") != data.get("password"):
-            self.add_error("password2", "The passwords do not match.")
+            self.add_error("password2", _("The passwords do not match."))
         return data
 
 
 class NewPasswordForm(HostedForm):
     policy_fields = ("password",)
-    password = _password("New password", "new-password")
-    password2 = _password("Enter the new password again", "new-password")
+    password = _password(_("New password"), "new-password")
+    password2 = _password(_("Enter the new password again"), "new-password")
 
     def __init__(self, *args, required_attributes: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -209,7 +213,7 @@ class NewPasswordForm(HostedForm):
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password2") != data.get("password"):
-            self.add_error("password2", "The passwords do not match.")
+            self.add_error("password2", _("The passwords do not match."))
         return data
 
     def attributes(self) -> dict[str, str]:
@@ -236,7 +240,7 @@ class MfaForm(HostedForm):
 
 
 class SelectMfaForm(HostedForm):
-    method = forms.ChoiceField(label="How do you want to verify?", widget=forms.RadioSelect)
+    method = forms.ChoiceField(label=_("How do you want to verify?"), widget=forms.RadioSelect)
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,9 +248,9 @@ class SelectMfaForm(HostedForm):
 
 
 class TotpSetupForm(HostedForm):
-    code = _code("Code from your authenticator app")
+    code = _code(_("Code from your authenticator app"))
     friendly_name = forms.CharField(
-        label="Device name (optional)",
+        label=_("Device name (optional)"),
         required=False,
         max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),

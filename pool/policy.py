@@ -20,6 +20,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, ngettext
 
 from pool import clock, crypto, locks
 from pool.errors import (
@@ -71,17 +72,25 @@ def check_password(pool: UserPool, password: str) -> None:
 
 
 def describe_password_policy(pool: UserPool) -> list[str]:
-    """The policy as short human rules, in the order `check_password` applies them."""
-    rules = [f"At least {max(pool.password_min_length, 1)} characters"]
+    """The policy as short human rules, in the order `check_password` applies them, in the
+    active language (the hosted pages translate them; elsewhere English)."""
+    minimum = max(pool.password_min_length, 1)
+    rules = [
+        ngettext("At least %(count)d character", "At least %(count)d characters", minimum)
+        % {"count": minimum}
+    ]
     if pool.password_require_uppercase:
-        rules.append("At least one uppercase letter (A-Z)")
+        rules.append(gettext("At least one uppercase letter (A-Z)"))
     if pool.password_require_lowercase:
-        rules.append("At least one lowercase letter (a-z)")
+        rules.append(gettext("At least one lowercase letter (a-z)"))
     if pool.password_require_numbers:
-        rules.append("At least one number (0-9)")
+        rules.append(gettext("At least one number (0-9)"))
     if pool.password_require_symbols:
-        rules.append("At least one special character, such as ! @ # $ % ^ & * or a space")
-    rules.append(f"At most {PASSWORD_MAX_LENGTH} characters, not starting or ending with a space")
+        rules.append(gettext("At least one special character, such as ! @ # $ % ^ & * or a space"))
+    rules.append(
+        gettext("At most %(count)d characters, not starting or ending with a space")
+        % {"count": PASSWORD_MAX_LENGTH}
+    )
     return rules
 
 

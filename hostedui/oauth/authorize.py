@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
+from django.utils.translation import gettext
+
 from hostedui.oauth import codes, pkce
 from hostedui.oauth.clients import CLIENT_ID
 from hostedui.oauth.discovery import issuer
@@ -35,6 +37,7 @@ PARAMETERS = (
     "prompt",
     "max_age",
     "login_hint",
+    "lang",  # the pages' language (hostedui/i18n.py), as Cognito's managed login takes it
 )
 RESPONSE_TYPES = {"code": "code", "token": "implicit"}  # response_type -> allowed_oauth_flows
 # Cognito: these OIDC scopes only mean something with `openid`.
@@ -121,16 +124,16 @@ def client_of(pool: UserPool, params) -> AppClient:
     """The app client named by `client_id`, or ErrorPage."""
     client_id = _single(params, "client_id")
     if not client_id:
-        raise ErrorPage("invalid_request", "The request has no client_id.")
+        raise ErrorPage("invalid_request", gettext("The request has no client_id."))
     if "client_id" in _repeated(params):
-        raise ErrorPage("invalid_request", "client_id was sent more than once.")
+        raise ErrorPage("invalid_request", gettext("client_id was sent more than once."))
     client = None
     if CLIENT_ID.match(client_id):
         client = (
             AppClient.objects.select_related("pool").filter(pool=pool, client_id=client_id).first()
         )
     if client is None:
-        raise ErrorPage("invalid_client", "There is no such app client in this user pool.")
+        raise ErrorPage("invalid_client", gettext("There is no such app client in this user pool."))
     return client
 
 
@@ -141,11 +144,13 @@ def verified_client(pool: UserPool, params) -> tuple[AppClient, str]:
     client = client_of(pool, params)
     redirect_uri = _single(params, "redirect_uri")
     if not redirect_uri:
-        raise ErrorPage("invalid_request", "The request has no redirect_uri.")
+        raise ErrorPage("invalid_request", gettext("The request has no redirect_uri."))
     if "redirect_uri" in _repeated(params):
-        raise ErrorPage("invalid_request", "redirect_uri was sent more than once.")
+        raise ErrorPage("invalid_request", gettext("redirect_uri was sent more than once."))
     if not redirect_uris.matches(client.callback_urls, redirect_uri):
-        raise ErrorPage("redirect_mismatch", "redirect_uri is not a callback URL of this app.")
+        raise ErrorPage(
+            "redirect_mismatch", gettext("redirect_uri is not a callback URL of this app.")
+        )
     return client, redirect_uri
 
 

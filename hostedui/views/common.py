@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from hostedui import branding as hosted_branding
 from hostedui.oauth import ErrorPage, OAuthError
@@ -39,10 +40,10 @@ def load_pool(pool_id: str, *, cached: bool = False) -> UserPool:
     for the OAuth endpoints, which use only the pool's identity; pages that apply its settings
     read the row itself."""
     if len(pool_id) > 55 or not POOL_ID.match(pool_id):
-        raise ErrorPage("not_found", "There is no such user pool.")
+        raise ErrorPage("not_found", gettext("There is no such user pool."))
     pool = cached_pool(pool_id) if cached else UserPool.objects.filter(id=pool_id).first()
     if pool is None:
-        raise ErrorPage("not_found", "There is no such user pool.")
+        raise ErrorPage("not_found", gettext("There is no such user pool."))
     return pool
 
 
@@ -50,7 +51,11 @@ def error_page(request: HttpRequest, error: ErrorPage, *, status: int = 400) -> 
     return render(
         request,
         "hostedui/error.html",
-        {"error": error.error, "description": error.description, "title": "Something went wrong"},
+        {
+            "error": error.error,
+            "description": error.description,
+            "title": gettext("Something went wrong"),
+        },
         status=status,
     )
 

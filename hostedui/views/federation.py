@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -164,7 +165,9 @@ def idp_response(request: HttpRequest, pool_id: str) -> HttpResponse:
     if round_trip is None:
         return error_page(
             request,
-            ErrorPage("invalid_state", "This sign-in is not valid (missing, used or expired)."),
+            ErrorPage(
+                "invalid_state", gettext("This sign-in is not valid (missing, used or expired).")
+            ),
         )
     try:
         auth = authz.validate(pool, QueryDict(round_trip.query)).without_prompt()

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -62,7 +63,7 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
                 provider = federation.by_identifier(auth, identifier)
                 if provider is not None:
                     return federation.go_upstream(request, auth, provider)
-                messages.error(request, "No identity provider signs in that address.")
+                messages.error(request, gettext("No identity provider signs in that address."))
                 return to_app(login_url(pool.id, auth.query_string))
         signed_in = session.current(request, pool)
         if (
@@ -157,7 +158,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
             client = authz.client_of(pool, request.GET)
             if logout_uri not in (client.logout_urls or []):
                 raise ErrorPage(
-                    "invalid_logout_uri", "logout_uri is not a sign-out URL of this app."
+                    "invalid_logout_uri", gettext("logout_uri is not a sign-out URL of this app.")
                 )
             return _sign_out(request, pool, after=logout_uri)
         if request.GET.get("redirect_uri") is not None:
@@ -175,7 +176,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
     return render(
         request,
         "hostedui/signed_out.html",
-        {"pool": pool, "title": "Signed out", **branding(pool, client)},
+        {"pool": pool, "title": gettext("Signed out"), **branding(pool, client)},
     )
 
 

@@ -14,10 +14,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hostedui import forms, session
-from hostedui.messages import password_rules, show
+from hostedui import forms, i18n, session
+from hostedui.messages import password_rules, show, translated
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
 from hostedui.oauth.authorize import AuthorizationRequest
@@ -33,7 +34,15 @@ from pool.services.results import Authenticated, Challenge, CodeDelivery
 USERNAME_KEY = "hostedui:username"
 # Where the last sign-up code went (masked), and for which name: the confirm page says so.
 DELIVERY_KEY = "hostedui:delivery"
-MEDIUM_WORDS = {"EMAIL": "by email", "SMS": "by text message"}
+SENT_TEXTS = {
+    "EMAIL": gettext_lazy(
+        "We sent a code by email to %(destination)s. Enter it to confirm your account."
+    ),
+    "SMS": gettext_lazy(
+        "We sent a code by text message to %(destination)s. Enter it to confirm your account."
+    ),
+}
+SENT_ANYHOW = gettext_lazy("We sent a code to %(destination)s. Enter it to confirm your account.")
 CHALLENGE_PAGES = {
     "SOFTWARE_TOKEN_MFA": "mfa",
     "SMS_MFA": "mfa",
@@ -44,15 +53,17 @@ CHALLENGE_PAGES = {
     "CUSTOM_CHALLENGE": "custom_challenge",
 }
 MFA_LABELS = {
-    "SOFTWARE_TOKEN_MFA": "Authenticator app",
-    "SMS_MFA": "Text message (SMS)",
-    "EMAIL_OTP": "Email",
+    "SOFTWARE_TOKEN_MFA": gettext_lazy("Authenticator app"),
+    "SMS_MFA": gettext_lazy("Text message (SMS)"),
+    "EMAIL_OTP": gettext_lazy("Email"),
 }
 ERROR_TEXTS = {
-    "redirect_mismatch": "The app sent you here with a return address it has not registered.",
-    "invalid_client": "The app that sent you here is not known to this user pool.",
-    "invalid_request": "The app that sent you here made a request we cannot handle.",
-    "signup_disabled": "This user pool does not allow people to sign up themselves.",
+    "redirect_mismatch": gettext_lazy(
+        "The app sent you here with a return address it has not registered."
+    ),
+    "invalid_client": gettext_lazy("The app that sent you here is not known to this user pool."),
+    "invalid_request": gettext_lazy("The app that sent you here made a request we cannot handle."),
+    "signup_disabled": gettext_lazy("This user pool does not allow people to sign up themselves."),
 }
 
 # The pages that offer a button per upstream identity provider.
@@ -69,6 +80,7 @@ def hosted_page(view: View) -> View:
     def wrapper(request: HttpRequest, pool_id: str) -> HttpResponse:
         try:
             pool = load_pool(pool_id)
+            i18n.use_pool(request, pool)
             auth = authz.validate(pool, request.GET).without_prompt()
             return view(request, auth)
         except ErrorPage as exc:
@@ -144,7 +156,10 @@ def _finish(
         return to_app(authz.respond(auth, user=result.user, auth_time=result.auth_time))
     page = CHALLENGE_PAGES.get(result.name)
     if page is None:
-        raise ErrorPage("unsupported_challenge", f"The hosted UI cannot answer {result.name}.")
+        raise ErrorPage(
+            "unsupported_challenge",
+            gettext("The hosted UI cannot answer %(challenge)s.") % {"challenge": result.name},
+        )
     session.keep_challenge(request, pool=auth.pool, challenge=result, username=username)
     return redirect(page_url(page, auth))
 
@@ -190,7 +205,7 @@ def _respond(
             context=session.context(request),
         )
     except restart_on as exc:
-        return _restart(request, auth, exc.message)
+        return _restart(request, auth, translated(exc.message))
     except domain.CognitoError as exc:
         show(form, exc)
         return None
@@ -214,12 +229,14 @@ def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
         except domain.UserNotConfirmedException:
             request.session[USERNAME_KEY] = username
             messages.info(
-                request, "Your account is not confirmed yet. Enter your confirmation code."
+                request, gettext("Your account is not confirmed yet. Enter your confirmation code.")
             )
             return redirect(page_url("confirm", auth))
         except domain.PasswordResetRequiredException:
             request.session[USERNAME_KEY] = username
-            messages.info(request, "You need to reset your password before you can sign in.")
+            messages.info(
+                request, gettext("You need to reset your password before you can sign in.")
+            )
             return redirect(page_url("forgot_password", auth))
         except domain.CognitoError as exc:
             show(form, exc)
@@ -229,7 +246,7 @@ def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
         request,
         "login.html",
         auth,
-        title="Sign in",
+        title=gettext("Sign in"),
         form=form,
         custom=_custom_sign_in_form(auth, None),
     )
@@ -251,7 +268,7 @@ def custom_sign_in(request: HttpRequest, auth: AuthorizationRequest) -> HttpResp
     """Start a custom-auth sign-in from the sign-in page's second form."""
     custom = _custom_sign_in_form(auth, request.POST)
     if custom is None:
-        return _restart(request, auth, "This user pool does not offer that sign-in.")
+        return _restart(request, auth, gettext("This user pool does not offer that sign-in."))
     if custom.is_valid():
         username = custom.cleaned_data["username"]
         try:
@@ -267,7 +284,7 @@ def custom_sign_in(request: HttpRequest, auth: AuthorizationRequest) -> HttpResp
         else:
             return _finish(request, auth, result, username)
     form = forms.SignInForm(pool=auth.pool)
-    return _render(request, "login.html", auth, title="Sign in", form=form, custom=custom)
+    return _render(request, "login.html", auth, title=gettext("Sign in"), form=form, custom=custom)
 
 
 @require_http_methods(["GET", "POST"])
@@ -277,7 +294,7 @@ def custom_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRe
     parameters) and post the answer; the private parameters never leave the server."""
     pending = session.pending_challenge(request, auth.pool, "CUSTOM_CHALLENGE")
     if pending is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     form = forms.CustomChallengeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = _respond(
@@ -292,15 +309,15 @@ def custom_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRe
             return result
         if result is not None:
             if isinstance(result, Challenge) and result.name == "CUSTOM_CHALLENGE":
-                messages.error(request, "That answer is not right. Try again.")
+                messages.error(request, gettext("That answer is not right. Try again."))
             return _finish(request, auth, result, pending["username"])
     parameters = {k: v for k, v in pending["parameters"].items() if k != "USERNAME"}
-    question = parameters.pop("question", "") or "Answer the challenge to sign in."
+    question = parameters.pop("question", "") or gettext("Answer the challenge to sign in.")
     return _render(
         request,
         "custom_challenge.html",
         auth,
-        title="Verify it's you",
+        title=gettext("Verify it's you"),
         form=form,
         question=question,
         details=sorted(parameters.items()),
@@ -332,11 +349,13 @@ def signup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             show(form, exc)
         else:
             if result.confirmed:
-                return _to_sign_in(request, auth, username, "Your account is ready. Sign in.")
+                return _to_sign_in(
+                    request, auth, username, gettext("Your account is ready. Sign in.")
+                )
             request.session[USERNAME_KEY] = username
             _remember_delivery(request, username, result.delivery)
             return redirect(page_url("confirm", auth))
-    return _render(request, "signup.html", auth, title="Sign up", form=form)
+    return _render(request, "signup.html", auth, title=gettext("Sign up"), form=form)
 
 
 def _remember_delivery(request: HttpRequest, username: str, delivery: CodeDelivery | None) -> None:
@@ -355,10 +374,9 @@ def _sent_to(request: HttpRequest, username: str) -> str:
     """The confirm page's opening line: where the code went, if one went to this name."""
     sent = request.session.get(DELIVERY_KEY) or {}
     if username and sent.get("username") == username:
-        how = MEDIUM_WORDS.get(sent.get("medium"), "")
-        where = sent.get("destination")
-        return f"We sent a code {how} to {where}. Enter it to confirm your account."
-    return "Enter your confirmation code."
+        text = SENT_TEXTS.get(sent.get("medium"), SENT_ANYHOW)
+        return text % {"destination": sent.get("destination")}
+    return gettext("Enter your confirmation code.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -389,7 +407,7 @@ def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
         else:
             request.session[USERNAME_KEY] = username
             _remember_delivery(request, username, delivery)
-            messages.info(request, "We sent you a new code.")
+            messages.info(request, gettext("We sent you a new code."))
             return redirect(page_url("confirm", auth))
     elif request.method == "POST" and not resending and form.is_valid():
         username = form.cleaned_data["username"]
@@ -405,12 +423,14 @@ def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             show(form, exc)
         else:
             request.session.pop(DELIVERY_KEY, None)
-            return _to_sign_in(request, auth, username, "Your account is confirmed. Sign in.")
+            return _to_sign_in(
+                request, auth, username, gettext("Your account is confirmed. Sign in.")
+            )
     return _render(
         request,
         "confirm.html",
         auth,
-        title="Confirm your account",
+        title=gettext("Confirm your account"),
         form=form,
         resend=resend,
         lead=_sent_to(request, username),
@@ -438,9 +458,15 @@ def forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpRes
             show(form, exc)
         else:
             request.session[USERNAME_KEY] = username
-            messages.info(request, f"We sent a code to {delivery.destination}.")
+            messages.info(
+                request,
+                gettext("We sent a code to %(destination)s.")
+                % {"destination": delivery.destination},
+            )
             return redirect(page_url("confirm_forgot_password", auth))
-    return _render(request, "forgot_password.html", auth, title="Forgot your password?", form=form)
+    return _render(
+        request, "forgot_password.html", auth, title=gettext("Forgot your password?"), form=form
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -462,9 +488,15 @@ def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) ->
             show(form, exc)
         else:
             username = form.cleaned_data["username"]
-            return _to_sign_in(request, auth, username, "Your password has been changed. Sign in.")
+            return _to_sign_in(
+                request, auth, username, gettext("Your password has been changed. Sign in.")
+            )
     return _render(
-        request, "confirm_forgot_password.html", auth, title="Reset your password", form=form
+        request,
+        "confirm_forgot_password.html",
+        auth,
+        title=gettext("Reset your password"),
+        form=form,
     )
 
 
@@ -476,7 +508,7 @@ def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) ->
 def new_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     pending = session.pending_challenge(request, auth.pool, "NEW_PASSWORD_REQUIRED")
     if pending is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     required = [
         name.removeprefix("userAttributes.")
         for name in json.loads(pending["parameters"].get("requiredAttributes") or "[]")
@@ -494,7 +526,9 @@ def new_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespon
             return result
         if result is not None:
             return _finish(request, auth, result, pending["username"])
-    return _render(request, "new_password.html", auth, title="Choose a new password", form=form)
+    return _render(
+        request, "new_password.html", auth, title=gettext("Choose a new password"), form=form
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -504,7 +538,7 @@ def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> Htt
     user signed up (pool/services/pool_changes.py)."""
     held = session.pending(request, auth.pool)
     if held is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     names = pool_changes.missing_required(held.user)
     form = forms.RequiredAttributesForm(request.POST or None, names=names)
     if names and request.method == "POST" and form.is_valid():
@@ -521,7 +555,7 @@ def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> Htt
         session.start(request, pool=auth.pool, user=user, auth_time=held.auth_time)
         return to_app(authz.respond(auth, user=user, auth_time=held.auth_time))
     return _render(
-        request, "required_attributes.html", auth, title="Complete your profile", form=form
+        request, "required_attributes.html", auth, title=gettext("Complete your profile"), form=form
     )
 
 
@@ -531,7 +565,7 @@ def mfa_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespo
     names = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP", "SELECT_MFA_TYPE")
     pending = session.pending_challenge(request, auth.pool, *names)
     if pending is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     name = pending["name"]
     if name == "SELECT_MFA_TYPE":
         choices = json.loads(pending["parameters"].get("MFAS_CAN_CHOOSE") or "[]")
@@ -561,7 +595,7 @@ def mfa_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRespo
         request,
         "mfa.html",
         auth,
-        title="Verify it's you",
+        title=gettext("Verify it's you"),
         form=form,
         challenge=name,
         destination=pending["parameters"].get("CODE_DELIVERY_DESTINATION", ""),
@@ -583,7 +617,7 @@ def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     first code, then answer the challenge."""
     pending = session.pending_challenge(request, auth.pool, "MFA_SETUP")
     if pending is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     try:
         if "secret" not in pending:
             secret, continuation = mfa.associate_software_token(session=pending["session"])
@@ -592,7 +626,7 @@ def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
             )
         secret = crypto.decrypt(pending["secret"])
     except domain.NotAuthorizedException as exc:
-        return _restart(request, auth, exc.message)
+        return _restart(request, auth, translated(exc.message))
     form = forms.TotpSetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -611,20 +645,20 @@ def mfa_setup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
                 context=session.context(request),
             )
         except domain.NotAuthorizedException as exc:
-            return _restart(request, auth, exc.message)
+            return _restart(request, auth, translated(exc.message))
         except domain.CognitoError as exc:
             show(form, exc)
         else:
             return _finish(request, auth, result, pending["username"])
     user = user_selectors.find_for_sign_in(auth.pool, pending["username"])
     if user is None:
-        return _restart(request, auth, "Your sign-in session has expired. Sign in again.")
+        return _restart(request, auth, gettext("Your sign-in session has expired. Sign in again."))
     uri = mfa.otpauth_uri(user=user, secret=secret)
     return _render(
         request,
         "mfa_setup.html",
         auth,
-        title="Set up your authenticator app",
+        title=gettext("Set up your authenticator app"),
         form=form,
         qr_svg=_qr_svg(uri),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
@@ -641,5 +675,5 @@ def error(request: HttpRequest, pool_id: str) -> HttpResponse:
     is never echoed as text."""
     code = request.GET.get("error", "")
     known = code if code in ERROR_TEXTS else "error"
-    description = ERROR_TEXTS.get(code, "The request could not be completed.")
+    description = ERROR_TEXTS.get(code, gettext_lazy("The request could not be completed."))
     return error_page(request, ErrorPage(known, description))

@@ -92,6 +92,10 @@ class UserPool(models.Model):
         default="Your username is {username} and temporary password is {####}."
     )
     mfa_message = models.CharField(max_length=140, default="Your authentication code is {####}.")
+    # The same templates per language, {"de": {"verification_email_message": ..., ...}, ...}
+    # (pool/services/message_templates.py); a message in a language without its own template
+    # uses the fields above, translated when they are still Cognito's defaults.
+    message_templates = models.JSONField(default=dict, blank=True)
     email_from = models.EmailField(blank=True, default="")
 
     # How long a challenge session (MFA, new password) stays valid, 3 to 15 minutes.

@@ -12,6 +12,11 @@ codes all go through `send()` here, and nothing else calls pool.messaging.
 3. transmit it by email or SMS (pool.messaging; a failure is CodeDeliveryFailureException);
 4. answer with the masked CodeDelivery (Cognito's CodeDeliveryDetails).
 
+Every message is written in the user's language (pool.languages.for_user: their `locale`
+attribute, else the language of the request that caused it, else English): the pool's template
+for that language when it set one (pool/services/message_templates.py), else its own template,
+translated when it is still Cognito's default text; the email's frame is translated too.
+
 Triggers hook in here and nowhere else, so that they fire alike from every door: the
 custom-message trigger (CustomMessage_<source>) in step 2: its smsMessage / emailMessage /
 emailSubject replace the pool's templates, placeholders kept (`{####}` must stay, and
@@ -27,8 +32,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from pool import email_body, messaging, sender_codes, triggers
+from pool import email_body, languages, messaging, sender_codes, triggers
 from pool.errors import InvalidLambdaResponseException, InvalidParameterException
 from pool.models import AppClient, CodePurpose, Trigger, TriggerKind, User, UserPool
 from pool.services import codes
@@ -56,7 +63,17 @@ VERIFY_PURPOSE = {
 }
 # Where each message-borne MFA challenge sends its code.
 MFA_ATTRIBUTE = {"SMS_MFA": "phone_number", "EMAIL_OTP": "email"}
-MFA_EMAIL_SUBJECT = "Your sign-in code"
+MFA_EMAIL_SUBJECT = gettext_lazy("Your sign-in code")
+# Cognito's default templates (the pool's fields start with them): translated when unchanged.
+DEFAULT_TEMPLATES = frozenset(
+    {
+        gettext_noop("Your verification code"),
+        gettext_noop("Your verification code is {####}."),
+        gettext_noop("Your temporary password"),
+        gettext_noop("Your username is {username} and temporary password is {####}."),
+        gettext_noop("Your authentication code is {####}."),
+    }
+)
 _VERIFICATION = frozenset(
     {
         Source.SIGN_UP,
@@ -85,17 +102,35 @@ def render(template: str, *, code: str, username: str) -> str:
     return template.replace("{####}", code).replace("{username}", username)
 
 
+def template(pool: UserPool, field: str) -> str:
+    """The pool's template `field` in the active language: its own for that language, else the
+    pool's field (Cognito's default text translated, a text the operator wrote as written)."""
+    language = translation.get_language() or ""
+    own = ((pool.message_templates or {}).get(language) or {}).get(field)
+    if own:
+        return own
+    value = getattr(pool, field)
+    return gettext(value) if value in DEFAULT_TEMPLATES else value
+
+
 def templates(pool: UserPool, source: Source, medium: str) -> tuple[str, str]:
-    """The pool's (subject, body) templates for a message from `source` by `medium`."""
+    """The pool's (subject, body) templates for a message from `source` by `medium`, in the
+    active language (see `template`)."""
     if source in _VERIFICATION:
         if medium == "SMS":
-            return "", pool.verification_sms_message
-        return pool.verification_email_subject, pool.verification_email_message
+            return "", template(pool, "verification_sms_message")
+        return (
+            template(pool, "verification_email_subject"),
+            template(pool, "verification_email_message"),
+        )
     if source == Source.ADMIN_CREATE_USER:
         # The pool keeps one invitation text; an SMS invitation carries it too.
-        return pool.invitation_email_subject, pool.invitation_email_message
+        return (
+            template(pool, "invitation_email_subject"),
+            template(pool, "invitation_email_message"),
+        )
     if source == Source.AUTHENTICATION:
-        return MFA_EMAIL_SUBJECT, pool.mfa_message
+        return str(MFA_EMAIL_SUBJECT), template(pool, "mfa_message")
     raise ValueError(f"no template for {source!r}")
 
 
@@ -292,19 +327,20 @@ def send(
         return CodeDelivery(
             destination=messaging.mask(destination), medium=medium, attribute=attribute
         )
-    custom = custom_templates(
-        user, source=source, medium=medium, client=client, client_metadata=client_metadata
-    )
-    message = compose(
-        user,
-        source=source,
-        medium=medium,
-        destination=destination,
-        code=code,
-        username=username,
-        client=client,
-        custom=custom,
-    )
+    with translation.override(languages.for_user(user, fallback=translation.get_language())):
+        custom = custom_templates(
+            user, source=source, medium=medium, client=client, client_metadata=client_metadata
+        )
+        message = compose(
+            user,
+            source=source,
+            medium=medium,
+            destination=destination,
+            code=code,
+            username=username,
+            client=client,
+            custom=custom,
+        )
     _transmit(message, user.pool)
     return CodeDelivery(destination=messaging.mask(destination), medium=medium, attribute=attribute)
 

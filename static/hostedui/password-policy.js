@@ -17,6 +17,9 @@
     var input = document.getElementById(list.getAttribute("data-for"));
     if (!input) { return; }
     var symbols = list.getAttribute("data-symbols") || "";
+    // The words screen readers hear, in the page's language (templates/hostedui/_field.html).
+    var metText = list.getAttribute("data-met") || "met: ";
+    var notMetText = list.getAttribute("data-not-met") || "not met: ";
     function update() {
       list.querySelectorAll("li[data-check]").forEach(function (item) {
         var check = checks[item.getAttribute("data-check")];
@@ -24,7 +27,7 @@
         var met = input.value.length > 0 && check(input.value, item.getAttribute("data-value"), symbols);
         item.classList.toggle("met", met);
         var state = item.querySelector(".rule-state");
-        if (state) { state.textContent = met ? "met: " : "not met: "; }
+        if (state) { state.textContent = met ? metText : notMetText; }
       });
     }
     input.addEventListener("input", update);
