@@ -18,8 +18,11 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """A chromium of this test's own. Playwright's sync API runs an asyncio loop in this thread
+    while it is started, and a second `sync_playwright()` refuses to start inside it ("Sync API
+    inside the asyncio loop"): a session-wide one broke every later test that starts its own."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls

@@ -7,7 +7,6 @@ go to test-artifacts/e2e/<test>/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from pool.services import identity_providers as idp_service
 from tests import factories
 from tests.api.js_clients import NODE, install_node_modules
-from tests.e2e.conftest import CHROMIUM
 from tests.hostedui.upstreams import OidcProviderUpstream
 
 pytestmark = [
@@ -26,27 +24,6 @@ pytestmark = [
 ]
 
 SECRET = "upstream-secret-0123456789abcdef"
-
-
-@pytest.fixture
-def own_page():
-    """A browser of this test's own (Playwright started and stopped here, as
-    test_hosted_pages.py does), so that no session-wide Playwright loop outlives it."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context(viewport={"width": 1000, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
@@ -95,9 +72,8 @@ def demo_with_provider(live_server, settings):
         upstream.close()
 
 
-def test_sign_in_with_an_upstream_provider(demo_with_provider, own_page, artifact_dir):
+def test_sign_in_with_an_upstream_provider(demo_with_provider, page, artifact_dir):
     base, pool, upstream = demo_with_provider
-    page = own_page
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artifact_dir / f"{name}.png"), full_page=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -28,26 +27,14 @@ NEW_PASSWORD = "Walked-Again-43!"
 
 
 @pytest.fixture
-def chromium_page():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made here (and by
-    # the live server in its own thread) are synchronous on purpose.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1024, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def chromium_page(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def totp_now(secret: str) -> str:
