@@ -9,6 +9,7 @@ import uuid
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
@@ -117,7 +118,7 @@ def preview(request: HttpRequest, pool_id: str) -> HttpResponse:
     if loaded is None:
         return error_page(
             request,
-            ErrorPage("invalid_request", "This preview has expired. Preview again."),
+            ErrorPage("invalid_request", gettext("This preview has expired. Preview again.")),
             status=404,
         )
     client_id, draft = loaded
@@ -126,7 +127,7 @@ def preview(request: HttpRequest, pool_id: str) -> HttpResponse:
     css = hosted_branding.stylesheet(effective)
     context = {
         "pool": pool,
-        "title": "Sign in",
+        "title": gettext("Sign in"),
         "form": forms.SignInForm(pool=pool).annotate(),
         "links": {"forgot_password": "#", "signup": "#"},
         "app_name": client.name if client else pool.name,
