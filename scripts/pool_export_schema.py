@@ -36,6 +36,7 @@ REQUIRED = {
     "resource_servers": ["identifier", "name"],
     "groups": ["name"],
     "app_clients": ["client_id", "name"],
+    "brandings": [],
     "identity_providers": ["provider_name", "provider_type"],
     "signing_keys": ["kid", "private_key", "public_jwk", "status"],
     "saml_sp_keys": ["private_key", "certificate"],
