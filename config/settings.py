@@ -62,6 +62,15 @@ _public = urlparse(PUBLIC_URL)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{_public.hostname},localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 SECURE_COOKIES = _public.scheme == "https"
+# Pools served on their own host names (hostedui.hosts): a prefix domain `p` answers at
+# `p.{COGNATE_PREFIX_DOMAIN_SUFFIX}` (default `auth.` + PUBLIC_URL's host name; Cognito's is
+# `auth.{region}.amazoncognito.com`). The URLs of a pool's domain (discovery, console) use
+# COGNATE_DOMAIN_SCHEME and COGNATE_DOMAIN_PORT, by default PUBLIC_URL's scheme and port: https
+# in production, http and the dev server's port when PUBLIC_URL is http://localhost:8000.
+# Configured domains need no ALLOWED_HOSTS entry; unknown hosts are still refused (400).
+PREFIX_DOMAIN_SUFFIX = env("COGNATE_PREFIX_DOMAIN_SUFFIX", "")
+DOMAIN_URL_SCHEME = env("COGNATE_DOMAIN_SCHEME", "")
+DOMAIN_URL_PORT = env("COGNATE_DOMAIN_PORT", "")
 # The region part of the ids of pools created in the console and by management commands
 # (`local_Ab12Cd34E`). Pools created through the JSON API take the region of the request's
 # SigV4 scope instead, as Cognito's ids carry the region that served the call.
@@ -86,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a request id, the request log line and the HTTP metrics for every answer.
     "config.observability.RequestMiddleware",
+    # Then: a request to a pool's own host name is routed to that pool (hostedui.hosts).
+    "hostedui.hosts.PoolDomainMiddleware",
     "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -98,6 +109,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The token, revocation and userInfo endpoints and the JSON API (config/front.py) keep no
+# session, set no CSRF cookie and show no messages: they skip those middleware, and keep every
+# one that sets security headers (and any added to MIDDLEWARE later).
+_SESSION_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
+API_MIDDLEWARE = [name for name in MIDDLEWARE if name not in _SESSION_ONLY_MIDDLEWARE]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

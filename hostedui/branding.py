@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from django.core import signing
 from django.core.cache import cache
-from django.urls import reverse
 
+from hostedui import hosts
 from pool.selectors.branding import Effective, Image
 from pool.services.branding import COLOURS, FONTS
 
@@ -69,8 +69,8 @@ def _palette(settings: dict, colour_mode: str) -> str:
 
 
 def image_url(image: Image) -> str:
-    path = reverse(
-        "hostedui:branding_image", args=[image.branding_pool, image.branding_id, image.kind]
+    path = hosts.path(
+        "branding_image", image.branding_pool, branding_id=image.branding_id, kind=image.kind
     )
     return f"{path}?v={image.digest}"
 
@@ -113,7 +113,7 @@ def stylesheet_url(effective: Effective, css: str, *, preview: str = "") -> str:
         query["preview"] = preview
     else:
         query["v"] = version(css)
-    path = reverse("hostedui:branding_css", args=[effective.pool_id])
+    path = hosts.path("branding_css", effective.pool_id)
     return f"{path}?{urlencode(query)}" if query else path
 
 

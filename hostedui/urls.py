@@ -1,56 +1,55 @@
 """Hosted UI routes, at the site root: per pool `/{pool_id}/…` (Cognito's paths), and the demo
 relying party at `/demo/`. Pool ids look like `local_Ab12Cd34E`, so they never collide with
-`console/`, `static/` or `demo/`."""
+`console/`, `static/` or `demo/`. The same per-pool list is served at the root of a pool's own
+host name (config.urls_domain)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from hostedui.views import branding, demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
-urlpatterns = [
-    path("demo/", demo.start, name="demo"),
-    path("demo/callback", demo.callback, name="demo_callback"),
-    path("<str:pool_id>/oauth2/authorize", oauth.authorize, name="authorize"),
-    path("<str:pool_id>/oauth2/token", oauth.token, name="token"),
-    path("<str:pool_id>/oauth2/userInfo", oauth.user_info, name="userinfo"),
-    path("<str:pool_id>/oauth2/revoke", oauth.revoke, name="revoke"),
-    path("<str:pool_id>/oauth2/idpresponse", federation.idp_response, name="idpresponse"),
-    path("<str:pool_id>/logout", oauth.logout, name="logout"),
+# A pool's routes, without the pool: under `/{pool_id}/` here, and at the root of the pool's own
+# host name (config.urls_domain, hostedui.hosts). Links between them go through hosts.path().
+hosted = [
+    path("oauth2/authorize", oauth.authorize, name="authorize"),
+    path("oauth2/token", oauth.token, name="token"),
+    path("oauth2/userInfo", oauth.user_info, name="userinfo"),
+    path("oauth2/revoke", oauth.revoke, name="revoke"),
+    path("oauth2/idpresponse", federation.idp_response, name="idpresponse"),
+    path("logout", oauth.logout, name="logout"),
     path(
-        "<str:pool_id>/.well-known/openid-configuration",
+        ".well-known/openid-configuration",
         oauth.openid_configuration,
         name="openid_configuration",
     ),
-    path("<str:pool_id>/.well-known/jwks.json", oauth.jwks, name="jwks"),
-    path("<str:pool_id>/saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
-    path("<str:pool_id>/saml2/logout", saml.logout, name="saml_logout"),
-    path("<str:pool_id>/saml2/metadata", saml.metadata, name="saml_metadata"),
-    path("<str:pool_id>/branding.css", branding.stylesheet, name="branding_css"),
+    path(".well-known/jwks.json", oauth.jwks, name="jwks"),
+    path("saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
+    path("saml2/logout", saml.logout, name="saml_logout"),
+    path("saml2/metadata", saml.metadata, name="saml_metadata"),
+    path("branding.css", branding.stylesheet, name="branding_css"),
+    path("branding/<str:branding_id>/<str:kind>", branding.image, name="branding_image"),
+    path("branding/preview", branding.preview, name="branding_preview"),
+    path("login", pages.login, name="login"),
+    path("signup", pages.signup, name="signup"),
+    path("confirm", pages.confirm, name="confirm"),
+    path("forgotPassword", pages.forgot_password, name="forgot_password"),
     path(
-        "<str:pool_id>/branding/<str:branding_id>/<str:kind>",
-        branding.image,
-        name="branding_image",
-    ),
-    path("<str:pool_id>/branding/preview", branding.preview, name="branding_preview"),
-    path("<str:pool_id>/login", pages.login, name="login"),
-    path("<str:pool_id>/signup", pages.signup, name="signup"),
-    path("<str:pool_id>/confirm", pages.confirm, name="confirm"),
-    path("<str:pool_id>/forgotPassword", pages.forgot_password, name="forgot_password"),
-    path(
-        "<str:pool_id>/confirmForgotPassword",
+        "confirmForgotPassword",
         pages.confirm_forgot_password,
         name="confirm_forgot_password",
     ),
-    path("<str:pool_id>/mfa", pages.mfa_challenge, name="mfa"),
-    path("<str:pool_id>/customSignIn", pages.custom_sign_in, name="custom_sign_in"),
-    path("<str:pool_id>/customChallenge", pages.custom_challenge, name="custom_challenge"),
-    path("<str:pool_id>/mfa/setup", pages.mfa_setup, name="mfa_setup"),
-    path("<str:pool_id>/newPassword", pages.new_password, name="new_password"),
-    path(
-        "<str:pool_id>/requiredAttributes",
-        pages.required_attributes,
-        name="required_attributes",
-    ),
-    path("<str:pool_id>/error", pages.error, name="error"),
+    path("mfa", pages.mfa_challenge, name="mfa"),
+    path("customSignIn", pages.custom_sign_in, name="custom_sign_in"),
+    path("customChallenge", pages.custom_challenge, name="custom_challenge"),
+    path("mfa/setup", pages.mfa_setup, name="mfa_setup"),
+    path("newPassword", pages.new_password, name="new_password"),
+    path("requiredAttributes", pages.required_attributes, name="required_attributes"),
+    path("error", pages.error, name="error"),
+]
+
+urlpatterns = [
+    path("demo/", demo.start, name="demo"),
+    path("demo/callback", demo.callback, name="demo_callback"),
+    path("<str:pool_id>/", include(hosted)),
 ]

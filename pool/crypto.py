@@ -59,6 +59,24 @@ def decrypt(token: str) -> str:
     return decrypt_bytes(token).decode()
 
 
+@cache
+def _decrypted(token: str) -> str:
+    return decrypt(token)
+
+
+def decrypt_kept(token: str) -> str:
+    """`decrypt`, remembered per process for this exact ciphertext: for a value read from the
+    database on every request (a client secret at the token endpoint), where decrypting costs
+    more than the rest of client authentication. A changed secret is a new ciphertext, so
+    nothing stale is ever answered."""
+    if _decrypted.cache_info().currsize >= _KEPT_MAX:
+        _decrypted.cache_clear()
+    return _decrypted(token)
+
+
+_KEPT_MAX = 4096
+
+
 def digest(value: str) -> str:
     """Keyed hash of a one-time value, hex. Compare digests with `hmac.compare_digest`."""
     return hmac.new(_digest_key(), value.encode(), hashlib.sha256).hexdigest()
@@ -85,3 +103,4 @@ def reset_caches() -> None:
     """Forget derived keys (tests that change settings.ENCRYPTION_KEYS call this)."""
     _fernet.cache_clear()
     _digest_key.cache_clear()
+    _decrypted.cache_clear()

@@ -38,8 +38,6 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.utils.module_loading import import_string
 
 from pool import metrics
@@ -50,6 +48,7 @@ from pool.errors import (
     UserLambdaValidationException,
 )
 from pool.models import AppClient, Trigger, TriggerInvocation, TriggerKind, User, UserPool
+from pool.models.pool import bump_config_version
 
 NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"  # callerContext.clientId of admin operations
 SDK_VERSION = "aws-sdk-unknown-unknown"
@@ -61,7 +60,6 @@ TIMESTAMP_HEADER = "X-Cognate-Timestamp"
 SIGNATURE_HEADER = "X-Cognate-Signature"
 PYTHON_PREFIX = "python:"  # how LambdaConfig names a callable where Cognito takes an ARN
 # How long the kinds of a pool's triggers stay cached (they are also dropped on every change).
-KINDS_CACHE_SECONDS = 300
 
 
 # ------------------------------------------------------------------------------- events
@@ -105,27 +103,28 @@ def event(
 # --------------------------------------------------------------------------- configuration
 
 
-def _kinds_key(pool_id: str) -> str:
-    return f"triggers:kinds:{pool_id}"
+# pool id -> (config_version, kinds): the pool's version changes with every trigger saved or
+# deleted (pool.selectors.pools), so this never outlives a change, in any process.
+_kinds: dict[str, tuple[int, frozenset[str]]] = {}
 
 
 def configured_kinds(pool: UserPool) -> frozenset[str]:
-    """The kinds of trigger the pool has, from the shared cache (one query when it is cold):
-    a pool without triggers pays no query on the hot paths (token refresh, code exchange)."""
-    key = _kinds_key(pool.pk)
-    kinds = cache.get(key)
-    if kinds is None:
-        kinds = frozenset(Trigger.objects.filter(pool=pool).values_list("kind", flat=True))
-        cache.set(key, kinds, KINDS_CACHE_SECONDS)
+    """The kinds of trigger the pool has, kept per process for the pool's config_version (one
+    query when it changed): a pool without triggers pays no query and no cache round trip on
+    the hot paths (token refresh, code exchange)."""
+    known = _kinds.get(pool.pk)
+    if known is not None and known[0] == pool.config_version:
+        return known[1]
+    kinds = frozenset(Trigger.objects.filter(pool=pool).values_list("kind", flat=True))
+    _kinds[pool.pk] = (pool.config_version, kinds)
     return kinds
 
 
 def forget_configuration(pool: UserPool) -> None:
-    """Drop the cached kinds of the pool's triggers, now and again when the caller's
-    transaction commits (a reader in between may have cached the old set)."""
-    key = _kinds_key(pool.pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    """The pool's triggers changed: a new config_version (in the caller's transaction) makes
+    every process read their kinds again."""
+    bump_config_version(pool)
+    _kinds.pop(pool.pk, None)
 
 
 def configured(pool: UserPool, kind: str) -> Trigger | None:

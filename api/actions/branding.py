@@ -57,7 +57,10 @@ def customization(pool: UserPool, asked: str, row) -> dict[str, Any]:
     if row is None:
         return answer
     if row.logo_digest:
-        path = reverse("hostedui:branding_image", args=[pool.pk, str(row.pk), "logo"])
+        path = reverse(
+            "hostedui:branding_image",
+            kwargs={"pool_id": pool.pk, "branding_id": str(row.pk), "kind": "logo"},
+        )
         answer["ImageUrl"] = f"{settings.PUBLIC_URL.rstrip('/')}{path}?v={row.logo_digest}"
     answer["CSS"] = row.custom_css
     answer["CSSVersion"] = hashlib.sha256(row.custom_css.encode()).hexdigest()[:16]

@@ -12,8 +12,8 @@ placeholders, each with a fixed meaning:
 - `Version`: the time of the domain's last change, as Cognito's 14-digit timestamp.
 - `AWSAccountId`: the placeholder account of every ARN here (api.wire.ACCOUNT_ID).
 - `S3Bucket`: left out; there is no bucket.
-Serving a pool's pages at its domain (Host header -> pool) is issue 17: today a domain is a
-record that infrastructure code can create and read back.
+The pool's hosted pages and OAuth endpoints are served at its domains by Host header
+(hostedui.hosts) from the moment the domain is created, and refused once it is deleted.
 """
 
 from __future__ import annotations

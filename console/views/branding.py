@@ -30,7 +30,8 @@ def _preview_url(pool_id: str, client_id: str | None, settings: dict, css: str) 
     token = hosted_branding.save_draft(
         pool_id=pool_id, client_id=client_id, settings=settings, css=css
     )
-    return f"{reverse('hostedui:branding_preview', args=[pool_id])}?token={token}"
+    path = reverse("hostedui:branding_preview", kwargs={"pool_id": pool_id})
+    return f"{path}?token={token}"
 
 
 @operator_view

@@ -14,6 +14,7 @@ from console import audit, errors
 from console.access import operator_view
 from console.forms.pools import CustomAttributeForm, DomainForm, PoolChangeForm, PoolForm
 from console.views.common import confirm_delete, get_pool
+from pool import jwt
 from pool.errors import CognitoError
 from pool.models import UserPool
 from pool.selectors import domains as domain_selectors
@@ -47,9 +48,14 @@ def _detail_page(pool: UserPool, **forms) -> dict:
         "section": "pools",
         "custom_attributes": pool.custom_attributes.all(),
         "attribute_form": forms.get("attribute_form") or CustomAttributeForm(),
-        "domains": sorted(domain_selectors.of_pool(pool).values(), key=lambda d: d.kind),
+        # Each domain with the URL its hosted pages are served at (hostedui.hosts).
+        "domains": [
+            (row, domain_selectors.base_url(row))
+            for row in sorted(domain_selectors.of_pool(pool).values(), key=lambda d: d.kind)
+        ],
         "domain_form": forms.get("domain_form") or DomainForm(),
         "frozen": pool_services.FROZEN_SETTINGS,
+        "issuer": jwt.issuer(pool),
     }
 
 

@@ -6,7 +6,9 @@ Our service provider, per pool, as Cognito's:
 - assertion consumer service `{PUBLIC_URL}/{pool}/saml2/idpresponse` (HTTP-POST);
 - single logout service `{PUBLIC_URL}/{pool}/saml2/logout` (HTTP-Redirect);
 - metadata at `{PUBLIC_URL}/{pool}/saml2/metadata`, with the pool's SP certificate
-  (pool.services.saml), which signs our requests and receives encrypted assertions.
+  (pool.services.saml), which signs our requests and receives encrypted assertions;
+- on the pool's own domain (hostedui.hosts), the same at `https://{domain}/saml2/…`, as
+  Cognito's: a sign-in started there comes back there, where the browser's session is.
 
 The IdP comes from the provider's ProviderDetails: `MetadataURL` (fetched with a timeout, kept
 a while in the cache) or `MetadataFile` (the XML), `IDPSignout` (single logout), `IDPInit`
@@ -43,6 +45,7 @@ from saml2.response import StatusError
 from saml2.s_utils import UnknownPrincipal
 from saml2.sigver import verify_redirect_signature
 
+from hostedui import hosts
 from hostedui.federation.oidc import Pending
 from hostedui.federation.state import RoundTrip
 from hostedui.oauth import ErrorPage
@@ -76,12 +79,18 @@ def entity_id(pool: UserPool) -> str:
     return f"urn:amazon:cognito:sp:{pool.pk}"
 
 
+def _site(pool: UserPool) -> str:
+    """`{PUBLIC_URL}/{pool}`, or the pool's domain when the request is served there (the
+    browser's session is the domain's, so the IdP must send it back there)."""
+    return hosts.site(pool.pk) or f"{settings.PUBLIC_URL}/{pool.pk}"
+
+
 def acs_url(pool: UserPool) -> str:
-    return f"{settings.PUBLIC_URL}/{pool.pk}/saml2/idpresponse"
+    return f"{_site(pool)}/saml2/idpresponse"
 
 
 def slo_url(pool: UserPool) -> str:
-    return f"{settings.PUBLIC_URL}/{pool.pk}/saml2/logout"
+    return f"{_site(pool)}/saml2/logout"
 
 
 def _truthy(value) -> bool:

@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from hostedui.oauth.errors import OAuthError
 from pool.models import AppClient, UserPool
+from pool.selectors.clients import pool_client
 
 # Cognito's ClientId shape. Checked before the lookup, so that odd input (a NUL byte, which
 # PostgreSQL cannot even compare) is an unknown client, never a database error.
@@ -40,8 +41,23 @@ def _basic_credentials(authorization: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def authenticate(*, pool: UserPool, authorization: str, form) -> AppClient:
-    """The client making this request, authenticated, or OAuthError(invalid_client)."""
+def claimed_client_id(*, authorization: str, form) -> str | None:
+    """The client_id the request names (Basic credentials or the form), when it is well formed
+    and the credentials parse; None otherwise. Nothing is authenticated yet: the token endpoint
+    uses it to read a refresh token together with its client, then `authenticate`s."""
+    try:
+        basic = _basic_credentials(authorization) if authorization else None
+    except OAuthError:
+        return None
+    client_id = basic[0] if basic is not None else form.get("client_id") or ""
+    return client_id if CLIENT_ID.match(client_id) else None
+
+
+def authenticate(
+    *, pool: UserPool, authorization: str, form, client: AppClient | None = None
+) -> AppClient:
+    """The client making this request, authenticated, or OAuthError(invalid_client).
+    `client`: the pool's row for the claimed client_id when the caller already read it."""
     basic = _basic_credentials(authorization) if authorization else None
     form_id = form.get("client_id") or ""
     form_secret = form.get("client_secret")
@@ -63,7 +79,8 @@ def authenticate(*, pool: UserPool, authorization: str, form) -> AppClient:
         raise refuse("Client authentication is required.")
     if not CLIENT_ID.match(client_id):
         raise refuse("Client authentication failed.")
-    client = AppClient.objects.filter(pool_id=pool.pk, client_id=client_id).first()
+    if client is None or client.client_id != client_id or client.pool_id != pool.pk:
+        client = pool_client(pool_id=pool.pk, client_id=client_id)
     if client is None:
         raise refuse("Client authentication failed.")
     client.pool = pool  # the caller's row: no second read of the pool

@@ -1,9 +1,17 @@
-"""The issuer and the OpenID Provider configuration document (RFC 8414 / OIDC Discovery)."""
+"""The issuer and the OpenID Provider configuration document (RFC 8414 / OIDC Discovery).
+
+The issuer is always `{PUBLIC_URL}/{pool id}`. When the pool has a domain (its custom domain,
+else its prefix domain), the document names that domain's endpoints, as Cognito's does: its
+issuer and JWKS stay at `https://cognito-idp.{region}.amazonaws.com/{pool id}` while authorize,
+token and userInfo move to `https://{domain}/oauth2/…`. The same document is served at the
+issuer and, as a Cognate addition, on the domain itself.
+"""
 
 from __future__ import annotations
 
 from pool import jwt
 from pool.models import UserPool
+from pool.selectors import domains
 
 
 def issuer(pool: UserPool) -> str:
@@ -12,16 +20,22 @@ def issuer(pool: UserPool) -> str:
     return jwt.issuer(pool)
 
 
+def endpoints_base(pool: UserPool) -> str:
+    """Where the pool's OAuth endpoints and pages are published: its preferred domain's URL,
+    or the issuer when it has no domain."""
+    return domains.preferred_url(pool) or issuer(pool)
+
+
 def configuration(pool: UserPool) -> dict:
-    base = issuer(pool)
+    iss, base = issuer(pool), endpoints_base(pool)
     return {
-        "issuer": base,
+        "issuer": iss,
         "authorization_endpoint": f"{base}/oauth2/authorize",
         "token_endpoint": f"{base}/oauth2/token",
         "userinfo_endpoint": f"{base}/oauth2/userInfo",
         "revocation_endpoint": f"{base}/oauth2/revoke",
         "end_session_endpoint": f"{base}/logout",
-        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "jwks_uri": f"{iss}/.well-known/jwks.json",
         "response_types_supported": ["code", "token"],
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": [

@@ -4,10 +4,14 @@ protocol around them (grant types per client, parameters, scopes, client authent
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostedui.oauth import clients, codes
 from hostedui.oauth.errors import OAuthError, from_domain
 from pool import errors as domain
 from pool.models import UserPool
+from pool.selectors import tokens as token_rows
+from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import ratelimit
 from pool.services import tokens as token_service
 from pool.services.results import RequestContext, Tokens
@@ -39,15 +43,36 @@ def _body(tokens: Tokens) -> dict:
     return body
 
 
-def token(*, pool: UserPool, form, authorization: str, context: RequestContext) -> dict:
-    """POST /oauth2/token."""
+def token(
+    *,
+    form,
+    authorization: str,
+    context: RequestContext,
+    pool: UserPool | None = None,
+    pool_id: str = "",
+    find_pool: Callable[[], UserPool] | None = None,
+) -> dict:
+    """POST /oauth2/token, for `pool`, or for the pool `pool_id` that `find_pool` loads (or
+    raises the door's not-found error for): a refresh of a known token does not load it, it
+    takes pool, client and token from one read."""
+    if pool is not None:
+        pool_id, find_pool = pool.pk, lambda: pool
     try:
         ratelimit.check(ratelimit.TOKEN, context)
     except domain.TooManyRequestsException as exc:
         raise from_domain(exc) from exc
-    for name in ("grant_type", "client_id", "client_secret"):
-        _one(form, name)
-    grant_type = _one(form, "grant_type", required=True)
+    try:
+        for name in ("grant_type", "client_id", "client_secret"):
+            _one(form, name)
+        grant_type = _one(form, "grant_type", required=True)
+    except OAuthError:
+        find_pool()  # an unknown pool is answered as such first
+        raise
+    if grant_type == "refresh_token":
+        fast = _refresh_of_known_token(pool_id, form, authorization, context)
+        if fast is not None:
+            return _body(fast)
+    pool = find_pool()
     client = clients.authenticate(pool=pool, authorization=authorization, form=form)
     flows = client.allowed_oauth_flows or []
     try:
@@ -73,6 +98,31 @@ def token(*, pool: UserPool, form, authorization: str, context: RequestContext) 
     except domain.CognitoError as exc:
         raise from_domain(exc) from exc
     return _body(issued)
+
+
+def _refresh_of_known_token(pool_id, form, authorization, context) -> Tokens | None:
+    """The refresh grant in one read (token, family, user, groups, client and the pool's
+    version: pool.selectors.tokens.refresh_read), when the request names an existing refresh
+    token of the client it names; None sends the request down the general path, which answers
+    every other case (unknown pool, client or token) exactly as before."""
+    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    value = _one(form, "refresh_token")
+    if client_id is None or not value or not valid_pool_id(pool_id):
+        return None
+    read = token_rows.refresh_read(pool_id=pool_id, client_id=client_id, refresh_token=value)
+    if read is None:
+        return None
+    pool = cached_pool(pool_id, version=read.pool_version)
+    if pool is None:
+        return None
+    client = clients.authenticate(
+        pool=pool, authorization=authorization, form=form, client=read.client
+    )
+    client.pool = pool
+    try:
+        return token_service.refresh(client=client, refresh_token=value, context=context, read=read)
+    except domain.CognitoError as exc:
+        raise from_domain(exc) from exc
 
 
 def _client_credentials(client, scope: str | None) -> Tokens:

@@ -4,7 +4,6 @@ and the branding context of the app client a page is shown for."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -17,12 +16,8 @@ from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
 from pool.models import AppClient, UserPool
 from pool.selectors import branding as branding_selectors
-from pool.selectors.pools import cached_pool
+from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import ratelimit
-
-# Cognito's UserPoolId shape. Checked before the lookup, so that odd input (a NUL byte, which
-# PostgreSQL cannot even compare) is "no such pool", never a database error.
-POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
 
 
 def to_app(location: str) -> HttpResponse:
@@ -39,7 +34,7 @@ def load_pool(pool_id: str, *, cached: bool = False) -> UserPool:
     """The pool named in the URL. `cached`: the process's copy of the row (pool.selectors.pools),
     for the OAuth endpoints, which use only the pool's identity; pages that apply its settings
     read the row itself."""
-    if len(pool_id) > 55 or not POOL_ID.match(pool_id):
+    if not valid_pool_id(pool_id):
         raise ErrorPage("not_found", gettext("There is no such user pool."))
     pool = cached_pool(pool_id) if cached else UserPool.objects.filter(id=pool_id).first()
     if pool is None:
@@ -135,4 +130,7 @@ def cacheable_json(body: dict, *, max_age: int) -> HttpResponse:
         json.dumps(body, separators=(",", ":")), content_type="application/json"
     )
     response["Cache-Control"] = f"public, max-age={max_age}"
+    # A JSON document loads nothing: the strictest policy, the same for every request (the
+    # answer is kept and replayed by config.front, so it must not carry a per-request nonce).
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response

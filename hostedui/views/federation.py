@@ -17,12 +17,11 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from hostedui import session
+from hostedui import hosts, session
 from hostedui.federation import oidc, saml, social, state
 from hostedui.federation.oidc import UpstreamError
 from hostedui.oauth import ErrorPage, RedirectError
@@ -50,9 +49,10 @@ RELAYED = "_cognate_relayed"
 
 
 def callback_url(pool: UserPool) -> str:
-    """The redirect URI registered at the provider: `{issuer}/oauth2/idpresponse`, as Cognito's
-    `https://<domain>/oauth2/idpresponse`."""
-    return f"{issuer(pool)}/oauth2/idpresponse"
+    """The redirect URI registered at the provider: `{issuer}/oauth2/idpresponse`, or on the
+    pool's domain when the sign-in started there (the browser's session is the domain's), as
+    Cognito's `https://<domain>/oauth2/idpresponse`."""
+    return f"{hosts.site(pool.id) or issuer(pool)}/oauth2/idpresponse"
 
 
 def _offered(auth: AuthorizationRequest, provider: IdentityProvider | None) -> IdentityProvider:
@@ -119,7 +119,7 @@ def buttons(auth: AuthorizationRequest) -> dict:
     """The sign-in and sign-up pages' part: a button per enabled provider the app lists, and
     whether to show the email-domain routing field."""
     providers = identity_providers.enabled_for_client(auth.client)
-    base = reverse("hostedui:authorize", args=[auth.pool.id])
+    base = hosts.path("authorize", auth.pool.id)
     return {
         "federation": [
             {

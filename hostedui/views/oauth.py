@@ -8,12 +8,11 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from hostedui import session
+from hostedui import hosts, session
 from hostedui.federation import saml
 from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
 from hostedui.oauth import authorize as authz
@@ -43,7 +42,7 @@ def posted_form(request: HttpRequest) -> QueryDict:
 
 
 def login_url(pool_id: str, query: str) -> str:
-    return f"{reverse('hostedui:login', args=[pool_id])}?{query}"
+    return f"{hosts.path('login', pool_id)}?{query}"
 
 
 @require_GET
@@ -96,9 +95,9 @@ def _realm(pool_id: str) -> str:
 @require_POST
 def token(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id, cached=True)
         body = endpoints.token(
-            pool=pool,
+            pool_id=pool_id,
+            find_pool=lambda: load_pool(pool_id, cached=True),
             form=posted_form(request),
             authorization=request.headers.get("Authorization", ""),
             context=session.context(request),

@@ -13,11 +13,10 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hostedui import forms, i18n, session
+from hostedui import forms, hosts, i18n, session
 from hostedui.messages import password_rules, show, translated
 from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.oauth import authorize as authz
@@ -92,7 +91,7 @@ def hosted_page(view: View) -> View:
 
 
 def page_url(name: str, auth: AuthorizationRequest) -> str:
-    return f"{reverse(f'hostedui:{name}', args=[auth.pool.id])}?{auth.query_string}"
+    return f"{hosts.path(name, auth.pool.id)}?{auth.query_string}"
 
 
 def _render(

@@ -119,7 +119,7 @@ class AppClient(models.Model):
 
     @property
     def secret_plaintext(self) -> str:
-        return crypto.decrypt(self.secret) if self.secret else ""
+        return crypto.decrypt_kept(self.secret) if self.secret else ""
 
     def set_secret(self, plaintext: str | None = None) -> str:
         """Store a new secret (generated unless given) and return its plaintext, once."""

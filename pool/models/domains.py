@@ -3,7 +3,7 @@
 A pool has at most one domain of each kind, as in Cognito: a *prefix* (Cognito serves it at
 `{prefix}.auth.{region}.amazoncognito.com`) and a *custom* domain (a full host name the operator
 owns, with the ARN of the certificate Cognito would present). Each domain string names one pool
-on the whole server. Serving pages by Host header is issue 17; today these are records.
+on the whole server. The hosted UI serves a pool's domains by Host header (hostedui.hosts).
 """
 
 from __future__ import annotations

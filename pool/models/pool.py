@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import string
 
 from django.conf import settings
@@ -19,6 +20,22 @@ RECOVERY_MECHANISMS = ("verified_email", "verified_phone_number", "admin_only")
 def default_region() -> str:
     """The region of pools created without one: COGNATE_DEFAULT_REGION (`local` unless set)."""
     return settings.DEFAULT_REGION
+
+
+def new_config_version() -> int:
+    return secrets.randbits(62) + 1
+
+
+def bump_config_version(pool: UserPool | str) -> int:
+    """Replace the pool's config_version (inside the caller's transaction, so that other
+    processes see the new version together with the change it stands for). Sets it on `pool`
+    too when given the instance."""
+    version = new_config_version()
+    pool_id = pool if isinstance(pool, str) else pool.pk
+    UserPool.objects.filter(pk=pool_id).update(config_version=version)
+    if not isinstance(pool, str):
+        pool.config_version = version
+    return version
 
 
 def new_pool_id(region: str | None = None) -> str:
@@ -108,6 +125,11 @@ class UserPool(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Replaced (a random number, never a counter that could come back to a value a process
+    # still holds) by every save of the row and by every change to what processes keep in
+    # memory per pool: signing keys, triggers, resource servers. Read in the same SQL as a hot
+    # path's own row, it tells each process at once whether its copies still hold.
+    config_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -118,6 +140,9 @@ class UserPool(models.Model):
     def save(self, *args, **kwargs):
         if not self.id:
             self.id = new_pool_id(self.region)
+        self.config_version = new_config_version()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "config_version"}
         super().save(*args, **kwargs)
 
     @property

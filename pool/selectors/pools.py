@@ -2,10 +2,12 @@
 
 The OAuth endpoints (token, revocation, userInfo, JWKS, discovery) only need to know that the
 pool exists and which it is, yet loading its wide row cost each of them more than signing a
-token. A process keeps the pools it serves and reloads one when it is saved or deleted anywhere:
-every save or delete replaces a version token in Django's cache (shared through Redis when
-configured). Without a shared cache other processes cannot see that token, so an entry is also
-reloaded after MAX_AGE_SECONDS, as pool.services.keys does for signing keys.
+token. A process keeps the pools it serves and reloads one when its `config_version` changed:
+every save of the row, key rotation, trigger or resource-server change replaces that number
+in the same transaction (UserPool.save, bump_config_version). The version is read from the
+database, by one tiny query (`current_version`) or, on the refresh grant, in the same SQL as the
+token row; a change made by any process is therefore seen by every process at once, with or
+without a shared cache, and costs no cache round trip.
 
 Pages that apply a pool's settings (sign-in, sign-up, MFA) read the row from the database.
 """
@@ -14,83 +16,92 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 import threading
-import time
-from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import models, transaction
+from django.db import connection, models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from pool import crypto
-from pool.models import UserPool
+from pool.models import ResourceServer, SigningKey, Trigger, UserPool
+from pool.models.pool import bump_config_version
 
-MAX_AGE_SECONDS = 60.0
+# Cognito's UserPoolId shape. Checked before any lookup, so that odd input (a NUL byte, which
+# PostgreSQL cannot even compare) is "no such pool", never a database error.
+POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
+MAX_POOL_ID_LENGTH = 55
 
-
-@dataclass(frozen=True)
-class _Entry:
-    version: str
-    pool: UserPool
-    loaded_at: float  # time.monotonic()
+_pools: dict[str, UserPool] = {}
 
 
-_pools: dict[str, _Entry] = {}
+def valid_pool_id(pool_id: object) -> bool:
+    return (
+        isinstance(pool_id, str)
+        and len(pool_id) <= MAX_POOL_ID_LENGTH
+        and POOL_ID.match(pool_id) is not None
+    )
+
+
 _lock = threading.Lock()
 
 
-def _version_key(pool_id: str) -> str:
-    return f"pool-row:v:{pool_id}"
+@functools.cache
+def _version_sql() -> str:
+    table = connection.ops.quote_name(UserPool._meta.db_table)
+    return f"SELECT config_version FROM {table} WHERE id = %s"  # noqa: S608 (names only)
 
 
-def _version(pool_id: str) -> str:
-    """The pool's current version token. A random token, not a counter: when the cache is
-    cleared or evicts it, a new one is made and every process reloads (a counter would start
-    again at a value some process may still hold)."""
-    key = _version_key(pool_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, crypto.token(12), timeout=None)
-        version = cache.get(key) or ""
-    return version
+def current_version(pool_id: str) -> int | None:
+    """The pool's config_version, or None when there is no such pool (one indexed read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(), [pool_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
-def _forget(pool_id: str) -> None:
-    with _lock:
-        _pools.pop(pool_id, None)
-    cache.set(_version_key(pool_id), crypto.token(12), timeout=None)
-
-
-@receiver(post_save, sender=UserPool, dispatch_uid="pool-row-cache-save")
-@receiver(post_delete, sender=UserPool, dispatch_uid="pool-row-cache-delete")
-def _pool_changed(sender, instance: UserPool, **kwargs) -> None:
-    # At once (this process sees its own uncommitted write), and again once the write is
-    # visible to everyone, so that nobody keeps the row as it was before the commit.
-    pool_id = instance.pk
-    _forget(pool_id)
-    transaction.on_commit(lambda: _forget(pool_id), robust=True)
-
-
-def cached_pool(pool_id: str) -> UserPool | None:
+def cached_pool(pool_id: str, *, version: int | None = None) -> UserPool | None:
     """The pool with this id as last saved (a private copy), or None when there is none.
-    Unknown ids are not remembered: a pool created a moment ago is found at once."""
-    version = _version(pool_id)
-    entry = _pools.get(pool_id)
-    if (
-        entry is None
-        or entry.version != version
-        or time.monotonic() - entry.loaded_at > MAX_AGE_SECONDS
-    ):
+    `version`: its config_version as the caller just read it with its own row; otherwise it is
+    read here. Unknown ids are not remembered: a pool created a moment ago is found at once."""
+    if version is None:
+        version = current_version(pool_id)
+        if version is None:
+            forget(pool_id)
+            return None
+    pool = _pools.get(pool_id)
+    if pool is None or pool.config_version != version:
         pool = UserPool.objects.filter(pk=pool_id).first()
         if pool is None:
-            with _lock:
-                _pools.pop(pool_id, None)
+            forget(pool_id)
             return None
-        entry = _Entry(version=version, pool=pool, loaded_at=time.monotonic())
         with _lock:
-            _pools[pool_id] = entry
-    return _private_copy(entry.pool)
+            _pools[pool_id] = pool
+    return _private_copy(pool)
+
+
+def forget(pool_id: str) -> None:
+    with _lock:
+        _pools.pop(pool_id, None)
+        _scopes.pop(pool_id, None)
+
+
+# pool id -> (config_version, the custom scopes of its resource servers)
+_scopes: dict[str, tuple[int, frozenset[str]]] = {}
+
+
+def custom_scopes(pool: UserPool) -> frozenset[str]:
+    """Every `identifier/scope` of the pool's resource servers, kept per process for the
+    pool's config_version (which a resource-server change replaces)."""
+    known = _scopes.get(pool.pk)
+    if known is not None and known[0] == pool.config_version:
+        return known[1]
+    scopes = frozenset(
+        scope
+        for server in ResourceServer.objects.filter(pool_id=pool.pk)
+        for scope in server.full_scopes
+    )
+    _scopes[pool.pk] = (pool.config_version, scopes)
+    return scopes
 
 
 def _private_copy(pool: UserPool) -> UserPool:
@@ -109,3 +120,21 @@ def _json_fields() -> tuple[str, ...]:
         for field in UserPool._meta.concrete_fields
         if isinstance(field, models.JSONField)
     )
+
+
+@receiver(post_save, sender=SigningKey, dispatch_uid="pool-version-key")
+@receiver(post_save, sender=Trigger, dispatch_uid="pool-version-trigger-save")
+@receiver(post_delete, sender=Trigger, dispatch_uid="pool-version-trigger-delete")
+@receiver(post_save, sender=ResourceServer, dispatch_uid="pool-version-rs-save")
+@receiver(post_delete, sender=ResourceServer, dispatch_uid="pool-version-rs-delete")
+def _pool_part_changed(sender, instance, **kwargs) -> None:
+    """What processes keep per pool besides its row (keys, triggers, resource servers) changed:
+    replace the pool's version in the same transaction, whichever code made the change."""
+    bump_config_version(instance.pool_id)
+    forget(instance.pool_id)
+
+
+@receiver(post_save, sender=UserPool, dispatch_uid="pool-row-cache-save")
+@receiver(post_delete, sender=UserPool, dispatch_uid="pool-row-cache-delete")
+def _pool_changed(sender, instance: UserPool, **kwargs) -> None:
+    forget(instance.pk)

@@ -12,8 +12,9 @@ Cognito's rules, checked here once for the JSON API and the console:
 - changing or deleting a domain names it with its pool; a domain of another pool, or none, is
   "No such domain or user pool exists.", so the answer tells nothing about other pools.
 
-Cognate also refuses the host name of PUBLIC_URL as a custom domain: once pages are served by
-Host header (issue 17), that domain would take the server's own pages.
+Cognate also refuses as a custom domain the host name of PUBLIC_URL or a name listed in
+ALLOWED_HOSTS (the server's own names, never served as a pool's: hostedui.hosts), an IP address,
+and any name under the prefix domains' suffix (it would shadow a prefix domain).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pool.models import UserPool, UserPoolDomain
+from pool.models.pool import bump_config_version
+from pool.selectors import domains as domain_selectors
 from pool.services.validation import invalid
 
 MAX_DOMAIN_LENGTH = 63
@@ -64,6 +67,13 @@ def _clean_custom(domain: str) -> str:
     own_host = (urlparse(settings.PUBLIC_URL).hostname or "").lower()
     if domain == own_host:
         raise invalid(f"{domain} is this server's own host name (PUBLIC_URL).", "domain")
+    if domain in settings.ALLOWED_HOSTS:
+        raise invalid(f"{domain} is one of this server's own names (ALLOWED_HOSTS).", "domain")
+    if labels[-1].isdigit():
+        raise invalid("A custom domain is a host name, not an IP address.", "domain")
+    suffix = domain_selectors.prefix_suffix()
+    if domain == suffix or domain.endswith(f".{suffix}"):
+        raise invalid(f"Host names under {suffix} are this server's prefix domains.", "domain")
     return domain
 
 
@@ -108,13 +118,15 @@ def create_domain(
                 raise invalid("User pool already has a domain configured.", "domain")
             if UserPoolDomain.objects.filter(domain=clean).exists():
                 raise invalid("Domain already associated with another user pool.", "domain")
-            return UserPoolDomain.objects.create(
+            row = UserPoolDomain.objects.create(
                 pool=pool,
                 domain=clean,
                 kind=kind,
                 certificate_arn=arn,
                 managed_login_version=version,
             )
+            bump_config_version(pool)  # the discovery document names the domain now
+            return row
     except IntegrityError:  # a concurrent create took the domain or the pool's slot first
         raise invalid("Domain already associated with another user pool.", "domain") from None
 
@@ -158,3 +170,4 @@ def delete_domain(*, pool_id: str, domain: str) -> None:
     """Remove `domain` from the pool `pool_id`; the string is free for any pool after."""
     with transaction.atomic():
         _owned(pool_id, domain).delete()
+        bump_config_version(pool_id)  # the discovery document names it no more

@@ -1,10 +1,12 @@
 """Per-pool RSA signing keys: created on first use, rotated on demand, published as JWKS.
 
 The private key is stored as an encrypted PEM. Each process keeps a pool's decrypted keys in
-memory (decrypting and parsing a PEM costs far more than signing), and notices a rotation made
-anywhere else through a small version number kept in Django's cache (shared through Redis when
-configured). A retired key stays in the JWKS, and keeps verifying, until every token it could
-have signed has expired: the longest access/ID validity among the pool's clients.
+memory (decrypting and parsing a PEM costs far more than signing), tagged with the pool's
+`config_version`, which every key change replaces in the same transaction: a process holding a
+pool row of a newer version (read with the hot path's own SQL, pool.selectors.pools) reloads
+the keys, so a rotation on any server is used and published by every server at once, without a
+cache round trip per request. A retired key stays in the JWKS, and keeps verifying, until every
+token it could have signed has expired: the longest access/ID validity among the pool's clients.
 """
 
 from __future__ import annotations
@@ -21,26 +23,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 
 from pool import clock, crypto
 from pool.models import AppClient, SigningKey, UserPool
-from pool.services import counters
+from pool.models.pool import bump_config_version
+from pool.selectors import pools
 
 KEY_SIZE = 2048
 # GetSigningCertificate: "valid for 10 years from the date of issue", as Cognito's.
 CERTIFICATE_VALIDITY = dt.timedelta(days=3652)
 # A retired key lives at least this long in the JWKS when the pool has no clients.
 DEFAULT_RETENTION = dt.timedelta(hours=1)
-# How often a process may reload a pool's keys from the database because a token named a kid
-# it does not know (another process may have rotated while the shared cache was unreachable).
-_UNKNOWN_KID_RELOAD_SECONDS = 2.0
-# Without a shared cache (no REDIS_URL) other processes cannot see the version number, so a
-# process also reloads keys this often. Signing with a just-retired key meanwhile is harmless:
-# it stays published for longer than any token it signs lives.
-MAX_AGE_SECONDS = 60.0
+# How often a process may look for a rotation it has not seen because a token named a kid it
+# does not know (a caller holding a pool row read before another process rotated).
+_UNKNOWN_KID_RELOAD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,18 +84,6 @@ def public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
     }
 
 
-def _version_key(pool_id: str) -> str:
-    return f"signing-keys:v:{pool_id}"
-
-
-def _version(pool_id: str) -> int:
-    return int(cache.get(_version_key(pool_id)) or 0)
-
-
-def _bump_version(pool_id: str) -> None:
-    counters.hit(_version_key(pool_id), timeout=None)
-
-
 def _new_key(pool: UserPool) -> SigningKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
     pem = private.private_bytes(
@@ -134,8 +120,8 @@ def rotate(*, pool: UserPool) -> SigningKey:
             status=SigningKey.Status.RETIRED, retired_at=clock.now()
         )
         key = _new_key(pool)
+        bump_config_version(pool)  # every process, once committed
         _forget(pool.pk)  # this process, at once (it sees its own uncommitted rows)
-        transaction.on_commit(lambda: _forget(pool.pk))  # everyone, once visible
     return key
 
 
@@ -144,14 +130,14 @@ def _ensure_active(pool: UserPool) -> None:
         UserPool.objects.select_for_update().filter(pk=pool.pk).first()
         if not SigningKey.objects.filter(pool=pool, status=SigningKey.Status.ACTIVE).exists():
             _new_key(pool)
+            bump_config_version(pool)
             _forget(pool.pk)
-            transaction.on_commit(lambda: _forget(pool.pk))
 
 
 def _forget(pool_id: str) -> None:
     with _lock:
         _keys.pop(pool_id, None)
-    _bump_version(pool_id)
+    pools.forget(pool_id)
 
 
 def _load(pool: UserPool, version: int) -> _PoolKeys:
@@ -159,7 +145,7 @@ def _load(pool: UserPool, version: int) -> _PoolKeys:
     active = next((row for row in rows if row.status == SigningKey.Status.ACTIVE), None)
     if active is None:
         _ensure_active(pool)
-        return _load(pool, _version(pool.pk))
+        return _load(pool, pool.config_version)
     now = clock.now()
     keep = retention(pool)
     published = [active]
@@ -195,14 +181,14 @@ def _public_from_jwk(jwk: dict) -> rsa.RSAPublicKey:
 
 
 def _current(pool: UserPool, *, reload: bool = False) -> _PoolKeys:
-    version = _version(pool.pk)
+    """The keys as of `pool.config_version` (the version of the row the caller holds)."""
+    version = pool.config_version
     entry = _keys.get(pool.pk)
     stale = (
         entry is None
         or reload
         or entry.version != version
         or (entry.valid_until is not None and entry.valid_until <= clock.now())
-        or time.monotonic() - entry.loaded_at > MAX_AGE_SECONDS
     )
     if stale:
         entry = _load(pool, version)
@@ -221,12 +207,26 @@ def jwks(pool: UserPool) -> dict:
     return _current(pool).document
 
 
+def published_until(pool_id: str) -> dt.datetime | None:
+    """When the JWKS this process holds for the pool next changes without a rotation (a retired
+    key leaving it), or None. For config.front, which keeps the rendered document."""
+    entry = _keys.get(pool_id)
+    return entry.valid_until if entry is not None else None
+
+
 def public_key(pool: UserPool, kid: str) -> rsa.RSAPublicKey | None:
     """The public key for `kid` if it is one of the pool's published keys, else None."""
     entry = _current(pool)
     key = entry.public.get(kid)
     if key is None and time.monotonic() - entry.loaded_at > _UNKNOWN_KID_RELOAD_SECONDS:
-        key = _current(pool, reload=True).public.get(kid)
+        # The caller's pool row may predate a rotation made elsewhere: read the version anew.
+        version = pools.current_version(pool.pk)
+        if version is not None and version != entry.version:
+            pool.config_version = version
+            key = _current(pool).public.get(kid)
+        else:
+            with _lock:
+                entry.loaded_at = time.monotonic()
     return key
 
 

@@ -99,7 +99,9 @@ class Table:
         ]
 
 
-POOL = Table("pool", UserPool)
+# config_version is this server's cache stamp for the pool (pool.selectors.pools), not data: the
+# importing server makes its own.
+POOL = Table("pool", UserPool, skip=frozenset({"config_version"}))
 CUSTOM_ATTRIBUTES = Table("custom_attributes", CustomAttribute)
 DOMAINS = Table("domains", UserPoolDomain)
 TRIGGERS = Table("triggers", Trigger, secrets=(("secret", PLAIN), ("code_key", PLAIN)))

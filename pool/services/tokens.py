@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from pool import clock, crypto, jwt
 from pool.errors import (
@@ -31,7 +33,9 @@ from pool.errors import (
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
 from pool.selectors import identity_providers as provider_selectors
+from pool.selectors import pools as pool_rows
 from pool.selectors import sign_in as sign_in_checks
+from pool.selectors import tokens as token_rows
 from pool.services import devices, events, pre_token
 from pool.services.results import Authenticated, RequestContext, Tokens
 
@@ -192,6 +196,7 @@ def _user_tokens(
     id_token: bool,
     source: str,
     client_metadata: dict[str, str] | None = None,
+    groups: list | None = None,
 ) -> Tokens:
     pool = client.pool
     now = clock.timestamp()
@@ -203,7 +208,8 @@ def _user_tokens(
         "iss": jwt.issuer(pool),
         "iat": now,
     }
-    groups = list(user.groups.all()) if user.pk else []
+    if groups is None:
+        groups = list(user.groups.all()) if user.pk else []
     access_claims: dict[str, Any] = {
         "sub": str(user.sub),
         "client_id": client.client_id,
@@ -326,9 +332,12 @@ def refresh(
     refresh_token: str,
     context: RequestContext | None = None,
     flow: str | None = None,
+    read: token_rows.RefreshRead | None = None,
 ) -> Tokens:
-    """New access (and ID) tokens for a refresh token: one read of token, family and user, and
-    (with rotation) one short write transaction. The client's RefreshTokenRotation decides, at
+    """New access (and ID) tokens for a refresh token: one read of token, family, user and
+    groups (`read`: pool.selectors.tokens.refresh_read, which the token endpoint makes before it
+    authenticates the client, from the same row), and (with rotation) one short write
+    transaction. The client's RefreshTokenRotation decides, at
     every door alike: without it the token stays valid until it expires and no new one is
     issued; with it the token is replaced, and presenting a replaced token again revokes its
     family (RefreshTokenReuseException), unless the client's retry grace period since the
@@ -349,21 +358,18 @@ def refresh(
             raise InvalidParameterException(
                 ROTATION_REFUSES_FLOW.format(flow=flow), field="AuthFlow"
             )
-    if not refresh_token or not isinstance(refresh_token, str) or len(refresh_token) > 2048:
+    if read is None:
+        read = token_rows.refresh_read(
+            pool_id=client.pool_id, client_id=client.client_id, refresh_token=refresh_token
+        )
+    if read is None or read.client.pk != client.pk or read.digest != crypto.digest(refresh_token):
         raise NotAuthorizedException(INVALID_REFRESH)
-    digest = crypto.digest(refresh_token)
+    digest = read.digest
     now = clock.now()
-    row = (
-        RefreshToken.objects.select_related("family", "family__user").filter(digest=digest).first()
-    )
-    if row is None:
-        raise NotAuthorizedException(INVALID_REFRESH)
-    family = row.family
-    if family.client_id != client.client_id:
-        raise NotAuthorizedException(INVALID_REFRESH)
+    family = read.family
     if family.revoked_at is not None or family.expires_at <= now:
         raise NotAuthorizedException(INVALID_REFRESH)
-    user = family.user
+    user = read.user
     sign_in_checks.check_still_valid(
         user=user,
         client=client,
@@ -376,13 +382,13 @@ def refresh(
         successor = _rotate(
             digest=digest,
             family=family,
-            rotated_at=row.rotated_at,
+            rotated_at=read.rotated_at,
             grace=client.refresh_token_retry_grace_seconds,
             now=now,
         )
         reused = successor is None
     else:
-        reused = row.rotated_at is not None  # rotated while rotation was on
+        reused = read.rotated_at is not None  # rotated while rotation was on
     if reused:
         revoke_family(family_id=family.pk, reason="reuse")
         events.record(
@@ -406,6 +412,7 @@ def refresh(
         refresh_token=successor,
         id_token="openid" in scopes or ADMIN_SCOPE in scopes,
         source=pre_token.REFRESH_TOKENS,
+        groups=read.groups,
     )
 
 
@@ -444,22 +451,63 @@ def _rotate(
     grace 0, presenting the token again is reuse."""
     if rotated_at is not None and not _within_grace(rotated_at, grace=grace, now=now):
         return None
+    # Everything but the two statements happens before the write transaction: on SQLite it
+    # holds the database's write lock, which every other process's write waits for.
+    successor = crypto.token()
+    row = (crypto.digest(successor), family.pk, timezone.now())
     with transaction.atomic():
-        if rotated_at is None:
-            first = RefreshToken.objects.filter(digest=digest, rotated_at__isnull=True).update(
-                rotated_at=now
+        if rotated_at is None and not _mark_rotated(digest, now):
+            # Another refresh of this token got there first.
+            rotated_at = (
+                RefreshToken.objects.filter(digest=digest)
+                .values_list("rotated_at", flat=True)
+                .first()
             )
-            if not first:  # another refresh of this token got there first
-                rotated_at = (
-                    RefreshToken.objects.filter(digest=digest)
-                    .values_list("rotated_at", flat=True)
-                    .first()
-                )
-                if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
-                    return None
-        successor = crypto.token()
-        RefreshToken.objects.create(digest=crypto.digest(successor), family=family)
+            if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
+                return None
+        _insert_token(*row)
     return successor
+
+
+@functools.cache
+def _rotation_sql(vendor: str) -> tuple[str, str]:
+    """The rotation's two statements (per database vendor, for its quoting), written once from
+    the model's own names: building them through the ORM on every refresh cost more than
+    running them."""
+    quote = connection.ops.quote_name
+    table = quote(RefreshToken._meta.db_table)
+    digest, family, created, rotated = (
+        quote(RefreshToken._meta.get_field(name).column)
+        for name in ("digest", "family", "created_at", "rotated_at")
+    )
+    mark = f"UPDATE {table} SET {rotated} = %s WHERE {digest} = %s AND {rotated} IS NULL"  # noqa: S608
+    insert = (
+        f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "  # noqa: S608
+        "VALUES (%s, %s, %s, NULL)"
+    )
+    return mark, insert
+
+
+def _mark_rotated(digest: str, now: dt.datetime) -> bool:
+    """Mark the token rotated if nobody did yet: True for the one refresh that did."""
+    mark, _ = _rotation_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(mark, [connection.ops.adapt_datetimefield_value(now), digest])
+        return cursor.rowcount == 1
+
+
+def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
+    _, insert = _rotation_sql(connection.vendor)
+    family = RefreshToken._meta.get_field("family").target_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert,
+            [
+                digest,
+                family.get_db_prep_value(family_id, connection),
+                connection.ops.adapt_datetimefield_value(created_at),
+            ],
+        )
 
 
 # -------------------------------------------------------------------------- client credentials
@@ -479,7 +527,7 @@ def client_credentials(
     if not client.is_confidential or "client_credentials" not in client.allowed_oauth_flows:
         raise InvalidOAuthFlowException("Client is not allowed the client_credentials flow.")
     pool = client.pool
-    custom = {scope for server in pool.resource_servers.all() for scope in server.full_scopes}
+    custom = pool_rows.custom_scopes(pool)
     allowed = [scope for scope in client.allowed_oauth_scopes if scope in custom]
     requested = list(dict.fromkeys(scopes))
     if not requested:
@@ -573,11 +621,7 @@ def _check_access(
             family_id = uuid.UUID(str(claims.get("origin_jti")))
         except ValueError:
             raise NotAuthorizedException("Invalid Access Token") from None
-        family = (
-            RefreshFamily.objects.select_related("user", "client")
-            .filter(pk=family_id, pool=pool)
-            .first()
-        )
+        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id)
         if family is None or family.revoked_at is not None:
             raise revoked
         user = family.user

@@ -33,6 +33,16 @@ def test_the_pool_page_shows_its_domains(console, pool):
     assert "shop-login" in page and "auth.example.com" in page and ARN in page
 
 
+def test_the_pool_page_shows_where_each_domain_serves_the_hosted_pages(console, pool, settings):
+    settings.PUBLIC_URL = "https://cognate.example.net"
+    domains.create_domain(pool=pool, domain="shop-login")
+    domains.create_domain(pool=pool, domain="auth.example.com", certificate_arn=ARN)
+    page = console.get(reverse("console:pool", args=[pool.id])).content.decode()
+    assert "https://auth.example.com/login" in page
+    assert "https://shop-login.auth.cognate.example.net/login" in page
+    assert f"https://cognate.example.net/{pool.id}" in page  # the issuer, unchanged
+
+
 def test_adding_a_prefix_is_audited(console, pool):
     response = add(console, pool, domain="shop-login", certificate_arn="")
     assert response.status_code == 302

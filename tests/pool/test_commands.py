@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from pool import crypto
 from pool.models import AppClient, SigningKey, TotpDevice, User, UserPool, UserStatus
-from pool.services import mfa, passwords
+from pool.services import domains, mfa, passwords
 from tests import factories
 
 
@@ -190,7 +190,18 @@ def test_bootstrap_creates_demo(db, settings):
         "console": "http://localhost:8000/console/",
         "discovery": f"http://localhost:8000/{pool.id}/.well-known/openid-configuration",
         "jwks": f"http://localhost:8000/{pool.id}/.well-known/jwks.json",
+        "domain": None,
     }
+
+
+def test_bootstrap_prints_the_demo_pools_domain(db, settings):
+    settings.PUBLIC_URL = "http://localhost:8000"
+    pool_id = run("bootstrap")["pool_id"]
+    domains.create_domain(pool=UserPool.objects.get(pk=pool_id), domain="demo")
+    assert run("bootstrap")["urls"]["domain"] == "http://demo.auth.localhost:8000/"
+    out = io.StringIO()
+    call_command("bootstrap", stdout=out)
+    assert "Domain:     http://demo.auth.localhost:8000/ (hosted pages, OAuth)" in out.getvalue()
 
 
 def test_bootstrap_is_idempotent(db):

@@ -149,3 +149,18 @@ def test_deleting_a_pool_deletes_its_domains(pool):
     domains.create_domain(pool=pool, domain="shop")
     pool.delete()
     assert domain_selectors.find("shop") is None
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "10.0.0.8", "shop.auth.localhost", "auth.localhost"])
+def test_a_custom_domain_is_neither_an_ip_address_nor_under_the_prefix_suffix(pool, name, settings):
+    settings.PUBLIC_URL = "http://localhost:8000"
+    with pytest.raises(InvalidParameterException):
+        domains.create_domain(pool=pool, domain=name, certificate_arn=ARN)
+    assert not UserPoolDomain.objects.exists()
+
+
+def test_a_custom_domain_is_not_one_of_the_servers_own_names(pool, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "cognate.example.net"]
+    with pytest.raises(InvalidParameterException, match="ALLOWED_HOSTS"):
+        domains.create_domain(pool=pool, domain="cognate.example.net", certificate_arn=ARN)
+    assert not UserPoolDomain.objects.exists()

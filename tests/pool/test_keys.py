@@ -99,13 +99,52 @@ def test_retired_key_leaves_jwks_after_longest_token_validity(pool):
     assert old not in [k["kid"] for k in keys.jwks(pool)["keys"]]
 
 
-def test_rotation_elsewhere_is_noticed_through_cache_version(pool):
-    """Another process rotates: its rows change and it bumps the shared version number."""
+def _rotate_as_another_process(pool) -> str:
+    """What keys.rotate does in another process: rows only (bulk_create and update send no
+    signal to this process's caches), and a new config_version for the pool."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from pool import crypto
+    from pool.models import UserPool
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    jwk = keys.public_jwk(private.public_key())
+    SigningKey.objects.filter(pool=pool).update(
+        status=SigningKey.Status.RETIRED, retired_at=clock.now()
+    )
+    SigningKey.objects.bulk_create(
+        [SigningKey(pool=pool, kid=jwk["kid"], private_key=crypto.encrypt(pem), public_jwk=jwk)]
+    )
+    UserPool.objects.filter(pk=pool.pk).update(config_version=pool.config_version + 1)
+    return jwk["kid"]
+
+
+def test_rotation_elsewhere_is_noticed_through_the_pools_config_version(pool):
+    """Another process rotates: the next pool row read here carries the new version, and the
+    keys are reloaded for it: signing and the JWKS use the new key at once."""
+    from pool.selectors import pools
+
     old = keys.active_key(pool)
-    SigningKey.objects.filter(pool=pool).update(status=SigningKey.Status.RETIRED)
-    other = keys._new_key(pool)
-    keys._bump_version(pool.pk)
-    assert keys.active_key(pool).kid == other.kid != old.kid
+    other = _rotate_as_another_process(pool)
+    current = pools.cached_pool(pool.pk)
+    assert keys.active_key(current).kid == other != old.kid
+    assert other in [k["kid"] for k in keys.jwks(current)["keys"]]
+
+
+def test_a_token_by_a_key_rotated_elsewhere_verifies_with_an_older_pool_row(pool):
+    """A caller holding the pool row from before the rotation still verifies a token signed by
+    the new key (the keys are reloaded, not kept for the old version)."""
+    from pool.selectors import pools
+
+    keys.active_key(pool)
+    _rotate_as_another_process(pool)
+    token = jwt.sign(pools.cached_pool(pool.pk), _claims(pool))
+    stale = pool  # its config_version predates the rotation
+    assert jwt.verify(stale, token, token_use="access")["token_use"] == "access"
 
 
 def test_sign_header_has_only_alg_and_kid(pool):

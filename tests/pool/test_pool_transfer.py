@@ -117,8 +117,9 @@ def _value(model, obj, field):
 
 
 def snapshot(pool_id: str) -> dict[str, list]:
-    """Every row the pool owns, every column but row ids, secrets decrypted, users named by
-    username; group memberships as (user, group) names."""
+    """Every row the pool owns, every column but row ids (and the pool's config_version, each
+    server's own cache stamp), secrets decrypted, users named by username; group memberships as
+    (user, group) names."""
     shot: dict[str, list] = {}
     for model in SNAPSHOT_MODELS:
         owner = "pool"
@@ -132,7 +133,7 @@ def snapshot(pool_id: str) -> dict[str, list]:
                 {
                     f.name: _value(model, obj, f)
                     for f in model._meta.concrete_fields
-                    if not isinstance(f, models.AutoField)
+                    if not isinstance(f, models.AutoField) and f.name != "config_version"
                 }
             )
         shot[model.__name__] = sorted(rows, key=lambda row: json.dumps(row, default=str))

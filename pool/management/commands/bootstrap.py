@@ -6,6 +6,7 @@ from django.db import transaction
 
 from pool.management.commands._common import CLI, CognateCommand
 from pool.models import AppClient, UserPool
+from pool.selectors import domains as domain_selectors
 from pool.selectors.users import find_for_sign_in
 from pool.services import admin, app_clients, passwords, pools
 
@@ -101,6 +102,7 @@ class Command(CognateCommand):
                 operator.save(update_fields=["password"])
 
         issuer = f"{base}/{pool.id}"
+        served_at = domain_selectors.preferred(pool)
         return {
             "pool_id": pool.id,
             "client_id": client.client_id,
@@ -110,6 +112,8 @@ class Command(CognateCommand):
                 "console": f"{base}/console/",
                 "discovery": f"{issuer}/.well-known/openid-configuration",
                 "jwks": f"{issuer}/.well-known/jwks.json",
+                # The pool's own host name, when it has a domain (hostedui.hosts).
+                "domain": f"{domain_selectors.base_url(served_at)}/" if served_at else None,
             },
             "demo_user": {"username": DEMO_USER, "email": DEMO_EMAIL, "password": demo_password},
             "operator": {"username": OPERATOR, "password": admin_password},
@@ -118,12 +122,14 @@ class Command(CognateCommand):
     def describe(self, result):
         unchanged = "(unchanged; --reset-passwords sets a new one)"
         urls = result["urls"]
+        domain = [f"  Domain:     {urls['domain']} (hosted pages, OAuth)"] if urls["domain"] else []
         return [
             f"Pool {result['pool_id']} · app client {result['client_id']}",
             "",
             f"  Demo app:   {urls['demo']}",
             f"  Console:    {urls['console']}",
             f"  Discovery:  {urls['discovery']}",
+            *domain,
             "",
             f"  Demo user:  {result['demo_user']['username']} / "
             f"{result['demo_user']['password'] or unchanged}",

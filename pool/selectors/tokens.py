@@ -1,0 +1,147 @@
+"""Reading refresh tokens on the hot path: the token, its family, the family's user and app
+client, the pool's config_version and the user's groups, in one query.
+
+The refresh grant used to cost a query for the client, one for the token with its family and
+user, one for the groups and cache round trips for the pool's version; this read replaces them
+all. The groups come as one JSON array built by the database (a correlated subquery), so that
+a user's group change is seen at once, in every process, like every other part of the row.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Aggregate, F, OuterRef, Subquery, TextField
+from django.db.models.functions import JSONArray
+
+from pool import crypto
+from pool.models import AppClient, Group, RefreshFamily, RefreshToken, User
+from pool.selectors import compiled
+
+MAX_REFRESH_TOKEN_LENGTH = 2048
+
+
+class _JSONArrayAgg(Aggregate):
+    """The rows as one JSON array text: SQLite's json_group_array, PostgreSQL's json_agg."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = self.as_sql(compiler, connection, function="JSON_AGG", **extra)
+        return f"({sql})::text", params
+
+
+def groups_subquery(user_ref: str) -> Subquery:
+    """The groups of the user `user_ref` (an outer reference) as a JSON array text of
+    [name, precedence, role_arn], or NULL without groups."""
+    through = User.groups.through
+    rows = (
+        through.objects.filter(user_id=OuterRef(user_ref))
+        .values("user_id")
+        .annotate(
+            rows=_JSONArrayAgg(
+                JSONArray("group__name", "group__precedence", "group__role_arn"),
+                output_field=TextField(),
+            )
+        )
+        .values("rows")
+    )
+    return Subquery(rows, output_field=TextField())
+
+
+def groups_from(value: str | list | None, *, pool_id: str) -> list[Group]:
+    """The Group objects (unsaved copies: name, precedence, role_arn) of `groups_subquery`'s
+    value, in the order of Group.Meta.ordering."""
+    if not value:
+        return []
+    rows = json.loads(value) if isinstance(value, str) else value
+    groups = [
+        Group(pool_id=pool_id, name=name, precedence=precedence, role_arn=role_arn or "")
+        for name, precedence, role_arn in rows
+    ]
+    groups.sort(key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+    return groups
+
+
+@dataclass(frozen=True)
+class RefreshRead:
+    """A refresh token as stored, with everything a refresh needs."""
+
+    digest: str
+    rotated_at: object
+    family: RefreshFamily
+    user: User
+    client: AppClient
+    groups: list[Group]
+    pool_version: int
+
+
+# Stand-ins for the parameters when the query is compiled; each is found again in the compiled
+# parameters and replaced by the request's value.
+_DIGEST, _CLIENT, _POOL = "\x01digest", "\x01client", "\x01pool"
+
+
+def _refresh_query():
+    return (
+        RefreshToken.objects.select_related("family__user", "family__client")
+        .filter(digest=_DIGEST, family__client_id=_CLIENT, family__pool_id=_POOL)
+        .annotate(
+            pool_version=F("family__pool__config_version"),
+            group_rows=groups_subquery("family__user_id"),
+        )[:1]
+    )
+
+
+_REFRESH_SLOTS = {_DIGEST: "digest", _CLIENT: "client", _POOL: "pool"}
+
+
+def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> RefreshRead | None:
+    """The refresh token `refresh_token` of client `client_id` in pool `pool_id`, whatever its
+    state (rotated, revoked, expired: the refresh decides), or None. One query."""
+    if (
+        not refresh_token
+        or not isinstance(refresh_token, str)
+        or len(refresh_token) > MAX_REFRESH_TOKEN_LENGTH
+    ):
+        return None
+    digest = crypto.digest(refresh_token)
+    built = compiled.query("refresh", _refresh_query, _REFRESH_SLOTS).fetch(
+        {"digest": digest, "client": client_id, "pool": pool_id}
+    )
+    if built is None:
+        return None
+    family, user, client = built[RefreshFamily], built[User], built[AppClient]
+    family.user, family.client = user, client
+    return RefreshRead(
+        digest=digest,
+        rotated_at=built[RefreshToken].rotated_at,
+        family=family,
+        user=user,
+        client=client,
+        groups=groups_from(built["group_rows"], pool_id=pool_id),
+        pool_version=built["pool_version"],
+    )
+
+
+_FAMILY, _FAMILY_POOL = uuid.UUID(int=1), "\x01pool"
+
+
+def _family_query():
+    return RefreshFamily.objects.select_related("user", "client").filter(
+        pk=_FAMILY, pool_id=_FAMILY_POOL
+    )
+
+
+def access_family(*, pool_id: str, family_id: uuid.UUID) -> RefreshFamily | None:
+    """The refresh family an access token names (its `origin_jti`), with its user and client,
+    or None. One query, for userInfo and the JSON API's access-token actions."""
+    read = compiled.query("access-family", _family_query, {_FAMILY: "id", _FAMILY_POOL: "pool"})
+    built = read.fetch({"id": family_id, "pool": pool_id})
+    if built is None:
+        return None
+    family = built[RefreshFamily]
+    family.user, family.client = built[User], built[AppClient]
+    return family

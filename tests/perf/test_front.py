@@ -1,0 +1,174 @@
+"""config.front: JWKS and discovery answered from memory with ETag and 304, never stale after a
+rotation or a settings change (in this process or another), and the API paths' short middleware
+chain that still sets every security header."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
+
+from config.front import ApiHandler, Front
+from pool.services import keys
+from pool.services import pools as pool_service
+from tests.perf.wsgi import call
+
+ROOT = Path(__file__).resolve().parents[2]
+JWKS = "/{}/.well-known/jwks.json"
+DISCOVERY = "/{}/.well-known/openid-configuration"
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
+)
+
+
+@pytest.fixture
+def front():
+    return Front(WSGIHandler(), ApiHandler())
+
+
+def _kids(answer) -> list[str]:
+    return [key["kid"] for key in json.loads(answer.body)["keys"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("template", [JWKS, DISCOVERY])
+def test_documents_carry_etag_cache_control_cors_and_security_headers(front, pool, template):
+    first = call(front, template.format(pool.id))
+    second = call(front, template.format(pool.id))
+    assert first.status == second.status == 200
+    assert second.body == first.body
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Cache-Control"].startswith("public, max-age=")
+    assert second.headers["Access-Control-Allow-Origin"] == "*"
+    assert second.headers["Content-Type"] == "application/json"
+    for name in SECURITY_HEADERS:
+        assert name in second.headers, name
+
+
+@pytest.mark.django_db
+def test_if_none_match_gets_304_without_a_body(front, pool):
+    etag = call(front, JWKS.format(pool.id)).headers["ETag"]
+    answer = call(front, JWKS.format(pool.id), HTTP_IF_NONE_MATCH=f'W/"x", {etag}')
+    assert answer.status == 304
+    assert answer.body == b""
+    assert answer.headers["ETag"] == etag
+    assert "Content-Type" not in answer.headers
+    other = call(front, JWKS.format(pool.id), HTTP_IF_NONE_MATCH='"something else"')
+    assert other.status == 200
+
+
+@pytest.mark.django_db
+def test_a_rotation_in_this_process_shows_in_the_next_jwks(front, pool):
+    before = call(front, JWKS.format(pool.id))
+    new = keys.rotate(pool=pool)
+    after = call(front, JWKS.format(pool.id), HTTP_IF_NONE_MATCH=before.headers["ETag"])
+    assert after.status == 200
+    assert new.kid in _kids(after) and after.headers["ETag"] != before.headers["ETag"]
+
+
+@pytest.mark.django_db
+def test_a_settings_change_shows_in_the_next_discovery(front, pool, settings):
+    before = call(front, DISCOVERY.format(pool.id))
+    pool_service.update_pool(pool=pool, name="renamed")
+    settings.PUBLIC_URL = "https://id.example.com"
+    after = call(front, DISCOVERY.format(pool.id))
+    assert json.loads(after.body)["issuer"] == f"https://id.example.com/{pool.id}"
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotation_by_another_process_shows_in_the_next_jwks(front, pool):
+    """A real second process (manage.py shell on the same database) rotates the key."""
+    before = call(front, JWKS.format(pool.id))
+    _in_another_process(
+        "from pool.models import UserPool; from pool.services import keys; "
+        f"print(keys.rotate(pool=UserPool.objects.get(pk='{pool.id}')).kid)"
+    )
+    after = call(front, JWKS.format(pool.id), HTTP_IF_NONE_MATCH=before.headers["ETag"])
+    assert after.status == 200
+    assert len(_kids(after)) == 2 and _kids(after)[1:] == _kids(before)[:1]
+    assert keys.active_key(pool_from_db(pool.id)).kid == _kids(after)[0]
+
+
+@pytest.mark.django_db
+def test_unknown_pool_and_other_methods_go_to_django(front, pool):
+    assert call(front, JWKS.format("local_Missing01")).status == 404
+    assert call(front, JWKS.format("bad\x00id")).status == 404
+    options = call(front, JWKS.format(pool.id), method="OPTIONS")
+    assert options.status == 204
+    assert call(front, JWKS.format(pool.id), method="POST").status in (403, 405)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/{}/oauth2/token", "/{}/oauth2/userInfo", "/{}/oauth2/revoke", "/"]
+)
+def test_api_paths_keep_security_headers_and_set_no_cookies(front, pool, path):
+    answer = call(front, path.format(pool.id), method="POST")
+    assert answer.status in (400, 401, 405)
+    for name in SECURITY_HEADERS:
+        assert name in answer.headers, (path, name)
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_api_chain_is_the_full_chain_without_session_middleware():
+    assert [
+        name
+        for name in settings.MIDDLEWARE
+        if name
+        not in {
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django_otp.middleware.OTPMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+        }
+    ] == settings.API_MIDDLEWARE
+    assert "config.security.SecurityHeadersMiddleware" in settings.API_MIDDLEWARE
+    assert "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.API_MIDDLEWARE
+
+
+def pool_from_db(pool_id):
+    from pool.selectors import pools
+
+    return pools.cached_pool(pool_id)
+
+
+def _in_another_process(code: str) -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "COGNATE_ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+        "DEBUG": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

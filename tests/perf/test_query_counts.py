@@ -1,0 +1,245 @@
+"""How many SQL statements each hot path costs, exactly, once a process is warm (the pool row,
+its signing keys and its trigger kinds kept in memory for the pool's config_version).
+
+Each count is what the design promises (pool.selectors.compiled, pool.selectors.tokens,
+config.front): a change that adds a query to a hot path fails here. No timings: the load figures
+come from wrk (README, "Performance")."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from config.front import ApiHandler, Front
+from pool.models import Group
+from pool.services import keys
+from tests import factories
+from tests.api.conftest import Api
+from tests.hostedui.conftest import code_for, exchange_code, token_request
+from tests.perf.wsgi import call
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _pool_with_keys(pool):
+    """The pool's signing key exists, as it does after the pool's first token (making it
+    replaces the pool's config_version, which makes every process reload the pool once)."""
+    keys.active_key(pool)
+
+
+def _basic(app) -> str:
+    return "Basic " + base64.b64encode(f"{app.client_id}:{app.plain_secret}".encode()).decode()
+
+
+def _refresh(client, pool, app, token, **headers):
+    return token_request(
+        client,
+        pool,
+        {"grant_type": "refresh_token", "client_id": app.client_id, "refresh_token": token},
+        **headers,
+    )
+
+
+@pytest.fixture
+def grouped_user(user, pool):
+    """alice in two groups: the refresh's one read brings them along."""
+    for name, precedence in (("admins", 1), ("staff", 2)):
+        user.groups.add(Group.objects.create(pool=pool, name=name, precedence=precedence))
+    return user
+
+
+@pytest.fixture
+def rotating_client(pool):
+    return factories.make_client(pool, refresh_token_rotation=True)
+
+
+def test_refresh_with_rotation_is_one_read_and_one_write_transaction(
+    client, pool, rotating_client, grouped_user, django_assert_num_queries
+):
+    tokens = exchange_code(client, pool, rotating_client, code_for(client, pool, rotating_client))
+    first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
+    # token + family + user + client + groups + pool version; BEGIN, mark rotated, successor,
+    # COMMIT
+    with django_assert_num_queries(5) as captured:
+        response = _refresh(client, pool, rotating_client, first["refresh_token"])
+    assert response.status_code == 200, response.content
+    assert captured.captured_queries[0]["sql"].startswith("SELECT")
+    assert "pool_user_groups" in captured.captured_queries[0]["sql"]
+    claims = _claims(response.json()["access_token"])
+    assert claims["cognito:groups"] == ["admins", "staff"]
+
+
+def test_refresh_without_rotation_is_one_read(
+    client, pool, grouped_user, django_assert_num_queries
+):
+    app_client = factories.make_client(pool, refresh_token_rotation=False)
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
+    _refresh(client, pool, app_client, tokens["refresh_token"])
+    with django_assert_num_queries(1):
+        response = _refresh(client, pool, app_client, tokens["refresh_token"])
+    assert response.status_code == 200, response.content
+    assert "refresh_token" not in response.json()
+
+
+def test_refresh_of_a_confidential_client_authenticates_from_the_same_read(
+    client, pool, grouped_user, django_assert_num_queries
+):
+    app = factories.make_client(pool, secret="", refresh_token_rotation=True)
+    code = code_for(client, pool, app)
+    exchanged = token_request(
+        client,
+        pool,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": _CALLBACK},
+        HTTP_AUTHORIZATION=_basic(app),
+    ).json()
+    first = _refresh_basic(client, pool, app, exchanged["refresh_token"]).json()
+    with django_assert_num_queries(5):
+        response = _refresh_basic(client, pool, app, first["refresh_token"])
+    assert response.status_code == 200, response.content
+    # A wrong secret is refused as before, whatever the token.
+    wrong = "Basic " + base64.b64encode(f"{app.client_id}:nope".encode()).decode()
+    refused = token_request(
+        client,
+        pool,
+        {"grant_type": "refresh_token", "refresh_token": response.json()["refresh_token"]},
+        HTTP_AUTHORIZATION=wrong,
+    )
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+
+
+def test_client_credentials_is_the_pool_version_and_the_client(
+    client, pool, django_assert_num_queries
+):
+    from pool.models import ResourceServer
+
+    ResourceServer.objects.create(
+        pool=pool, identifier="api", name="api", scopes=[{"name": "read", "description": "r"}]
+    )
+    app = factories.make_client(
+        pool,
+        secret="",
+        allowed_oauth_flows=["client_credentials"],
+        allowed_oauth_scopes=["api/read"],
+    )
+    data = {"grant_type": "client_credentials"}
+    assert token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app)).status_code == 200
+    with django_assert_num_queries(2):
+        response = token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app))
+    assert response.status_code == 200, response.content
+    assert _claims(response.json()["access_token"])["scope"] == "api/read"
+
+
+def test_code_exchange(client, pool, app_client, grouped_user, django_assert_num_queries):
+    exchange_code(client, pool, app_client, code_for(client, pool, app_client))
+    code = code_for(client, pool, app_client)
+    # pool version, client; BEGIN, code + user (locked), family, refresh token, code used,
+    # COMMIT; groups
+    with django_assert_num_queries(9):
+        response = exchange_code(client, pool, app_client, code)
+    assert response.status_code == 200, response.content
+
+
+def test_user_info_is_the_pool_version_and_the_family(
+    client, pool, app_client, user, django_assert_num_queries
+):
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
+    bearer = f"Bearer {tokens['access_token']}"
+    client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    with django_assert_num_queries(2):
+        response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+
+
+@pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
+def test_jwks_and_discovery_are_one_version_read(pool, document, django_assert_num_queries):
+    front = Front(ApiHandler(), ApiHandler())
+    path = f"/{pool.id}/.well-known/{document}"
+    first = call(front, path)
+    assert first.status == 200
+    with django_assert_num_queries(1):
+        again = call(front, path)
+    assert again.status == 200 and again.body == first.body
+    with django_assert_num_queries(1):
+        not_modified = call(front, path, HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert not_modified.status == 304
+
+
+# --------------------------------------------------------------------------- the JSON API
+
+
+@pytest.fixture
+def api_client(pool):
+    return factories.make_client(
+        pool,
+        explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        refresh_token_rotation=False,  # InitiateAuth's refresh flows never rotate
+    )
+
+
+def _initiate(api, app, flow, parameters):
+    return api.post(
+        "InitiateAuth",
+        {"AuthFlow": flow, "ClientId": app.client_id, "AuthParameters": parameters},
+        sign=False,
+    )
+
+
+def test_initiate_auth_user_password(client, pool, api_client, user, django_assert_num_queries):
+    api = Api(client)
+    parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
+    # client + pool, user, user's devices/MFA, then the sign-in's write transaction and groups
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]):
+        response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
+    assert response.status_code == 200, response.content
+    assert "AccessToken" in json.loads(response.content)["AuthenticationResult"]
+
+
+def test_initiate_auth_refresh_token(client, pool, api_client, user, django_assert_num_queries):
+    api = Api(client)
+    signed_in = _initiate(
+        api, api_client, "USER_PASSWORD_AUTH", {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    )
+    signed_in = json.loads(signed_in.content)["AuthenticationResult"]
+    parameters = {"REFRESH_TOKEN": signed_in["RefreshToken"]}
+    assert _initiate(api, api_client, "REFRESH_TOKEN_AUTH", parameters).status_code == 200
+    with django_assert_num_queries(EXPECTED["REFRESH_TOKEN_AUTH"]):
+        response = _initiate(api, api_client, "REFRESH_TOKEN_AUTH", parameters)
+    assert response.status_code == 200, response.content
+
+
+def test_get_user(client, pool, api_client, user, django_assert_num_queries):
+    api = Api(client)
+    signed_in = _initiate(
+        api, api_client, "USER_PASSWORD_AUTH", {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    )
+    access = json.loads(signed_in.content)["AuthenticationResult"]["AccessToken"]
+    assert api.post("GetUser", {"AccessToken": access}, sign=False).status_code == 200
+    with django_assert_num_queries(EXPECTED["GetUser"]):
+        response = api.post("GetUser", {"AccessToken": access}, sign=False)
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content)["Username"] == "alice"
+
+
+EXPECTED = {"USER_PASSWORD_AUTH": 9, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2}
+_CALLBACK = "http://localhost:3000/callback"
+
+
+def _refresh_basic(client, pool, app, token):
+    return token_request(
+        client,
+        pool,
+        {"grant_type": "refresh_token", "refresh_token": token},
+        HTTP_AUTHORIZATION=_basic(app),
+    )
+
+
+def _claims(token: str) -> dict:
+    import jwt as pyjwt
+
+    return pyjwt.decode(token, options={"verify_signature": False})

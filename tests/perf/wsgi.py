@@ -1,0 +1,43 @@
+"""Calling a WSGI application (config.front) directly, as gunicorn would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def call(app, path: str, method: str = "GET", **environ) -> Answer:
+    """The answer of `app` to one request. As Django's test client does, the test's open
+    transaction is not taken for a connection to close at the request's start and end."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        return _call(app, path, method, **environ)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _call(app, path: str, method: str = "GET", **environ) -> Answer:
+    request = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD=method, **environ)
+    seen: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+        return lambda data: None
+
+    chunks = app(request, start_response)
+    body = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return Answer(int(seen["status"].split()[0]), dict(seen["headers"]), body)
