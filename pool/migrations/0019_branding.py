@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pool', '0017_i18n'),
+        ('pool', '0018_perf'),
     ]
 
     operations = [
