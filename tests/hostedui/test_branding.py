@@ -350,3 +350,25 @@ def test_use_cognito_provided_values_on_a_client_drops_the_pools_branding_too(cl
     branding.create_client_branding(pool=pool, client=app, use_defaults=True)
     css = served_css(client, pool, app)
     assert "--bg: #f3f5f9;" in css and "--brand: #2f6fde;" in css and "x: y" not in css
+
+
+# ------------------------------------------------------------------- on the pool's own domain
+
+
+def test_on_a_custom_domain_the_branding_is_served_from_the_domain(settings, pool, app_client):
+    from django.test import Client
+
+    from pool.services import domains
+
+    settings.PUBLIC_URL = "http://localhost:8000"
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abcdef-123"
+    domains.create_domain(pool=pool, domain="auth.example.com", certificate_arn=arn)
+    branding.set_branding(pool=pool, settings={"light": {"primary": "#0a0b0c"}}, logo=png())
+    browser = Client(HTTP_HOST="auth.example.com")
+    query = urlsplit(authorize_url(pool, app_client)).query
+    html = browser.get(f"/login?{query}").content.decode()
+    href = stylesheet_href(html)
+    assert href.startswith(f"/branding.css?client_id={app_client.client_id}&v=")
+    assert "--brand: #0a0b0c;" in browser.get(href).content.decode()
+    src = unescape(re.search(r'<img class="logo" src="([^"]+)"', html)[1])
+    assert src.startswith("/branding/") and browser.get(src).content == png()
