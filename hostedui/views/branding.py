@@ -119,7 +119,7 @@ def preview(request: HttpRequest, pool_id: str) -> HttpResponse:
         return error_page(
             request,
             ErrorPage("invalid_request", gettext("This preview has expired. Preview again.")),
-            status=404,
+            status=400,
         )
     client_id, draft = loaded
     client = AppClient.objects.filter(pool=pool, pk=client_id).first() if client_id else None

@@ -291,8 +291,8 @@ def test_preview_shows_the_draft_without_saving_it(client, pool, app_client):
 def test_preview_tokens_are_bound_to_their_pool_and_unforgeable(client, pool):
     other = factories.make_pool()
     token = hosted_branding.save_draft(pool_id=other.id, client_id=None, settings={}, css="")
-    assert client.get(f"/{pool.id}/branding/preview?token={token}").status_code == 404
-    assert client.get(f"/{other.id}/branding/preview?token={token}x").status_code == 404
+    assert client.get(f"/{pool.id}/branding/preview?token={token}").status_code == 400
+    assert client.get(f"/{other.id}/branding/preview?token={token}x").status_code == 400
     assert client.get(f"/{pool.id}/branding.css?preview={token}").status_code == 404
     assert client.post(f"/{other.id}/branding/preview?token={token}").status_code == 405
 
@@ -307,7 +307,7 @@ def test_preview_tokens_expire(client, pool):
 
     stale = SignedLongAgo(salt=hosted_branding.PREVIEW_SALT).sign_object(payload)
     assert client.get(f"/{pool.id}/branding/preview?token={token}").status_code == 200
-    assert client.get(f"/{pool.id}/branding/preview?token={stale}").status_code == 404
+    assert client.get(f"/{pool.id}/branding/preview?token={stale}").status_code == 400
 
 
 # ------------------------------------------------------------------- races
