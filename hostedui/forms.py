@@ -255,3 +255,89 @@ class TotpSetupForm(HostedForm):
         max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+# ------------------------------------------------------------------------ the account page
+
+
+class ProfileForm(HostedForm):
+    """The attributes the user may change themselves (pool.policy.self_writable_attributes),
+    less email and phone number, which change through verification (AccountContactForm)."""
+
+    def __init__(self, *args, names: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Standard attributes in the order people expect them (ATTRIBUTE_INPUTS), custom after.
+        order = list(ATTRIBUTE_INPUTS)
+        self.attribute_names = sorted(
+            names, key=lambda n: order.index(n) if n in order else len(order)
+        )
+        for name in self.attribute_names:
+            label, input_type, autocomplete = ATTRIBUTE_INPUTS.get(name, (name, "text", "off"))
+            self.fields[name] = _text(label, autocomplete, input_type=input_type, required=False)
+
+    def changed_attributes(self) -> dict[str, str]:
+        """Only what the user changed: unchanged fields are not written (nor validated)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.attribute_names
+            if self.cleaned_data[name] != (self.initial.get(name) or "")
+        }
+
+
+class ChangePasswordForm(HostedForm):
+    policy_fields = ("password",)
+    previous = _password(_("Current password"), "current-password")
+    password = _password(_("New password"), "new-password")
+    password2 = _password(_("Enter the new password again"), "new-password")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") != data.get("password"):
+            self.add_error("password2", _("The passwords do not match."))
+        return data
+
+
+class ContactForm(HostedForm):
+    """A new email address or phone number; the old one stays until the new one is verified."""
+
+    def __init__(self, *args, attribute: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        label, input_type, autocomplete = ATTRIBUTE_INPUTS[attribute]
+        self.attribute = attribute
+        self.fields[attribute] = _text(
+            label, autocomplete, input_type=input_type, help_text=ATTRIBUTE_HINTS.get(attribute, "")
+        )
+
+
+class VerifyContactForm(HostedForm):
+    code = _code(_("Verification code"))
+
+
+class RemoveTotpForm(HostedForm):
+    """Removing the authenticator app: a current code from it, or the password."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        required=False,
+        max_length=12,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
+    )
+    password = _password(_("Or your password"), "current-password", required=False)
+
+
+class ConfirmPasswordForm(HostedForm):
+    password = _password(_("Password"), "current-password")
+
+
+class SessionForm(HostedForm):
+    """Sign out one session (a refresh-token family id), or every session (`everywhere`)."""
+
+    session = forms.CharField(max_length=64, required=False)
+    everywhere = forms.BooleanField(required=False)
+
+
+class DeviceForm(HostedForm):
+    device_key = forms.CharField(max_length=55)

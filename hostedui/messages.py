@@ -72,6 +72,10 @@ SERVICE_TEXTS = frozenset(
         ),
         gettext_noop("Password did not conform with policy: Password must have numeric characters"),
         gettext_noop("Password did not conform with policy: Password must have symbol characters"),
+        # The account page's
+        gettext_noop("A client attempted to write unauthorized attribute"),
+        gettext_noop("Enter a code from your authenticator app or your password."),
+        gettext_noop("This user pool does not let users delete their account."),
     }
 )
 

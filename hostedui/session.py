@@ -35,14 +35,29 @@ def _key(pool: UserPool) -> str:
 class SignedIn:
     user: User
     auth_time: dt.datetime
+    # The app client the user signed in through (None if it has since been deleted): the
+    # account page writes attributes within its write_attributes.
+    client_id: str = ""
 
 
-def start(request: HttpRequest, *, pool: UserPool, user: User, auth_time: dt.datetime) -> None:
-    """Remember a completed sign-in; a new session id each time (no session fixation)."""
+def start(
+    request: HttpRequest,
+    *,
+    pool: UserPool,
+    user: User,
+    auth_time: dt.datetime,
+    client_id: str = "",
+) -> None:
+    """Remember a completed sign-in (and the app client it went through); a new session id
+    each time (no session fixation)."""
     request.session.pop(CHALLENGE_KEY, None)
     request.session.pop(PENDING_KEY, None)
     request.session.cycle_key()
-    request.session[_key(pool)] = {"sub": str(user.sub), "auth_time": auth_time.timestamp()}
+    request.session[_key(pool)] = {
+        "sub": str(user.sub),
+        "auth_time": auth_time.timestamp(),
+        "client_id": client_id,
+    }
 
 
 def current(request: HttpRequest, pool: UserPool) -> SignedIn | None:
@@ -55,7 +70,7 @@ def current(request: HttpRequest, pool: UserPool) -> SignedIn | None:
     if not sign_in_valid(user=user, client=None, signed_in_at=auth_time, require_confirmed=True):
         request.session.pop(_key(pool), None)
         return None
-    return SignedIn(user=user, auth_time=auth_time)
+    return SignedIn(user=user, auth_time=auth_time, client_id=entry.get("client_id") or "")
 
 
 def fresh_enough(signed_in: SignedIn, max_age: int | None) -> bool:

@@ -5,7 +5,7 @@ host name (config.urls_domain)."""
 
 from django.urls import include, path
 
-from hostedui.views import branding, demo, federation, oauth, pages, saml
+from hostedui.views import account, branding, demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -46,6 +46,14 @@ hosted = [
     path("newPassword", pages.new_password, name="new_password"),
     path("requiredAttributes", pages.required_attributes, name="required_attributes"),
     path("error", pages.error, name="error"),
+    path("account", account.overview, name="account"),
+    path("account/password", account.change_password, name="account_password"),
+    path("account/email", account.contact, {"key": "email"}, name="account_email"),
+    path("account/phone", account.contact, {"key": "phone"}, name="account_phone"),
+    path("account/mfa", account.authenticator, name="account_mfa"),
+    path("account/sessions", account.sign_out_session, name="account_sessions"),
+    path("account/devices", account.forget_device, name="account_devices"),
+    path("account/delete", account.delete, name="account_delete"),
 ]
 
 urlpatterns = [

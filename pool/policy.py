@@ -276,6 +276,17 @@ def validate_attributes(
     return clean
 
 
+def self_writable_attributes(pool: UserPool, client) -> list[str]:
+    """The attributes a user may change on their own through `client` (the account page's
+    form): the client's write_attributes (all when it lists none), less `sub`, the verified
+    flags, developer-only and immutable custom attributes and `updated_at`, in schema order."""
+    declared = custom_attributes(pool)
+    names = [n for n in STANDARD_ATTRIBUTES if n not in VERIFIED_FLAGS]
+    names += [n for n, a in declared.items() if a.mutable and not a.developer_only]
+    writable = set(client.write_attributes or []) if client is not None else set()
+    return [n for n in names if n not in ("sub", "updated_at") and (not writable or n in writable)]
+
+
 def check_deletable(pool: UserPool, names: list[str], *, admin: bool = False, client=None) -> None:
     """Refuse deleting attributes the schema requires, unknown or immutable ones, `sub`, the
     pool's username attributes, developer-only ones for non-admins, and (deleting is writing)

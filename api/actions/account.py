@@ -213,7 +213,7 @@ def verify_user_attribute(call: Call) -> dict[str, Any]:
 @action("DeleteUser", auth=Auth.ACCESS_TOKEN)
 def delete_user(call: Call) -> dict[str, Any]:
     user = principals.token_user(call.params.get("AccessToken"))
-    admin.delete_user(user=user, context=call.context)
+    admin.delete_own_account(user=user, password=None, context=call.context)
     return {}
 
 

@@ -84,6 +84,10 @@ class PoolForm(forms.Form):
     )
 
     allow_self_sign_up = _flag("Users may sign themselves up")
+    allow_self_deletion = _flag(
+        "Users may delete their own account",
+        help_text="On the hosted account page and through DeleteUser.",
+    )
     prevent_user_existence_errors = _flag(
         "Prevent user existence errors",
         help_text="Unknown users get the same answer as wrong passwords.",
@@ -161,7 +165,12 @@ class PoolForm(forms.Form):
         ),
         (
             "Behaviour",
-            ("allow_self_sign_up", "prevent_user_existence_errors", "deletion_protection"),
+            (
+                "allow_self_sign_up",
+                "allow_self_deletion",
+                "prevent_user_existence_errors",
+                "deletion_protection",
+            ),
         ),
         ("Messages", MESSAGE_SETTINGS),
     )

@@ -31,6 +31,8 @@ from pool.services import authenticate, custom_auth, mfa, passwords, pool_change
 from pool.services.results import Authenticated, Challenge, CodeDelivery
 
 USERNAME_KEY = "hostedui:username"
+# The account page's request to return to it after signing in (pool id and query string).
+AFTER_SIGN_IN_KEY = "hostedui:after_sign_in"
 # Where the last sign-up code went (masked), and for which name: the confirm page says so.
 DELIVERY_KEY = "hostedui:delivery"
 SENT_TEXTS = {
@@ -151,7 +153,15 @@ def _finish(
                 request, pool=auth.pool, user=result.user, auth_time=result.auth_time
             )
             return redirect(page_url("required_attributes", auth))
-        session.start(request, pool=auth.pool, user=result.user, auth_time=result.auth_time)
+        session.start(
+            request,
+            pool=auth.pool,
+            user=result.user,
+            auth_time=result.auth_time,
+            client_id=auth.client.client_id,
+        )
+        if after := _after_sign_in(request, auth):
+            return after
         return to_app(authz.respond(auth, user=result.user, auth_time=result.auth_time))
     page = CHALLENGE_PAGES.get(result.name)
     if page is None:
@@ -161,6 +171,16 @@ def _finish(
         )
     session.keep_challenge(request, pool=auth.pool, challenge=result, username=username)
     return redirect(page_url(page, auth))
+
+
+def _after_sign_in(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse | None:
+    """A sign-in that the account page asked for (hostedui/views/account.py) goes back there
+    instead of to the app: only for the very request the account page sent to the sign-in."""
+    wanted = request.session.get(AFTER_SIGN_IN_KEY)
+    if wanted != {"pool": auth.pool.id, "query": auth.query_string}:
+        return None
+    request.session.pop(AFTER_SIGN_IN_KEY, None)
+    return redirect(page_url("account", auth))
 
 
 def _to_sign_in(
@@ -551,7 +571,15 @@ def required_attributes(request: HttpRequest, auth: AuthorizationRequest) -> Htt
             names = []
     if not names:
         user = type(held.user).objects.select_related("pool").get(pk=held.user.pk)
-        session.start(request, pool=auth.pool, user=user, auth_time=held.auth_time)
+        session.start(
+            request,
+            pool=auth.pool,
+            user=user,
+            auth_time=held.auth_time,
+            client_id=auth.client.client_id,
+        )
+        if after := _after_sign_in(request, auth):
+            return after
         return to_app(authz.respond(auth, user=user, auth_time=held.auth_time))
     return _render(
         request, "required_attributes.html", auth, title=gettext("Complete your profile"), form=form

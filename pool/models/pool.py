@@ -95,6 +95,9 @@ class UserPool(models.Model):
     account_recovery = models.JSONField(default=_default_recovery, blank=True)
 
     allow_self_sign_up = models.BooleanField(default=True)
+    # Users may delete their own account (DeleteUser, the hosted account page), as Cognito's
+    # DeleteUser always allows; an operator can turn it off.
+    allow_self_deletion = models.BooleanField(default=True)
     prevent_user_existence_errors = models.BooleanField(default=True)
     deletion_protection = models.BooleanField(default=False)
 

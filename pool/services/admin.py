@@ -215,6 +215,21 @@ def delete_user(*, user: User, context: RequestContext | None = None) -> None:
         user.delete()
 
 
+def delete_own_account(
+    *, user: User, password: str | None, context: RequestContext | None = None
+) -> None:
+    """DeleteUser and the account page's "delete my account": allowed where the pool allows it
+    (UserPool.allow_self_deletion). `password` is the account page's confirmation; the JSON
+    API's caller proved itself with an access token (None)."""
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if not user.pool.allow_self_deletion:
+        raise NotAuthorizedException("This user pool does not let users delete their account.")
+    if password is not None:
+        passwords.confirm_own_password(user=user, password=password, context=context)
+    delete_user(user=user, context=context)
+
+
 def global_sign_out(
     *, user: User, context: RequestContext | None = None, by_user: bool = False
 ) -> int:

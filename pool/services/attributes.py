@@ -25,7 +25,7 @@ from pool.errors import (
     NotAuthorizedException,
 )
 from pool.models import SignInName, User, UserPool, VerificationCode
-from pool.services import codes
+from pool.services import codes, ratelimit
 from pool.services.delivery import MEDIUM, VERIFY_PURPOSE, Source, send_code
 from pool.services.results import CodeDelivery, RequestContext
 
@@ -66,6 +66,11 @@ def _pending(user: User, attribute: str) -> str:
     return ""
 
 
+def pending_change(user: User, attribute: str) -> str:
+    """The new email address or phone number waiting for its code, if any ("" otherwise)."""
+    return _pending(user, attribute) if attribute in VERIFY_PURPOSE else ""
+
+
 def update_attributes(
     *,
     user: User,
@@ -96,6 +101,11 @@ def update_attributes(
             to_verify.append((attribute, new))
         elif attribute in auto:
             to_verify.append((attribute, new))
+    if to_verify and not admin:
+        # Each change sends a code to an address the caller chose: the per-IP limit on sending
+        # codes and the per-user cap on verification codes keep it from flooding anyone.
+        ratelimit.check(ratelimit.FORGOT_PASSWORD, context)
+        policy.enforce_cap("send_attribute_verification_code", user.pk)
     applied = {k: v for k, v in clean.items() if k not in held}
     with transaction.atomic():
         user = User.objects.select_for_update().select_related("pool").get(pk=user.pk)

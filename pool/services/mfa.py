@@ -27,7 +27,7 @@ from pool.errors import (
     SoftwareTokenMFANotFoundException,
 )
 from pool.models import AppClient, ChallengeSession, TotpDevice, User
-from pool.services import challenges, codes, lockout, ratelimit, sign_in
+from pool.services import challenges, codes, lockout, passwords, ratelimit, sign_in
 from pool.services.results import Authenticated, Challenge, RequestContext
 
 STEP = 30
@@ -221,6 +221,74 @@ def set_preference(
             "updated_at",
         ]
     )
+
+
+def self_service_totp(pool) -> bool:
+    """Whether users manage their own authenticator app on the account page: in pools where MFA
+    is OPTIONAL and TOTP one of its methods (where MFA is ON, taking the only factor away would
+    only send the user to MFA_SETUP at the next sign-in)."""
+    return pool.mfa_configuration == pool.Mfa.OPTIONAL and "SOFTWARE_TOKEN_MFA" in (
+        pool.mfa_methods or []
+    )
+
+
+def _check_self_service(user: User) -> None:
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if not self_service_totp(user.pool):
+        raise InvalidParameterException(
+            "This user pool does not let users manage their authenticator app."
+        )
+
+
+def start_own_software_token(*, user: User) -> str:
+    """The account page's "add an authenticator app": a new pending authenticator; its secret
+    (for the QR code) is returned, nothing is enabled until `enable_own_software_token`."""
+    _check_self_service(user)
+    secret, _ = associate_software_token(user=user)
+    return secret
+
+
+def enable_own_software_token(
+    *, user: User, code: str, friendly_name: str = "", context: RequestContext | None
+) -> None:
+    """Confirm the pending authenticator with its first code and turn TOTP MFA on (preferred
+    when the user had no preference): VerifySoftwareToken then SetUserMFAPreference, at once."""
+    _check_self_service(user)
+    verify_software_token(code=code, user=user, friendly_name=friendly_name, context=context)
+    user.refresh_from_db()
+    set_preference(
+        user=user,
+        totp=True,
+        preferred=None if user.preferred_mfa else "SOFTWARE_TOKEN_MFA",
+    )
+
+
+def remove_own_software_token(
+    *, user: User, code: str = "", password: str = "", context: RequestContext | None
+) -> None:
+    """The account page's "remove the authenticator app": the user proves it is them with a
+    current code from the app or their password (a stolen, unattended session alone cannot take
+    the second factor away). Wrong codes feed the per-user OTP lockout, wrong passwords the
+    change-password cap."""
+    _check_self_service(user)
+    ratelimit.check(ratelimit.VERIFY_CODE, context)
+    device = user.totp_devices.filter(confirmed=True).first()
+    if device is None:
+        raise SoftwareTokenMFANotFoundException("Software Token MFA is not set up for the user.")
+    if code:
+        who = lockout.subject(user.pool_id, user_id=user.pk)
+        lockout.attempt(lockout.OTP, who)
+        if not check_device_code(device, code):
+            raise CodeMismatchException("Invalid code received for user", field="code")
+        lockout.reset(lockout.OTP, who)
+    elif password:
+        passwords.confirm_own_password(user=user, password=password, context=context)
+    else:
+        raise InvalidParameterException(
+            "Enter a code from your authenticator app or your password.", field="code"
+        )
+    remove_software_token(user=user)
 
 
 def remove_software_token(*, user: User) -> None:

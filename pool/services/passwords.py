@@ -137,6 +137,23 @@ def change_password(*, user: User, previous: str, proposed: str, context: Reques
     _record(user, AuthEvent.Type.PASSWORD_CHANGE, success=True, context=context)
 
 
+def confirm_own_password(*, user: User, password: str, context: RequestContext | None) -> None:
+    """A signed-in user confirms a sensitive step (removing a second factor, deleting the
+    account) with their password; tries share change_password's cap (5 an hour)."""
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    policy.enforce_cap("change_password", user.pk)
+    if not verify(user, password or ""):
+        _record(
+            user,
+            AuthEvent.Type.PASSWORD_CHANGE,
+            success=False,
+            reason="wrong_password_confirmation",
+            context=context,
+        )
+        raise NotAuthorizedException("Incorrect username or password.", field="password")
+
+
 def forgot_password(
     *,
     pool: UserPool,

@@ -26,6 +26,7 @@ from pool.errors import (
     InvalidParameterException,
     NotAuthorizedException,
     RefreshTokenReuseException,
+    ResourceNotFoundException,
     UnauthorizedException,
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
@@ -592,6 +593,18 @@ def revoke_family(*, family_id: uuid.UUID | str, reason: str) -> None:
     RefreshFamily.objects.filter(pk=family_id, revoked_at__isnull=True).update(
         revoked_at=clock.now(), revoked_reason=reason[:64]
     )
+
+
+def revoke_own_family(*, user: User, family_id: object) -> None:
+    """A user signs out one of their own sessions (the account page): that refresh family is
+    revoked. Another user's family, or no family, is ResourceNotFoundException."""
+    try:
+        family_id = uuid.UUID(str(family_id))
+    except ValueError:
+        raise ResourceNotFoundException("Session not found.") from None
+    if not RefreshFamily.objects.filter(pk=family_id, user=user).exists():
+        raise ResourceNotFoundException("Session not found.")
+    revoke_family(family_id=family_id, reason="signed_out")
 
 
 def revoke_user_sessions(*, user: User, reason: str) -> int:

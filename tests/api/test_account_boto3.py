@@ -629,6 +629,16 @@ def test_delete_user(cognito, recorder, pool, app_client, user):
     assert_fits(recorder)
 
 
+def test_delete_user_is_refused_where_the_pool_does_not_allow_it(
+    cognito, recorder, pool, app_client, user
+):
+    pool.allow_self_deletion = False
+    pool.save()
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.delete_user(AccessToken=access_token(user, app_client))
+    assert User.objects.filter(pk=user.pk).exists()
+
+
 def test_an_app_journey_through_the_api_alone(cognito, recorder, pool):
     """Sign up, confirm, sign in (InitiateAuth), read and change the profile, sign out
     everywhere: afterwards neither the access token nor the refresh token works."""

@@ -99,6 +99,16 @@ def test_edit_pool_changes_what_may_change(console):
     }
 
 
+def test_edit_pool_turns_self_deletion_off(console):
+    pool = factories.make_pool()
+    assert pool.allow_self_deletion
+    data = pool_form_data(name=pool.name, allow_self_deletion=None)
+    response = console.post(reverse("console:pool_edit", args=[pool.id]), data)
+    assert response.status_code == 302
+    pool.refresh_from_db()
+    assert not pool.allow_self_deletion
+
+
 def test_edit_pool_ignores_posted_values_of_fixed_settings(console):
     pool = factories.make_pool(alias_attributes=["email"], case_sensitive=False)
     data = pool_form_data(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pool', '0018_perf'),
+        ('pool', '0019_account'),
     ]
 
     operations = [
