@@ -206,6 +206,16 @@ class ProviderForm(forms.Form):
     def other_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ("attribute_mapping", "idp_identifiers", "enabled")]
 
+    def provider_settings(self) -> dict:
+        """What CreateIdentityProvider and UpdateIdentityProvider both take from this form."""
+        data = self.cleaned_data
+        return {
+            "details": self.details(),
+            "attribute_mapping": data["attribute_mapping"],
+            "idp_identifiers": data["idp_identifiers"],
+            "enabled": data["enabled"],
+        }
+
     def details(self) -> dict[str, str]:
         """ProviderDetails as the service takes them (empty values are left out by it)."""
         data = self.cleaned_data

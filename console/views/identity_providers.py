@@ -90,23 +90,17 @@ def provider_create(request: HttpRequest, pool_id: str, provider_type: str) -> H
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            data = form.cleaned_data
-            details = form.details()
+            name = form.cleaned_data["provider_name"]
+            values = form.provider_settings()
             try:
                 with audit.recording(
                     request,
                     "identity_provider.create",
                     pool=pool,
-                    detail={"provider_name": data["provider_name"], **_audit_detail(form, details)},
+                    detail={"provider_name": name, **_audit_detail(form, values["details"])},
                 ):
                     provider = idp_services.create_identity_provider(
-                        pool=pool,
-                        provider_name=data["provider_name"],
-                        provider_type=provider_type,
-                        details=details,
-                        attribute_mapping=data["attribute_mapping"],
-                        idp_identifiers=data["idp_identifiers"],
-                        enabled=data["enabled"],
+                        pool=pool, provider_name=name, provider_type=provider_type, **values
                     )
             except CognitoError as exc:
                 _attach(form, exc)
@@ -154,22 +148,18 @@ def provider_detail(request: HttpRequest, pool_id: str, provider_id: int) -> Htt
     if request.method != "POST":
         return _detail_page(request, pool, provider, form)
     if form.is_valid():
-        data = form.cleaned_data
-        details = form.details()
+        values = form.provider_settings()
         try:
             with audit.recording(
                 request,
                 "identity_provider.update",
                 pool=pool,
-                detail={"provider_name": provider.provider_name, **_audit_detail(form, details)},
+                detail={
+                    "provider_name": provider.provider_name,
+                    **_audit_detail(form, values["details"]),
+                },
             ):
-                idp_services.update_identity_provider(
-                    provider=provider,
-                    details=details,
-                    attribute_mapping=data["attribute_mapping"],
-                    idp_identifiers=data["idp_identifiers"],
-                    enabled=data["enabled"],
-                )
+                idp_services.update_identity_provider(provider=provider, **values)
         except CognitoError as exc:
             _attach(form, exc)
         else:

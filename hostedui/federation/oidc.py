@@ -71,6 +71,8 @@ class Pending:
     state: str
     nonce: str
     code_verifier: str
+    # SAML: the AuthnRequest's ID, which the answer's InResponseTo must echo.
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,12 @@ class Upstream:
 
 
 def _get_json(url: str, what: str) -> dict:
+    """The console's check and the sign-in read a provider through the same fetch (a timeout,
+    no redirects, a size limit)."""
     try:
-        response = requests.get(url, timeout=TIMEOUT, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        body = response.json()
-    except (requests.RequestException, ValueError) as exc:
+        return provider_checks.fetch_json(url, what, timeout_seconds=TIMEOUT)
+    except provider_checks.FetchError as exc:
         raise UpstreamError(f"Could not read the identity provider's {what}.") from exc
-    if not isinstance(body, dict):
-        raise UpstreamError(f"The identity provider's {what} is not a JSON object.")
-    return body
 
 
 def _cache_key(kind: str, url: str) -> str:
@@ -124,12 +123,12 @@ def discover(issuer: str, *, fresh: bool = False) -> Endpoints:
     `issuer` must equal the one configured (OIDC Discovery §4.3)."""
     if not issuer:
         raise UpstreamError("The identity provider has no issuer or endpoints configured.")
-    url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+    url = provider_checks.discovery_url(issuer)
     key = _cache_key("discovery", url)
     document = None if fresh else cache.get(key)
     if document is None:
         document = _get_json(url, "discovery document")
-        if document.get("issuer") != issuer:
+        if provider_checks.issuer_mismatch(document, issuer):
             raise UpstreamError("The discovery document names another issuer.")
         cache.set(key, document, METADATA_SECONDS)
     return Endpoints(

@@ -197,13 +197,6 @@ def sp_metadata(pool: UserPool) -> str:
         return descriptor.to_string().decode()
 
 
-def check_provider(pool: UserPool, details: Mapping[str, str]) -> str:
-    """Fetch and read a provider's metadata (the console's "test"): its IdP entity id, or
-    MetadataError."""
-    with _client(pool, details=details) as client:
-        return _idp_entity(client)
-
-
 # ------------------------------------------------------------------- a single logout's state
 # A sign-in's round trip lives in the browser session (hostedui.federation.state). A logout's
 # cannot: the session ends before the browser goes to the IdP. So it is kept in the cache
@@ -244,7 +237,7 @@ def provider_named(pool: UserPool, name: str | None) -> IdentityProvider | None:
 def begin(auth: AuthorizationRequest, provider: IdentityProvider) -> tuple[str, Pending]:
     """Where to send the browser to sign in at `provider` (the IdP's SSO URL with our signed
     AuthnRequest, HTTP-Redirect binding), and what the round trip must remember: `state` is
-    the RelayState, and the AuthnRequest's ID rides in `nonce`, the value the answer must echo
+    the RelayState, and `request_id` the AuthnRequest's ID, which the answer must echo
     (InResponseTo)."""
     relay = crypto.token()
     try:
@@ -262,7 +255,7 @@ def begin(auth: AuthorizationRequest, provider: IdentityProvider) -> tuple[str, 
         )
         raise auth.error("server_error", "The identity provider is not available.") from exc
     location = dict(info["headers"])["Location"]
-    return location, Pending(state=relay, nonce=request_id, code_verifier="")
+    return location, Pending(state=relay, nonce="", code_verifier="", request_id=request_id)
 
 
 def is_round_trip_token(relay_state: str) -> bool:
@@ -345,7 +338,7 @@ def consume(
             )
         auth = _auth_of(pool, round_trip.query)
         provider = provider_named(pool, round_trip.provider_name)
-        outstanding = {round_trip.pending.nonce: "sp"}
+        outstanding = {round_trip.pending.request_id: "sp"}
         unsolicited = False
     else:  # IdP-initiated: RelayState holds the authorize parameters
         if not relay_state:

@@ -1,12 +1,12 @@
 """The state of an upstream round trip, kept server-side in the browser's Django session.
 
 One entry per round trip, under the keyed digest of its `state` (the value itself never rests
-in the session table): the provider, the nonce and PKCE verifier (encrypted), and the app's
-original authorization request. `take` removes the entry it returns (single use, also against
-parallel callbacks: a session is saved last-writer-wins, so the state's use is claimed once more
-with an atomic cache add); an entry is good for `LIFETIME` seconds, only in the browser that
-started it and only for its pool. At most `MAX_PENDING` round trips wait at once per browser
-(the oldest go first).
+in the session table): the provider, the nonce and PKCE verifier (encrypted), a SAML
+AuthnRequest's ID, and the app's original authorization request. `take` removes the entry it
+returns (single use, also against parallel callbacks: a session is saved last-writer-wins, so
+the state's use is claimed once more with an atomic cache add); an entry is good for
+`LIFETIME` seconds, only in the browser that started it and only for its pool. At most
+`MAX_PENDING` round trips wait at once per browser (the oldest go first).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def keep(
         "provider": provider_name,
         "nonce": crypto.encrypt(pending.nonce),
         "verifier": crypto.encrypt(pending.code_verifier),
+        "request_id": pending.request_id,
         "query": query,
         "at": now,
     }
@@ -73,6 +74,7 @@ def take(request: HttpRequest, *, pool: UserPool, state: str) -> RoundTrip | Non
             state=state,
             nonce=crypto.decrypt(entry["nonce"]),
             code_verifier=crypto.decrypt(entry["verifier"]),
+            request_id=entry.get("request_id", ""),
         )
     except (ValueError, KeyError):
         return None

@@ -136,14 +136,15 @@ def buttons(auth: AuthorizationRequest) -> dict:
     }
 
 
-def _relay(request: HttpRequest, pool: UserPool) -> HttpResponse:
-    """Apple posts its answer cross-site, so the browser withholds our Lax session cookie: post
-    the same fields once more from our own page, where it comes along."""
-    fields = [(k, v) for k, v in request.POST.items() if k != RELAYED]
+def relay(request: HttpRequest, params: QueryDict, *, action: str) -> HttpResponse:
+    """A provider posts its answer cross-site (Apple's form_post, a SAML IdP), so the browser
+    withholds our Lax session cookie (and with it the round trip): post the same fields once
+    more to `action` from our own page, where it comes along."""
+    fields = [(k, v) for k, v in params.items() if k != RELAYED]
     return render(
         request,
         "hostedui/relay.html",
-        {"action": callback_url(pool), "fields": fields, "relayed": RELAYED, "title": "Signing in"},
+        {"action": action, "fields": fields, "relayed": RELAYED, "title": "Signing in"},
     )
 
 
@@ -160,7 +161,7 @@ def idp_response(request: HttpRequest, pool_id: str) -> HttpResponse:
         params = QueryDict()  # a body Django cannot parse: no state to go on
     no_cookie = settings.SESSION_COOKIE_NAME not in request.COOKIES
     if request.method == "POST" and no_cookie and not params.get(RELAYED):
-        return _relay(request, pool)
+        return relay(request, params, action=callback_url(pool))
     round_trip = state.take(request, pool=pool, state=params.get("state", ""))
     if round_trip is None:
         return error_page(

@@ -26,6 +26,7 @@ from hostedui.views.common import branding, error_page, load_pool
 from hostedui.views.oauth import to_app
 from pool import crypto, policy
 from pool import errors as domain
+from pool.selectors import identity_providers
 from pool.selectors import users as user_selectors
 from pool.services import authenticate, custom_auth, mfa, passwords, pool_changes, sign_up
 from pool.services.results import Authenticated, Challenge, CodeDelivery
@@ -68,7 +69,7 @@ ERROR_TEXTS = {
 }
 
 # The pages that offer a button per upstream identity provider.
-FEDERATION_PAGES = frozenset({"login.html", "signup.html"})
+FEDERATION_PAGES = frozenset({"login.html", "signup.html", "providers_only.html"})
 
 View = Callable[..., HttpResponse]
 
@@ -88,6 +89,25 @@ def hosted_page(view: View) -> View:
             return error_page(request, exc)
         except RedirectError as exc:
             return to_app(exc.location)
+
+    return wrapper
+
+
+def pool_accounts(view: View) -> View:
+    """For the pages of the pool's own accounts (sign-in, sign-up, confirmation, password
+    reset): a client that does not list COGNITO gets only its providers' buttons (GET) and a
+    refused POST (403, nothing changed), as Cognito's managed login."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
+        if identity_providers.offers_pool_accounts(auth.client):
+            return view(request, auth)
+        response = _render(
+            request, "providers_only.html", auth, title=gettext("Sign in"), providers_only=True
+        )
+        if request.method == "POST":
+            response.status_code = 403
+        return response
 
     return wrapper
 
@@ -231,6 +251,7 @@ def _respond(
 
 
 @hosted_page
+@pool_accounts
 def login(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     pool = auth.pool
     initial = {"username": auth.login_hint or request.session.get(USERNAME_KEY, "")}
@@ -283,6 +304,7 @@ def _custom_sign_in_form(
 
 @require_http_methods(["POST"])
 @hosted_page
+@pool_accounts
 def custom_sign_in(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     """Start a custom-auth sign-in from the sign-in page's second form."""
     custom = _custom_sign_in_form(auth, request.POST)
@@ -348,6 +370,7 @@ def custom_challenge(request: HttpRequest, auth: AuthorizationRequest) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 @hosted_page
+@pool_accounts
 def signup(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     pool = auth.pool
     if not pool.allow_self_sign_up:
@@ -400,6 +423,7 @@ def _sent_to(request: HttpRequest, username: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @hosted_page
+@pool_accounts
 def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     """Confirm a sign-up with its code, or (the resend button of the same form) send a new one.
     A refused resend is shown on the page like any other refusal."""
@@ -461,6 +485,7 @@ def confirm(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @hosted_page
+@pool_accounts
 def forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     initial = {"username": request.session.get(USERNAME_KEY, "")}
     form = forms.ForgotPasswordForm(request.POST or None, initial=initial)
@@ -490,6 +515,7 @@ def forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpRes
 
 @require_http_methods(["GET", "POST"])
 @hosted_page
+@pool_accounts
 def confirm_forgot_password(request: HttpRequest, auth: AuthorizationRequest) -> HttpResponse:
     initial = {"username": request.session.get(USERNAME_KEY, "")}
     form = forms.ConfirmForgotPasswordForm(request.POST or None, initial=initial)

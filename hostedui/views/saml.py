@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,7 +19,6 @@ from hostedui.oauth import ErrorPage, RedirectError
 from hostedui.views import federation as federation_views
 from hostedui.views.common import error_page, load_pool, no_store, to_app
 from pool import errors as domain
-from pool.models import UserPool
 from pool.services import federation
 
 
@@ -34,22 +32,6 @@ def metadata(request: HttpRequest, pool_id: str) -> HttpResponse:
     response = HttpResponse(document, content_type="application/samlmetadata+xml")
     response["Cache-Control"] = "public, max-age=3600"
     return response
-
-
-def _relay(request: HttpRequest, pool: UserPool, params: QueryDict) -> HttpResponse:
-    """The IdP posts its answer cross-site, so the browser withholds our Lax session cookie
-    (and with it the round trip): post the same fields once more from our own page."""
-    fields = [(k, v) for k, v in params.items() if k != federation_views.RELAYED]
-    return render(
-        request,
-        "hostedui/relay.html",
-        {
-            "action": saml.acs_url(pool),
-            "fields": fields,
-            "relayed": federation_views.RELAYED,
-            "title": "Signing in",
-        },
-    )
 
 
 @csrf_exempt  # the IdP's answer: its signature, and the round trip in this browser, protect it
@@ -66,7 +48,7 @@ def idp_response(request: HttpRequest, pool_id: str) -> HttpResponse:
             raise ErrorPage("invalid_request", "The request body is not a valid form.") from exc
         no_cookie = settings.SESSION_COOKIE_NAME not in request.COOKIES
         if no_cookie and not params.get(federation_views.RELAYED):
-            return _relay(request, pool, params)
+            return federation_views.relay(request, params, action=saml.acs_url(pool))
         relay_state = params.get("RelayState") or params.get("Relaystate") or ""
         round_trip = (
             state.take(request, pool=pool, state=relay_state)

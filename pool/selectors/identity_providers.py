@@ -60,9 +60,21 @@ def by_identifier(
     return by_domain
 
 
+COGNITO = "COGNITO"
+
+
+def offers_pool_accounts(client: AppClient) -> bool:
+    """Whether the client's hosted pages offer the pool's own accounts (sign-in, sign-up,
+    confirmation, password reset): only when it lists COGNITO in SupportedIdentityProviders,
+    as Cognito's managed login. The JSON API is not governed by this (Cognito: removing
+    COGNITO "doesn't prevent authentication operations for local users with the user pools
+    API"); its flows follow ExplicitAuthFlows."""
+    return COGNITO in (client.supported_identity_providers or [])
+
+
 def enabled_for_client(client: AppClient) -> list[IdentityProvider]:
     """The enabled providers the client lists in SupportedIdentityProviders, in its order."""
-    names = [name for name in client.supported_identity_providers or [] if name != "COGNITO"]
+    names = [name for name in client.supported_identity_providers or [] if name != COGNITO]
     if not names:
         return []
     found = {

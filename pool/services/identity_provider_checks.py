@@ -92,8 +92,10 @@ def fetch(
     return body.decode("utf-8", errors="replace")
 
 
-def _fetch_json(url: str, what: str) -> dict:
-    text = fetch(url)
+def fetch_json(url: str, what: str, *, timeout_seconds: float | None = None) -> dict:
+    """The JSON object at `url`, fetched as `fetch` does, or FetchError. Also the hosted UI's
+    fetch of discovery documents and JWKS (hostedui.federation.oidc)."""
+    text = fetch(url, timeout_seconds=timeout_seconds)
     try:
         document = json.loads(text)
     except ValueError:
@@ -106,9 +108,24 @@ def _fetch_json(url: str, what: str) -> dict:
 # ----------------------------------------------------------------------------------- OIDC
 
 
+def discovery_url(issuer: str) -> str:
+    """Where an issuer publishes its OpenID Connect discovery document (whose own `issuer`
+    must equal the configured one, OIDC Discovery §4.3)."""
+    return issuer.rstrip("/") + DISCOVERY_PATH
+
+
+def issuer_mismatch(document: Mapping, issuer: str) -> str:
+    """Why a discovery document may not be used for `issuer` ('' when it may): its own
+    `issuer` must equal the configured one exactly (OIDC Discovery §4.3)."""
+    named = document.get("issuer")
+    if named == issuer:
+        return ""
+    return f"The document names {named!r}, not the configured {issuer!r}."
+
+
 def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
     try:
-        document = _fetch_json(jwks_uri, "JWKS")
+        document = fetch_json(jwks_uri, "JWKS")
     except FetchError as exc:
         items.append(CheckItem("JWKS fetched", False, str(exc)))
         return
@@ -126,6 +143,14 @@ def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
             if signing
             else f"{jwks_uri} has no signing key.",
         )
+    )
+
+
+def _endpoints_present(source: Mapping, keys: tuple[str, ...], found: str) -> CheckItem:
+    """The "Endpoints present" item: which of `keys` `source` lacks, else `found`."""
+    missing = [key for key in keys if not source.get(key)]
+    return CheckItem(
+        "Endpoints present", not missing, f"Missing: {', '.join(missing)}." if missing else found
     )
 
 
@@ -149,31 +174,20 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
             CheckItem("Endpoints present", False, "Neither oidc_issuer nor explicit endpoints.")
         )
         return
-    url = issuer.rstrip("/") + DISCOVERY_PATH
+    url = discovery_url(issuer)
     try:
-        document = _fetch_json(url, "discovery document")
+        document = fetch_json(url, "discovery document")
     except FetchError as exc:
         items.append(CheckItem("Discovery document fetched", False, str(exc)))
         return
     items.append(CheckItem("Discovery document fetched", True, url))
-    named = document.get("issuer")
+    wrong = issuer_mismatch(document, issuer)
+    items.append(CheckItem("Issuer matches", not wrong, wrong or f"The document names {issuer}."))
     items.append(
-        CheckItem(
-            "Issuer matches",
-            named == issuer,
-            f"The document names {issuer}."
-            if named == issuer
-            else f"The document names {named!r}, not the configured {issuer!r}.",
-        )
-    )
-    missing = [key for key in REQUIRED_DISCOVERY_ENDPOINTS if not document.get(key)]
-    items.append(
-        CheckItem(
-            "Endpoints present",
-            not missing,
-            f"Missing: {', '.join(missing)}."
-            if missing
-            else ", ".join(f"{key} {document[key]}" for key in REQUIRED_DISCOVERY_ENDPOINTS),
+        _endpoints_present(
+            document,
+            REQUIRED_DISCOVERY_ENDPOINTS,
+            ", ".join(f"{key} {document.get(key)}" for key in REQUIRED_DISCOVERY_ENDPOINTS),
         )
     )
     algorithms = document.get("id_token_signing_alg_values_supported")
@@ -195,16 +209,13 @@ def _check_oidc(details: Mapping[str, str], items: list[CheckItem]) -> None:
 
 def _check_oauth(details: Mapping[str, str], items: list[CheckItem], provider_type: str) -> None:
     """Facebook and Login with Amazon: plain OAuth 2.0, no discovery document to read."""
-    missing = [k for k in ("authorize_url", "token_url", "attributes_url") if not details.get(k)]
     items.append(
-        CheckItem(
-            "Endpoints present",
-            not missing,
-            f"Missing: {', '.join(missing)}."
-            if missing
-            else f"{provider_type} is OAuth 2.0 without discovery: authorize "
-            f"{details['authorize_url']}, token {details['token_url']}, user info "
-            f"{details['attributes_url']}.",
+        _endpoints_present(
+            details,
+            ("authorize_url", "token_url", "attributes_url"),
+            f"{provider_type} is OAuth 2.0 without discovery: authorize "
+            f"{details.get('authorize_url')}, token {details.get('token_url')}, user info "
+            f"{details.get('attributes_url')}.",
         )
     )
 

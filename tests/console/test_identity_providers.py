@@ -134,29 +134,15 @@ def test_validation_errors_show_next_to_their_fields_and_change_nothing(console,
     assert response.status_code == 400
     assert field_errors(response, "client_id")
 
-    response = console.post(
-        url("provider_create", pool, "OIDC"), oidc_form(attribute_mapping="nickname")
-    )
-    assert response.status_code == 400
-    assert field_errors(response, "attribute_mapping")
-
-    response = console.post(
-        url("provider_create", pool, "OIDC"), oidc_form(attribute_mapping="shoe_size = shoe")
-    )
-    assert response.status_code == 400
-    assert any("not an attribute" in e for e in field_errors(response, "attribute_mapping"))
-
-    response = console.post(
-        url("provider_create", pool, "OIDC"), oidc_form(provider_name="Bad_Name")
-    )
-    assert response.status_code == 400
-    assert field_errors(response, "provider_name")
-
-    response = console.post(
-        url("provider_create", pool, "OIDC"), oidc_form(authorize_scopes="email profile")
-    )
-    assert response.status_code == 400
-    assert any("openid" in e for e in field_errors(response, "authorize_scopes"))
+    for changes, field, fragment in (
+        ({"attribute_mapping": "nickname"}, "attribute_mapping", ""),
+        ({"attribute_mapping": "shoe_size = shoe"}, "attribute_mapping", "not an attribute"),
+        ({"provider_name": "Bad_Name"}, "provider_name", ""),
+        ({"authorize_scopes": "email profile"}, "authorize_scopes", "openid"),
+    ):
+        response = console.post(url("provider_create", pool, "OIDC"), oidc_form(**changes))
+        assert response.status_code == 400, changes
+        assert any(fragment in e for e in field_errors(response, field)), changes
     assert not IdentityProvider.objects.filter(pool=pool).exists()
     assert not AuditEntry.objects.filter(action="identity_provider.create").exists()
 

@@ -7,12 +7,15 @@ skip them too. CHROMIUM overrides the browser's path (default /usr/bin/chromium)
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -56,3 +59,36 @@ def page(browser) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+# ------------------------------------------------------------ federated sign-in in the demo
+
+
+def demo_app(pool, base: str, provider_name: str):
+    """The demo app (as `manage.py bootstrap` makes it) offering the pool's accounts and
+    `provider_name`."""
+    return factories.make_client(
+        pool,
+        name="Demo app",
+        callback_urls=[f"{base}/demo/callback"],
+        logout_urls=[f"{base}/demo/"],
+        supported_identity_providers=["COGNITO", provider_name],
+    )
+
+
+def provider_button(page, base: str, pool, provider_name: str):
+    """From the demo app to the hosted sign-in page: its one "Sign in with <provider>"."""
+    page.goto(f"{base}/demo/")
+    page.click("#demoSignIn")
+    page.wait_for_url(re.compile(rf"/{pool.id}/login\?"))
+    button = page.locator("a.idp-button", has_text=f"Sign in with {provider_name}")
+    assert button.count() == 1
+    return button
+
+
+def shown_identities(shown: str) -> list[dict]:
+    """The `identities` claim of the ID token the demo app shows (a JSON string in it)."""
+    match = re.search(r'"identities":\s*("(?:[^"\\]|\\.)*"|\[.*?\])', shown, re.S)
+    assert match, shown[:2000]
+    identities = json.loads(match.group(1))
+    return json.loads(identities) if isinstance(identities, str) else identities

@@ -6,7 +6,6 @@ go to test-artifacts/e2e/<test>/."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from pool.services import identity_providers as idp_service
 from tests import factories
 from tests.api.js_clients import NODE, install_node_modules
+from tests.e2e.conftest import demo_app, provider_button, shown_identities
 from tests.hostedui.upstreams import OidcProviderUpstream
 
 pytestmark = [
@@ -59,13 +59,7 @@ def demo_with_provider(live_server, settings):
         },
         attribute_mapping={"email": "email", "email_verified": "email_verified", "name": "name"},
     )
-    factories.make_client(
-        pool,
-        name="Demo app",
-        callback_urls=[f"{base}/demo/callback"],
-        logout_urls=[f"{base}/demo/"],
-        supported_identity_providers=["COGNITO", "Upstream"],
-    )
+    demo_app(pool, base, "Upstream")
     try:
         yield base, pool, upstream
     finally:
@@ -78,11 +72,7 @@ def test_sign_in_with_an_upstream_provider(demo_with_provider, page, artifact_di
     def shot(name: str) -> None:
         page.screenshot(path=str(artifact_dir / f"{name}.png"), full_page=True)
 
-    page.goto(f"{base}/demo/")
-    page.click("#demoSignIn")
-    page.wait_for_url(re.compile(rf"/{pool.id}/login\?"))
-    button = page.locator("a.idp-button", has_text="Sign in with Upstream")
-    assert button.count() == 1
+    button = provider_button(page, base, pool, "Upstream")
     shot("01-hosted-sign-in-with-provider-button")
 
     button.click()
@@ -96,9 +86,6 @@ def test_sign_in_with_an_upstream_provider(demo_with_provider, page, artifact_di
     shown = page.inner_text("main")
     shot("03-signed-in-demo-app")
     assert "Upstream_lin" in shown
-    match = re.search(r'"identities":\s*("(?:[^"\\]|\\.)*"|\[.*?\])', shown, re.S)
-    assert match, shown[:2000]
-    identities = json.loads(match.group(1))
-    identities = json.loads(identities) if isinstance(identities, str) else identities
+    identities = shown_identities(shown)
     assert identities[0]["providerName"] == "Upstream"
     assert identities[0]["userId"] == "lin"

@@ -8,7 +8,6 @@ logout. Screenshots go to test-artifacts/e2e/<test>/."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from hostedui.federation import saml
 from pool.services import identity_providers as idp_service
 from tests import factories
+from tests.e2e.conftest import demo_app, provider_button, shown_identities
 from tests.saml_idp import EMAIL, GIVEN_NAME, SamlIdp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,13 +37,7 @@ def demo_with_saml(live_server, settings):
         attribute_mapping={"email": EMAIL, "given_name": GIVEN_NAME},
     )
     idp.trust(saml.sp_metadata(pool))
-    factories.make_client(
-        pool,
-        name="Demo app",
-        callback_urls=[f"{base}/demo/callback"],
-        logout_urls=[f"{base}/demo/"],
-        supported_identity_providers=["COGNITO", "CorpSAML"],
-    )
+    demo_app(pool, base, "CorpSAML")
     try:
         yield base, pool, idp
     finally:
@@ -56,11 +50,7 @@ def test_sign_in_with_a_saml_provider(demo_with_saml, page, artifact_dir):
     def shot(name: str) -> None:
         page.screenshot(path=str(artifact_dir / f"{name}.png"), full_page=True)
 
-    page.goto(f"{base}/demo/")
-    page.click("#demoSignIn")
-    page.wait_for_url(re.compile(rf"/{pool.id}/login\?"))
-    button = page.locator("a.idp-button", has_text="Sign in with CorpSAML")
-    assert button.count() == 1
+    button = provider_button(page, base, pool, "CorpSAML")
     shot("01-hosted-sign-in-with-saml-button")
 
     button.click()
@@ -68,10 +58,7 @@ def test_sign_in_with_a_saml_provider(demo_with_saml, page, artifact_dir):
     shown = page.inner_text("main")
     shot("02-signed-in-demo-app")
     assert "CorpSAML_mira" in shown
-    match = re.search(r'"identities":\s*("(?:[^"\\]|\\.)*"|\[.*?\])', shown, re.S)
-    assert match, shown[:2000]
-    identities = json.loads(match.group(1))
-    identities = json.loads(identities) if isinstance(identities, str) else identities
+    identities = shown_identities(shown)
     assert identities[0]["providerName"] == "CorpSAML"
     assert identities[0]["providerType"] == "SAML"
     assert identities[0]["userId"] == "mira"

@@ -11,6 +11,7 @@ import base64
 import copy
 import datetime as dt
 import json
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -331,6 +332,15 @@ def test_unreachable_provider_at_the_start_goes_back_to_the_app(client, pool, fe
     _refused(client.get(authorize_url(pool, fed_client, identity_provider="StandIn")))
 
 
+def test_discovery_behind_a_redirect_is_not_followed(client, pool, standin, provider):
+    """Sign-in reads a provider through the console check's fetch: no redirects."""
+    idp_service.update_identity_provider(
+        provider=provider, details={**provider.details, "oidc_issuer": f"{standin.issuer}/moved"}
+    )
+    app = factories.make_client(pool, supported_identity_providers=["StandIn"])
+    _refused(client.get(authorize_url(pool, app, identity_provider="StandIn")))
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -478,22 +488,23 @@ def live_tokens(live: str, pool, app, code: str) -> dict:
     return response.json()
 
 
-@pytest.mark.node
-@pytest.mark.django_db(transaction=True)
-def test_round_trip_through_oidc_provider(node_modules, live):
-    pool = factories.make_pool(name="fed-oidc")
+NODE_SECRET = "upstream-secret-0123456789abcdef"
+
+
+@contextmanager
+def node_idp(live: str, pool, *, accounts: dict, scopes: str, mapping: dict | None = None):
+    """oidc-provider on loopback with our pool as its client, and the pool's provider
+    `NodeIdP` pointing at it."""
     upstream = OidcProviderUpstream(
         clients=[
             {
                 "client_id": "cognate",
-                "client_secret": "upstream-secret-0123456789abcdef",
+                "client_secret": NODE_SECRET,
                 "redirect_uris": [f"{live}/{pool.id}/oauth2/idpresponse"],
                 "token_endpoint_auth_method": "client_secret_post",
             }
         ],
-        accounts={
-            "ada": {"email": "ada@example.com", "email_verified": True, "name": "Ada L."},
-        },
+        accounts=accounts,
     )
     try:
         idp_service.create_identity_provider(
@@ -502,13 +513,26 @@ def test_round_trip_through_oidc_provider(node_modules, live):
             provider_type="OIDC",
             details={
                 "client_id": "cognate",
-                "client_secret": "upstream-secret-0123456789abcdef",
+                "client_secret": NODE_SECRET,
                 "attributes_request_method": "GET",
                 "oidc_issuer": upstream.issuer,
-                "authorize_scopes": "openid email profile",
+                "authorize_scopes": scopes,
             },
-            attribute_mapping=MAPPING,
+            attribute_mapping=mapping,
         )
+        yield upstream
+    finally:
+        upstream.close()
+
+
+@pytest.mark.node
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_through_oidc_provider(node_modules, live):
+    pool = factories.make_pool(name="fed-oidc")
+    accounts = {"ada": {"email": "ada@example.com", "email_verified": True, "name": "Ada L."}}
+    with node_idp(
+        live, pool, accounts=accounts, scopes="openid email profile", mapping=MAPPING
+    ) as upstream:
         app = factories.make_client(pool, supported_identity_providers=["COGNITO", "NodeIdP"])
         browser = requests.Session()
         start = browser.get(
@@ -527,37 +551,13 @@ def test_round_trip_through_oidc_provider(node_modules, live):
         identities = json.loads(identities) if isinstance(identities, str) else identities
         assert [i["providerName"] for i in identities] == ["NodeIdP"]
         assert identities[0]["providerType"] == "OIDC"
-    finally:
-        upstream.close()
 
 
 @pytest.mark.node
 @pytest.mark.django_db(transaction=True)
 def test_oidc_provider_access_denied_goes_back_to_the_app(node_modules, live):
     pool = factories.make_pool(name="fed-deny")
-    upstream = OidcProviderUpstream(
-        clients=[
-            {
-                "client_id": "cognate",
-                "client_secret": "upstream-secret-0123456789abcdef",
-                "redirect_uris": [f"{live}/{pool.id}/oauth2/idpresponse"],
-            }
-        ],
-        accounts={},
-    )
-    try:
-        idp_service.create_identity_provider(
-            pool=pool,
-            provider_name="NodeIdP",
-            provider_type="OIDC",
-            details={
-                "client_id": "cognate",
-                "client_secret": "upstream-secret-0123456789abcdef",
-                "attributes_request_method": "GET",
-                "oidc_issuer": upstream.issuer,
-                "authorize_scopes": "openid email",
-            },
-        )
+    with node_idp(live, pool, accounts={}, scopes="openid email"):
         app = factories.make_client(pool, supported_identity_providers=["NodeIdP"])
         browser = requests.Session()
         start = browser.get(
@@ -570,8 +570,6 @@ def test_oidc_provider_access_denied_goes_back_to_the_app(node_modules, live):
         done = follow(browser, browser.get(abort, allow_redirects=False), until=CALLBACK)
         answer = callback_params(done)
         assert answer["error"] == "access_denied" and "code" not in answer
-    finally:
-        upstream.close()
 
 
 # ------------------------------------------------- a second Cognate pool as the upstream

@@ -236,12 +236,6 @@ def test_unreachable_metadata_is_an_oauth_error_for_the_app(client, saml_pool, a
     assert_refused(response, "server_error")
 
 
-def test_console_check_reads_the_metadata(saml_pool, idp):
-    assert saml.check_provider(saml_pool, {"MetadataURL": idp.entity_id}) == idp.entity_id
-    with pytest.raises(saml.MetadataError):
-        saml.check_provider(saml_pool, {"MetadataFile": "<not-metadata/>"})
-
-
 def test_sp_private_key_is_encrypted_at_rest(client, saml_pool):
     client.get(f"/{saml_pool.id}/saml2/metadata")
     row = SamlServiceProviderKey.objects.get(pool=saml_pool)

@@ -92,19 +92,23 @@ def test_facebook_reads_the_graph_api_with_appsecret_proof(client, pool, standin
     assert claims.get("email_verified") in (None, False)
 
 
+def amazon_details(standin) -> dict[str, str]:
+    return {
+        "client_id": "amzn-app",
+        "client_secret": STANDIN_SECRET,
+        "authorize_scopes": "profile",
+        "authorize_url": f"{standin.issuer}/authorize",
+        "token_url": f"{standin.issuer}/token",
+        "attributes_url": f"{standin.issuer}/user/profile",
+    }
+
+
 def test_login_with_amazon_reads_the_user_profile(client, pool, standin):
     app = make(
         pool,
         standin,
         "LoginWithAmazon",
-        {
-            "client_id": "amzn-app",
-            "client_secret": STANDIN_SECRET,
-            "authorize_scopes": "profile",
-            "authorize_url": f"{standin.issuer}/authorize",
-            "token_url": f"{standin.issuer}/token",
-            "attributes_url": f"{standin.issuer}/user/profile",
-        },
+        amazon_details(standin),
         {"email": "email", "name": "name"},
     )
     standin.profile = {"user_id": "amzn1.account.AF3", "email": "al@example.com", "name": "Al"}
@@ -121,14 +125,7 @@ def test_amazon_answer_without_user_id_goes_back_to_the_app(client, pool, standi
         pool,
         standin,
         "LoginWithAmazon",
-        {
-            "client_id": "amzn-app",
-            "client_secret": STANDIN_SECRET,
-            "authorize_scopes": "profile",
-            "authorize_url": f"{standin.issuer}/authorize",
-            "token_url": f"{standin.issuer}/token",
-            "attributes_url": f"{standin.issuer}/user/profile",
-        },
+        amazon_details(standin),
         {},
     )
     standin.profile = {"name": "Nobody"}
@@ -137,20 +134,24 @@ def test_amazon_answer_without_user_id_goes_back_to_the_app(client, pool, standi
     assert answer["error"] == "invalid_request" and "code" not in answer
 
 
+def google_details(standin, scopes: str) -> dict[str, str]:
+    return {
+        "client_id": STANDIN_CLIENT_ID,
+        "client_secret": STANDIN_SECRET,
+        "authorize_scopes": scopes,
+        "oidc_issuer": standin.issuer,
+        "authorize_url": f"{standin.issuer}/authorize",
+        "token_url": f"{standin.issuer}/token",
+        "jwks_uri": f"{standin.issuer}/jwks",
+    }
+
+
 def test_google_validates_the_id_token(client, pool, standin):
     app = make(
         pool,
         standin,
         "Google",
-        {
-            "client_id": STANDIN_CLIENT_ID,
-            "client_secret": STANDIN_SECRET,
-            "authorize_scopes": "openid email profile",
-            "oidc_issuer": standin.issuer,
-            "authorize_url": f"{standin.issuer}/authorize",
-            "token_url": f"{standin.issuer}/token",
-            "jwks_uri": f"{standin.issuer}/jwks",
-        },
+        google_details(standin, "openid email profile"),
         {"email": "email", "email_verified": "email_verified"},
     )
     standin.subject = "1098765"
@@ -168,15 +169,7 @@ def test_google_id_token_for_another_client_is_refused(client, pool, standin):
         pool,
         standin,
         "Google",
-        {
-            "client_id": STANDIN_CLIENT_ID,
-            "client_secret": STANDIN_SECRET,
-            "authorize_scopes": "openid email",
-            "oidc_issuer": standin.issuer,
-            "authorize_url": f"{standin.issuer}/authorize",
-            "token_url": f"{standin.issuer}/token",
-            "jwks_uri": f"{standin.issuer}/jwks",
-        },
+        google_details(standin, "openid email"),
         {},
     )
     location, _ = go(client, pool, app, "Google")

@@ -113,6 +113,14 @@ class StandIn:
                 parts = urlsplit(self.path)
                 if parts.path == "/.well-known/openid-configuration":
                     return self._json(standin.discovery())
+                if parts.path == "/moved/.well-known/openid-configuration":
+                    # Issuer `/moved` publishes its document behind a redirect.
+                    self.send_response(302)
+                    self.send_header("Location", "/moved-here")
+                    self.send_header("Content-Length", "0")
+                    return self.end_headers()
+                if parts.path == "/moved-here":
+                    return self._json({**standin.discovery(), "issuer": f"{standin.issuer}/moved"})
                 if parts.path == "/jwks":
                     return self._json({"keys": [standin.key.as_dict(private=False)]})
                 if parts.path == "/userinfo":
