@@ -147,6 +147,9 @@ USER_TABLES = (TOTP_DEVICES, DEVICES, FEDERATED_IDENTITIES, RETIRED_VALUES)
 _LOOKUP_BATCH = 500
 # The document's lists, as the doors count them.
 COUNTED = (*(table.key for table in POOL_TABLES), USERS.key)
+# Lists added to version 1 after its first files were written: a document without one is read
+# as if it were empty, so those files still import.
+OPTIONAL_LISTS = frozenset({BRANDINGS.key})
 
 
 @dataclass(frozen=True)
@@ -351,7 +354,7 @@ def import_pool(
 
     keys.forget(pool.pk)
     transaction.on_commit(lambda: keys.forget(pool.pk))  # when a caller's transaction commits
-    counts = {key: len(document[key]) for key in COUNTED}
+    counts = {key: len(document.get(key, [])) for key in COUNTED}
     if not with_domains:
         counts[DOMAINS.key] = 0
     return ImportResult(pool_id=pool.pk, counts=counts)
@@ -384,7 +387,7 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
     for table in POOL_TABLES:
         if table is DOMAINS and not with_domains:
             continue
-        for index, row in enumerate(document[table.key]):
+        for index, row in enumerate(document.get(table.key, [])):
             obj = _build(table, row, sealer, f"{table.key}/{index}", pool=pool)
             obj.save(force_insert=True)
             stamps.keep(table, obj, row)

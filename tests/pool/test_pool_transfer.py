@@ -753,3 +753,11 @@ def test_brandings_travel_with_their_images_and_client(db, settings, source_keys
     moved = Branding.objects.get(client_id=app.pk)
     assert bytes(moved.logo) == png(rgb=(7, 8, 9))
     assert bytes(moved.background) == png(rgb=(1, 1, 1))
+
+
+def test_a_version_1_file_written_before_brandings_travelled_still_imports(exported):
+    made, document = exported
+    assert document.pop("brandings") == []
+    resign(document)
+    result = pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    assert result.counts["brandings"] == 0 and result.counts["users"] == 8
