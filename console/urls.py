@@ -5,6 +5,7 @@ from django.urls import path, register_converter
 from console.views import (
     access_keys,
     auth,
+    branding,
     clients,
     groups,
     home,
@@ -70,6 +71,7 @@ urlpatterns = [
     path(pool + "delete", pools.delete, name="pool_delete"),
     path(pool + "attributes", pools.add_attribute, name="pool_add_attribute"),
     path(pool + "domains", pools.add_domain, name="pool_add_domain"),
+    path(pool + "branding/", branding.edit, name="pool_branding"),
     path(pool + "domains/<str:domain>/delete", pools.delete_domain, name="pool_delete_domain"),
     # Users
     path(pool + "users/", users.user_list, name="users"),
@@ -98,6 +100,11 @@ urlpatterns = [
     path(pool + "clients/", clients.client_list, name="clients"),
     path(pool + "clients/new", clients.client_create, name="client_create"),
     path(pool + "clients/<client_id:client_id>/", clients.client_detail, name="client"),
+    path(
+        pool + "clients/<client_id:client_id>/branding",
+        branding.edit,
+        name="client_branding",
+    ),
     path(
         pool + "clients/<client_id:client_id>/rotate-secret",
         clients.client_rotate_secret,

@@ -95,14 +95,16 @@ class PoolDomainMiddleware:
         return None
 
 
-def path(name: str, pool_id: str) -> str:
-    """The URL of the hosted route `name` of pool `pool_id`, for a link or redirect: a path on
-    the pool's domain when the request is served there, else `/{pool_id}/…` (absolute on
-    PUBLIC_URL when the request is on another pool's domain, where that path does not exist)."""
+def path(name: str, pool_id: str, **kwargs: str) -> str:
+    """The URL of the hosted route `name` of pool `pool_id` (with the route's other `kwargs`),
+    for a link or redirect: a path on the pool's domain when the request is served there, else
+    `/{pool_id}/…` (absolute on PUBLIC_URL when the request is on another pool's domain, where
+    that path does not exist)."""
     serving = current()
     if serving is not None and serving.pool_id == pool_id:
-        return reverse(f"hostedui:{name}", urlconf=DOMAIN_URLCONF)
-    url = reverse(f"hostedui:{name}", kwargs={"pool_id": pool_id}, urlconf=settings.ROOT_URLCONF)
+        return reverse(f"hostedui:{name}", kwargs=kwargs or None, urlconf=DOMAIN_URLCONF)
+    kwargs = {"pool_id": pool_id, **kwargs}
+    url = reverse(f"hostedui:{name}", kwargs=kwargs, urlconf=settings.ROOT_URLCONF)
     return f"{settings.PUBLIC_URL}{url}" if serving is not None else url
 
 

@@ -5,7 +5,7 @@ host name (config.urls_domain)."""
 
 from django.urls import include, path
 
-from hostedui.views import account, demo, federation, oauth, pages, saml
+from hostedui.views import account, branding, demo, federation, oauth, pages, saml
 
 app_name = "hostedui"
 
@@ -27,6 +27,9 @@ hosted = [
     path("saml2/idpresponse", saml.idp_response, name="saml_idpresponse"),
     path("saml2/logout", saml.logout, name="saml_logout"),
     path("saml2/metadata", saml.metadata, name="saml_metadata"),
+    path("branding.css", branding.stylesheet, name="branding_css"),
+    path("branding/<str:branding_id>/<str:kind>", branding.image, name="branding_image"),
+    path("branding/preview", branding.preview, name="branding_preview"),
     path("login", pages.login, name="login"),
     path("signup", pages.signup, name="signup"),
     path("confirm", pages.confirm, name="confirm"),

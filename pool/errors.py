@@ -141,6 +141,12 @@ class ResourceNotFoundException(CognitoError):
     default_message = "Resource not found."
 
 
+class ManagedLoginBrandingExistsException(CognitoError):
+    """The app client already has a branding (CreateManagedLoginBranding)."""
+
+    default_message = "A managed login branding already exists for this app client."
+
+
 class DuplicateProviderException(CognitoError):
     """An identity provider of that name (or an IdpIdentifier) already exists in the pool."""
 

@@ -4,6 +4,7 @@ from api.actions import (  # noqa: F401
     account,
     admin_users,
     auth,
+    branding,
     clients,
     devices,
     domains,

@@ -398,7 +398,11 @@ def sign_out_session(request: HttpRequest, account: Account) -> HttpResponse:
         return render(
             request,
             "hostedui/signed_out.html",
-            {"pool": account.pool, "title": _("Signed out"), **branding(account.client)},
+            {
+                "pool": account.pool,
+                "title": _("Signed out"),
+                **branding(account.pool, account.client),
+            },
         )
     try:
         tokens.revoke_own_family(user=account.user, family_id=form.cleaned_data["session"])
@@ -451,7 +455,7 @@ def delete(request: HttpRequest, account: Account) -> HttpResponse:
                 {
                     "pool": account.pool,
                     "title": _("Your account has been deleted"),
-                    **branding(account.client),
+                    **branding(account.pool, account.client),
                 },
             )
     return _render(

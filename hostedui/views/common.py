@@ -4,7 +4,6 @@ and the branding context of the app client a page is shown for."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -12,13 +11,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from hostedui import branding as hosted_branding
 from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
 from pool.models import AppClient, UserPool
+from pool.selectors import branding as branding_selectors
 from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import ratelimit
-
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def to_app(location: str) -> HttpResponse:
@@ -56,13 +55,16 @@ def error_page(request: HttpRequest, error: ErrorPage, *, status: int = 400) -> 
     )
 
 
-def branding(client: AppClient | None) -> dict:
-    """Template context for the app's name, logo and colour. The colour is only ever used
-    after this check, inside a nonce'd <style> block (CSP forbids style attributes)."""
-    if client is None:
-        return {"app_name": "", "logo_url": "", "brand_color": ""}
-    colour = client.brand_color if HEX_COLOUR.match(client.brand_color or "") else ""
-    return {"app_name": client.name, "logo_url": client.logo_url, "brand_color": colour}
+def branding(pool: UserPool, client: AppClient | None) -> dict:
+    """Template context for the app's name, logo and branding stylesheet (our own URL, since
+    the CSP allows no inline style; hostedui/branding.py builds it)."""
+    effective = branding_selectors.effective(pool, client)
+    css = hosted_branding.stylesheet(effective)
+    return {
+        "app_name": client.name if client else "",
+        "logo_url": hosted_branding.logo_src(effective),
+        "branding_css_url": hosted_branding.stylesheet_url(effective, css),
+    }
 
 
 def no_store(response: HttpResponse) -> HttpResponse:

@@ -176,7 +176,7 @@ def logout(request: HttpRequest, pool_id: str) -> HttpResponse:
     return render(
         request,
         "hostedui/signed_out.html",
-        {"pool": pool, "title": gettext("Signed out"), **branding(client)},
+        {"pool": pool, "title": gettext("Signed out"), **branding(pool, client)},
     )
 
 

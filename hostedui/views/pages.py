@@ -148,7 +148,7 @@ def _render(
         },
         "password_rules": password_rules(auth.pool),
         "password_symbols": "".join(sorted(policy.PASSWORD_SYMBOLS)),
-        **branding(auth.client),
+        **branding(auth.pool, auth.client),
         **(federation.buttons(auth) if template in FEDERATION_PAGES else {}),
         **extra,
     }

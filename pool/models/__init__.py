@@ -1,5 +1,6 @@
 """The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
 
+from pool.models.branding import Branding
 from pool.models.cache import CacheEntry
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
@@ -26,6 +27,7 @@ __all__ = [
     "AppClient",
     "AuthEvent",
     "AuthorizationCode",
+    "Branding",
     "CacheEntry",
     "ChallengeSession",
     "CodePurpose",

@@ -5,10 +5,10 @@ another Cognate server (or back into this one) so that users sign in unchanged, 
 The document is JSON, `{"format": "cognate-pool", "version": 1, ...}`, described by the JSON
 Schema in `pool/schemas/pool-export.schema.json` and checked against it before anything is read.
 It holds the pool's settings (every column of the pool row), custom attributes, domains,
-triggers, resource servers, groups, app clients (ids kept), identity providers, signing keys,
-the SAML service provider's key pair, and the users with their attributes, status, `sub`,
-password hash, SRP verifier, MFA settings, authenticator apps, tracked devices, federated links,
-retired attribute values and group memberships.
+triggers, resource servers, groups, app clients (ids kept), hosted-page brandings, identity
+providers, signing keys, the SAML service provider's key pair, and the users with their
+attributes, status, `sub`, password hash, SRP verifier, MFA settings, authenticator apps, tracked
+devices, federated links, retired attribute values and group memberships.
 
 Secrets (client secrets, signing keys, password hashes, SRP verifiers, TOTP seeds, device
 verifiers, trigger secrets, identity-provider secrets, the SAML key) are decrypted from this
@@ -32,6 +32,7 @@ scripts/pool_export_schema.py rewrites the schema after a model change (a test c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -50,6 +51,7 @@ from pool import clock, crypto, sealing, triggers
 from pool.errors import CognitoError, InvalidParameterException
 from pool.models import (
     AppClient,
+    Branding,
     CustomAttribute,
     Device,
     FederatedIdentity,
@@ -125,6 +127,9 @@ DEVICES = Table("devices", Device, secrets=(("salt", CRYPTO), ("verifier", CRYPT
 FEDERATED_IDENTITIES = Table("federated_identities", FederatedIdentity)
 # Values of custom attributes removed from the schema with "keep values".
 RETIRED_VALUES = Table("retired_values", RetiredAttributeValue)
+# Hosted-page branding of the pool and its app clients (after app_clients: a row names its
+# client by id). Images travel as base64; the row gets a new id on import.
+BRANDINGS = Table("brandings", Branding, skip=frozenset({"id"}))
 
 POOL_TABLES = (
     CUSTOM_ATTRIBUTES,
@@ -133,6 +138,7 @@ POOL_TABLES = (
     RESOURCE_SERVERS,
     GROUPS,
     APP_CLIENTS,
+    BRANDINGS,
     IDENTITY_PROVIDERS,
     SIGNING_KEYS,
     SAML_SP_KEYS,
@@ -141,6 +147,9 @@ USER_TABLES = (TOTP_DEVICES, DEVICES, FEDERATED_IDENTITIES, RETIRED_VALUES)
 _LOOKUP_BATCH = 500
 # The document's lists, as the doors count them.
 COUNTED = (*(table.key for table in POOL_TABLES), USERS.key)
+# Lists added to version 1 after its first files were written: a document without one is read
+# as if it were empty, so those files still import.
+OPTIONAL_LISTS = frozenset({BRANDINGS.key})
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ def _to_json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()  # BinaryField.clean reads it back
     return value
 
 
@@ -343,7 +354,7 @@ def import_pool(
 
     keys.forget(pool.pk)
     transaction.on_commit(lambda: keys.forget(pool.pk))  # when a caller's transaction commits
-    counts = {key: len(document[key]) for key in COUNTED}
+    counts = {key: len(document.get(key, [])) for key in COUNTED}
     if not with_domains:
         counts[DOMAINS.key] = 0
     return ImportResult(pool_id=pool.pk, counts=counts)
@@ -376,7 +387,7 @@ def _import(document: dict[str, Any], sealer: sealing.Sealer, *, with_domains: b
     for table in POOL_TABLES:
         if table is DOMAINS and not with_domains:
             continue
-        for index, row in enumerate(document[table.key]):
+        for index, row in enumerate(document.get(table.key, [])):
             obj = _build(table, row, sealer, f"{table.key}/{index}", pool=pool)
             obj.save(force_insert=True)
             stamps.keep(table, obj, row)

@@ -22,6 +22,9 @@ def _problems(shape, value: Any, path: str) -> list[str]:
     kind = shape.type_name
     problems: list[str] = []
     meta = shape.metadata
+    if kind == "structure" and getattr(shape, "is_document_type", False):
+        # A Document (ManagedLoginBranding.Settings) is free-form JSON: any object.
+        return [] if isinstance(value, dict) else [f"{path}: expected a document, got {value!r}"]
     if kind == "structure":
         if not isinstance(value, dict):
             return [f"{path}: expected an object, got {value!r}"]

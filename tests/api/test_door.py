@@ -39,7 +39,7 @@ def test_unknown_action_is_unknown_operation(api):
 
 
 def test_an_operation_of_cognito_that_cognate_does_not_answer_is_unknown(api):
-    status, code, _ = error_of(api.post("CreateManagedLoginBranding", {"UserPoolId": "x"}))
+    status, code, _ = error_of(api.post("ListTagsForResource", {"ResourceArn": "x"}))
     assert (status, code) == (400, "UnknownOperationException")
 
 

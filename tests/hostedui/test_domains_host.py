@@ -79,7 +79,8 @@ def test_every_hosted_route_answers_on_the_domain_as_under_the_pool_id(path, poo
     on_domain = on(custom).get(f"/{path}")
     on_server = on("localhost:8000").get(f"/{pool.id}/{path}")
     assert on_domain.status_code == on_server.status_code
-    assert on_domain.status_code != 404
+    if "<" not in path:  # a route with parameters is 404 for the pattern's own text as values
+        assert on_domain.status_code != 404
 
 
 def test_pages_render_on_the_domain_with_links_that_stay_there(pool, custom, app_client):

@@ -81,19 +81,21 @@ def test_field_error_is_next_to_the_field_and_described(client, pool, app_client
     assert 'aria-invalid="true"' in html
 
 
-def test_brand_colour_is_set_in_a_nonced_style_block(client, pool):
+def test_brand_colour_is_served_in_the_branding_stylesheet(client, pool):
     app = factories.make_client(pool, brand_color="#aa3366")
-    response = client.get(page(pool, app, "login"))
-    html = response.content.decode()
-    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
-    assert f'<style nonce="{nonce}">:root {{ --brand: #aa3366; }}</style>' in html
-    assert "style=" not in html
+    html = client.get(page(pool, app, "login")).content.decode()
+    assert "<style" not in html and "style=" not in html
+    href = re.search(r'<link rel="stylesheet" href="([^"]*branding\.css[^"]*)">', html).group(1)
+    css = client.get(href.replace("&amp;", "&")).content.decode()
+    assert "--brand: #aa3366;" in css
 
 
 def test_a_malformed_brand_colour_is_not_rendered(client, pool):
     app = factories.make_client(pool, brand_color="red;}x")
     html = client.get(page(pool, app, "login")).content.decode()
-    assert "--brand" not in html
+    href = re.search(r'href="([^"]*branding\.css[^"]*)"', html).group(1)
+    css = client.get(href.replace("&amp;", "&")).content.decode()
+    assert "red;}x" not in css and "--brand: #2f6fde;" in css
 
 
 # ------------------------------------------------------------------- sign-up and confirm

@@ -716,3 +716,48 @@ def test_any_value_changed_by_a_passphrase_holder_is_imported_or_refused_never_a
             assert counts() == before, path
             continue
         UserPool.objects.filter(pk=result.pool_id).delete()
+
+
+def test_brandings_travel_with_their_images_and_client(db, settings, source_keys):
+    from pool.models import Branding
+    from pool.services import branding
+    from tests.images import png
+
+    made = populate()
+    pool, app = made["pool"], made["confidential"]
+    branding.set_branding(pool=pool, settings={"mode": "auto"}, css=".card { margin: 0; }")
+    branding.set_branding(
+        pool=pool,
+        client=app,
+        settings={"light": {"primary": "#123456"}},
+        logo=png(rgb=(7, 8, 9)),
+        background=png(rgb=(1, 1, 1)),
+    )
+    columns = (
+        "client_id",
+        "settings",
+        "custom_css",
+        "logo_type",
+        "logo_digest",
+        "background_digest",
+        "use_defaults",
+    )
+    before = sorted(Branding.objects.filter(pool=pool).values_list(*columns), key=str)
+    document = move(settings, pool)
+    assert len(document["brandings"]) == 2
+
+    pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+
+    after = sorted(Branding.objects.filter(pool=pool.pk).values_list(*columns), key=str)
+    assert after == before
+    moved = Branding.objects.get(client_id=app.pk)
+    assert bytes(moved.logo) == png(rgb=(7, 8, 9))
+    assert bytes(moved.background) == png(rgb=(1, 1, 1))
+
+
+def test_a_version_1_file_written_before_brandings_travelled_still_imports(exported):
+    made, document = exported
+    assert document.pop("brandings") == []
+    resign(document)
+    result = pool_transfer.import_pool(document=document, passphrase=PASSPHRASE)
+    assert result.counts["brandings"] == 0 and result.counts["users"] == 8
