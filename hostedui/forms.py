@@ -184,10 +184,10 @@ class ForgotPasswordForm(HostedForm):
     username = _text(_("Username"), "username")
 
 
-class ConfirmForgotPasswordForm(HostedForm):
+class NewPasswordTwiceForm(HostedForm):
+    """A new password typed twice, checked against the pool's policy as it is typed."""
+
     policy_fields = ("password",)
-    username = _text(_("Username"), "username")
-    code = _code(_("Code"))
     password = _password(_("New password"), "new-password")
     password2 = _password(_("Enter the new password again"), "new-password")
 
@@ -198,23 +198,19 @@ class ConfirmForgotPasswordForm(HostedForm):
         return data
 
 
-class NewPasswordForm(HostedForm):
-    policy_fields = ("password",)
-    password = _password(_("New password"), "new-password")
-    password2 = _password(_("Enter the new password again"), "new-password")
+class ConfirmForgotPasswordForm(NewPasswordTwiceForm):
+    field_order = ("username", "code", "password", "password2")
+    username = _text(_("Username"), "username")
+    code = _code(_("Code"))
 
+
+class NewPasswordForm(NewPasswordTwiceForm):
     def __init__(self, *args, required_attributes: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.attribute_names = [n for n in required_attributes if n in ATTRIBUTE_INPUTS]
         for name in self.attribute_names:
             label, input_type, autocomplete = ATTRIBUTE_INPUTS[name]
             self.fields[name] = _text(label, autocomplete, input_type=input_type)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("password2") != data.get("password"):
-            self.add_error("password2", _("The passwords do not match."))
-        return data
 
     def attributes(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.attribute_names}
@@ -284,17 +280,9 @@ class ProfileForm(HostedForm):
         }
 
 
-class ChangePasswordForm(HostedForm):
-    policy_fields = ("password",)
+class ChangePasswordForm(NewPasswordTwiceForm):
+    field_order = ("previous", "password", "password2")
     previous = _password(_("Current password"), "current-password")
-    password = _password(_("New password"), "new-password")
-    password2 = _password(_("Enter the new password again"), "new-password")
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("password2") != data.get("password"):
-            self.add_error("password2", _("The passwords do not match."))
-        return data
 
 
 class ContactForm(HostedForm):

@@ -118,18 +118,7 @@ def _record(
 def change_password(*, user: User, previous: str, proposed: str, context: RequestContext) -> None:
     """A signed-in user replaces their password: the previous one must match (5 tries an
     hour), the new one must meet the policy; every session is ended."""
-    if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
-    policy.enforce_cap("change_password", user.pk)
-    if not verify(user, previous or ""):
-        _record(
-            user,
-            AuthEvent.Type.PASSWORD_CHANGE,
-            success=False,
-            reason="wrong_previous",
-            context=context,
-        )
-        raise NotAuthorizedException("Incorrect username or password.", field="previous")
+    _check_own_password(user, previous, reason="wrong_previous", field="previous", context=context)
     policy.check_password(user.pool, proposed)
     with transaction.atomic():
         store(user, proposed)
@@ -140,18 +129,22 @@ def change_password(*, user: User, previous: str, proposed: str, context: Reques
 def confirm_own_password(*, user: User, password: str, context: RequestContext | None) -> None:
     """A signed-in user confirms a sensitive step (removing a second factor, deleting the
     account) with their password; tries share change_password's cap (5 an hour)."""
+    _check_own_password(
+        user, password, reason="wrong_password_confirmation", field="password", context=context
+    )
+
+
+def _check_own_password(
+    user: User, password: str, *, reason: str, field: str, context: RequestContext | None
+) -> None:
+    """The signed-in user's own password, for a change or a confirmation: an enabled user,
+    5 tries an hour (one cap for both), a wrong one recorded as a failed password change."""
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
     policy.enforce_cap("change_password", user.pk)
     if not verify(user, password or ""):
-        _record(
-            user,
-            AuthEvent.Type.PASSWORD_CHANGE,
-            success=False,
-            reason="wrong_password_confirmation",
-            context=context,
-        )
-        raise NotAuthorizedException("Incorrect username or password.", field="password")
+        _record(user, AuthEvent.Type.PASSWORD_CHANGE, success=False, reason=reason, context=context)
+        raise NotAuthorizedException("Incorrect username or password.", field=field)
 
 
 def forgot_password(
