@@ -5,15 +5,17 @@ the redirect_uri and the PKCE challenge. A second redemption fails and revokes t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from hostedui.oauth import pkce
 from hostedui.oauth.errors import OAuthError
 from pool import clock, crypto
 from pool import errors as domain
-from pool.models import AppClient, AuthorizationCode
+from pool.models import AppClient, AuthorizationCode, RefreshFamily
+from pool.selectors import compiled
 from pool.selectors import sign_in as sign_in_checks
 from pool.selectors import tokens as token_rows
 from pool.services import tokens as token_service
@@ -32,7 +34,7 @@ def digest(code: str) -> str:
 def issue(*, request: AuthorizationRequest, user, auth_time: dt.datetime) -> str:
     """A new code for `user` answering `request`; the plaintext goes to the client only."""
     code = crypto.token(32)
-    AuthorizationCode.objects.create(
+    row = AuthorizationCode(
         digest=digest(code),
         pool=request.pool,
         client=request.client,
@@ -45,6 +47,7 @@ def issue(*, request: AuthorizationRequest, user, auth_time: dt.datetime) -> str
         auth_time=auth_time,
         expires_at=clock.now() + LIFETIME,
     )
+    compiled.insert(row)  # one INSERT; the ORM's save built it anew on every authorize
     return code
 
 
@@ -78,6 +81,33 @@ def _check_binding(row: AuthorizationCode, *, client, redirect_uri, code_verifie
         )
     except domain.CognitoError as exc:
         raise _invalid(exc.message) from exc
+
+
+@functools.cache
+def _use_sql(vendor: str) -> str:
+    """The single use, one conditional UPDATE (per database vendor, for its quoting) written
+    once from the model's names: building it through the ORM cost more than running it."""
+    quote = connection.ops.quote_name
+    table = quote(AuthorizationCode._meta.db_table)
+    digest_column, used, family = (
+        quote(AuthorizationCode._meta.get_field(name).column)
+        for name in ("digest", "used_at", "family")
+    )
+    return (
+        f"UPDATE {table} SET {used} = %s, {family} = %s "  # noqa: S608 (names only)
+        f"WHERE {digest_column} = %s AND {used} IS NULL"
+    )
+
+
+def _mark_used(code_digest: str, family: RefreshFamily) -> bool:
+    """Mark the code used by `family` if nobody did yet: True for the one exchange that did."""
+    family_id = RefreshFamily._meta.pk.get_db_prep_value(family.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _use_sql(connection.vendor),
+            [connection.ops.adapt_datetimefield_value(clock.now()), family_id, code_digest],
+        )
+        return cursor.rowcount == 1
 
 
 class _Lost(Exception):
@@ -114,10 +144,7 @@ def exchange(
                 started = token_service.start_family(
                     user=row.user, client=client, scopes=list(row.scopes), auth_time=row.auth_time
                 )
-                won = AuthorizationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
-                    used_at=clock.now(), family=started.family
-                )
-                if not won:
+                if not _mark_used(row.pk, started.family):
                     raise _Lost
         except _Lost:
             started = None
