@@ -142,6 +142,13 @@ def test_code_exchange(client, pool, app_client, grouped_user, django_assert_num
         response = exchange_code(client, pool, app_client, code)
     assert response.status_code == 200, response.content
     assert "pool_user_groups" in captured.captured_queries[0]["sql"]
+    # The single use is the conditional UPDATE, in the write transaction with the family.
+    assert [q["sql"].split()[0] for q in captured.captured_queries[2:5]] == [
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+    ]
+    assert '"used_at" IS NULL' in captured.captured_queries[4]["sql"]
     assert _claims(response.json()["access_token"])["cognito:groups"] == ["admins", "staff"]
 
 
