@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
