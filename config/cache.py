@@ -18,7 +18,7 @@ Three changes to Django's DatabaseCache, all for pool.services.counters:
   PostgreSQL; SQLite's IMMEDIATE transactions take the write lock at BEGIN) for the read and
   the write of the value alone.
 - Counters (pool.services.counters) live in their own table of integers, `cognate_counter`:
-  `count_hit` is ONE statement (INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ...
+  `count` is ONE statement (INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ...
   RETURNING count), atomic on SQLite and PostgreSQL, where add-then-incr costs an INSERT,
   a BEGIN, a locked SELECT, an UPDATE and a COMMIT on every counted request (a rate-limited
   token request, every sign-in).
@@ -125,7 +125,7 @@ class SharedDatabaseCache(DatabaseCache):
 
     # ------------------------------------------------------------------ counters
 
-    def count_hit(self, key: str, *, timeout: int | None) -> int:
+    def count(self, key: str, *, timeout: int | None) -> int:
         """Count one event on `key`, in one statement, and return the count including it. A
         missing or expired counter starts again at 1 with `timeout` seconds to live; a live
         one keeps its expiry (as Redis's INCR keeps a key's TTL)."""

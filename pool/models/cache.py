@@ -31,7 +31,7 @@ COUNTER_TABLE = "cognate_counter"
 
 class Counter(models.Model):
     """A counter of the default cache (lockouts, rate limits, per-user caps): an integer the
-    database adds to itself, so that counting is one statement (config/cache.py `count_hit`)
+    database adds to itself, so that counting is one statement (config/cache.py `count`)
     instead of a read, an add in Python and a write of a pickled value under a row lock."""
 
     counter_key = models.CharField(max_length=255, primary_key=True)
