@@ -6,14 +6,11 @@ number it got back: `hit()` adds one and returns the new value in a single cache
 every request of a burst gets a different number and exactly `limit` of them get one at or
 below the limit.
 
-The single operation is `cache.incr`, or, when the key is missing or expired, `cache.add`
-(creates the key at 1, with its timeout, only if missing). Incrementing first: every counted
-request but a window's first finds its key and costs one operation, where adding first cost a
-refused `add` each time (on the database cache, one more write statement per request). Both
-are atomic on the caches Cognate configures (config/settings.py): LocMemCache holds its lock
-for each, Django's RedisCache maps them to `SET NX EX` and `INCR`, and the default database
-cache (config/cache.py) inserts under the primary key and increments under a row lock. No
-Lua, no read-modify-write.
+The single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
+followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
+configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
+maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
+under the primary key and increments under a row lock. No Lua, no read-modify-write.
 
 A cache may count in one operation instead (`count` / `count_value`): the default database
 cache does (config/cache.py, one INSERT ... ON CONFLICT DO UPDATE ... RETURNING).
@@ -34,11 +31,11 @@ def hit(key: str, *, timeout: int | None) -> int:
     if count_in_one_step is not None:  # a cache that counts in one operation (config/cache.py)
         return count_in_one_step(key, timeout=timeout)
     while True:
+        if cache.add(key, 1, timeout=timeout):
+            return 1
         try:
             count = cache.incr(key)
-        except ValueError:  # missing, expired or evicted: start it, unless a parallel hit did
-            if cache.add(key, 1, timeout=timeout):
-                return 1
+        except ValueError:  # expired or evicted between add and incr: start it again
             continue
         if count == 1:
             # Redis's INCR recreated a key that expired between RedisCache's EXISTS and INCR,
