@@ -114,23 +114,43 @@ class CompiledInsert:
         [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
         return cls(sql=sql, fields=fields)
 
+    def params(self, instance: Model, connection) -> list:
+        """`instance`'s values in the statement's order, prepared as the ORM's save does."""
+        return [
+            field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
+            for field in self.fields
+        ]
+
+    def selecting_from(self, source: str) -> str:
+        """The same INSERT taking its one row from `SELECT <values> FROM source`: in a
+        data-modifying CTE, it inserts only when `source` (an earlier part) returned a row."""
+        head, values = self.sql.rsplit(" VALUES ", 1)
+        return f"{head} SELECT {values.strip()[1:-1]} FROM {source}"  # noqa: S608 (names only)
+
+
+def insert_statement(model: type[Model]) -> CompiledInsert:
+    """This thread's compiled INSERT of `model`."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    name = f"insert:{model._meta.label}"
+    kept = getattr(_compiled, name, None)
+    if kept is None or kept[0] is not connection:
+        kept = (connection, CompiledInsert.build(model, connection))
+        setattr(_compiled, name, kept)
+    return kept[1]
+
 
 def insert(instance: Model) -> None:
     """Store `instance` as a new row: what `instance.save(force_insert=True)` does for a model
     whose primary key is set before the insert (no RETURNING, no save signals; none of the
     hot paths' models has receivers), without building the query each time."""
     connection = connections[DEFAULT_DB_ALIAS]
-    name = f"insert:{instance._meta.label}"
-    kept = getattr(_compiled, name, None)
-    if kept is None or kept[0] is not connection:
-        kept = (connection, CompiledInsert.build(type(instance), connection))
-        setattr(_compiled, name, kept)
-    statement = kept[1]
-    params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
-        for field in statement.fields
-    ]
+    statement = insert_statement(type(instance))
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
+        cursor.execute(statement.sql, statement.params(instance, connection))
+    stored(instance)
+
+
+def stored(instance: Model) -> None:
+    """Mark `instance` as saved, as the ORM does after its INSERT."""
     instance._state.adding = False
     instance._state.db = DEFAULT_DB_ALIAS
