@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import requests
 from authlib.common.security import generate_token
 from django.core.cache import cache
 from joserfc import jwt
@@ -223,14 +222,15 @@ def complete(
     """Exchange `code`, validate what comes back, and return (subject, claims).
     `response_issuer` is the authorization response's `iss` when it had one (RFC 9207): it
     must be the provider's, else the answer came from another provider (mix-up)."""
+    import requests  # noqa: PLC0415 (about 8 MB a worker: federated round trips only)
+    from authlib.integrations.base_client.errors import OAuthError  # noqa: PLC0415 (see _session)
+
     if not code:
         raise UpstreamError("The identity provider sent no authorization code.")
     endpoints = upstream.resolved()
     expected_issuer = endpoints.issuer or upstream.issuer
     if response_issuer is not None and expected_issuer and response_issuer != expected_issuer:
         raise UpstreamError("The authorization response names another issuer.")
-    from authlib.integrations.base_client.errors import OAuthError  # noqa: PLC0415 (see _session)
-
     auth = _token_auth(upstream, endpoints)
     with _session(upstream, redirect_uri, upstream.secret(), auth) as client:
         try:
@@ -301,6 +301,8 @@ def validate_id_token(raw: str, *, issuer: str, audience: str, jwks_uri: str, no
 
 
 def _user_info(upstream: Upstream, token: dict, url: str, params: dict | None = None) -> dict:
+    import requests  # noqa: PLC0415 (about 8 MB a worker: federated round trips only)
+
     access_token = token.get("access_token")
     if not access_token:
         raise UpstreamError("The identity provider sent no access token.")

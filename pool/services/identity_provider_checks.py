@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import requests
 from django.conf import settings
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -62,6 +61,8 @@ def fetch(
 ) -> str:
     """The body of `url` (GET, no redirects, a timeout, a size limit) or FetchError. Also the
     hosted UI's fetch of SAML metadata (hostedui.federation.saml)."""
+    import requests  # noqa: PLC0415 (about 8 MB a worker: only provider checks and federation)
+
     limit = timeout() if timeout_seconds is None else timeout_seconds
     try:
         with requests.get(
