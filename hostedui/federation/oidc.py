@@ -23,15 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from authlib.common.security import generate_token
 from django.core.cache import cache
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from pool import clock
 from pool.services import identity_provider_checks as provider_checks
 
 if TYPE_CHECKING:
     from authlib.integrations.requests_client import OAuth2Session
+    from joserfc.jwk import KeySet
 
 # Outbound calls to a provider: never hang a sign-in on a slow upstream.
 TIMEOUT = 10
@@ -146,6 +144,9 @@ def discover(issuer: str, *, fresh: bool = False) -> Endpoints:
 
 
 def _key_set(jwks_uri: str, *, fresh: bool = False) -> KeySet:
+    from joserfc.errors import JoseError  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.jwk import KeySet  # noqa: PLC0415
+
     key = _cache_key("jwks", jwks_uri)
     document = None if fresh else cache.get(key)
     if document is None:
@@ -266,6 +267,9 @@ def complete(
 def validate_id_token(raw: str, *, issuer: str, audience: str, jwks_uri: str, nonce: str) -> dict:
     """The ID token's claims once its signature (against the provider's JWKS, refetched once
     for an unknown key) and its iss, aud, azp, exp, iat and nonce passed, else UpstreamError."""
+    from joserfc import jwt  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.errors import JoseError  # noqa: PLC0415
+
     if not jwks_uri:
         raise UpstreamError("The identity provider has no jwks_uri.")
     try:

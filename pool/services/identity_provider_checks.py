@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from pool.models import IdentityProvider, ProviderType
 
@@ -125,6 +123,9 @@ def issuer_mismatch(document: Mapping, issuer: str) -> str:
 
 
 def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
+    from joserfc.errors import JoseError  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.jwk import KeySet  # noqa: PLC0415
+
     try:
         document = fetch_json(jwks_uri, "JWKS")
     except FetchError as exc:
