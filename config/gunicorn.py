@@ -8,7 +8,6 @@
                     before they are killed (30): a rolling restart drops no request
   KEEPALIVE         seconds an idle keep-alive connection from the proxy stays open (5)
   MAX_REQUESTS      recycle a worker after this many requests, with jitter (0 = never)
-  MALLOC_ARENA_MAX  glibc malloc arenas per worker (default 2, see post_fork)
 
 Several workers need a cache they all see (lockout counts, rate limits, key rotations): the
 default one is (Redis with REDIS_URL, otherwise the database: config/cache.py). The
@@ -21,7 +20,6 @@ var/prometheus/, emptied at start) and /metrics sums them (config/metrics.py).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 from pathlib import Path
@@ -42,7 +40,6 @@ graceful_timeout = _int("GRACEFUL_TIMEOUT", 30)
 keepalive = _int("KEEPALIVE", 5)
 max_requests = _int("MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
-malloc_arena_max = _int("MALLOC_ARENA_MAX", 2)
 # Cognate writes one line per request itself (config/observability.py, with its request id).
 accesslog = None
 errorlog = "-"
@@ -76,17 +73,3 @@ def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
-
-
-M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
-
-
-def post_fork(server, worker) -> None:
-    """Few malloc arenas in each worker. glibc gives every thread its own arena (up to 8 per
-    core), and an arena keeps what was freed in it: each gthread thread that once verified a
-    password keeps its own 19 MiB argon2 buffer resident (4 threads: +76 MB a worker, for
-    good). Threads sharing `malloc_arena_max` arenas reuse the same freed buffers instead.
-    Runs before the worker's threads start; a libc without mallopt is left as it is."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        mallopt(M_ARENA_MAX, malloc_arena_max)
