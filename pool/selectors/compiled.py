@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -60,12 +61,15 @@ class Compiled:
             converters=converters,
         )
 
-    def fetch(self, values: dict[str, str]) -> dict | None:
+    def _params(self, values: dict) -> list:
         params = list(self.params)
         for index, (name, form) in self.slots.items():
             params[index] = values[name].hex if form == "hex" else values[name]
+        return params
+
+    def fetch(self, values: dict[str, str]) -> dict | None:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self._params(values))
             row = cursor.fetchone()
         if row is None:
             return None
@@ -80,13 +84,44 @@ class Compiled:
             built[name] = row[index]
         return built
 
+    def fetch_all(self, values: dict, model: type) -> list:
+        """Every row, as instances of `model` (the query selects no other model) with the
+        annotations set as attributes, as the ORM's iteration would make them: the rows of a
+        listing without the ORM's per-row bookkeeping."""
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(self.sql, self._params(values))
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        columns = self.columns[model]
+        names = [name for _, name in columns]
+        annotations = list(self.annotations.items())
+        built = []
+        for row in rows:
+            instance = model.from_db(DEFAULT_DB_ALIAS, names, [row[i] for i, _ in columns])
+            for name, index in annotations:
+                setattr(instance, name, row[index])
+            built.append(instance)
+        return built
 
-def query(name: str, queryset, names: dict) -> Compiled:
+
+# Queries kept per thread at most: a name can be a query's shape (a search's attribute,
+# operator, page size...), so their number is bounded here rather than by every caller.
+MAX_KEPT = 512
+
+
+def query(name: Hashable, queryset, names: dict) -> Compiled:
     """This thread's compiled query `name` (each thread has its own database connection):
-    `queryset()` built with stand-in values, `names` maps each stand-in to its slot name."""
+    `queryset()` built with stand-in values, `names` maps each stand-in to its slot name.
+    A queryset that can match nothing raises EmptyResultSet here (nothing is kept)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    kept = getattr(_compiled, name, None)
+    kept_all = getattr(_compiled, "kept", None)
+    if kept_all is None:
+        kept_all = _compiled.kept = {}
+    kept = kept_all.get(name)
     if kept is None or kept[0] is not connection:
+        if len(kept_all) >= MAX_KEPT:
+            kept_all.clear()
         kept = (connection, Compiled.build(queryset(), names))
-        setattr(_compiled, name, kept)
+        kept_all[name] = kept
     return kept[1]
