@@ -129,7 +129,7 @@ def _maker(model: type, names: list[str]):
 
     def make(values):
         instance = model.__new__(model)
-        instance.__dict__.update(zip(names, values))
+        instance.__dict__.update(zip(names, values, strict=True))
         state = instance._state = ModelState()
         state.adding, state.db = False, DEFAULT_DB_ALIAS
         return instance
