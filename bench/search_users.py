@@ -1,10 +1,13 @@
 """ListUsers search at scale: seeds users into one pool of a scratch database and times
 `pool.selectors.users.search` for equality and prefix filters, first and later pages.
 
-    .venv/bin/python bench/search_users.py [--users 100000] [--runs 200] [--json]
+    .venv/bin/python bench/search_users.py [--users 100000] [--runs 200] [--json] [--keep]
 
 The database is a new SQLite file under /tmp unless DATABASE_URL is set (PostgreSQL: the bench
-adds a pool named bench-search-… to that database and deletes it afterwards). Users are
+adds a pool named bench-search-… to that database and deletes it afterwards). With --keep and
+DATABASE_URL (a SQLite file or a PostgreSQL database kept for the bench), the pool is named
+bench-kept-<users>, stays, and the next run with the same --users times it again without
+seeding: seed once, measure each change. Users are
 bulk-inserted with one precomputed password hash (multi-row INSERTs, COPY on PostgreSQL), so
 seeding a million takes minutes. Prints
 p50/p99 latency in ms per query and the first line of the query plan that names the index.
