@@ -14,8 +14,14 @@ Three changes to Django's DatabaseCache, all for pool.services.counters:
 - `incr` is atomic and keeps the entry's expiry, as Redis's INCR does. Django's generic incr
   reads, adds and writes back with `set`, so two parallel increments can both write "5", and
   the write gives the entry the default timeout (300 s), cutting a 30-minute lockout series or
-  a never-expiring version number short. Here the write is a compare-and-set: it changes the
-  row only if it still holds the value and expiry just read, and reads again otherwise.
+  a never-expiring version number short. Here the row is locked (SELECT ... FOR UPDATE on
+  PostgreSQL; SQLite's IMMEDIATE transactions take the write lock at BEGIN) for the read and
+  the write of the value alone.
+- Counters (pool.services.counters) live in their own table of integers, `cognate_counter`:
+  `count` is ONE statement (INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ...
+  RETURNING count), atomic on SQLite and PostgreSQL, where add-then-incr costs an INSERT,
+  a BEGIN, a locked SELECT, an UPDATE and a COMMIT on every counted request (a rate-limited
+  token request, every sign-in).
 - Culling drops expired entries only. Django's cull also deletes a third of the live entries
   when the table is full, which would let anyone who fills the cache (one request per unknown
   user name) wipe the lockout counts of real users.
@@ -26,11 +32,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import pickle
+import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
+
+from pool.models.cache import COUNTER_TABLE
 
 
 class SharedDatabaseCache(DatabaseCache):
@@ -87,39 +96,97 @@ class SharedDatabaseCache(DatabaseCache):
         return dt.datetime.fromtimestamp(backend_timeout, tz=dt.UTC).replace(microsecond=0)
 
     def incr(self, key, delta=1, version=None):
-        """Add `delta` atomically, keeping the entry's expiry; ValueError when the key is
-        missing or expired (as every Django cache). A compare-and-set, each statement atomic
-        on its own: read the value, then write the new one only where the row still holds the
-        value and expiry read (else read again). Two statements, no transaction: the row lock
-        of a SELECT ... FOR UPDATE cost a BEGIN and a COMMIT more on every counted request."""
+        """Add `delta` under a row lock, keeping the entry's expiry; ValueError when the key
+        is missing or expired (as every Django cache)."""
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
         table, key_column = quote(self._table), quote("cache_key")
         value_column, expires_column = quote("value"), quote("expires")
         stored_key = self.make_and_validate_key(key, version=version)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         select = (
             f"SELECT {value_column}, {expires_column} FROM {table} "  # noqa: S608
-            f"WHERE {key_column} = %s"
+            f"WHERE {key_column} = %s{lock}"
         )
-        update = (
-            f"UPDATE {table} SET {value_column} = %s "  # noqa: S608
-            f"WHERE {key_column} = %s AND {value_column} = %s AND {expires_column} = %s"
-        )
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(select, [stored_key])
-                row = cursor.fetchone()
-                if row is None or _converted_expiry(row[1], connection) < timezone.now():
-                    raise ValueError(f"Key '{key}' not found")
-                new_value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
-                pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
-                cursor.execute(update, [pickled.decode("latin1"), stored_key, row[0], row[1]])
-                if cursor.rowcount == 1:
-                    return new_value
+        update = f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s"  # noqa: S608
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(select, [stored_key])
+            row = cursor.fetchone()
+            if row is None or _converted_expiry(row[1], connection) < timezone.now():
+                raise ValueError(f"Key '{key}' not found")
+            new_value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
+            pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
+            cursor.execute(update, [pickled.decode("latin1"), stored_key])
+        return new_value
 
     def decr(self, key, delta=1, version=None):
         return self.incr(key, -delta, version=version)
+
+    # ------------------------------------------------------------------ counters
+
+    def count(self, key: str, *, timeout: int | None) -> int:
+        """Count one event on `key`, in one statement, and return the count including it. A
+        missing or expired counter starts again at 1 with `timeout` seconds to live; a live
+        one keeps its expiry (as Redis's INCR keeps a key's TTL)."""
+        stored_key = self.make_and_validate_key(key)
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        table = quote(COUNTER_TABLE)
+        key_column, count, expires = quote("counter_key"), quote("count"), quote("expires")
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now().replace(microsecond=0))
+        upsert = (
+            f"INSERT INTO {table} ({key_column}, {count}, {expires}) "  # noqa: S608
+            f"VALUES (%s, 1, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"{count} = CASE WHEN {table}.{expires} < %s THEN 1 ELSE {table}.{count} + 1 END, "
+            f"{expires} = CASE WHEN {table}.{expires} < %s "
+            f"THEN excluded.{expires} ELSE {table}.{expires} END "
+            f"RETURNING {count}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [stored_key, adapt(self._expiry(timeout)), now, now])
+            counted = cursor.fetchone()[0]
+        if counted == 1:
+            self._cull_counters(connection)
+        return counted
+
+    def count_value(self, key: str) -> int:
+        """The live count on `key` (0 when missing or expired), without counting."""
+        stored_key = self.make_and_validate_key(key)
+        connection = connections[router.db_for_read(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        select = (
+            f"SELECT {quote('count')} FROM {quote(COUNTER_TABLE)} "  # noqa: S608
+            f"WHERE {quote('counter_key')} = %s AND {quote('expires')} >= %s"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+        with connection.cursor() as cursor:
+            cursor.execute(select, [stored_key, now])
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def clear(self):
+        super().clear()
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(COUNTER_TABLE)}")  # noqa: S608
+
+    def _cull_counters(self, connection) -> None:
+        """Expired counters are deleted when a new one starts, at most once a minute per
+        process: a new rate-limit window starts a new key every minute per client."""
+        global _next_counter_cull
+        moment = time.monotonic()
+        if moment < _next_counter_cull:
+            return
+        _next_counter_cull = moment + COUNTER_CULL_SECONDS
+        quote = connection.ops.quote_name
+        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('expires')} < %s",  # noqa: S608
+                [now],
+            )
 
     def _cull(self, db, cursor, now, num):
         connection = connections[db]
@@ -130,17 +197,18 @@ class SharedDatabaseCache(DatabaseCache):
         )
 
 
+COUNTER_CULL_SECONDS = 60
+_next_counter_cull = 0.0
+
 # Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE `add` uses (SQLite 3.24+).
 UPSERT_VENDORS = frozenset({"sqlite", "postgresql"})
 
 
-_EXPIRES = models.Expression(output_field=models.DateTimeField())
-
-
 def _converted_expiry(value, connection) -> dt.datetime:
     """The stored `expires` as an aware datetime, converted as Django's database cache does."""
-    for converter in connection.ops.get_db_converters(_EXPIRES) + _EXPIRES.get_db_converters(
+    expression = models.Expression(output_field=models.DateTimeField())
+    for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(
         connection
     ):
-        value = converter(value, _EXPIRES, connection)
+        value = converter(value, expression, connection)
     return value

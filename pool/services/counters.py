@@ -6,12 +6,14 @@ number it got back: `hit()` adds one and returns the new value in a single cache
 every request of a burst gets a different number and exactly `limit` of them get one at or
 below the limit.
 
-The single operation is `cache.incr` (the common case: the key exists) or, when the key is
-missing, `cache.add` (creates it at 1, with its timeout, only if still missing). Both are
-atomic on the caches Cognate configures (config/settings.py): LocMemCache holds its lock for
-each, Django's RedisCache maps them to `INCR` and `SET NX EX`, and the default database cache
-(config/cache.py) inserts under the primary key and increments by compare-and-set. No Lua, no
-unguarded read-modify-write.
+The single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
+followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
+configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
+maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
+under the primary key and increments under a row lock. No Lua, no read-modify-write.
+
+A cache may count in one operation instead (`count` / `count_value`): the default database
+cache does (config/cache.py, one INSERT ... ON CONFLICT DO UPDATE ... RETURNING).
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.
@@ -25,13 +27,15 @@ from django.core.cache import cache
 def hit(key: str, *, timeout: int | None) -> int:
     """Count one event on `key` and return the count including it. The key lives `timeout`
     seconds (wall time) from its first event; None keeps it until the cache drops it."""
+    count_in_one_step = getattr(cache, "count", None)
+    if count_in_one_step is not None:  # a cache that counts in one operation (config/cache.py)
+        return count_in_one_step(key, timeout=timeout)
     while True:
+        if cache.add(key, 1, timeout=timeout):
+            return 1
         try:
-            # Most events are not their key's first: increment, and create only when missing.
             count = cache.incr(key)
-        except ValueError:  # missing, expired or evicted: start it (or count after a racer)
-            if cache.add(key, 1, timeout=timeout):
-                return 1
+        except ValueError:  # expired or evicted between add and incr: start it again
             continue
         if count == 1:
             # Redis's INCR recreated a key that expired between RedisCache's EXISTS and INCR,
@@ -48,4 +52,7 @@ def within(key: str, *, limit: int, timeout: int) -> bool:
 
 def value(key: str) -> int:
     """The current count on `key`, without counting (for the console and tests)."""
+    count_value = getattr(cache, "count_value", None)
+    if count_value is not None:
+        return count_value(key)
     return int(cache.get(key) or 0)
