@@ -10,6 +10,7 @@ from hostedui.oauth import clients, codes
 from hostedui.oauth.errors import OAuthError, from_domain
 from pool import errors as domain
 from pool.models import UserPool
+from pool.selectors import clients as client_rows
 from pool.selectors import tokens as token_rows
 from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import ratelimit
@@ -73,12 +74,14 @@ def token(
         if fast is not None:
             return _body(fast)
     code_read = _code_of_known_client(pool_id, form, authorization, grant_type)
-    pool = (code_read and cached_pool(pool_id, version=code_read.pool_version)) or find_pool()
+    known = (
+        (code_read.client, code_read.pool_version)
+        if code_read
+        else _client_of_request(pool_id, form, authorization, grant_type)
+    )
+    pool = (known and cached_pool(pool_id, version=known[1])) or find_pool()
     client = clients.authenticate(
-        pool=pool,
-        authorization=authorization,
-        form=form,
-        client=code_read.client if code_read else None,
+        pool=pool, authorization=authorization, form=form, client=known[0] if known else None
     )
     flows = client.allowed_oauth_flows or []
     try:
@@ -147,6 +150,19 @@ def _code_of_known_client(pool_id, form, authorization, grant_type):
     if read is None or read.client.client_id != client_id:
         return None
     return read
+
+
+def _client_of_request(pool_id, form, authorization, grant_type):
+    """For the client_credentials grant: the client the request names with its pool's
+    version, in one read (pool.selectors.clients.pool_client_and_version), so that the pool is
+    the process's copy of that version and nothing is read again; None sends the request down
+    the general path, which answers every other case (unknown pool or client) as before."""
+    if grant_type != "client_credentials" or not valid_pool_id(pool_id):
+        return None
+    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    if client_id is None:
+        return None
+    return client_rows.pool_client_and_version(pool_id=pool_id, client_id=client_id)
 
 
 def _client_credentials(client, scope: str | None) -> Tokens:

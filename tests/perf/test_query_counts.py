@@ -119,7 +119,7 @@ def test_refresh_of_a_confidential_client_authenticates_from_the_same_read(
     assert refused.json()["error"] == "invalid_client"
 
 
-def test_client_credentials_is_the_pool_version_and_the_client(
+def test_client_credentials_is_one_read_of_the_client_and_the_pool_version(
     client, pool, django_assert_num_queries
 ):
     from pool.models import ResourceServer
@@ -135,8 +135,9 @@ def test_client_credentials_is_the_pool_version_and_the_client(
     )
     data = {"grant_type": "client_credentials"}
     assert token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app)).status_code == 200
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1) as captured:
         response = token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app))
+    assert "config_version" in captured.captured_queries[0]["sql"]
     assert response.status_code == 200, response.content
     assert _claims(response.json()["access_token"])["scope"] == "api/read"
 
