@@ -12,6 +12,9 @@ configures (config/settings.py): LocMemCache holds its lock for each, Django's R
 maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
 under the primary key and increments under a row lock. No Lua, no read-modify-write.
 
+A cache may count in one operation instead (`count` / `count_value`): the default database
+cache does (config/cache.py, one INSERT ... ON CONFLICT DO UPDATE ... RETURNING).
+
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.
 """
@@ -24,6 +27,9 @@ from django.core.cache import cache
 def hit(key: str, *, timeout: int | None) -> int:
     """Count one event on `key` and return the count including it. The key lives `timeout`
     seconds (wall time) from its first event; None keeps it until the cache drops it."""
+    count_in_one_step = getattr(cache, "count", None)
+    if count_in_one_step is not None:  # a cache that counts in one operation (config/cache.py)
+        return count_in_one_step(key, timeout=timeout)
     while True:
         if cache.add(key, 1, timeout=timeout):
             return 1
@@ -46,4 +52,7 @@ def within(key: str, *, limit: int, timeout: int) -> bool:
 
 def value(key: str) -> int:
     """The current count on `key`, without counting (for the console and tests)."""
+    count_value = getattr(cache, "count_value", None)
+    if count_value is not None:
+        return count_value(key)
     return int(cache.get(key) or 0)
