@@ -38,7 +38,7 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     if built is None:
         return None
     user = built[User]
-    user.pool = pool
+    user.pool = built[UserPool]
     return user
 
 
@@ -47,10 +47,11 @@ _NAME, _NAME_POOL = "\x01sign-in-name", "\x01sign-in-pool"
 
 
 def _by_name_query():
-    """The user holding a sign-in name of the pool: one join on the (pool, key) unique index.
-    Built by the ORM once per thread; the caller's pool is set on the user (it is the row
-    the filter names), so it is not read again."""
-    return User.objects.filter(sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME)[:1]
+    """The user holding a sign-in name of the pool (one join on the (pool, key) unique index),
+    with the pool's row as it is now: the sign-in applies its settings."""
+    return User.objects.filter(
+        sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME
+    ).select_related("pool")[:1]
 
 
 _SUB, _SUB_POOL = uuid.UUID(int=1), "\x01pool"
