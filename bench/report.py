@@ -276,12 +276,8 @@ def _machine(report: dict) -> str:
         f"{m.get('cores')} cores, {m.get('cpu')}, {m.get('memory')}, {m.get('kernel')}; "
         f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, "
         f"{m.get('wrk')}; "
-        + (
-            f"granian {s.get('workers')} workers x {s.get('threads')} blocking threads; "
-            if s.get("server") == "granian"
-            else f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
-        )
-        + f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; "
+        f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
+        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; "
         f"{m.get('when')}"
     )
 

@@ -222,10 +222,6 @@ class Service:
                 self.process.wait()
 
 
-# Which server runs every Django server of the bench (--server): gunicorn, what Cognate ships.
-SERVER = {"name": "gunicorn"}
-
-
 def gunicorn(
     name: str,
     app: str,
@@ -242,15 +238,6 @@ def gunicorn(
     no access log. Cognate also reads its production settings file (config/gunicorn.py, what
     `make run` starts); the flags here win over it, so every server runs alike."""
     port = port or free_port()
-    if SERVER["name"] == "granian":
-        # The --server granian comparison: the same app, workers and threads per worker on
-        # granian's Rust HTTP/1.1 server (its WSGI interface); Cognate's gunicorn settings
-        # file does not apply.
-        argv = [PYTHON, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws"]
-        argv += ["--host", HOST, "--port", str(port), f"--port={port}"]
-        argv += ["--workers", str(workers), "--blocking-threads", str(threads)]
-        argv += ["--log-level", "warning", app]
-        return Service(name, argv, env=env, cwd=ROOT, log=log)
     argv = [PYTHON, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", f"--port={port}"]
     if config:
         argv[3:3] = ["-c", config]
@@ -1204,7 +1191,7 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
     """Run cognate_pass in a child process (its own Django settings)."""
     out = scratch / f"pass-{secrets.token_hex(3)}.json"
     argv = [PYTHON, str(Path(__file__)), "--cognate-pass", str(out), "--seconds", str(args.seconds)]
-    argv += ["--max-minutes", str(args.max_minutes), "--server", args.server]
+    argv += ["--max-minutes", str(args.max_minutes)]
     argv += [
         "--connections",
         str(args.connections),
@@ -1292,19 +1279,12 @@ def main() -> int:
         action="store_false",
         help="skip the py-spy profile of refresh and JWKS",
     )
-    parser.add_argument(
-        "--server",
-        choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="the server of every Django server in the run (granian: a comparison)",
-    )
     parser.add_argument("--max-minutes", type=float, default=30.0, help="watchdog, whole run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     parser.add_argument("--markdown", default=str(BENCH / "RESULTS.md"))
     parser.add_argument("--cognate-pass", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    SERVER["name"] = args.server
     if args.quick:
         args.seconds, args.users, args.search_runs, args.codes = 3.0, 20_000, 100, 1500
 
@@ -1322,7 +1302,7 @@ def main() -> int:
         "machine": machine_info(),
         "settings": {
             k: getattr(args, k)
-            for k in ("seconds", "connections", "workers", "threads", "users", "quick", "server")
+            for k in ("seconds", "connections", "workers", "threads", "users", "quick")
         },
     }
     try:
