@@ -12,6 +12,7 @@ from pool import jwt
 from pool.errors import CognitoError, NotAuthorizedException, ResourceNotFoundException
 from pool.models import AppClient, User
 from pool.selectors import pools
+from pool.selectors.clients import client_with_pool
 from pool.services import tokens
 
 CLIENT_ID_MAX = 128
@@ -21,7 +22,7 @@ def app_client(client_id: object) -> AppClient:
     """The app client `ClientId` names (its pool loaded), or Cognito's ResourceNotFoundException."""
     if not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX:
         raise ResourceNotFoundException("User pool client does not exist.")
-    client = AppClient.objects.select_related("pool").filter(pk=client_id).first()
+    client = client_with_pool(client_id)
     if client is None:
         raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
     return client

@@ -166,6 +166,24 @@ class SharedDatabaseCache(DatabaseCache):
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
+    def _base_delete_many(self, keys) -> bool:
+        """Deleting a key deletes its counter too: a counter is a cache key like any other to
+        its callers (a successful sign-in deletes the lockout's count of attempts,
+        pool.services.lockout.reset), though it lives in its own table."""
+        deleted = super()._base_delete_many(keys)
+        if not keys:
+            return deleted
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        places = ", ".join(["%s"] * len(keys))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(COUNTER_TABLE)} "  # noqa: S608 (names only)
+                f"WHERE {quote('counter_key')} IN ({places})",
+                list(keys),
+            )
+            return deleted or cursor.rowcount > 0
+
     def clear(self):
         super().clear()
         connection = connections[router.db_for_write(self.cache_model_class)]

@@ -221,6 +221,9 @@ PASSWORD_HASHERS = [
 ARGON2_MEMORY_KIB = int(env("ARGON2_MEMORY_KIB", "19456"))
 ARGON2_TIME_COST = int(env("ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = int(env("ARGON2_PARALLELISM", "1"))
+# argon2 runs one process does at once (pool/hashers.py); 0 = the cores it may run on. Each holds
+# ARGON2_MEMORY_KIB while it runs and keeps it for the next one.
+ARGON2_CONCURRENCY = int(env("ARGON2_CONCURRENCY", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

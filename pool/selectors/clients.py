@@ -51,3 +51,21 @@ def pool_client_and_version(*, pool_id: str, client_id: str) -> tuple[AppClient,
     )
     built = read.fetch({"client": client_id, "pool": pool_id})
     return (built[AppClient], built["pool_version"]) if built is not None else None
+
+
+def _client_by_id_query():
+    return AppClient.objects.filter(pk=_CLIENT).select_related("pool")[:1]
+
+
+def client_with_pool(client_id: str) -> AppClient | None:
+    """The app client `client_id` with its pool's row, or None. One query compiled once: the
+    JSON API's ClientId actions (InitiateAuth on every password sign-in) name a client, not a
+    pool, and building the query through the ORM cost more than running it."""
+    built = compiled.query("client-by-id", _client_by_id_query, {_CLIENT: "client"}).fetch(
+        {"client": client_id}
+    )
+    if built is None:
+        return None
+    client = built[AppClient]
+    client.pool = built[UserPool]
+    return client

@@ -9,7 +9,10 @@ database, by one tiny query (`current_version`) or, on the refresh grant, in the
 token row; a change made by any process is therefore seen by every process at once, with or
 without a shared cache, and costs no cache round trip.
 
-Pages that apply a pool's settings (sign-in, sign-up, MFA) read the row from the database.
+The JSON API's ClientId actions (InitiateAuth and the rest) take the copy too, for the version
+read with their client row (pool.selectors.clients.client_with_pool): as current as reading the
+row. The hosted pages that apply a pool's settings (sign-in, sign-up, MFA) read the row from the
+database.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.db.models.functions import Collate, Concat, Lower
 
 from pool import clock
 from pool.errors import InvalidParameterException, UserNotFoundException
-from pool.models import SignInName, User, UserPool, UserStatus
+from pool.models import User, UserPool, UserStatus
 from pool.models.user import (
     ATTRIBUTE_KEY_CHARS,
     SEARCHABLE_ATTRIBUTES,
@@ -29,16 +29,30 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     """The user who signs in as `identifier`: by username, username attribute, verified email
     or phone alias, or a confirmed user's preferred_username, compared as the pool compares
     names (`UserPool.normalize`). One indexed read of the pool's register of sign-in names,
-    where each name has one holder whatever its kind. None when there is no such user."""
+    where each name has one holder whatever its kind, compiled once (every password sign-in
+    starts here). None when there is no such user."""
     if not identifier or not isinstance(identifier, str) or "\x00" in identifier:
         # No name holds a NUL byte (and PostgreSQL cannot compare text with one).
         return None
-    row = (
-        SignInName.objects.filter(pool=pool, key=pool.normalize(identifier))
-        .select_related("user__pool")
-        .first()
-    )
-    return row.user if row is not None else None
+    read = compiled.query("user-by-name", _by_name_query, {_NAME: "key", _NAME_POOL: "pool"})
+    built = read.fetch({"key": pool.normalize(identifier), "pool": pool.pk})
+    if built is None:
+        return None
+    user = built[User]
+    user.pool = built[UserPool]
+    return user
+
+
+# Stand-ins for the compiled sign-in lookup's values (pool.selectors.compiled).
+_NAME, _NAME_POOL = "\x01sign-in-name", "\x01sign-in-pool"
+
+
+def _by_name_query():
+    """The user holding a sign-in name of the pool (one join on the (pool, key) unique index),
+    with the pool's row as it is now: the sign-in applies its settings."""
+    return User.objects.filter(
+        sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME
+    ).select_related("pool")[:1]
 
 
 _SUB, _SUB_POOL = uuid.UUID(int=1), "\x01pool"

@@ -78,6 +78,7 @@ class _Series:
     prefix: str
     lock: dict | None  # {"failures": k, "until": timestamp}, set by the 5th and later failures
     seen: float | None  # when the last of the first 4 failures was counted
+    named: bool = True  # the series key is stored (False: the first series, never named)
 
     @property
     def free_key(self) -> str:
@@ -101,12 +102,24 @@ class _Series:
 
 
 def _read(counter: Counter, who: str, series: str | None = None) -> _Series:
+    """The subject's series as stored. Its name and the first series' entries are read in one
+    cache step: a subject who never met a lock or a quiet period (nearly every user) is
+    still in the first series, and costs no second read."""
     series_key = f"lockout:{counter.kind}:{who}:series"
+    named = True
     if series is None:
-        series = cache.get(series_key) or _FIRST_SERIES
+        first = f"lockout:{counter.kind}:{who}:{_FIRST_SERIES}"
+        held = cache.get_many([series_key, f"{first}:lock", f"{first}:seen"])
+        series = held.get(series_key)
+        if series is None:
+            return _Series(
+                series_key, first, held.get(f"{first}:lock"), held.get(f"{first}:seen"), False
+            )
     prefix = f"lockout:{counter.kind}:{who}:{series}"
     held = cache.get_many([f"{prefix}:lock", f"{prefix}:seen"])
-    return _Series(series_key, prefix, held.get(f"{prefix}:lock"), held.get(f"{prefix}:seen"))
+    return _Series(
+        series_key, prefix, held.get(f"{prefix}:lock"), held.get(f"{prefix}:seen"), named
+    )
 
 
 def _is_quiet(state: _Series, now: float) -> bool:
@@ -120,7 +133,8 @@ def _current(counter: Counter, who: str, now: float) -> _Series:
     to the same fresh series (and share its 5 free places) instead of one each."""
     state = _read(counter, who)
     if not _is_quiet(state, now):
-        cache.touch(state.series_key, timeout=_TTL)
+        if state.named:  # (touching a key that is not stored does nothing)
+            cache.touch(state.series_key, timeout=_TTL)
         return state
     following = crypto.digest(f"{state.prefix}:quiet")[:16]
     cache.set(state.series_key, following, timeout=_TTL)

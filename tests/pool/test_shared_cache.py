@@ -63,6 +63,29 @@ def test_clear_forgets_the_counters_too():
     assert counters.hit("probe", timeout=60) == 1
 
 
+def test_deleting_a_key_forgets_its_counter():
+    counters.hit("probe", timeout=60)
+    counters.hit("other", timeout=60)
+    cache.delete_many(["probe", "absent"])
+    assert counters.value("probe") == 0
+    assert counters.value("other") == 1
+    assert counters.hit("probe", timeout=60) == 1
+    assert cache.delete("other") is True
+    assert counters.value("other") == 0
+
+
+def test_successful_sign_ins_are_not_counted_as_failures():
+    """A success forgets the attempts (lockout.reset deletes the count of the series): four
+    successes and then one wrong password is one failure, not a fifth that locks."""
+    who = lockout.subject("local_x", user_id=1)
+    for _ in range(lockout.FREE_FAILURES - 1):
+        lockout.attempt(lockout.PASSWORD, who)
+        lockout.reset(lockout.PASSWORD, who)
+    assert lockout.attempt(lockout.PASSWORD, who) == 1
+    assert lockout.failures(lockout.PASSWORD, who) == 1
+    assert not lockout.is_locked(lockout.PASSWORD, who)
+
+
 def test_parallel_hits_each_get_their_own_number():
     threads = 8
     seen = parallel.burst(lambda: counters.hit("probe", timeout=60), threads)
