@@ -6,7 +6,8 @@ number it got back: `hit()` adds one and returns the new value in a single cache
 every request of a burst gets a different number and exactly `limit` of them get one at or
 below the limit.
 
-The single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
+On Redis (config.cache.SharedRedisCache) the single operation is the cache's `count`: SET NX EX
+and INCR in one MULTI/EXEC round trip. On the other caches it is `cache.add` (creates the key at 1, with its timeout, only if missing)
 followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
 configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
 maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
@@ -24,6 +25,9 @@ from django.core.cache import cache
 def hit(key: str, *, timeout: int | None) -> int:
     """Count one event on `key` and return the count including it. The key lives `timeout`
     seconds (wall time) from its first event; None keeps it until the cache drops it."""
+    count = getattr(cache, "count", None)
+    if count is not None:
+        return count(key, timeout=timeout)
     while True:
         if cache.add(key, 1, timeout=timeout):
             return 1
