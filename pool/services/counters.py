@@ -7,11 +7,12 @@ every request of a burst gets a different number and exactly `limit` of them get
 below the limit.
 
 On Redis (config.cache.SharedRedisCache) the single operation is the cache's `count`: SET NX EX
-and INCR in one MULTI/EXEC round trip. On the other caches it is `cache.add` (creates the key at 1, with its timeout, only if missing)
-followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
-configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
-maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
-under the primary key and increments under a row lock. No Lua, no read-modify-write.
+and INCR in one MULTI/EXEC round trip. On the other caches it is `cache.add` (creates the key
+at 1, with its timeout, only if missing) followed, when the key already exists, by
+`cache.incr`. Both are atomic on those caches (config/settings.py): LocMemCache holds its lock
+for each, Django's RedisCache maps them to `SET NX EX` and `INCR`, and the default database
+cache (config/cache.py) inserts under the primary key and increments under a row lock. No Lua,
+no read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.

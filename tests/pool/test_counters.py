@@ -57,8 +57,8 @@ def test_redis_count_is_one_round_trip_and_gives_the_key_its_expiry():
     with mock.patch.object(type(client), "execute_command", autospec=True) as single:
         single.side_effect = lambda *a, **k: calls.append(a[1]) or real(*a, **k)
         with mock.patch("redis.client.Pipeline.execute", autospec=True) as execute:
-            execute.side_effect = lambda self, *a, **k: calls.append("pipeline") or real_execute(
-                self, *a, **k
+            execute.side_effect = lambda self, *a, **k: (
+                calls.append("pipeline") or real_execute(self, *a, **k)
             )
             assert counters.hit("probe", timeout=60) == 1
             assert counters.hit("probe", timeout=60) == 2
