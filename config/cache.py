@@ -21,7 +21,7 @@ gunicorn workers would each allow the full number of wrong passwords. So the def
 one, and the per-process cache is an explicit choice (COGNATE_CACHE=memory) that
 config/gunicorn.py refuses to combine with more than one worker.
 
-Three changes to Django's DatabaseCache, all for pool.services.counters:
+Four changes to Django's DatabaseCache, all for pool.services.counters:
 - `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
   an expired entry atomically, and `touch` one UPDATE: a counted request costs two short
   statements, not eight.
@@ -31,6 +31,11 @@ Three changes to Django's DatabaseCache, all for pool.services.counters:
   a never-expiring version number short. Here the row is locked (SELECT ... FOR UPDATE on
   PostgreSQL; SQLite's IMMEDIATE transactions take the write lock at BEGIN) for the read and
   the write of the value alone.
+- Counters (pool.services.counters) live in their own table of integers, `cognate_counter`:
+  `count` is ONE statement (INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ...
+  RETURNING count), atomic on SQLite and PostgreSQL, where add-then-incr costs an INSERT,
+  a BEGIN, a locked SELECT, an UPDATE and a COMMIT on every counted request (a rate-limited
+  token request, every sign-in).
 - Culling drops expired entries only. Django's cull also deletes a third of the live entries
   when the table is full, which would let anyone who fills the cache (one request per unknown
   user name) wipe the lockout counts of real users.
@@ -41,12 +46,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import pickle
+import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
+
+from pool.models.cache import COUNTER_TABLE
 
 
 class _KeptClients(RedisCacheClient):
@@ -166,6 +174,71 @@ class SharedDatabaseCache(DatabaseCache):
     def decr(self, key, delta=1, version=None):
         return self.incr(key, -delta, version=version)
 
+    # ------------------------------------------------------------------ counters
+
+    def count(self, key: str, *, timeout: int | None) -> int:
+        """Count one event on `key`, in one statement, and return the count including it. A
+        missing or expired counter starts again at 1 with `timeout` seconds to live; a live
+        one keeps its expiry (as Redis's INCR keeps a key's TTL)."""
+        stored_key = self.make_and_validate_key(key)
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        table = quote(COUNTER_TABLE)
+        key_column, count, expires = quote("counter_key"), quote("count"), quote("expires")
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now().replace(microsecond=0))
+        upsert = (
+            f"INSERT INTO {table} ({key_column}, {count}, {expires}) "  # noqa: S608
+            f"VALUES (%s, 1, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"{count} = CASE WHEN {table}.{expires} < %s THEN 1 ELSE {table}.{count} + 1 END, "
+            f"{expires} = CASE WHEN {table}.{expires} < %s "
+            f"THEN excluded.{expires} ELSE {table}.{expires} END "
+            f"RETURNING {count}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [stored_key, adapt(self._expiry(timeout)), now, now])
+            counted = cursor.fetchone()[0]
+        if counted == 1:
+            self._cull_counters(connection)
+        return counted
+
+    def count_value(self, key: str) -> int:
+        """The live count on `key` (0 when missing or expired), without counting."""
+        stored_key = self.make_and_validate_key(key)
+        connection = connections[router.db_for_read(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        select = (
+            f"SELECT {quote('count')} FROM {quote(COUNTER_TABLE)} "  # noqa: S608
+            f"WHERE {quote('counter_key')} = %s AND {quote('expires')} >= %s"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+        with connection.cursor() as cursor:
+            cursor.execute(select, [stored_key, now])
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def clear(self):
+        super().clear()
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(COUNTER_TABLE)}")  # noqa: S608
+
+    def _cull_counters(self, connection) -> None:
+        """Expired counters are deleted when a new one starts, at most once a minute per
+        process: a new rate-limit window starts a new key every minute per client."""
+        global _next_counter_cull
+        moment = time.monotonic()
+        if moment < _next_counter_cull:
+            return
+        _next_counter_cull = moment + COUNTER_CULL_SECONDS
+        quote = connection.ops.quote_name
+        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('expires')} < %s",  # noqa: S608
+                [now],
+            )
+
     def _cull(self, db, cursor, now, num):
         connection = connections[db]
         quote = connection.ops.quote_name
@@ -174,6 +247,9 @@ class SharedDatabaseCache(DatabaseCache):
             [connection.ops.adapt_datetimefield_value(now)],
         )
 
+
+COUNTER_CULL_SECONDS = 60
+_next_counter_cull = 0.0
 
 # Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE `add` uses (SQLite 3.24+).
 UPSERT_VENDORS = frozenset({"sqlite", "postgresql"})

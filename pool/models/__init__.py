@@ -1,7 +1,7 @@
 """The pool domain's data. Models hold data and invariants; flows live in `pool.services`."""
 
 from pool.models.branding import Branding
-from pool.models.cache import CacheEntry
+from pool.models.cache import CacheEntry, Counter
 from pool.models.client import AppClient, ResourceServer
 from pool.models.codes import CodePurpose, VerificationCode
 from pool.models.domains import UserPoolDomain
@@ -29,6 +29,7 @@ __all__ = [
     "AuthorizationCode",
     "Branding",
     "CacheEntry",
+    "Counter",
     "ChallengeSession",
     "CodePurpose",
     "CustomAttribute",

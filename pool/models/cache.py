@@ -24,3 +24,22 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.cache_key
+
+
+COUNTER_TABLE = "cognate_counter"
+
+
+class Counter(models.Model):
+    """A counter of the default cache (lockouts, rate limits, per-user caps): an integer the
+    database adds to itself, so that counting is one statement (config/cache.py `count`)
+    instead of a read, an add in Python and a write of a pickled value under a row lock."""
+
+    counter_key = models.CharField(max_length=255, primary_key=True)
+    count = models.BigIntegerField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = COUNTER_TABLE
+
+    def __str__(self) -> str:
+        return f"{self.counter_key}={self.count}"

@@ -6,13 +6,14 @@ number it got back: `hit()` adds one and returns the new value in a single cache
 every request of a burst gets a different number and exactly `limit` of them get one at or
 below the limit.
 
-On Redis (config.cache.SharedRedisCache) the single operation is the cache's `count`: SET NX EX
-and INCR in one MULTI/EXEC round trip. On the other caches it is `cache.add` (creates the key
-at 1, with its timeout, only if missing) followed, when the key already exists, by
-`cache.incr`. Both are atomic on those caches (config/settings.py): LocMemCache holds its lock
-for each, Django's RedisCache maps them to `SET NX EX` and `INCR`, and the default database
-cache (config/cache.py) inserts under the primary key and increments under a row lock. No Lua,
-no read-modify-write.
+A cache that can count in one operation does (`count`), as both shared caches of
+config/cache.py do (the database one keeps counters in their own table and reads them with
+`count_value`): on Redis (SharedRedisCache) SET NX EX
+and INCR in one MULTI/EXEC round trip; in the default database cache one INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING. Otherwise (LocMemCache, a cache someone configured) the
+single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
+followed, when the key already exists, by `cache.incr`, atomic where the cache's add and incr
+are (LocMemCache holds its lock for each). No Lua, no read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.
@@ -26,9 +27,9 @@ from django.core.cache import cache
 def hit(key: str, *, timeout: int | None) -> int:
     """Count one event on `key` and return the count including it. The key lives `timeout`
     seconds (wall time) from its first event; None keeps it until the cache drops it."""
-    count = getattr(cache, "count", None)
-    if count is not None:
-        return count(key, timeout=timeout)
+    count_in_one_step = getattr(cache, "count", None)
+    if count_in_one_step is not None:  # a cache that counts in one operation (config/cache.py)
+        return count_in_one_step(key, timeout=timeout)
     while True:
         if cache.add(key, 1, timeout=timeout):
             return 1
@@ -51,4 +52,7 @@ def within(key: str, *, limit: int, timeout: int) -> bool:
 
 def value(key: str) -> int:
     """The current count on `key`, without counting (for the console and tests)."""
+    count_value = getattr(cache, "count_value", None)
+    if count_value is not None:
+        return count_value(key)
     return int(cache.get(key) or 0)

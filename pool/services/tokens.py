@@ -458,25 +458,35 @@ def _rotate(
     # holds the database's write lock, which every other process's write waits for.
     successor = crypto.token()
     row = (crypto.digest(successor), family.pk, timezone.now())
+    if rotated_at is None and connection.vendor == "postgresql":
+        # One statement marks the token and inserts its successor (a data-modifying CTE:
+        # atomic, with no BEGIN and COMMIT round trips); it inserts nothing when another
+        # refresh marked the token first, which the general path below then decides.
+        if _mark_and_insert(digest, now, *row):
+            return successor
+        rotated_at = _rotated_at(digest)
+        if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
+            return None
     with transaction.atomic():
         if rotated_at is None and not _mark_rotated(digest, now):
             # Another refresh of this token got there first.
-            rotated_at = (
-                RefreshToken.objects.filter(digest=digest)
-                .values_list("rotated_at", flat=True)
-                .first()
-            )
+            rotated_at = _rotated_at(digest)
             if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
                 return None
         _insert_token(*row)
     return successor
 
 
+def _rotated_at(digest: str) -> dt.datetime | None:
+    return RefreshToken.objects.filter(digest=digest).values_list("rotated_at", flat=True).first()
+
+
 @functools.cache
-def _rotation_sql(vendor: str) -> tuple[str, str]:
-    """The rotation's two statements (per database vendor, for its quoting), written once from
-    the model's own names: building them through the ORM on every refresh cost more than
-    running them."""
+def _rotation_sql(vendor: str) -> tuple[str, str, str]:
+    """The rotation's two statements (per database vendor, for its quoting), and both as one
+    for PostgreSQL (a data-modifying CTE: the INSERT runs only for the row the UPDATE marked),
+    written once from the model's own names: building them through the ORM on every refresh
+    cost more than running them."""
     quote = connection.ops.quote_name
     table = quote(RefreshToken._meta.db_table)
     digest, family, created, rotated = (
@@ -488,19 +498,45 @@ def _rotation_sql(vendor: str) -> tuple[str, str]:
         f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "  # noqa: S608
         "VALUES (%s, %s, %s, NULL)"
     )
-    return mark, insert
+    mark_and_insert = (
+        f"WITH marked AS ({mark} RETURNING 1) "  # noqa: S608 (names only)
+        f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "
+        "SELECT %s, %s, %s, NULL FROM marked"
+    )
+    return mark, insert, mark_and_insert
+
+
+def _mark_and_insert(
+    digest: str, now: dt.datetime, successor: str, family_id: uuid.UUID, created_at: dt.datetime
+) -> bool:
+    """Mark the token rotated and insert its successor in one statement: True for the one
+    refresh that did."""
+    family = RefreshToken._meta.get_field("family").target_field
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _rotation_sql(connection.vendor)[2],
+            [
+                adapt(now),
+                digest,
+                successor,
+                family.get_db_prep_value(family_id, connection),
+                adapt(created_at),
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def _mark_rotated(digest: str, now: dt.datetime) -> bool:
     """Mark the token rotated if nobody did yet: True for the one refresh that did."""
-    mark, _ = _rotation_sql(connection.vendor)
+    mark, _, _ = _rotation_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(mark, [connection.ops.adapt_datetimefield_value(now), digest])
         return cursor.rowcount == 1
 
 
 def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
-    _, insert = _rotation_sql(connection.vendor)
+    _, insert, _ = _rotation_sql(connection.vendor)
     family = RefreshToken._meta.get_field("family").target_field
     with connection.cursor() as cursor:
         cursor.execute(

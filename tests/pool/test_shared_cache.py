@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from pool.models import CacheEntry
+from pool.models import CacheEntry, Counter
 from pool.services import counters, lockout
 from tests import parallel
 
@@ -31,8 +33,34 @@ def database_cache(settings):
 
 def test_the_cache_is_the_migrated_table():
     counters.hit("probe", timeout=60)
+    cache.set("document", {"a": 1}, timeout=60)
+    assert Counter.objects.count() == 1
     assert CacheEntry.objects.count() == 1
     assert counters.value("probe") == 1
+
+
+def test_counting_is_one_statement():
+    counters.hit("probe", timeout=60)  # the first hit may also cull expired counters
+    with CaptureQueriesContext(connection) as queries:
+        assert counters.hit("probe", timeout=60) == 2
+    assert len(queries) == 1
+
+
+def test_an_expired_counter_row_starts_again_with_a_new_expiry():
+    counters.hit("probe", timeout=60)
+    counters.hit("probe", timeout=60)
+    Counter.objects.update(expires=Counter.objects.get().expires.replace(year=2000))
+    assert counters.value("probe") == 0
+    assert counters.hit("probe", timeout=60) == 1
+    assert Counter.objects.get().expires.year > 2000
+    assert counters.hit("probe", timeout=60) == 2
+
+
+def test_clear_forgets_the_counters_too():
+    counters.hit("probe", timeout=60)
+    cache.clear()
+    assert counters.value("probe") == 0
+    assert counters.hit("probe", timeout=60) == 1
 
 
 def test_parallel_hits_each_get_their_own_number():
@@ -45,10 +73,10 @@ def test_parallel_hits_each_get_their_own_number():
 def test_incr_keeps_the_expiry():
     counters.hit("forever", timeout=None)
     counters.hit("series", timeout=1800)
-    before = {entry.cache_key: entry.expires for entry in CacheEntry.objects.all()}
+    before = {entry.counter_key: entry.expires for entry in Counter.objects.all()}
     assert counters.hit("forever", timeout=None) == 2
     assert counters.hit("series", timeout=1800) == 2
-    after = {entry.cache_key: entry.expires for entry in CacheEntry.objects.all()}
+    after = {entry.counter_key: entry.expires for entry in Counter.objects.all()}
     assert after == before
 
 
