@@ -10,7 +10,8 @@ import hmac
 
 from pool import jwt
 from pool.errors import CognitoError, NotAuthorizedException, ResourceNotFoundException
-from pool.models import AppClient, User, UserPool
+from pool.models import AppClient, User
+from pool.selectors import pools
 from pool.services import tokens
 
 CLIENT_ID_MAX = 128
@@ -104,7 +105,10 @@ def token_caller(access_token: object) -> tuple[User, AppClient]:
     if not isinstance(access_token, str):
         raise invalid
     pool_id = jwt.claimed_pool_id(access_token)
-    pool = UserPool.objects.filter(pk=pool_id).first() if pool_id else None
+    # The process's copy of the pool row, checked against its config_version (one indexed
+    # read), as the OAuth endpoints load it: the token's checks need only the pool's identity
+    # and keys, and building the wide row through the ORM cost more than the whole check.
+    pool = pools.cached_pool(pool_id) if pool_id and pools.valid_pool_id(pool_id) else None
     if pool is None:
         raise invalid
     return tokens.access_token_caller(

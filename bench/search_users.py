@@ -1,10 +1,13 @@
 """ListUsers search at scale: seeds users into one pool of a scratch database and times
 `pool.selectors.users.search` for equality and prefix filters, first and later pages.
 
-    .venv/bin/python bench/search_users.py [--users 100000] [--runs 200] [--json]
+    .venv/bin/python bench/search_users.py [--users 100000] [--runs 200] [--json] [--keep]
 
 The database is a new SQLite file under /tmp unless DATABASE_URL is set (PostgreSQL: the bench
-adds a pool named bench-search-… to that database and deletes it afterwards). Users are
+adds a pool named bench-search-… to that database and deletes it afterwards). With --keep and
+DATABASE_URL (a SQLite file or a PostgreSQL database kept for the bench), the pool is named
+bench-kept-<users>, stays, and the next run with the same --users times it again without
+seeding: seed once, measure each change. Users are
 bulk-inserted with one precomputed password hash (multi-row INSERTs, COPY on PostgreSQL), so
 seeding a million takes minutes. Prints
 p50/p99 latency in ms per query and the first line of the query plan that names the index.
@@ -248,25 +251,42 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the seeded pool (bench-kept-<users>) in DATABASE_URL and reuse it next time: "
+        "seed once, measure many times",
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    if _SCRATCH is not None:  # a throwaway file: no need to wait for the disk while seeding
+    kept = None
+    if args.keep:
+        if _SCRATCH is not None:
+            parser.error("--keep needs DATABASE_URL (a scratch database is deleted)")
+        kept = UserPool.objects.filter(name=f"bench-kept-{args.users}").first()
+    if kept is None and (_SCRATCH is not None or args.keep) and connection.vendor == "sqlite":
+        # A throwaway (or bench-only) file: no need to wait for the disk while seeding.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=OFF")
             # A million users' indexes do not fit SQLite's default 2 MB page cache: every
             # insert would then read index pages back from the file.
             cursor.execute("PRAGMA cache_size=-1000000")
-    pool = UserPool.objects.create(name=f"bench-search-{uuid.uuid4().hex[:8]}")
-    CustomAttribute.objects.create(pool=pool, name="tier")
+    if kept is not None:
+        pool, seconds = kept, 0.0
+    else:
+        name = f"bench-kept-{args.users}" if args.keep else f"bench-search-{uuid.uuid4().hex[:8]}"
+        pool = UserPool.objects.create(name=name)
+        CustomAttribute.objects.create(pool=pool, name="tier")
     try:
-        seconds = seed(pool, args.users)
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("ANALYZE")
-            else:
-                cursor.execute("ANALYZE pool_user")
-                cursor.execute("ANALYZE pool_userattributeindex")
+        if kept is None:
+            seconds = seed(pool, args.users)
+            with connection.cursor() as cursor:
+                if connection.vendor == "sqlite":
+                    cursor.execute("ANALYZE")
+                else:
+                    cursor.execute("ANALYZE pool_user")
+                    cursor.execute("ANALYZE pool_userattributeindex")
         middle = f"user{args.users // 2:07d}"
         second_page = selectors.search(pool, filter='email ^= "maria."', limit=60).next_token
         queries = {
@@ -297,7 +317,8 @@ def main() -> None:
         }
         results = {name: timed(pool, args.runs, **kwargs) for name, kwargs in queries.items()}
     finally:
-        remove(pool)
+        if not args.keep:
+            remove(pool)
     report = {
         "database": connection.vendor,
         "users": args.users,

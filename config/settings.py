@@ -111,9 +111,11 @@ MIDDLEWARE = [
 ]
 
 # The token, revocation and userInfo endpoints and the JSON API (config/front.py) keep no
-# session, set no CSRF cookie and show no messages: they skip those middleware, and keep every
+# session, set no CSRF cookie, show no messages and speak English (as Cognito's do: their
+# error texts are protocol strings, not pages): they skip those middleware, and keep every
 # one that sets security headers (and any added to MIDDLEWARE later).
 _SESSION_ONLY_MIDDLEWARE = {
+    "hostedui.i18n.HostedLanguageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

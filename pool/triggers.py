@@ -33,10 +33,9 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -49,6 +48,9 @@ from pool.errors import (
 )
 from pool.models import AppClient, Trigger, TriggerInvocation, TriggerKind, User, UserPool
 from pool.models.pool import bump_config_version
+
+if TYPE_CHECKING:
+    import requests
 
 NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"  # callerContext.clientId of admin operations
 SDK_VERSION = "aws-sdk-unknown-unknown"
@@ -201,6 +203,8 @@ class _Failure(Exception):
 @functools.cache
 def _session() -> requests.Session:
     """One HTTP session per process: keep-alive connections to the pool's webhooks."""
+    import requests  # noqa: PLC0415 (about 8 MB a worker: only webhook triggers need it)
+
     return requests.Session()
 
 
@@ -224,6 +228,8 @@ def _read_answer(answer: requests.Response, deadline: float) -> bytes:
 
 
 def _call_webhook(trigger: Trigger, payload: dict[str, Any], timeout: float) -> Any:
+    import requests  # noqa: PLC0415 (see _session)
+
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {

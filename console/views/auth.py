@@ -7,8 +7,6 @@ import base64
 import time
 from urllib.parse import quote, urlencode
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import auth
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -67,6 +65,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_svg(data: str) -> str:
+    import qrcode.image.svg  # noqa: PLC0415 (about 0.8 MB a worker: MFA set-up pages only)
+
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     return image.to_string(encoding="unicode")
 

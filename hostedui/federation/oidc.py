@@ -19,19 +19,17 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
-from authlib.integrations.requests_client import OAuth2Session
 from django.core.cache import cache
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from pool import clock
 from pool.services import identity_provider_checks as provider_checks
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
+    from joserfc.jwk import KeySet
 
 # Outbound calls to a provider: never hang a sign-in on a slow upstream.
 TIMEOUT = 10
@@ -146,6 +144,9 @@ def discover(issuer: str, *, fresh: bool = False) -> Endpoints:
 
 
 def _key_set(jwks_uri: str, *, fresh: bool = False) -> KeySet:
+    from joserfc.errors import JoseError  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.jwk import KeySet  # noqa: PLC0415
+
     key = _cache_key("jwks", jwks_uri)
     document = None if fresh else cache.get(key)
     if document is None:
@@ -171,6 +172,9 @@ def _token_auth(upstream: Upstream, endpoints: Endpoints) -> str:
 def _session(
     upstream: Upstream, redirect_uri: str, secret: str = "", auth: str = ""
 ) -> OAuth2Session:
+    # Authlib's client (about 1.4 MB a worker) only on a federated sign-in's round trip.
+    from authlib.integrations.requests_client import OAuth2Session  # noqa: PLC0415
+
     return OAuth2Session(
         client_id=upstream.client_id,
         client_secret=secret,
@@ -219,6 +223,9 @@ def complete(
     """Exchange `code`, validate what comes back, and return (subject, claims).
     `response_issuer` is the authorization response's `iss` when it had one (RFC 9207): it
     must be the provider's, else the answer came from another provider (mix-up)."""
+    import requests  # noqa: PLC0415 (about 8 MB a worker: federated round trips only)
+    from authlib.integrations.base_client.errors import OAuthError  # noqa: PLC0415 (see _session)
+
     if not code:
         raise UpstreamError("The identity provider sent no authorization code.")
     endpoints = upstream.resolved()
@@ -237,7 +244,7 @@ def complete(
                     timeout=TIMEOUT,
                 )
             )
-        except AuthlibOAuthError as exc:
+        except OAuthError as exc:
             raise UpstreamError(f"The identity provider refused the code: {exc.error}") from exc
         except (requests.RequestException, ValueError) as exc:
             raise UpstreamError("Could not exchange the code with the identity provider.") from exc
@@ -260,6 +267,9 @@ def complete(
 def validate_id_token(raw: str, *, issuer: str, audience: str, jwks_uri: str, nonce: str) -> dict:
     """The ID token's claims once its signature (against the provider's JWKS, refetched once
     for an unknown key) and its iss, aud, azp, exp, iat and nonce passed, else UpstreamError."""
+    from joserfc import jwt  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.errors import JoseError  # noqa: PLC0415
+
     if not jwks_uri:
         raise UpstreamError("The identity provider has no jwks_uri.")
     try:
@@ -295,6 +305,8 @@ def validate_id_token(raw: str, *, issuer: str, audience: str, jwks_uri: str, no
 
 
 def _user_info(upstream: Upstream, token: dict, url: str, params: dict | None = None) -> dict:
+    import requests  # noqa: PLC0415 (about 8 MB a worker: federated round trips only)
+
     access_token = token.get("access_token")
     if not access_token:
         raise UpstreamError("The identity provider sent no access token.")

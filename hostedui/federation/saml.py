@@ -31,19 +31,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import QueryDict
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp, xmldsig
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.ident import code as encode_name_id
-from saml2.ident import decode as decode_name_id
-from saml2.metadata import entity_descriptor
-from saml2.response import StatusError
-from saml2.s_utils import UnknownPrincipal
-from saml2.sigver import verify_redirect_signature
 
 from hostedui import hosts
 from hostedui.federation.oidc import Pending
@@ -57,6 +49,10 @@ from pool.models import IdentityProvider, UserPool
 from pool.services import identity_provider_checks as provider_checks
 from pool.services import saml as saml_service
 
+if TYPE_CHECKING:
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+
 logger = logging.getLogger(__name__)
 
 SKEW_SECONDS = 60
@@ -65,10 +61,20 @@ METADATA_CACHE_SECONDS = 600
 # Cognito: "The saml2/idpresponse endpoint can accept SAML assertions of up to 100,000 characters".
 MAX_RESPONSE_CHARS = 100_000
 ROUND_TRIP_SECONDS = 600
-SIGNING_ALGORITHMS = {"rsa-sha256": xmldsig.SIG_RSA_SHA256}
+# The SAML and XML-DSig names we use, as their specifications spell them (pysaml2's
+# BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, xmldsig.SIG_RSA_SHA256 and xmldsig.DIGEST_SHA256).
+BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+DIGEST_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+SIGNING_ALGORITHMS = {"rsa-sha256": RSA_SHA256}
 SESSION_KEY = "hostedui:saml:{pool}"
 # The NameID, as a claim (Cognito's default `username` mapping of a SAML provider).
 NAME_ID_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+
+
+# pysaml2 (with xmlschema and the SAML schemas, about 15 MB a worker) is imported in the
+# functions below, so only a worker that serves a SAML request pays for it.
 
 
 class MetadataError(Exception):
@@ -125,6 +131,8 @@ def idp_metadata(details: Mapping[str, str]) -> str:
 def _config(
     pool: UserPool, *, details: Mapping[str, str] | None, folder: Path, unsolicited: bool
 ) -> SPConfig:
+    from saml2.config import SPConfig  # noqa: PLC0415 (heavy, SAML requests only: see above)
+
     pair = saml_service.sp_key_pair(pool=pool)
     key_file, cert_file = folder / "sp.key", folder / "sp.crt"
     key_file.touch(mode=0o600)
@@ -132,7 +140,7 @@ def _config(
     cert_file.write_text(pair.certificate_pem)
     details = details or {}
     algorithm = SIGNING_ALGORITHMS.get(
-        details.get("RequestSigningAlgorithm") or "rsa-sha256", xmldsig.SIG_RSA_SHA256
+        details.get("RequestSigningAlgorithm") or "rsa-sha256", RSA_SHA256
     )
     endpoints = {
         "assertion_consumer_service": [(acs_url(pool), BINDING_HTTP_POST)],
@@ -150,7 +158,7 @@ def _config(
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "signing_algorithm": algorithm,
-                "digest_algorithm": xmldsig.DIGEST_SHA256,
+                "digest_algorithm": DIGEST_SHA256,
                 "name_id_format_allow_create": True,
             }
         },
@@ -173,6 +181,8 @@ def _client(
 ) -> Iterator[Saml2Client]:
     """A pysaml2 SP for this pool (and IdP). xmlsec1 reads keys from files: the decrypted SP
     key exists, mode 0600, only for the duration of one operation."""
+    from saml2.client import Saml2Client  # noqa: PLC0415 (heavy, SAML requests only: see above)
+
     with tempfile.TemporaryDirectory(prefix="cognate-saml-") as folder:
         try:
             config = _config(pool, details=details, folder=Path(folder), unsolicited=unsolicited)
@@ -192,6 +202,8 @@ def _idp_entity(client: Saml2Client) -> str:
 
 def sp_metadata(pool: UserPool) -> str:
     """Our SP metadata for this pool (what an IdP administrator imports)."""
+    from saml2.metadata import entity_descriptor  # noqa: PLC0415 (heavy: see above)
+
     with _client(pool) as client:
         descriptor = entity_descriptor(client.config)
         return descriptor.to_string().decode()
@@ -315,6 +327,8 @@ def _recipients(response) -> set[str]:
 
 def _was_encrypted(response) -> bool:
     """Did the assertion arrive encrypted? (pysaml2 swaps in the decrypted document.)"""
+    from saml2 import samlp  # noqa: PLC0415 (heavy, SAML requests only: see above)
+
     original = samlp.response_from_string(response.origxml)
     return bool(original is not None and original.encrypted_assertion)
 
@@ -331,6 +345,9 @@ def consume(
     browser started (hostedui.federation.state), None for an IdP-initiated one. Raises
     ErrorPage while we do not know which app asked, RedirectError (an OAuth error to the app's
     redirect_uri) once we do."""
+    from saml2.ident import code as encode_name_id  # noqa: PLC0415 (heavy: see above)
+    from saml2.response import StatusError  # noqa: PLC0415 (heavy, SAML requests only: see above)
+
     if is_round_trip_token(relay_state) or round_trip is not None:
         if round_trip is None:
             raise ErrorPage(
@@ -428,6 +445,8 @@ def consume(
 def _signed_by_idp(client: Saml2Client, idp: str, query: QueryDict) -> bool:
     """An HTTP-Redirect message's query signature, checked against the IdP's signing
     certificates from its metadata (pysaml2 checks it on its own only on the IdP side)."""
+    from saml2.sigver import verify_redirect_signature  # noqa: PLC0415 (heavy: see above)
+
     names = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
     message = {name: query.get(name) for name in names if query.get(name) is not None}
     if not message.get("Signature") or not message.get("SigAlg"):
@@ -454,6 +473,9 @@ def logout_location(session, pool: UserPool, *, after: str) -> str | None:
     """When this browser signed in through a SAML provider with IDPSignout: the IdP's single
     logout URL with our signed LogoutRequest; the browser comes back to `/saml2/logout`, and
     then goes to `after`. None when there is nothing to sign out of upstream."""
+    from saml2.ident import decode as decode_name_id  # noqa: PLC0415 (heavy: see above)
+    from saml2.s_utils import UnknownPrincipal  # noqa: PLC0415 (heavy: see above)
+
     entry = session.get(SESSION_KEY.format(pool=pool.pk))
     if not entry:
         return None

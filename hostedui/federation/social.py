@@ -12,10 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
-
 from hostedui.federation import oidc
 from hostedui.federation.oidc import Endpoints, Upstream, UpstreamError
 
@@ -76,6 +72,10 @@ def _endpoints(details: Mapping[str, str], preset: Mapping[str, str]) -> Endpoin
 def apple_client_secret(details: Mapping[str, str]) -> str:
     """Sign in with Apple's client secret: an ES256 JWT signed with the team's key (iss = team
     id, sub = the Services ID, aud = Apple), made fresh for each code exchange."""
+    from joserfc import jwt  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.errors import JoseError  # noqa: PLC0415
+    from joserfc.jwk import ECKey  # noqa: PLC0415
+
     try:
         key = ECKey.import_key(str(details["private_key"]))
     except (JoseError, ValueError, KeyError, TypeError) as exc:

@@ -10,11 +10,18 @@ the query: nothing is written twice in SQL.
 
 from __future__ import annotations
 
+import functools
+import operator
 import threading
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import signals
+from django.db.models.base import Model, ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 
 _compiled = threading.local()
 
@@ -60,12 +67,15 @@ class Compiled:
             converters=converters,
         )
 
-    def fetch(self, values: dict[str, str]) -> dict | None:
+    def _params(self, values: dict) -> list:
         params = list(self.params)
         for index, (name, form) in self.slots.items():
             params[index] = values[name].hex if form == "hex" else values[name]
+        return params
+
+    def fetch(self, values: dict[str, str]) -> dict | None:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self._params(values))
             row = cursor.fetchone()
         if row is None:
             return None
@@ -80,13 +90,85 @@ class Compiled:
             built[name] = row[index]
         return built
 
+    def fetch_all(self, values: dict, model: type) -> list:
+        """Every row, as instances of `model` (the query selects no other model) with the
+        annotations set as attributes, as the ORM's iteration would make them: the rows of a
+        listing without the ORM's per-row bookkeeping."""
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(self.sql, self._params(values))
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        columns = self.columns[model]
+        names = [name for _, name in columns]
+        indexes = [index for index, _ in columns]
+        picked = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda r: (r[indexes[0]],)
+        annotations = list(self.annotations.items())
+        make = _maker(model, names)
+        built = []
+        for row in rows:
+            instance = make(picked(row))
+            for name, index in annotations:
+                setattr(instance, name, row[index])
+            built.append(instance)
+        return built
 
-def query(name: str, queryset, names: dict) -> Compiled:
+
+def _maker(model: type, names: list[str]):
+    """What turns a row's values (every concrete field, in order) into an instance: what
+    `Model.from_db` makes, without `Model.__init__`'s per-field setattr loop (most of the cost
+    of a page of 60 users) where that loop only fills the instance's __dict__: the model keeps
+    Django's __init__ and from_db, every field is read through Django's plain descriptors,
+    and no pre_init/post_init receiver is connected."""
+    if not (
+        names == _plain_attnames(model)
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    ):
+        return lambda values: model.from_db(DEFAULT_DB_ALIAS, names, list(values))
+
+    def make(values):
+        instance = model.__new__(model)
+        instance.__dict__.update(zip(names, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding, state.db = False, DEFAULT_DB_ALIAS
+        return instance
+
+    return make
+
+
+@functools.cache
+def _plain_attnames(model: type) -> list[str] | None:
+    """The attnames of `model`'s concrete fields when each one's class attribute is one of
+    Django's plain descriptors (setting it only writes the instance's __dict__); else None."""
+    fields = model._meta.concrete_fields
+    if model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__:
+        return None  # the model makes its instances its own way
+    if all(type(model.__dict__.get(f.attname)) in _PLAIN for f in fields):
+        return [f.attname for f in fields]
+    return None
+
+
+_PLAIN = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+# Queries kept per thread at most: a name can be a query's shape (a search's attribute,
+# operator, page size...), so their number is bounded here rather than by every caller.
+MAX_KEPT = 512
+
+
+def query(name: Hashable, queryset, names: dict) -> Compiled:
     """This thread's compiled query `name` (each thread has its own database connection):
-    `queryset()` built with stand-in values, `names` maps each stand-in to its slot name."""
+    `queryset()` built with stand-in values, `names` maps each stand-in to its slot name.
+    A queryset that can match nothing raises EmptyResultSet here (nothing is kept)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    kept = getattr(_compiled, name, None)
+    kept_all = getattr(_compiled, "kept", None)
+    if kept_all is None:
+        kept_all = _compiled.kept = {}
+    kept = kept_all.get(name)
     if kept is None or kept[0] is not connection:
+        if len(kept_all) >= MAX_KEPT:
+            kept_all.clear()
         kept = (connection, Compiled.build(queryset(), names))
-        setattr(_compiled, name, kept)
+        kept_all[name] = kept
     return kept[1]

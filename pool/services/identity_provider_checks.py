@@ -15,10 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import requests
 from django.conf import settings
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from pool.models import IdentityProvider, ProviderType
 
@@ -62,6 +59,8 @@ def fetch(
 ) -> str:
     """The body of `url` (GET, no redirects, a timeout, a size limit) or FetchError. Also the
     hosted UI's fetch of SAML metadata (hostedui.federation.saml)."""
+    import requests  # noqa: PLC0415 (about 8 MB a worker: only provider checks and federation)
+
     limit = timeout() if timeout_seconds is None else timeout_seconds
     try:
         with requests.get(
@@ -124,6 +123,9 @@ def issuer_mismatch(document: Mapping, issuer: str) -> str:
 
 
 def _check_jwks(jwks_uri: str, items: list[CheckItem]) -> None:
+    from joserfc.errors import JoseError  # noqa: PLC0415 (about 1 MB a worker: federation only)
+    from joserfc.jwk import KeySet  # noqa: PLC0415
+
     try:
         document = fetch_json(jwks_uri, "JWKS")
     except FetchError as exc:

@@ -43,7 +43,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, models, transaction
 
@@ -276,6 +275,8 @@ def validate_document(document: Any) -> None:
             f"The export holds a NUL character at {where or '(a key)'}: no value may.",
             field="document",
         )
+    import jsonschema  # noqa: PLC0415 (about 2 MB a worker; only imports and exports need it)
+
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:

@@ -528,3 +528,15 @@ def test_parallel_first_requests_make_one_sp_key_pair(saml_pool):
     assert all(getattr(o, "status_code", None) == 200 for o in outcomes), outcomes
     assert len({o.content for o in outcomes}) == 1
     assert SamlServiceProviderKey.objects.filter(pool=saml_pool).count() == 1
+
+
+def test_the_spec_names_are_pysaml2s():
+    """hostedui.federation.saml spells the binding and algorithm URIs itself (pysaml2 loads
+    only when a SAML request comes): they are the ones pysaml2 defines."""
+    import saml2
+    from saml2 import xmldsig
+
+    assert saml.BINDING_HTTP_POST == saml2.BINDING_HTTP_POST
+    assert saml.BINDING_HTTP_REDIRECT == saml2.BINDING_HTTP_REDIRECT
+    assert saml.RSA_SHA256 == xmldsig.SIG_RSA_SHA256
+    assert saml.DIGEST_SHA256 == xmldsig.DIGEST_SHA256

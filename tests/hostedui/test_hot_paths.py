@@ -101,6 +101,17 @@ def test_callers_get_their_own_copy_of_the_pool(pool):
     assert again.username_attributes == []
 
 
+def test_nested_json_values_of_the_copy_are_its_own(pool):
+    pool.message_templates = {"verification": {"email_subject": "Hi", "tags": ["a"]}}
+    pool.save()
+    mine = pool_rows.cached_pool(pool.id)
+    mine.message_templates["verification"]["email_subject"] = "changed in memory only"
+    mine.message_templates["verification"]["tags"].append("b")
+    again = pool_rows.cached_pool(pool.id)
+    assert again.message_templates == {"verification": {"email_subject": "Hi", "tags": ["a"]}}
+    assert again._state.fields_cache is not mine._state.fields_cache
+
+
 def test_a_rotated_client_secret_is_refused_at_once(client, pool, user):
     app = factories.make_client(pool, secret="", allowed_oauth_flows=["code"])
     _warm(client, pool)

@@ -123,7 +123,7 @@ def test_api_paths_keep_security_headers_and_set_no_cookies(front, pool, path):
     assert "Set-Cookie" not in answer.headers
 
 
-def test_api_chain_is_the_full_chain_without_session_middleware():
+def test_api_chain_is_the_full_chain_without_session_and_language_middleware():
     assert [
         name
         for name in settings.MIDDLEWARE
@@ -136,6 +136,7 @@ def test_api_chain_is_the_full_chain_without_session_middleware():
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django_otp.middleware.OTPMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
+            "hostedui.i18n.HostedLanguageMiddleware",
         }
     ] == settings.API_MIDDLEWARE
     assert "config.security.SecurityHeadersMiddleware" in settings.API_MIDDLEWARE
@@ -172,3 +173,16 @@ def _in_another_process(code: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+@pytest.mark.django_db
+def test_api_paths_speak_english_whatever_the_browser_asks(front):
+    """The short chain activates no language: an OAuth endpoint's error stays in English (as
+    Cognito's), and the thread is left in the default language for the next request."""
+    from django.utils import translation
+
+    answer = call(front, "/us-east-1_Nowhere1/oauth2/userInfo", HTTP_ACCEPT_LANGUAGE="fr")
+    assert answer.status == 404
+    assert json.loads(answer.body)["error_description"] == "There is no such user pool."
+    assert "Content-Language" not in answer.headers
+    assert translation.get_language() == settings.LANGUAGE_CODE

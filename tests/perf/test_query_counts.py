@@ -17,7 +17,10 @@ from config.front import ApiHandler, Front
 from pool.models import Group
 from pool.services import keys
 from tests import factories
-from tests.api.conftest import Api
+from tests.api.conftest import (
+    Api,
+    access_key,  # noqa: F401 (the signed calls' fixture)
+)
 from tests.hostedui.conftest import authorize_url, code_for, exchange_code, token_request
 from tests.perf.wsgi import call
 
@@ -244,7 +247,27 @@ def test_get_user(client, pool, api_client, user, django_assert_num_queries):
     assert json.loads(response.content)["Username"] == "alice"
 
 
-EXPECTED = {"USER_PASSWORD_AUTH": 9, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2}
+@pytest.mark.usefixtures("access_key")
+def test_list_users(client, pool, django_assert_num_queries):
+    """The signed admin call: its access key and the pool, then one read for the page, whose
+    SQL is compiled once per thread and filter shape (pool.selectors.users.search)."""
+    for name in ("alice", "albert", "bob"):
+        factories.make_user(pool, name, password=None)
+    api = Api(client)
+    body = {"UserPoolId": pool.id, "Filter": 'email ^= "al"', "Limit": 1}
+    assert api.post("ListUsers", body).status_code == 200
+    with django_assert_num_queries(EXPECTED["ListUsers"]) as captured:
+        response = api.post("ListUsers", body)
+    assert response.status_code == 200, response.content
+    page = json.loads(response.content)
+    assert [user["Username"] for user in page["Users"]] == ["albert"]
+    assert "pool_user" in captured.captured_queries[-1]["sql"]
+    with django_assert_num_queries(EXPECTED["ListUsers"]):
+        response = api.post("ListUsers", {**body, "PaginationToken": page["PaginationToken"]})
+    assert [user["Username"] for user in json.loads(response.content)["Users"]] == ["alice"]
+
+
+EXPECTED = {"USER_PASSWORD_AUTH": 9, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2, "ListUsers": 3}
 _CALLBACK = "http://localhost:3000/callback"
 
 

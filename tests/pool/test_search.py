@@ -621,3 +621,47 @@ def test_attributes_to_get_empty_means_every_attribute(pool, names):
 def test_attributes_to_get_refuses_unknown_names(pool, name):
     with pytest.raises(InvalidParameterException, match=name):
         selectors.attributes_to_get(pool, ["email", name])
+
+
+# ------------------------------------------------------------- compiled once, built as the ORM
+
+
+def test_found_users_are_the_orm_instances(pool):
+    """Each shape's SQL is compiled once per thread and its rows are built without the ORM's
+    iteration: the users are what the ORM would give, field for field, saved-state included."""
+    pools.add_custom_attribute(pool=pool, name="tier")
+    alice = factories.make_user(  # with a password: its hash and change date are set
+        pool, "alice", attributes={"custom:tier": "gold"}, last_sign_in_at=clock.now()
+    )
+    for wanted, family in (('email ^= "ali"', "Liddell"), ("", "Pleasance")):
+        (found,) = selectors.search(pool, filter=wanted).users
+        expected = User.objects.get(pk=alice.pk)
+        for field in User._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(expected, field.attname), field
+        assert found._state.adding is False and found._state.db == "default"
+        assert found.pool is pool
+        found.family_name = family
+        found.save(update_fields=["family_name"])  # an UPDATE of the saved row, not an INSERT
+        assert User.objects.get(pk=alice.pk).family_name == family
+
+
+def test_search_is_one_query_each_time(pool, people, django_assert_num_queries):
+    first = selectors.search(pool, filter='username ^= "al"', limit=1)
+    with django_assert_num_queries(1):
+        again = selectors.search(pool, filter='username ^= "al"', limit=1)
+    assert _names(again) == _names(first) == ["albert"]
+    with django_assert_num_queries(1):
+        following = selectors.search(
+            pool, filter='username ^= "al"', limit=1, pagination_token=again.next_token
+        )
+    assert _names(following) == ["alice"]
+
+
+def test_the_same_shape_runs_with_each_searchs_own_values(pool, people, db):
+    """One compiled statement per shape; the pool and the value are its parameters."""
+    other = factories.make_pool(name="other")
+    factories.make_user(other, "alan", password=None)
+    assert _names(selectors.search(pool, filter='username ^= "al"')) == ["albert", "alice"]
+    assert _names(selectors.search(other, filter='username ^= "al"')) == ["alan"]
+    assert _names(selectors.search(pool, filter='username ^= "b"')) == ["bob"]
+    assert _names(selectors.search(pool, filter='username ^= ""')) == _names(selectors.search(pool))
