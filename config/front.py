@@ -13,7 +13,12 @@ API paths through a shorter middleware chain.
 2. The OAuth endpoints the apps call (token, revoke, userInfo) and the JSON API (POST /) use
    no session, no CSRF cookie (they are csrf_exempt), no messages and no operator login: they
    run through Django without those middleware (settings.API_MIDDLEWARE keeps the ones that set
-   security headers). The hosted pages, the console and everything else get the full chain.
+   security headers).
+3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
+   app, answers with a redirect (or the error page): it runs through settings.
+   AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
+   CommonMiddleware; sessions, messages and the language stay. The hosted pages (and their
+   forms' CSRF checks), the console and everything else get the full chain.
 """
 
 from __future__ import annotations
@@ -30,20 +35,36 @@ from django.db import close_old_connections, connection
 
 WELL_KNOWN = re.compile(r"^/([^/]+)/\.well-known/(jwks\.json|openid-configuration)$")
 API_PATHS = re.compile(r"^(?:/[^/]+)?/oauth2/(?:token|revoke|userInfo)$")
+AUTHORIZE_PATH = re.compile(r"^(?:/[^/]+)?/oauth2/authorize$")
 # Headers a kept answer is sent with on a 304 (RFC 9110 §15.4.5), besides ETag.
 _NOT_MODIFIED_DROP = {"content-type", "content-length"}
 
 
-class ApiHandler(WSGIHandler):
-    """Django's handler with settings.API_MIDDLEWARE instead of settings.MIDDLEWARE."""
+class _ChainHandler(WSGIHandler):
+    """Django's handler with the middleware list `chain` names in settings instead of
+    settings.MIDDLEWARE."""
+
+    chain = "MIDDLEWARE"
 
     def load_middleware(self, is_async: bool = False) -> None:
         full = settings.MIDDLEWARE
-        settings.MIDDLEWARE = settings.API_MIDDLEWARE  # while this handler builds its chain
+        settings.MIDDLEWARE = getattr(settings, self.chain)  # while this handler builds it
         try:
             super().load_middleware(is_async)
         finally:
             settings.MIDDLEWARE = full
+
+
+class ApiHandler(_ChainHandler):
+    """Django's handler with settings.API_MIDDLEWARE."""
+
+    chain = "API_MIDDLEWARE"
+
+
+class AuthorizeHandler(_ChainHandler):
+    """Django's handler with settings.AUTHORIZE_MIDDLEWARE."""
+
+    chain = "AUTHORIZE_MIDDLEWARE"
 
 
 @dataclass(frozen=True)
@@ -57,9 +78,15 @@ class _Kept:
 
 
 class Front:
-    def __init__(self, django_app: WSGIHandler, api_app: WSGIHandler) -> None:
+    def __init__(
+        self,
+        django_app: WSGIHandler,
+        api_app: WSGIHandler,
+        authorize_app: WSGIHandler | None = None,
+    ) -> None:
         self.django_app = django_app
         self.api_app = api_app
+        self.authorize_app = authorize_app or django_app
         self._kept: dict[tuple, _Kept] = {}
         self._lock = threading.Lock()
 
@@ -70,6 +97,8 @@ class Front:
             match = WELL_KNOWN.match(path)
             if match:
                 return self._document(match[1], match[2], environ, start_response)
+            if AUTHORIZE_PATH.match(path):
+                return self.authorize_app(environ, start_response)
         if API_PATHS.match(path) or (path == "/" and method == "POST"):
             return self.api_app(environ, start_response)
         return self.django_app(environ, start_response)

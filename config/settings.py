@@ -125,6 +125,19 @@ _SESSION_ONLY_MIDDLEWARE = {
     "django.contrib.messages.middleware.MessageMiddleware",
 }
 API_MIDDLEWARE = [name for name in MIDDLEWARE if name not in _SESSION_ONLY_MIDDLEWARE]
+# GET /oauth2/authorize (config/front.py) reads the hosted session, may leave a message for the
+# login page and renders no form (a redirect, or the error page): it keeps sessions, messages
+# and the language, and skips static files, CSRF (nothing it answers is a form or checks one;
+# the hosted forms keep the full chain), the operator login and its OTP, and the slash
+# redirects of CommonMiddleware (its path never ends in one).
+_NOT_ON_AUTHORIZE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+}
+AUTHORIZE_MIDDLEWARE = [name for name in MIDDLEWARE if name not in _NOT_ON_AUTHORIZE]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -33,6 +33,7 @@ from pool.errors import (
 )
 from pool.models import AppClient, AuthEvent, RefreshFamily, RefreshToken, User, UserPool
 from pool.models.user import STANDARD_ATTRIBUTES
+from pool.selectors import compiled
 from pool.selectors import identity_providers as provider_selectors
 from pool.selectors import pools as pool_rows
 from pool.selectors import sign_in as sign_in_checks
@@ -142,6 +143,42 @@ def start_family(
     """The rows of a new sign-in's refresh family. Inside a caller's transaction (the code
     exchange) they commit with it, and the caller signs the tokens with `family_tokens` after
     the commit, so that no write lock is held while RSA signs."""
+    started = new_family(
+        user=user,
+        client=client,
+        scopes=scopes,
+        auth_time=auth_time,
+        with_refresh=with_refresh,
+        device_key=device_key,
+    )
+    with transaction.atomic(savepoint=False):
+        # Two INSERTs compiled once (pool.selectors.compiled): the ORM's save built each anew.
+        for row in family_rows(started):
+            compiled.insert(row)
+    return started
+
+
+def family_rows(started: StartedFamily) -> list[RefreshFamily | RefreshToken]:
+    """The rows `new_family` made, to store in this order (the family, then its token)."""
+    if started.refresh_token is None:
+        return [started.family]
+    return [
+        started.family,
+        RefreshToken(digest=crypto.digest(started.refresh_token), family=started.family),
+    ]
+
+
+def new_family(
+    *,
+    user: User,
+    client: AppClient,
+    scopes: list[str] | tuple[str, ...],
+    auth_time: dt.datetime,
+    with_refresh: bool = True,
+    device_key: str = "",
+) -> StartedFamily:
+    """start_family's family, not stored yet: for a caller that stores `family_rows` in a
+    statement of its own (the code exchange on PostgreSQL: hostedui.oauth.codes)."""
     scopes = list(dict.fromkeys(scopes))
     now = clock.now()
     refresh_plain = crypto.token() if with_refresh else None
@@ -156,10 +193,6 @@ def start_family(
         expires_at=now
         + dt.timedelta(seconds=client.refresh_token_validity if with_refresh else longest),
     )
-    with transaction.atomic(savepoint=False):
-        family.save(force_insert=True)
-        if refresh_plain:
-            RefreshToken.objects.create(digest=crypto.digest(refresh_plain), family=family)
     return StartedFamily(user=user, client=client, family=family, refresh_token=refresh_plain)
 
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
-from config.front import ApiHandler, Front
+from config.front import ApiHandler, AuthorizeHandler, Front
 from pool.services import keys
 from pool.services import pools as pool_service
+from tests.hostedui.conftest import authorize_url, code_for
 from tests.perf.wsgi import call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +142,64 @@ def test_api_chain_is_the_full_chain_without_session_and_language_middleware():
     ] == settings.API_MIDDLEWARE
     assert "config.security.SecurityHeadersMiddleware" in settings.API_MIDDLEWARE
     assert "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.API_MIDDLEWARE
+
+
+def test_authorize_chain_keeps_sessions_messages_and_language_and_every_header_setter():
+    chain = settings.AUTHORIZE_MIDDLEWARE
+    assert [name for name in settings.MIDDLEWARE if name in chain] == chain
+    for name in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "hostedui.i18n.HostedLanguageMiddleware",
+        *settings.API_MIDDLEWARE,
+    ):
+        assert name in chain, name
+    assert "django.middleware.csrf.CsrfViewMiddleware" not in chain
+
+
+def _browser_cookies(browser, *more: str) -> str:
+    pairs = [f"{name}={morsel.value}" for name, morsel in browser.cookies.items()]
+    pairs += [cookie.split(";", 1)[0] for cookie in more]
+    return "; ".join(pairs)
+
+
+@pytest.mark.django_db
+def test_authorize_through_its_chain_answers_from_the_hosted_session(
+    pool, app_client, user, client
+):
+    """config.front sends GET /oauth2/authorize through settings.AUTHORIZE_MIDDLEWARE: the
+    hosted session still signs the browser straight through, with every security header."""
+    front = Front(WSGIHandler(), ApiHandler(), AuthorizeHandler())
+    code_for(client, pool, app_client)  # signs in: the browser now holds a hosted session
+    path, _, query = authorize_url(pool, app_client).partition("?")
+    answer = call(front, path, QUERY_STRING=query, HTTP_COOKIE=_browser_cookies(client))
+    assert answer.status == 302 and "code=" in answer.headers["Location"]
+    assert answer.headers["Location"].startswith("http://localhost:3000/callback?")
+    for name in SECURITY_HEADERS:
+        assert name in answer.headers, name
+    assert not answer.cookies  # nothing changed in the session: no write, no new cookie
+
+    signed_out = call(front, path, QUERY_STRING=query)
+    assert signed_out.status == 302 and f"/{pool.id}/login?" in signed_out.headers["Location"]
+
+
+@pytest.mark.django_db
+def test_authorize_through_its_chain_leaves_its_message_for_the_login_page(pool, app_client):
+    front = Front(WSGIHandler(), ApiHandler(), AuthorizeHandler())
+    path, _, query = authorize_url(
+        pool, app_client, idp_identifier="ann@nowhere.example"
+    ).partition("?")
+    answer = call(front, path, QUERY_STRING=query)
+    login_path, _, login_query = answer.headers["Location"].partition("?")
+    assert answer.status == 302 and login_path == f"/{pool.id}/login"
+    page = call(
+        front,
+        login_path,
+        QUERY_STRING=login_query,
+        HTTP_COOKIE="; ".join(cookie.split(";", 1)[0] for cookie in answer.cookies),
+    )
+    assert page.status == 200
+    assert b"No identity provider signs in that address." in page.body
 
 
 def pool_from_db(pool_id):

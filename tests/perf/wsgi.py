@@ -14,6 +14,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    cookies: tuple[str, ...] = ()  # every Set-Cookie value (`headers` keeps the last)
 
 
 def call(app, path: str, method: str = "GET", **environ) -> Answer:
@@ -40,4 +41,5 @@ def _call(app, path: str, method: str = "GET", **environ) -> Answer:
     body = b"".join(chunks)
     if hasattr(chunks, "close"):
         chunks.close()
-    return Answer(int(seen["status"].split()[0]), dict(seen["headers"]), body)
+    cookies = tuple(value for name, value in seen["headers"] if name.lower() == "set-cookie")
+    return Answer(int(seen["status"].split()[0]), dict(seen["headers"]), body, cookies)

@@ -61,6 +61,7 @@ def test_parallel_redemptions_one_wins_and_the_winner_is_revoked(pool, app_clien
     exactly one gets tokens, the others are replays and revoke what the winner got."""
     from django.test import Client
 
+    from pool.models import RefreshFamily
     from tests.parallel import run_together
 
     code = code_for(Client(), pool, app_client)
@@ -68,6 +69,8 @@ def test_parallel_redemptions_one_wins_and_the_winner_is_revoked(pool, app_clien
     assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400]
     winner = next(answer for answer in answers if answer.status_code == 200).json()
     assert all(a.json()["error"] == "invalid_grant" for a in answers if a.status_code == 400)
+    # The losers stored nothing: their family rows went with their lost conditional write.
+    assert RefreshFamily.objects.filter(user=user).count() == 1
     refreshed = token_request(
         Client(),
         pool,
