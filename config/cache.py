@@ -1,5 +1,19 @@
-"""The default cache without REDIS_URL: Django's database cache, on the database every server
-process already shares (table `cognate_cache`, made by pool's migration 0015).
+"""The shared caches: `SharedRedisCache` with REDIS_URL, otherwise `SharedDatabaseCache`.
+
+SharedRedisCache is Django's RedisCache with two costs of the hot paths removed (measured
+in-process on PostgreSQL + Redis: a counted request spent about 1 ms of CPU in the Redis
+client, for three round trips):
+- Django builds a new `redis.Redis` object for every cache call (about 0.17 ms of CPU with
+  redis-py 8); here each connection pool has one, made once. A redis.Redis object is
+  thread-safe: each command takes a connection from the pool and gives it back.
+- `count` (pool.services.counters.hit) is one MULTI/EXEC round trip, SET NX EX then INCR,
+  where Django's add + incr cost three (SET NX, EXISTS, INCR) and a fourth (EXPIRE) when the
+  key expired between them. Inside MULTI nothing runs between the two commands, so every
+  count gets its own number and a key never lives without its expiry.
+
+SharedDatabaseCache is the default without REDIS_URL: Django's database cache, on the
+database every server process already shares (table `cognate_cache`, made by pool's
+migration 0015).
 
 Lockout counters, rate limits and the version numbers that announce a key rotation or a pool
 change must be seen by every process at once. Django's in-process LocMemCache is not: two
@@ -7,7 +21,7 @@ gunicorn workers would each allow the full number of wrong passwords. So the def
 one, and the per-process cache is an explicit choice (COGNATE_CACHE=memory) that
 config/gunicorn.py refuses to combine with more than one worker.
 
-Three changes to Django's DatabaseCache, all for pool.services.counters:
+Four changes to Django's DatabaseCache, all for pool.services.counters:
 - `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
   an expired entry atomically, and `touch` one UPDATE: a counted request costs two short
   statements, not eight.
@@ -36,10 +50,47 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from pool.models.cache import COUNTER_TABLE
+
+
+class _KeptClients(RedisCacheClient):
+    """Django's Redis client wrapper, keeping one redis.Redis per connection pool."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            pool = self._get_connection_pool(write)
+            client = self._clients.setdefault(index, self._client(connection_pool=pool))
+        return client
+
+
+class SharedRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClients
+
+    def count(self, key: str, *, timeout: int | None) -> int:
+        """Count one event on `key` (created at 0 with `timeout` seconds to live if missing)
+        and return the count including it: one round trip, atomic (MULTI/EXEC)."""
+        stored_key = self.make_and_validate_key(key)
+        expiry = self.get_backend_timeout(timeout)
+        client = self._cache.get_client(stored_key, write=True)
+        pipeline = client.pipeline(transaction=True)
+        if expiry is None:
+            pipeline.set(stored_key, 0, nx=True)
+        else:
+            pipeline.set(stored_key, 0, nx=True, ex=max(expiry, 1))
+        pipeline.incr(stored_key)
+        return int(pipeline.execute()[1])
 
 
 class SharedDatabaseCache(DatabaseCache):

@@ -6,14 +6,14 @@ number it got back: `hit()` adds one and returns the new value in a single cache
 every request of a burst gets a different number and exactly `limit` of them get one at or
 below the limit.
 
-The single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
-followed, when the key already exists, by `cache.incr`. Both are atomic on the caches Cognate
-configures (config/settings.py): LocMemCache holds its lock for each, Django's RedisCache
-maps them to `SET NX EX` and `INCR`, and the default database cache (config/cache.py) inserts
-under the primary key and increments under a row lock. No Lua, no read-modify-write.
-
-A cache may count in one operation instead (`count` / `count_value`): the default database
-cache does (config/cache.py, one INSERT ... ON CONFLICT DO UPDATE ... RETURNING).
+A cache that can count in one operation does (`count`), as both shared caches of
+config/cache.py do (the database one keeps counters in their own table and reads them with
+`count_value`): on Redis (SharedRedisCache) SET NX EX
+and INCR in one MULTI/EXEC round trip; in the default database cache one INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING. Otherwise (LocMemCache, a cache someone configured) the
+single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
+followed, when the key already exists, by `cache.incr`, atomic where the cache's add and incr
+are (LocMemCache holds its lock for each). No Lua, no read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.

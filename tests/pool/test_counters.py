@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from unittest import mock
+
+import pytest
+import redis
+
 from pool.services import counters
 from tests import parallel
 
@@ -27,3 +33,59 @@ def test_parallel_hits_each_get_their_own_number():
     threads = 16
     seen = parallel.burst(lambda: counters.hit("probe", timeout=60), threads)
     assert sorted(seen) == list(range(1, threads + 1))
+
+
+# ------------------------------------------------------------------ Redis (SharedRedisCache)
+
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (config.cache.SharedRedisCache)"
+)
+
+
+def _redis():
+    from django.core.cache import cache
+
+    return cache, cache._cache.get_client(write=True)
+
+
+@needs_redis
+def test_redis_count_is_one_round_trip_and_gives_the_key_its_expiry():
+    cache, client = _redis()
+    calls = []
+    real = type(client).execute_command
+    real_execute = redis.client.Pipeline.execute
+    with mock.patch.object(type(client), "execute_command", autospec=True) as single:
+        single.side_effect = lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+        with mock.patch("redis.client.Pipeline.execute", autospec=True) as execute:
+            execute.side_effect = lambda self, *a, **k: (
+                calls.append("pipeline") or real_execute(self, *a, **k)
+            )
+            assert counters.hit("probe", timeout=60) == 1
+            assert counters.hit("probe", timeout=60) == 2
+    assert calls == ["pipeline", "pipeline"]
+    ttl = client.ttl(cache.make_and_validate_key("probe"))
+    assert 0 < ttl <= 60
+
+
+@needs_redis
+def test_redis_count_starts_again_with_an_expiry_once_the_key_is_gone():
+    cache, client = _redis()
+    counters.hit("probe", timeout=60)
+    client.delete(cache.make_and_validate_key("probe"))  # expired or evicted
+    assert counters.hit("probe", timeout=60) == 1
+    assert client.ttl(cache.make_and_validate_key("probe")) > 0
+
+
+@needs_redis
+def test_redis_count_without_timeout_keeps_the_key():
+    cache, client = _redis()
+    assert counters.hit("probe", timeout=None) == 1
+    assert counters.hit("probe", timeout=None) == 2
+    assert client.ttl(cache.make_and_validate_key("probe")) == -1  # no expiry
+
+
+@needs_redis
+def test_one_redis_client_object_per_process():
+    cache, client = _redis()
+    assert cache._cache.get_client(write=True) is client
+    assert cache._cache.get_client() is client  # one server: reads use it too
