@@ -89,9 +89,7 @@ class Compiled:
             row = next(iter(self.compiler.apply_converters([row], self.converters)))
         built = {}
         for model, cols in self.columns.items():
-            built[model] = model.from_db(
-                DEFAULT_DB_ALIAS, [name for _, name in cols], [row[i] for i, _ in cols]
-            )
+            built[model] = _maker(model, [name for _, name in cols])([row[i] for i, _ in cols])
         for name, index in self.annotations.items():
             built[name] = row[index]
         return built
