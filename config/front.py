@@ -117,12 +117,12 @@ class Front:
             environ.get("HTTP_X_FORWARDED_PROTO", ""),
         )
         try:
+            # Once, before the read: a connection past its age or broken is dropped here, as
+            # at the start of any request (after it, the next request's start does the same).
             _close_old_connections()
             version = pools.current_version(pool_id) if pools.valid_pool_id(pool_id) else None
         except Exception:  # noqa: BLE001 (Django answers, and logs, whatever went wrong)
             version = None
-        finally:
-            _close_old_connections()
         kept = self._kept.get(key)
         if (
             version is None
@@ -178,8 +178,8 @@ class Front:
 
 
 def _close_old_connections() -> None:
-    """What Django does around each request (request_started / request_finished): drop a
-    connection past DATABASE_CONN_MAX_AGE or broken. Not inside an open transaction (a test's),
+    """What Django does at the start of each request (request_started): drop a connection
+    past DATABASE_CONN_MAX_AGE or broken. Not inside an open transaction (a test's),
     where Django's own test client skips it too."""
     if not connection.in_atomic_block:
         close_old_connections()
