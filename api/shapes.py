@@ -203,6 +203,17 @@ def validate(operation: str, params: dict[str, Any]) -> None:
     _raise(validation_errors(operation, params))
 
 
+def without_nulls(value: Any) -> Any:
+    """`value` with every structure or map member that is JSON null left out, at every depth:
+    the JSON protocol's null member is an absent one (validation skips it too), so an action
+    that asks `"Name" in params` never meets a None it did not expect."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
 def _raise(errors: list[str]) -> None:
     if errors:
         count = len(errors)

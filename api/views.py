@@ -135,7 +135,7 @@ def _dispatch(request: HttpRequest) -> dict[str, Any]:
     shapes.validate(name, params)
     call = Call(
         action=name,
-        params=params,
+        params=shapes.without_nulls(params),
         context=context,
         access_key=signed_by.access_key if signed_by else None,
         region=signed_by.region if signed_by else None,

@@ -177,3 +177,20 @@ def test_an_unexpected_failure_is_internal_error_in_json(api, access_key, settin
     crypto.reset_caches()
     status, code, _ = error_of(api.post("ListUserPools", {"MaxResults": 1}))
     assert (status, code) == (500, "InternalErrorException")
+
+
+def test_a_null_member_is_an_absent_one(api, access_key):
+    """JSON null where a member may be left out (what the fuzzer sent: AdminCreateUser with
+    "DesiredDeliveryMediums": null) is answered as if it were absent, never a 500."""
+    from pool.models import User
+
+    pool = UserPool.objects.create(id="eu-west-1_Nulls0001", name="nulls", region="eu-west-1")
+    raw = (
+        b'{"UserPoolId": "eu-west-1_Nulls0001", "Username": "nell",'
+        b' "DesiredDeliveryMediums": null, "TemporaryPassword": null,'
+        b' "UserAttributes": [{"Name": "email", "Value": "nell@example.com"},'
+        b' {"Name": "name", "Value": null}], "MessageAction": "SUPPRESS"}'
+    )
+    response = api.post("AdminCreateUser", raw=raw)
+    assert response.status_code == 200, response.content
+    assert User.objects.filter(pool=pool, username="nell").exists()
