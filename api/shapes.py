@@ -133,7 +133,11 @@ def _check(shape_name: str, value: Any, path: str, errors: list[str]) -> None:
             )
     if kind == "list":
         for index, item in enumerate(value, start=1):
-            if item is None:
+            if item is None:  # a list has no absent items: null is refused, as a member's
+                errors.append(
+                    f"Value null at '{path}.{index}.member' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
                 continue
             _check(shape["member"]["shape"], item, f"{path}.{index}.member", errors)
     elif kind == "map":

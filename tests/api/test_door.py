@@ -194,3 +194,18 @@ def test_a_null_member_is_an_absent_one(api, access_key):
     response = api.post("AdminCreateUser", raw=raw)
     assert response.status_code == 200, response.content
     assert User.objects.filter(pool=pool, username="nell").exists()
+
+
+def test_a_null_list_item_is_invalid_parameter(api, access_key):
+    pool = UserPool.objects.create(id="eu-west-1_Nulls0002", name="nulls", region="eu-west-1")
+    raw = (
+        b'{"UserPoolId": "eu-west-1_Nulls0002", "Username": "nell", "UserAttributes": [null],'
+        b' "MessageAction": "SUPPRESS"}'
+    )
+    status, code, message = error_of(api.post("AdminCreateUser", raw=raw))
+    assert (status, code) == (400, "InvalidParameterException")
+    assert message == (
+        "1 validation error detected: Value null at 'userAttributes.1.member' failed to "
+        "satisfy constraint: Member must not be null"
+    )
+    assert not pool.users.exists()
