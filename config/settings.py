@@ -168,6 +168,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with each statement's placeholders converted once (config/sqlite).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     # WAL + a busy timeout let the dev server and a test's live server write concurrently.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
