@@ -107,19 +107,28 @@ def response_url(
     return f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{encoded}"
 
 
+def _values(params) -> Mapping[str, Sequence[str]]:
+    """Each of PARAMETERS' values as sent (a QueryDict's lists, a plain mapping's one value),
+    read once: validate asks for each name several times."""
+    if isinstance(params, _Values):
+        return params
+    if hasattr(params, "getlist"):
+        return _Values((name, params.getlist(name)) for name in PARAMETERS if name in params)
+    return _Values((name, [params[name]]) for name in PARAMETERS if name in params)
+
+
+class _Values(dict):
+    """PARAMETERS' values of one request (see _values)."""
+
+
 def _single(params, name: str) -> str | None:
-    values: Sequence[str] = (
-        params.getlist(name)
-        if hasattr(params, "getlist")
-        else ([params[name]] if name in params else [])
-    )
+    values = _values(params).get(name)
     return values[0] if values else None
 
 
 def _repeated(params) -> list[str]:
-    if not hasattr(params, "getlist"):
-        return []
-    return [name for name in PARAMETERS if len(params.getlist(name)) > 1]
+    values = _values(params)
+    return [name for name in PARAMETERS if len(values.get(name, ())) > 1]
 
 
 def client_of(pool: UserPool, params, *, known: AppClient | None = None) -> AppClient:
@@ -163,6 +172,7 @@ def verified_client(
 def validate(pool: UserPool, params, *, known: AppClient | None = None) -> AuthorizationRequest:
     """An authorization request that passed every rule, or ErrorPage / RedirectError.
     `known`: see client_of."""
+    params = _values(params)
     client, redirect_uri = verified_client(pool, params, known=known)
     state = _single(params, "state")
     response_type = _single(params, "response_type") or ""
