@@ -296,3 +296,54 @@ def _claims(token: str) -> dict:
     import jwt as pyjwt
 
     return pyjwt.decode(token, options={"verify_signature": False})
+
+
+def test_compiled_inserts_prepare_values_as_the_orm_does(pool, app_client, user):
+    """pool.selectors.compiled: an authorization code's, a refresh family's and a refresh
+    token's INSERT parameters are what the ORM's save would send (text passed through as is,
+    the rest through each field)."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from pool.models import AuthorizationCode, RefreshFamily, RefreshToken
+    from pool.selectors import compiled
+
+    now = dt.datetime.now(dt.UTC)
+    family = RefreshFamily(
+        pool_id=pool.pk,
+        user=user,
+        client=app_client,
+        scopes=["openid"],
+        auth_time=now,
+        expires_at=now,
+        device_key="",
+    )
+    rows = [
+        AuthorizationCode(
+            digest="d" * 64,
+            pool=pool,
+            client=app_client,
+            user=user,
+            redirect_uri="https://a/b",
+            scopes=["openid", "email"],
+            nonce="",
+            code_challenge="c" * 43,
+            code_challenge_method="S256",
+            auth_time=now,
+            expires_at=now,
+        ),
+        family,
+        RefreshToken(digest="e" * 64, family=family),
+    ]
+    for row in rows:
+        statement = compiled.insert_statement(type(row))
+        expected = [
+            field.get_db_prep_save(field.pre_save(row, True), connection)
+            for field in statement.fields
+        ]
+        got = statement.params(row, connection)
+        # created_at (auto_now_add) is "now" at each call: compare everything else exactly.
+        for field, a, b in zip(statement.fields, got, expected, strict=True):
+            if field.name != "created_at":
+                assert a == b and type(a) is type(b), field.name
