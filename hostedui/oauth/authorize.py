@@ -13,14 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import F
 from django.utils.translation import gettext
 
+from config import sessions
 from hostedui.oauth import codes, pkce
 from hostedui.oauth.clients import CLIENT_ID
 from hostedui.oauth.discovery import issuer
 from hostedui.oauth.errors import ErrorPage, RedirectError
 from pool import redirect_uris
 from pool.models import AppClient, User, UserPool
+from pool.selectors import compiled
 from pool.selectors.clients import pool_client, pool_client_and_version
 from pool.selectors.pools import cached_pool, valid_pool_id
 from pool.services import tokens as token_service
@@ -292,15 +296,51 @@ def respond(request: AuthorizationRequest, *, user: User, auth_time) -> str:
     )
 
 
-def pool_and_client(pool_id: str, params) -> tuple[UserPool | None, AppClient | None]:
+def pool_and_client(
+    pool_id: str, params, *, session: SessionBase | None = None
+) -> tuple[UserPool | None, AppClient | None]:
     """Authorize's pool (the process copy for its version) and the client its `client_id`
     names, from one read; (None, None) when that read finds nothing (the caller then loads
-    the pool and `validate` answers for the client as usual)."""
+    the pool and `validate` answers for the client as usual). `session`: the request's
+    hosted-UI session; when the browser sent one, its row comes with the same read
+    (config.sessions.row_annotations), so that loading it reads nothing more."""
     client_id = _single(params, "client_id")
     if not valid_pool_id(pool_id) or not client_id or not CLIENT_ID.match(client_id):
         return None, None
-    read = pool_client_and_version(pool_id=pool_id, client_id=client_id)
+    session_key = session.session_key if isinstance(session, sessions.SessionStore) else None
+    if session_key is None:
+        read = pool_client_and_version(pool_id=pool_id, client_id=client_id)
+    else:
+        read = _client_and_session(pool_id, client_id, session, session_key)
     if read is None:
         return None, None
     pool = cached_pool(pool_id, version=read[1])
     return (pool, read[0]) if pool is not None else (None, None)
+
+
+_CLIENT, _POOL, _SESSION = "\x01client", "\x01pool", "\x01session"
+
+
+def _client_and_session_query():
+    return AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT).annotate(
+        pool_version=F("pool__config_version"), **sessions.row_annotations(_SESSION)
+    )[:1]
+
+
+def _client_and_session(
+    pool_id: str, client_id: str, session: sessions.SessionStore, session_key: str
+) -> tuple[AppClient, int] | None:
+    """pool_client_and_version's read, with the session row of `session_key` (one query
+    compiled once: authorize with a hosted session was four statements, now three)."""
+    read = compiled.query(
+        "authorize-client-session",
+        _client_and_session_query,
+        {_CLIENT: "client", _POOL: "pool", _SESSION: "session"},
+    )
+    built = read.fetch(
+        {"client": client_id, "pool": pool_id, "session": sessions.stored_key(session_key)}
+    )
+    if built is None:
+        return None
+    session.use_row(built["session_data"], built["session_expires"])
+    return built[AppClient], built["pool_version"]

@@ -51,7 +51,7 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
     `idp_identifier` names; else straight through with a live hosted-UI session, else the
     sign-in page (or `login_required` for prompt=none)."""
     try:
-        pool, known = authz.pool_and_client(pool_id, request.GET)
+        pool, known = authz.pool_and_client(pool_id, request.GET, session=request.session)
         pool = pool or load_pool(pool_id, cached=True)
         auth = authz.validate(pool, request.GET, known=known)
         if "none" not in auth.prompt:
