@@ -60,12 +60,12 @@ def row_annotations(key) -> dict[str, Subquery]:
 class SessionStore(db.SessionStore):
     """db.SessionStore that looks rows up, writes and deletes them by `stored_key`."""
 
-    _row_read: tuple[str | None, dt.datetime | None] | None = None
+    _row_read: tuple[str, str | None, dt.datetime | None] | None = None
 
     def use_row(self, data: str | None, expires: dt.datetime | None) -> None:
         """This key's row as another query of this request read it (`row_annotations` with
-        `stored_key(session_key)`): loading the session then reads nothing more."""
-        self._row_read = (data, expires)
+        `stored_key(session_key)`): loading the session (under this key) reads nothing more."""
+        self._row_read = (self.session_key, data, expires)
 
     def _get_session_from_db(self) -> Session | None:
         """The live row of this key, or None. One primary-key query compiled once
@@ -73,8 +73,9 @@ class SessionStore(db.SessionStore):
         the app client's row: `use_row`)."""
         if self.session_key is None:
             return None
-        if self._row_read is not None:
-            (data, expires), self._row_read = self._row_read, None
+        kept, self._row_read = self._row_read, None
+        if kept is not None and kept[0] == self.session_key:
+            _key, data, expires = kept
             row = None if data is None else self.model(session_data=data, expire_date=expires)
         else:
             read = compiled.query("session", _session_query, {_KEY: "key"})
