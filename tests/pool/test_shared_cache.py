@@ -81,7 +81,7 @@ def test_successful_sign_ins_are_not_counted_as_failures():
     for _ in range(lockout.FREE_FAILURES - 1):
         lockout.attempt(lockout.PASSWORD, who)
         lockout.reset(lockout.PASSWORD, who)
-    assert lockout.attempt(lockout.PASSWORD, who) == 1
+    assert lockout.attempt(lockout.PASSWORD, who).failures == 1
     assert lockout.failures(lockout.PASSWORD, who) == 1
     assert not lockout.is_locked(lockout.PASSWORD, who)
 
