@@ -279,7 +279,15 @@ def test_list_users(client, pool, django_assert_num_queries):
     assert [user["Username"] for user in json.loads(response.content)["Users"]] == ["alice"]
 
 
-EXPECTED = {"USER_PASSWORD_AUTH": 9, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2, "ListUsers": 3}
+EXPECTED = {
+    "USER_PASSWORD_AUTH": 9,
+    "REFRESH_TOKEN_AUTH": 2,
+    "GetUser": 2,
+    "ListUsers": 3,
+    # the POST of the sign-in form, out of the cache: pool, client, user, the sign-in's writes,
+    # the hosted session and the code (in a test's transaction: its savepoints too)
+    "hosted sign-in": 13,
+}
 _CALLBACK = "http://localhost:3000/callback"
 
 
@@ -296,3 +304,67 @@ def _claims(token: str) -> dict:
     import jwt as pyjwt
 
     return pyjwt.decode(token, options={"verify_signature": False})
+
+
+# ------------------------------------------------------- sign-in on the default database cache
+
+
+@pytest.fixture
+def database_cache(settings, monkeypatch):
+    """The production default without Redis (config.cache.SharedDatabaseCache): the tests
+    otherwise keep the cache in process memory (tests/conftest.py). Its once-a-minute cull of
+    expired rows is kept out of the counted request."""
+    import config.cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.SharedDatabaseCache", "LOCATION": "cognate_cache"}
+    }
+    monkeypatch.setattr(config.cache, "_next_cull", float("inf"))
+
+
+def _cache_statements(captured) -> list[str]:
+    return [
+        query["sql"].split()[0]
+        for query in captured.captured_queries
+        if "cognate_cache" in query["sql"] or "cognate_counter" in query["sql"]
+    ]
+
+
+def _sign_in_cache_statements() -> list[str]:
+    """Two per-IP rate-limit counts (the door's and sign-in's), the lockout's read of the series,
+    its count (sliding its expiry) and the time of the attempt; the success deletes both, from
+    both tables (one statement on PostgreSQL)."""
+    deletes = ["WITH"] if connection.vendor == "postgresql" else ["DELETE", "DELETE"]
+    return ["INSERT", "INSERT", "SELECT", "INSERT", "INSERT", *deletes]
+
+
+@pytest.mark.usefixtures("database_cache")
+def test_initiate_auth_user_password_on_the_database_cache(
+    client, pool, api_client, user, django_assert_num_queries
+):
+    api = Api(client)
+    parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
+    expected = _sign_in_cache_statements()
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"] + len(expected)) as captured:
+        response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
+    assert response.status_code == 200, response.content
+    assert _cache_statements(captured) == expected
+
+
+@pytest.mark.usefixtures("database_cache")
+def test_hosted_sign_in_on_the_database_cache(client, pool, app_client, user):
+    from django.test.utils import CaptureQueriesContext
+
+    code_for(client, pool, app_client)
+    client.cookies.clear()
+    response = client.get(authorize_url(pool, app_client))
+    login = response["Location"]
+    client.get(login)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(login, {"username": "alice", "password": factories.PASSWORD})
+    assert response.status_code == 302 and "code=" in response["Location"], response.content[:300]
+    # the form has one rate limit (sign-in's), the JSON API's door has its own
+    expected = _sign_in_cache_statements()[1:]
+    assert _cache_statements(captured) == expected
+    assert len(captured) == EXPECTED["hosted sign-in"] + len(expected)
