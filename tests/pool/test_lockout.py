@@ -173,6 +173,20 @@ def test_a_lock_set_by_a_parallel_guess_outlives_an_earlier_right_one():
     assert not refused()
 
 
+def test_a_lost_lock_still_ends_fifteen_minutes_after_the_last_free_failure():
+    """The 5th place was taken but its lock never written (the process died between the two
+    cache steps): the refused guesses that follow slide the count's expiry but never the time
+    of the last free failure, so the quiet period still ends it; no one is locked out for good."""
+    from pool.services import counters
+
+    fail(4)
+    counters.hit(f"lockout:password:{WHO}:0:free", timeout=60, slide=True)  # the 5th place
+    for _ in range(15):
+        assert refused()
+        clock.advance(minutes=1)
+    assert not refused()
+
+
 def test_counters_are_per_subject_and_per_kind():
     fail(5)
     assert not locked("local_pool:u2")
