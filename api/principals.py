@@ -99,9 +99,10 @@ def token_user(access_token: object) -> User:
     return token_caller(access_token)[0]
 
 
-def token_caller(access_token: object) -> tuple[User, AppClient]:
+def token_caller(access_token: object, *, reading: bool = False) -> tuple[User, AppClient]:
     """`token_user`, with the app client the token was issued to: GetUser reads and
-    UpdateUserAttributes writes only what that client's read/write attributes allow."""
+    UpdateUserAttributes writes only what that client's read/write attributes allow.
+    `reading`: only the columns a read of the user needs (GetUser)."""
     invalid = NotAuthorizedException("Invalid Access Token")
     if not isinstance(access_token, str):
         raise invalid
@@ -113,5 +114,5 @@ def token_caller(access_token: object) -> tuple[User, AppClient]:
     if pool is None:
         raise invalid
     return tokens.access_token_caller(
-        pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE
+        pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE, reading=reading
     )

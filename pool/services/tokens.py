@@ -695,7 +695,7 @@ def revoke_user_sessions(*, user: User, reason: str) -> int:
 
 
 def _check_access(
-    *, pool: UserPool, token: str, required_scope: str | None = None
+    *, pool: UserPool, token: str, required_scope: str | None = None, reading: bool = False
 ) -> tuple[dict[str, Any], RefreshFamily | None]:
     claims = jwt.verify(pool, token, token_use="access")
     revoked = NotAuthorizedException("Access Token has been revoked")
@@ -705,7 +705,7 @@ def _check_access(
             family_id = uuid.UUID(str(claims.get("origin_jti")))
         except ValueError:
             raise NotAuthorizedException("Invalid Access Token") from None
-        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id)
+        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id, reading=reading)
         if family is None or family.revoked_at is not None:
             raise revoked
         user = family.user
@@ -739,12 +739,15 @@ def access_token_user(*, pool: UserPool, token: str, required_scope: str | None 
 
 
 def access_token_caller(
-    *, pool: UserPool, token: str, required_scope: str | None = None
+    *, pool: UserPool, token: str, required_scope: str | None = None, reading: bool = False
 ) -> tuple[User, AppClient]:
     """The user an access token speaks for and the app client it was issued to (whose
     read_attributes and write_attributes bound what the token may read and write), after the
-    same checks as access_token_user."""
-    _, family = _check_access(pool=pool, token=token, required_scope=required_scope)
+    same checks as access_token_user. `reading` (GetUser): the user and client with only what
+    a read of the user's attributes and MFA settings uses (selectors.tokens.access_family)."""
+    _, family = _check_access(
+        pool=pool, token=token, required_scope=required_scope, reading=reading
+    )
     if family is None:
         raise NotAuthorizedException("Invalid Access Token")
     family.client.pool = pool
@@ -754,7 +757,9 @@ def access_token_caller(
 def user_info(*, pool: UserPool, access_token: str) -> dict[str, str]:
     """The OIDC userInfo body: `sub`, `username` and the attributes the token's scopes release
     (custom ones included), booleans as "true"/"false". Needs the `openid` scope."""
-    claims, family = _check_access(pool=pool, token=access_token, required_scope="openid")
+    claims, family = _check_access(
+        pool=pool, token=access_token, required_scope="openid", reading=True
+    )
     if family is None:
         raise NotAuthorizedException("Invalid Access Token")
     user = family.user
