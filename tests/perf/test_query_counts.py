@@ -188,6 +188,37 @@ def test_user_info_is_the_pool_version_and_the_family(
     assert response.json()["username"] == "alice"
 
 
+def test_user_info_and_get_user_through_the_api_door_are_the_same_two(
+    pool, app_client, user, django_assert_num_queries
+):
+    """config.front's ApiDoor calls the same views: the same statements, no more."""
+    from tests.perf.wsgi import front_client
+
+    client = front_client()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
+    bearer = f"Bearer {tokens['access_token']}"
+    client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    with django_assert_num_queries(2):
+        response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    access = _api_access_token(user, app_client)
+    api = Api(client)
+    assert api.post("GetUser", {"AccessToken": access}, sign=False).status_code == 200
+    with django_assert_num_queries(EXPECTED["GetUser"]):
+        response = api.post("GetUser", {"AccessToken": access}, sign=False)
+    assert json.loads(response.content)["Username"] == "alice"
+
+
+def _api_access_token(user, app_client) -> str:
+    from pool import clock
+    from pool.services import tokens
+
+    scopes = [tokens.ADMIN_SCOPE]
+    return tokens.issue(
+        user=user, client=app_client, scopes=scopes, auth_time=clock.now()
+    ).access_token
+
+
 @pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
 def test_jwks_and_discovery_are_one_version_read(pool, document, django_assert_num_queries):
     front = Front(ApiHandler(), ApiHandler())
