@@ -222,6 +222,7 @@ class ApiDoor:
             return self.api_app(environ, start_response)
         signals.request_started.send(sender=WSGIHandler, environ=environ)
         response = self._answer(request, *view, kwargs)
+        response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
             *response.items(),
