@@ -110,9 +110,18 @@ def token_caller(access_token: object, *, reading: bool = False) -> tuple[User, 
     # The process's copy of the pool row, checked against its config_version (one indexed
     # read), as the OAuth endpoints load it: the token's checks need only the pool's identity
     # and keys, and building the wide row through the ORM cost more than the whole check.
-    pool = pools.cached_pool(pool_id) if pool_id and pools.valid_pool_id(pool_id) else None
+    # A read (GetUser) takes the copy without reading its version: the token's family brings it.
+    pool, kept = None, False
+    if pool_id and pools.valid_pool_id(pool_id):
+        pool = pools.kept_pool(pool_id) if reading else None
+        kept = pool is not None
+        pool = pool or pools.cached_pool(pool_id)
     if pool is None:
         raise invalid
     return tokens.access_token_caller(
-        pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE, reading=reading
+        pool=pool,
+        token=access_token,
+        required_scope=tokens.ADMIN_SCOPE,
+        reading=reading,
+        kept=kept,
     )

@@ -167,7 +167,7 @@ def _family_query():
 
 
 def _family_read_query():
-    return _family_query().only(*_READ_FIELDS)
+    return _family_query().only(*_READ_FIELDS).annotate(pool_version=F("pool__config_version"))
 
 
 def access_family(
@@ -175,8 +175,9 @@ def access_family(
 ) -> RefreshFamily | None:
     """The refresh family an access token names (its `origin_jti`), with its user and client,
     or None. One query, for userInfo and the JSON API's access-token actions. `reading`: only
-    the columns a read of the user (userInfo, GetUser) uses are loaded; any other is read from
-    the database when first used, as for any deferred field."""
+    the columns a read of the user (userInfo, GetUser) uses are loaded (any other is read from
+    the database when first used, as for any deferred field), and the pool's config_version
+    comes along as `family.pool_version`."""
     name, build = ("access-read", _family_read_query) if reading else ("access", _family_query)
     read = compiled.query(name, build, {_FAMILY: "id", _FAMILY_POOL: "pool"})
     built = read.fetch({"id": family_id, "pool": pool_id})
@@ -184,6 +185,8 @@ def access_family(
         return None
     family = built[RefreshFamily]
     family.user, family.client = built[User], built[AppClient]
+    if "pool_version" in built:
+        family.pool_version = built["pool_version"]
     return family
 
 

@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 
 from pool import clock
-from pool.models import RefreshFamily, User
-from pool.services import admin, tokens
+from pool.models import RefreshFamily, SigningKey, User
+from pool.models.pool import bump_config_version
+from pool.services import admin, keys, tokens
 from pool.services.results import RequestContext
 from tests.api.conftest import Api
 from tests.perf.wsgi import front_client
@@ -114,3 +115,28 @@ def test_another_pools_token_is_refused(door, pool, issued):
     info = _user_info(door, other, issued.access_token)
     assert info.status_code == 401
     assert 'error="invalid_token"' in info["WWW-Authenticate"]
+
+
+def test_a_key_deleted_on_another_server_is_refused_at_once(door, pool, issued):
+    """The process reads userInfo and GetUser with its copy of the pool without reading the
+    version first: the token's family brings it, and another version means checking again with
+    the pool as it is now. Here another server deleted the key (no signal reaches this one)."""
+    assert _user_info(door, pool, issued.access_token).status_code == 200  # the copy is kept
+    assert _get_user(door, issued.access_token).status_code == 200
+    SigningKey.objects.filter(kid=keys.active_key(pool).kid).delete()
+    bump_config_version(pool.pk)
+    info = _user_info(door, pool, issued.access_token)
+    assert info.status_code == 401 and 'error="invalid_token"' in info["WWW-Authenticate"]
+    got = _get_user(door, issued.access_token)
+    assert json.loads(got.content) == {
+        "__type": "NotAuthorizedException",
+        "message": "Invalid Access Token",
+    }
+
+
+def test_a_pool_changed_on_another_server_still_reads_the_user(door, pool, issued):
+    assert _user_info(door, pool, issued.access_token).status_code == 200
+    bump_config_version(pool.pk)
+    assert _user_info(door, pool, issued.access_token).status_code == 200
+    bump_config_version(pool.pk)
+    assert _get_user(door, issued.access_token).status_code == 200
