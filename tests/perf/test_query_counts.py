@@ -176,16 +176,49 @@ def test_authorize_with_a_hosted_session(client, pool, app_client, user, django_
     assert captured.captured_queries[3]["sql"].startswith("INSERT")
 
 
-def test_user_info_is_the_pool_version_and_the_family(
+def test_user_info_is_the_family_with_the_pool_version(
     client, pool, app_client, user, django_assert_num_queries
 ):
+    """The process's copy of the pool is checked by the version the family's read brings."""
     tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
     bearer = f"Bearer {tokens['access_token']}"
     client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1) as captured:
         response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert "config_version" in captured.captured_queries[0]["sql"]
     assert response.status_code == 200
     assert response.json()["username"] == "alice"
+
+
+def test_user_info_and_get_user_through_the_api_door_are_the_same_one(
+    pool, app_client, user, django_assert_num_queries
+):
+    """config.front's ApiDoor calls the same views: the same statements, no more."""
+    from tests.perf.wsgi import front_client
+
+    client = front_client()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
+    bearer = f"Bearer {tokens['access_token']}"
+    client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    with django_assert_num_queries(1):
+        response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    access = _api_access_token(user, app_client)
+    api = Api(client)
+    assert api.post("GetUser", {"AccessToken": access}, sign=False).status_code == 200
+    with django_assert_num_queries(EXPECTED["GetUser"]):
+        response = api.post("GetUser", {"AccessToken": access}, sign=False)
+    assert json.loads(response.content)["Username"] == "alice"
+
+
+def _api_access_token(user, app_client) -> str:
+    from pool import clock
+    from pool.services import tokens
+
+    scopes = [tokens.ADMIN_SCOPE]
+    return tokens.issue(
+        user=user, client=app_client, scopes=scopes, auth_time=clock.now()
+    ).access_token
 
 
 @pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
@@ -282,7 +315,7 @@ def test_list_users(client, pool, django_assert_num_queries):
 EXPECTED = {
     "USER_PASSWORD_AUTH": 9,
     "REFRESH_TOKEN_AUTH": 2,
-    "GetUser": 2,
+    "GetUser": 1,
     "ListUsers": 3,
     # the POST of the sign-in form, out of the cache: pool, client, user, the sign-in's writes,
     # the hosted session and the code (in a test's transaction: its savepoints too)
