@@ -221,8 +221,6 @@ else:
             "BACKEND": "config.cache.SharedDatabaseCache",
             "LOCATION": "cognate_cache",
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
-            # Expired entries are deleted once the table holds more than this many.
-            "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
         }
     }
 

@@ -133,12 +133,13 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id, cached=True)
+        # The kept copy: the service reads the pool's version with the token's family.
+        pool = load_pool(pool_id, cached=True, kept=True)
         access_token = endpoints.bearer_token(
-            authorization=request.headers.get("Authorization", ""),
+            authorization=request.META.get("HTTP_AUTHORIZATION", ""),
             form=posted_form(request) if request.method == "POST" else None,
         )
-        body = endpoints.user_info(pool=pool, access_token=access_token)
+        body = endpoints.user_info(pool=pool, access_token=access_token, kept=True)
     except ErrorPage as exc:
         return _no_pool(exc)
     except OAuthError as exc:

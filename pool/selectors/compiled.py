@@ -119,13 +119,16 @@ class Compiled:
 
 
 def _maker(model: type, names: list[str]):
-    """What turns a row's values (every concrete field, in order) into an instance: what
+    """What turns a row's values (the fields `names`, in order) into an instance: what
     `Model.from_db` makes, without `Model.__init__`'s per-field setattr loop (most of the cost
     of a page of 60 users) where that loop only fills the instance's __dict__: the model keeps
     Django's __init__ and from_db, every field is read through Django's plain descriptors,
-    and no pre_init/post_init receiver is connected."""
+    and no pre_init/post_init receiver is connected. A field not in `names` is deferred, as
+    from_db leaves it: absent from __dict__, loaded by its descriptor when first read."""
+    plain = _plain_attnames(model)
     if not (
-        names == _plain_attnames(model)
+        plain is not None
+        and (names == plain or _plain_set(model).issuperset(names))
         and not signals.pre_init.has_listeners(model)
         and not signals.post_init.has_listeners(model)
     ):
@@ -151,6 +154,11 @@ def _plain_attnames(model: type) -> list[str] | None:
     if all(type(model.__dict__.get(f.attname)) in _PLAIN for f in fields):
         return [f.attname for f in fields]
     return None
+
+
+@functools.cache
+def _plain_set(model: type) -> frozenset[str]:
+    return frozenset(_plain_attnames(model) or ())
 
 
 _PLAIN = (DeferredAttribute, ForeignKeyDeferredAttribute)
