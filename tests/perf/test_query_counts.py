@@ -222,15 +222,20 @@ def _initiate(api, app, flow, parameters):
     )
 
 
-def test_initiate_auth_user_password(client, pool, api_client, user, django_assert_num_queries):
+def test_initiate_auth_user_password(
+    client, pool, api_client, grouped_user, django_assert_num_queries
+):
     api = Api(client)
     parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
     assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
-    # client + pool, user, user's devices/MFA, then the sign-in's write transaction and groups
-    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]):
+    # client + pool, the user with their groups, then the sign-in's writes
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]) as captured:
         response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
     assert response.status_code == 200, response.content
-    assert "AccessToken" in json.loads(response.content)["AuthenticationResult"]
+    user_read = next(q["sql"] for q in captured.captured_queries if "pool_user_groups" in q["sql"])
+    assert user_read.startswith("SELECT") and "pool_signinname" in user_read
+    result = json.loads(response.content)["AuthenticationResult"]
+    assert _claims(result["AccessToken"])["cognito:groups"] == ["admins", "staff"]
 
 
 def test_initiate_auth_refresh_token(client, pool, api_client, user, django_assert_num_queries):
@@ -279,7 +284,7 @@ def test_list_users(client, pool, django_assert_num_queries):
     assert [user["Username"] for user in json.loads(response.content)["Users"]] == ["alice"]
 
 
-EXPECTED = {"USER_PASSWORD_AUTH": 9, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2, "ListUsers": 3}
+EXPECTED = {"USER_PASSWORD_AUTH": 8, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2, "ListUsers": 3}
 _CALLBACK = "http://localhost:3000/callback"
 
 
