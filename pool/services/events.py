@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pool.models import AppClient, AuthEvent, User, UserPool
+from pool.selectors import compiled
 from pool.services.results import RequestContext
 
 
@@ -17,8 +18,10 @@ def record(
     client: AppClient | None = None,
     context: RequestContext | None = None,
 ) -> AuthEvent:
+    """Store the event (one INSERT compiled once: every sign-in, refused or not, writes one);
+    the returned row's pk is not read back."""
     context = context or RequestContext()
-    return AuthEvent.objects.create(
+    event = AuthEvent(
         pool=pool,
         user=user,
         username=(user.username if user else username)[:2048],
@@ -29,3 +32,5 @@ def record(
         ip=context.ip,
         user_agent=context.user_agent[:512],
     )
+    compiled.insert(event)
+    return event

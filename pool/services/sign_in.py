@@ -32,6 +32,7 @@ from pool.models import (
     UserPool,
     UserStatus,
 )
+from pool.selectors import compiled
 from pool.services import challenges, codes, delivery, devices, events, pre_token
 from pool.services.results import Authenticated, Challenge, RequestContext
 
@@ -321,8 +322,8 @@ def finish(
     now = clock.now()
     if device is not None:
         devices.signed_in_on(device, context)
-    User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
     user.last_sign_in_at = now
+    compiled.update(user, "last_sign_in_at")
     metrics.signed_in(methods)
     events.record(
         pool=user.pool,
