@@ -12,7 +12,7 @@ built on those and keep working unchanged.
 
 A new session (a sign-in's, whose key `cycle_key` replaces) is one INSERT, made when the response
 saves it: not an existence check of the drawn key, an empty row and then an UPDATE, as Django's
-engine does. A drawn key that is taken (never seen: 32 characters of 36 kinds) fails that
+engine does. A drawn key that is taken (never seen: 160 random bits) fails that
 INSERT and another is drawn, as Django's `create` does for any key.
 
 Sessions stored before this engine was set (plain keys) are simply no longer found: their
@@ -22,13 +22,14 @@ Rotating the first encryption key signs everybody out the same way.
 
 from __future__ import annotations
 
+import base64
+import secrets
 from typing import TYPE_CHECKING
 
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+from django.contrib.sessions.backends.base import CreateError
 from django.db import IntegrityError, connection
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from pool import crypto
 from pool.selectors import compiled
@@ -81,8 +82,10 @@ class SessionStore(db.SessionStore):
 
     def _get_new_session_key(self) -> str:
         """A fresh random key, not looked up first: `create` inserts it with must_create,
-        which fails (and draws again) if it were taken."""
-        return get_random_string(32, VALID_KEY_CHARS)
+        which fails (and draws again) if it were taken. 160 random bits written as 32 base32
+        characters (lower case: within Django's key alphabet), as Django's 32 characters of
+        36 kinds, without drawing each character on its own (~0.1 ms)."""
+        return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
 
     def cycle_key(self) -> None:
         """The same data under a new key (no session fixation): the old row goes now; the new

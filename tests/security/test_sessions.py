@@ -317,3 +317,11 @@ def test_a_new_session_never_takes_a_key_already_in_use(db, monkeypatch):
     assert newcomer.session_key == "n" * 32
     assert SessionStore(holder.session_key)["owner"] == "holder"
     assert SessionStore("n" * 32)["owner"] == "newcomer"
+
+
+def test_new_session_keys_are_long_random_and_in_djangos_alphabet(db):
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+
+    keys = {SessionStore()._get_new_session_key() for _ in range(200)}
+    assert len(keys) == 200
+    assert all(len(key) == 32 and set(key) <= set(VALID_KEY_CHARS) for key in keys)
