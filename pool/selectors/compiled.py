@@ -246,16 +246,42 @@ def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> str:
     return f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608 (names only)
 
 
-def update(instance: Model, *names: str) -> None:
-    """Write `instance`'s current values of the fields `names` to its row: what
-    `type(instance).objects.filter(pk=instance.pk).update(...)` does with them (no auto_now,
-    no signals), without building the query each time (a sign-in stamps its user so)."""
-    connection = connections[DEFAULT_DB_ALIAS]
+def _update_params(instance: Model, names: tuple[str, ...], connection) -> list:
     meta = instance._meta
     params = [
         meta.get_field(n).get_db_prep_save(getattr(instance, meta.get_field(n).attname), connection)
         for n in names
     ]
     params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    return params
+
+
+def update(instance: Model, *names: str) -> None:
+    """Write `instance`'s current values of the fields `names` to its row: what
+    `type(instance).objects.filter(pk=instance.pk).update(...)` does with them (no auto_now,
+    no signals), without building the query each time (a sign-in stamps its user so)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
-        cursor.execute(_update_sql(type(instance), names, connection.vendor), params)
+        cursor.execute(
+            _update_sql(type(instance), names, connection.vendor),
+            _update_params(instance, names, connection),
+        )
+
+
+def update_and_insert(instance: Model, names: tuple[str, ...], new: Model) -> None:
+    """`update(instance, *names)` and `insert(new)` (a sign-in's stamp on its user and its
+    event): on PostgreSQL one statement, the UPDATE a data-modifying CTE of the INSERT (both
+    commit together, one round trip); elsewhere the two statements."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        update(instance, *names)
+        insert(new)
+        return
+    statement = insert_statement(type(new))
+    sql = f"WITH stamped AS ({_update_sql(type(instance), names, connection.vendor)}) "
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql + statement.sql,
+            _update_params(instance, names, connection) + statement.params(new, connection),
+        )
+    stored(new)

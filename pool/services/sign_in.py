@@ -323,9 +323,7 @@ def finish(
     if device is not None:
         devices.signed_in_on(device, context)
     user.last_sign_in_at = now
-    compiled.update(user, "last_sign_in_at")
-    metrics.signed_in(methods)
-    events.record(
+    success = events.event(
         pool=user.pool,
         event_type=AuthEvent.Type.SIGN_IN,
         success=True,
@@ -334,6 +332,8 @@ def finish(
         client=client,
         context=context,
     )
+    compiled.update_and_insert(user, ("last_sign_in_at",), success)
+    metrics.signed_in(methods)
     return Authenticated(
         user=user,
         client=client,
