@@ -11,6 +11,7 @@ import base64
 import json
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.front import ApiHandler, Front
@@ -174,6 +175,25 @@ def test_authorize_with_a_hosted_session(client, pool, app_client, user, django_
     assert response.status_code == 302 and "code=" in response["Location"]
     assert "config_version" in captured.captured_queries[0]["sql"]
     assert captured.captured_queries[3]["sql"].startswith("INSERT")
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: a session INSERT as served
+def test_hosted_sign_in_of_a_new_visitor(client, pool, app_client, user, django_assert_num_queries):
+    login = client.get(authorize_url(pool, app_client))["Location"]
+    client.get(login)  # the form, and the process's copy of the pool
+    form = {"username": "alice", "password": factories.PASSWORD}
+    client.post(login, form)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # a new visitor, as the bench's
+    # client + pool version, the user with their groups, the sign-in's stamp and event (one
+    # statement on PostgreSQL), the code, the new session (one INSERT)
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(5 if postgresql else 6) as captured:
+        response = client.post(login, form)
+    assert response.status_code == 302 and "code=" in response["Location"]
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert "config_version" in statements[0]
+    assert statements[-1].startswith('INSERT INTO "django_session"')
+    assert not any(sql.startswith('SELECT "pool_userpool"') for sql in statements)
 
 
 def test_user_info_is_the_pool_version_and_the_family(
