@@ -137,7 +137,7 @@ def start_watchdog(minutes: float) -> threading.Timer:
 
 
 class Service:
-    """A server process (gunicorn or node) in its own session, so stop() ends all of it."""
+    """A server process (gunicorn, granian or node) in its own session, so stop() ends all of it."""
 
     def __init__(self, name: str, argv: list[str], *, env: dict, cwd: Path, log: Path) -> None:
         self.name, self.argv, self.env, self.cwd, self.log = name, argv, env, cwd, log
@@ -192,7 +192,8 @@ class Service:
         return found
 
     def workers(self) -> list[int]:
-        """gunicorn's worker processes (the master's children), or node's one process."""
+        """gunicorn's or granian's worker processes (the master's children), or node's one
+        process."""
         pids = self.pids()
         return pids[1:] or pids
 
@@ -222,6 +223,29 @@ class Service:
                 self.process.wait()
 
 
+# Which server runs every Django server of the run (--server).
+SERVER = {"name": "gunicorn"}
+
+
+def django_server(
+    name: str,
+    app: str,
+    *,
+    env: dict,
+    log: Path,
+    workers: int,
+    threads: int,
+    port: int = 0,
+    cognate: bool = False,
+) -> Service:
+    """Every Django server of the run (Cognate, the ceilings, DOT) on the run's server, with
+    the same workers and threads; `cognate` adds Cognate's own production settings."""
+    start = granian if SERVER["name"] == "granian" else gunicorn
+    return start(
+        name, app, env=env, log=log, workers=workers, threads=threads, port=port, cognate=cognate
+    )
+
+
 def gunicorn(
     name: str,
     app: str,
@@ -231,18 +255,44 @@ def gunicorn(
     workers: int,
     threads: int,
     port: int = 0,
-    config: str = "",
+    cognate: bool = False,
 ) -> Service:
-    """The one gunicorn command line of every Django server in the bench (Cognate, the
-    ceilings, DOT): gthread workers, one per core unless told, 4 threads each, keep-alive 5 s,
-    no access log. Cognate also reads its production settings file (config/gunicorn.py, what
-    `make run` starts); the flags here win over it, so every server runs alike."""
+    """The one gunicorn command line of every Django server in the bench: gthread workers,
+    one per core unless told, 4 threads each, keep-alive 5 s, no access log. Cognate also
+    reads its gunicorn settings file (config/gunicorn.py); the flags here win over it, so
+    every server runs alike."""
     port = port or free_port()
     argv = [PYTHON, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", f"--port={port}"]
-    if config:
-        argv[3:3] = ["-c", config]
+    if cognate:
+        argv[3:3] = ["-c", "config/gunicorn.py"]
     argv += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]
     argv += ["--keep-alive", "5", "--log-level", "warning"]
+    return Service(name, argv, env=env, cwd=ROOT, log=log)
+
+
+def granian(
+    name: str,
+    app: str,
+    *,
+    env: dict,
+    log: Path,
+    workers: int,
+    threads: int,
+    port: int = 0,
+    cognate: bool = False,
+) -> Service:
+    """The same on granian (Rust HTTP/1.1, its WSGI interface): `threads` blocking threads
+    per worker (the Python threads that run requests, as gthread's), backpressure 1,000
+    connections per worker (gthread's worker_connections), no access log."""
+    port = port or free_port()
+    if cognate:  # as config/gunicorn.py: each worker's metrics in files, summed by /metrics
+        metrics = Path(env["COGNATE_VAR_DIR"]) / "prometheus"
+        metrics.mkdir(parents=True, exist_ok=True)
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    argv = [PYTHON, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws"]
+    argv += ["--host", HOST, "--port", str(port), f"--port={port}"]
+    argv += ["--workers", str(workers), "--blocking-threads", str(threads)]
+    argv += ["--backpressure", "1000", "--log-level", "warning", app]
     return Service(name, argv, env=env, cwd=ROOT, log=log)
 
 
@@ -576,7 +626,7 @@ def cognate_pass(args) -> dict:
     call_command("collectstatic", interactive=False, verbosity=0)
     conns = args.connections
     seeded = seed_cognate(url, users=max(conns, 8))
-    server = gunicorn(
+    server = django_server(
         "cognate",
         "config.wsgi:application",
         env=env,
@@ -584,7 +634,7 @@ def cognate_pass(args) -> dict:
         workers=args.workers,
         threads=args.threads,
         port=port,
-        config="config/gunicorn.py",
+        cognate=True,
     )
     base = f"/{seeded.pool_id}"
     report: dict = {
@@ -936,7 +986,7 @@ def _frame(frame: str) -> tuple[str, bool]:
 def run_ceilings(args, scratch: Path) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
     env.pop("PYTHONPATH", None)
-    server = gunicorn(
+    server = django_server(
         "ceiling",
         "bench.ceiling.wsgi:application",
         env=env,
@@ -1084,7 +1134,7 @@ def run_dot(args, scratch: Path) -> dict:
     if minted.returncode:
         return {"skipped": f"DOT mint failed: {minted.stderr[-300:]}"}
     client = json.loads(minted.stdout.strip().splitlines()[-1])
-    server = gunicorn(
+    server = django_server(
         "dot",
         "bench.peers.dot.wsgi:application",
         env=env,
@@ -1191,7 +1241,7 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
     """Run cognate_pass in a child process (its own Django settings)."""
     out = scratch / f"pass-{secrets.token_hex(3)}.json"
     argv = [PYTHON, str(Path(__file__)), "--cognate-pass", str(out), "--seconds", str(args.seconds)]
-    argv += ["--max-minutes", str(args.max_minutes)]
+    argv += ["--max-minutes", str(args.max_minutes), "--server", args.server]
     argv += [
         "--connections",
         str(args.connections),
@@ -1279,12 +1329,19 @@ def main() -> int:
         action="store_false",
         help="skip the py-spy profile of refresh and JWKS",
     )
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="the server of every Django server in the run (Cognate, ceilings, DOT)",
+    )
     parser.add_argument("--max-minutes", type=float, default=30.0, help="watchdog, whole run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     parser.add_argument("--markdown", default=str(BENCH / "RESULTS.md"))
     parser.add_argument("--cognate-pass", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SERVER["name"] = args.server
     if args.quick:
         args.seconds, args.users, args.search_runs, args.codes = 3.0, 20_000, 100, 1500
 
@@ -1302,7 +1359,7 @@ def main() -> int:
         "machine": machine_info(),
         "settings": {
             k: getattr(args, k)
-            for k in ("seconds", "connections", "workers", "threads", "users", "quick")
+            for k in ("seconds", "connections", "workers", "threads", "users", "quick", "server")
         },
     }
     try:

@@ -31,7 +31,7 @@ function response(status, headers, body)
     end
     return
   end
-  local location = headers["Location"] or ""
+  local location = header(headers, "Location") or ""
   code = location:match("[?&]code=([^&]+)")
   if status ~= 302 or not code then
     count_bad()

@@ -15,6 +15,19 @@ function count_bad()
   bad = (bad or 0) + 1
 end
 
+-- A response header by name, whatever its case: field names are case-insensitive (RFC 9110
+-- 5.1) and wrk keeps them as the server wrote them (gunicorn "Location", granian's hyper
+-- "location").
+function header(headers, name)
+  local wanted = name:lower()
+  for key, value in pairs(headers) do
+    if key:lower() == wanted then
+      return value
+    end
+  end
+  return nil
+end
+
 -- Split "a\nb\n" into lines (files of tokens, codes and header lines).
 function read_lines(path)
   local lines = {}

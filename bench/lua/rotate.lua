@@ -27,7 +27,7 @@ function request()
 end
 
 function response(status, headers, body)
-  local location = headers["Location"] or ""
+  local location = header(headers, "Location") or ""
   if status ~= expect or (needle ~= "" and not (body:find(needle, 1, true)
       or location:find(needle, 1, true))) then
     count_bad()
