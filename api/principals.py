@@ -99,9 +99,10 @@ def token_user(access_token: object) -> User:
     return token_caller(access_token)[0]
 
 
-def token_caller(access_token: object) -> tuple[User, AppClient]:
+def token_caller(access_token: object, *, reading: bool = False) -> tuple[User, AppClient]:
     """`token_user`, with the app client the token was issued to: GetUser reads and
-    UpdateUserAttributes writes only what that client's read/write attributes allow."""
+    UpdateUserAttributes writes only what that client's read/write attributes allow.
+    `reading`: only the columns a read of the user needs (GetUser)."""
     invalid = NotAuthorizedException("Invalid Access Token")
     if not isinstance(access_token, str):
         raise invalid
@@ -109,9 +110,18 @@ def token_caller(access_token: object) -> tuple[User, AppClient]:
     # The process's copy of the pool row, checked against its config_version (one indexed
     # read), as the OAuth endpoints load it: the token's checks need only the pool's identity
     # and keys, and building the wide row through the ORM cost more than the whole check.
-    pool = pools.cached_pool(pool_id) if pool_id and pools.valid_pool_id(pool_id) else None
+    # A read (GetUser) takes the copy without reading its version: the token's family brings it.
+    pool, kept = None, False
+    if pool_id and pools.valid_pool_id(pool_id):
+        pool = pools.kept_pool(pool_id) if reading else None
+        kept = pool is not None
+        pool = pool or pools.cached_pool(pool_id)
     if pool is None:
         raise invalid
     return tokens.access_token_caller(
-        pool=pool, token=access_token, required_scope=tokens.ADMIN_SCOPE
+        pool=pool,
+        token=access_token,
+        required_scope=tokens.ADMIN_SCOPE,
+        reading=reading,
+        kept=kept,
     )

@@ -90,7 +90,7 @@ def _preflight(request: HttpRequest) -> HttpResponse:
 
 
 def _operation(request: HttpRequest) -> str:
-    target = request.headers.get("X-Amz-Target", "")
+    target = request.META.get("HTTP_X_AMZ_TARGET", "")  # request.headers would copy them all
     name = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else ""
     if name not in ACTIONS:
         raise UnknownOperationException(
@@ -121,7 +121,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
 def _dispatch(request: HttpRequest) -> dict[str, Any]:
     context = RequestContext(
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:512],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         source="api",
     )
     if context.ip:

@@ -21,10 +21,12 @@ gunicorn workers would each allow the full number of wrong passwords. So the def
 one, and the per-process cache is an explicit choice (COGNATE_CACHE=memory) that
 config/gunicorn.py refuses to combine with more than one worker.
 
-Four changes to Django's DatabaseCache, all for pool.services.counters:
-- `add` is one INSERT ... ON CONFLICT statement (SQLite and PostgreSQL), which also replaces
-  an expired entry atomically, and `touch` one UPDATE: a counted request costs two short
-  statements, not eight.
+Five changes to Django's DatabaseCache, for pool.services.counters and the lockout:
+- `set`, `set_many` and `add` are one INSERT ... ON CONFLICT statement each (SQLite and
+  PostgreSQL; `add` also replaces an expired entry atomically), and `touch` one UPDATE.
+  Django's set costs five (a COUNT(*) of the whole table for its cull check, BEGIN, SELECT,
+  INSERT or UPDATE, COMMIT), and that COUNT is O(table): a lockout key per guessed name makes
+  the table as large as an attacker likes.
 - `incr` is atomic and keeps the entry's expiry, as Redis's INCR does. Django's generic incr
   reads, adds and writes back with `set`, so two parallel increments can both write "5", and
   the write gives the entry the default timeout (300 s), cutting a 30-minute lockout series or
@@ -35,10 +37,13 @@ Four changes to Django's DatabaseCache, all for pool.services.counters:
   `count` is ONE statement (INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ...
   RETURNING count), atomic on SQLite and PostgreSQL, where add-then-incr costs an INSERT,
   a BEGIN, a locked SELECT, an UPDATE and a COMMIT on every counted request (a rate-limited
-  token request, every sign-in).
-- Culling drops expired entries only. Django's cull also deletes a third of the live entries
-  when the table is full, which would let anyone who fills the cache (one request per unknown
-  user name) wipe the lockout counts of real users.
+  token request, every sign-in). `count(slide=True)` also renews the counter's expiry in
+  the same statement (a lockout's count of failures lives from its last failure).
+- Deleting keys deletes them from both tables (one statement on PostgreSQL).
+- Culling drops expired entries only, at most once a minute per process, after a write.
+  Django's cull also deletes a third of the live entries when the table is full, which would
+  let anyone who fills the cache (one request per unknown user name) wipe the lockout counts
+  of real users.
 """
 
 from __future__ import annotations
@@ -78,15 +83,20 @@ class SharedRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = _KeptClients
 
-    def count(self, key: str, *, timeout: int | None) -> int:
+    def count(self, key: str, *, timeout: int | None, slide: bool = False) -> int:
         """Count one event on `key` (created at 0 with `timeout` seconds to live if missing)
-        and return the count including it: one round trip, atomic (MULTI/EXEC)."""
+        and return the count including it: one round trip, atomic (MULTI/EXEC). With `slide`
+        the key gets `timeout` seconds again (INCR, then EXPIRE in the same MULTI)."""
         stored_key = self.make_and_validate_key(key)
         expiry = self.get_backend_timeout(timeout)
         client = self._cache.get_client(stored_key, write=True)
         pipeline = client.pipeline(transaction=True)
         if expiry is None:
             pipeline.set(stored_key, 0, nx=True)
+        elif slide:
+            pipeline.incr(stored_key)
+            pipeline.expire(stored_key, max(expiry, 1))
+            return int(pipeline.execute()[0])
         else:
             pipeline.set(stored_key, 0, nx=True, ex=max(expiry, 1))
         pipeline.incr(stored_key)
@@ -94,39 +104,71 @@ class SharedRedisCache(RedisCache):
 
 
 class SharedDatabaseCache(DatabaseCache):
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """One statement (INSERT ... ON CONFLICT DO UPDATE). Django's set first counts the
+        whole table for its cull check (O(table) on every write, and a lockout key per
+        guessed name makes the table large), then SELECTs and writes in a transaction."""
+        connection = self._writer()
+        if connection.vendor not in UPSERT_VENDORS:
+            return super().set(key, value, timeout, version)
+        stored_key = self.make_and_validate_key(key, version=version)
+        self._upsert(connection, {stored_key: value}, timeout, replace_live=True)
+        return None
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        """All entries in one statement; returns the keys that failed (none), as Django's."""
+        connection = self._writer()
+        if connection.vendor not in UPSERT_VENDORS:
+            return super().set_many(data, timeout, version)
+        entries = {self.make_and_validate_key(key, version=version): v for key, v in data.items()}
+        if entries:
+            self._upsert(connection, entries, timeout, replace_live=True)
+        return []
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """One statement: insert the entry, or replace an expired one; True if it did. Django's
         add costs a COUNT, a SELECT and a failing INSERT (a rolled-back transaction) when the
         key exists, which is every counted request after a window's first."""
-        stored_key = self.make_and_validate_key(key, version=version)
-        db = router.db_for_write(self.cache_model_class)
-        connection = connections[db]
+        connection = self._writer()
         if connection.vendor not in UPSERT_VENDORS:
             return super().add(key, value, timeout, version)
+        stored_key = self.make_and_validate_key(key, version=version)
+        return self._upsert(connection, {stored_key: value}, timeout, replace_live=False) == 1
+
+    def _upsert(self, connection, entries: dict, timeout, *, replace_live: bool) -> int:
+        """Write `entries` (stored key -> value) in one INSERT ... ON CONFLICT DO UPDATE: every
+        existing row with `replace_live`, otherwise expired ones only. Returns the rows written."""
         quote = connection.ops.quote_name
         table, key_column = quote(self._table), quote("cache_key")
         value_column, expires_column = quote("value"), quote("expires")
-        now = timezone.now().replace(microsecond=0)
-        expires = self._expiry(timeout)
-        pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        adapt = connection.ops.adapt_datetimefield_value
+        expires = adapt(self._expiry(timeout))
+        rows, parameters = [], []
+        for stored_key, value in entries.items():
+            pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            rows.append("(%s, %s, %s)")
+            parameters += [stored_key, pickled, expires]
         upsert = (
             f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "  # noqa: S608
-            f"VALUES (%s, %s, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"VALUES {', '.join(rows)} ON CONFLICT ({key_column}) DO UPDATE SET "
             f"{value_column} = excluded.{value_column}, "
-            f"{expires_column} = excluded.{expires_column} "
-            f"WHERE {table}.{expires_column} < %s"
+            f"{expires_column} = excluded.{expires_column}"
         )
-        adapt = connection.ops.adapt_datetimefield_value
+        if not replace_live:
+            upsert += f" WHERE {table}.{expires_column} < %s"
+            parameters.append(_now(connection))
         with connection.cursor() as cursor:
-            cursor.execute(upsert, [stored_key, pickled, adapt(expires), adapt(now)])
-            return cursor.rowcount == 1
+            cursor.execute(upsert, parameters)
+            written = cursor.rowcount
+        self._cull_expired(connection)
+        return written
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         """One UPDATE of a live entry's expiry (Django's touch also counts the table and
-        reads the row first); True if the entry was there."""
+        reads the row first); True if the entry was there. A counter's expiry slides with
+        `count(slide=True)` instead."""
         stored_key = self.make_and_validate_key(key, version=version)
-        db = router.db_for_write(self.cache_model_class)
-        connection = connections[db]
+        connection = self._writer()
         quote = connection.ops.quote_name
         expires_column = quote("expires")
         update = (
@@ -134,10 +176,13 @@ class SharedDatabaseCache(DatabaseCache):
             f"WHERE {quote('cache_key')} = %s AND {expires_column} >= %s"
         )
         adapt = connection.ops.adapt_datetimefield_value
-        now = timezone.now().replace(microsecond=0)
         with connection.cursor() as cursor:
-            cursor.execute(update, [adapt(self._expiry(timeout)), stored_key, adapt(now)])
+            cursor.execute(update, [adapt(self._expiry(timeout)), stored_key, _now(connection)])
             return cursor.rowcount == 1
+
+    def _writer(self):
+        """The connection of the database the cache writes to."""
+        return connections[router.db_for_write(self.cache_model_class)]
 
     def _expiry(self, timeout) -> dt.datetime:
         """The `expires` value for `timeout`, as Django's database cache writes it."""
@@ -149,8 +194,7 @@ class SharedDatabaseCache(DatabaseCache):
     def incr(self, key, delta=1, version=None):
         """Add `delta` under a row lock, keeping the entry's expiry; ValueError when the key
         is missing or expired (as every Django cache)."""
-        db = router.db_for_write(self.cache_model_class)
-        connection = connections[db]
+        connection = self._writer()
         quote = connection.ops.quote_name
         table, key_column = quote(self._table), quote("cache_key")
         value_column, expires_column = quote("value"), quote("expires")
@@ -161,7 +205,7 @@ class SharedDatabaseCache(DatabaseCache):
             f"WHERE {key_column} = %s{lock}"
         )
         update = f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s"  # noqa: S608
-        with transaction.atomic(using=db), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(select, [stored_key])
             row = cursor.fetchone()
             if row is None or _converted_expiry(row[1], connection) < timezone.now():
@@ -176,30 +220,37 @@ class SharedDatabaseCache(DatabaseCache):
 
     # ------------------------------------------------------------------ counters
 
-    def count(self, key: str, *, timeout: int | None) -> int:
+    def count(self, key: str, *, timeout: int | None, slide: bool = False) -> int:
         """Count one event on `key`, in one statement, and return the count including it. A
         missing or expired counter starts again at 1 with `timeout` seconds to live; a live
-        one keeps its expiry (as Redis's INCR keeps a key's TTL)."""
+        one keeps its expiry (as Redis's INCR keeps a key's TTL), or with `slide` gets
+        `timeout` seconds again."""
         stored_key = self.make_and_validate_key(key)
-        connection = connections[router.db_for_write(self.cache_model_class)]
+        connection = self._writer()
         quote = connection.ops.quote_name
         table = quote(COUNTER_TABLE)
         key_column, count, expires = quote("counter_key"), quote("count"), quote("expires")
-        adapt = connection.ops.adapt_datetimefield_value
-        now = adapt(timezone.now().replace(microsecond=0))
+        now = _now(connection)
+        if slide:
+            expiry, parameters = f"excluded.{expires}", []
+        else:
+            expiry = (
+                f"CASE WHEN {table}.{expires} < %s "
+                f"THEN excluded.{expires} ELSE {table}.{expires} END"
+            )
+            parameters = [now]
         upsert = (
             f"INSERT INTO {table} ({key_column}, {count}, {expires}) "  # noqa: S608
             f"VALUES (%s, 1, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
             f"{count} = CASE WHEN {table}.{expires} < %s THEN 1 ELSE {table}.{count} + 1 END, "
-            f"{expires} = CASE WHEN {table}.{expires} < %s "
-            f"THEN excluded.{expires} ELSE {table}.{expires} END "
-            f"RETURNING {count}"
+            f"{expires} = {expiry} RETURNING {count}"
         )
+        adapt = connection.ops.adapt_datetimefield_value
         with connection.cursor() as cursor:
-            cursor.execute(upsert, [stored_key, adapt(self._expiry(timeout)), now, now])
+            cursor.execute(upsert, [stored_key, adapt(self._expiry(timeout)), now, *parameters])
             counted = cursor.fetchone()[0]
         if counted == 1:
-            self._cull_counters(connection)
+            self._cull_expired(connection)
         return counted
 
     def count_value(self, key: str) -> int:
@@ -211,53 +262,66 @@ class SharedDatabaseCache(DatabaseCache):
             f"SELECT {quote('count')} FROM {quote(COUNTER_TABLE)} "  # noqa: S608
             f"WHERE {quote('counter_key')} = %s AND {quote('expires')} >= %s"
         )
-        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
         with connection.cursor() as cursor:
-            cursor.execute(select, [stored_key, now])
+            cursor.execute(select, [stored_key, _now(connection)])
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
     def _base_delete_many(self, keys) -> bool:
         """Deleting a key deletes its counter too: a counter is a cache key like any other to
         its callers (a successful sign-in deletes the lockout's count of attempts,
-        pool.services.lockout.reset), though it lives in its own table."""
-        deleted = super()._base_delete_many(keys)
+        pool.services.lockout.reset), though it lives in its own table. On PostgreSQL both
+        tables in one statement (two data-modifying CTEs)."""
         if not keys:
-            return deleted
-        connection = connections[router.db_for_write(self.cache_model_class)]
+            return False
+        connection = self._writer()
         quote = connection.ops.quote_name
         places = ", ".join(["%s"] * len(keys))
+        entries = f"DELETE FROM {quote(self._table)} WHERE {quote('cache_key')} IN ({places})"  # noqa: S608
+        counters = f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('counter_key')} IN ({places})"  # noqa: S608
+        keys = list(keys)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {quote(COUNTER_TABLE)} "  # noqa: S608 (names only)
-                f"WHERE {quote('counter_key')} IN ({places})",
-                list(keys),
-            )
-            return deleted or cursor.rowcount > 0
+            if connection.vendor == "postgresql":
+                both = (
+                    f"WITH entries AS ({entries} RETURNING 1), "  # noqa: S608 (names only)
+                    f"counters AS ({counters} RETURNING 1) "
+                    "SELECT (SELECT COUNT(*) FROM entries) + (SELECT COUNT(*) FROM counters)"
+                )
+                cursor.execute(both, keys + keys)
+                return cursor.fetchone()[0] > 0
+            cursor.execute(entries, keys)
+            deleted = cursor.rowcount
+            cursor.execute(counters, keys)
+            return deleted + cursor.rowcount > 0
 
     def clear(self):
-        super().clear()
-        connection = connections[router.db_for_write(self.cache_model_class)]
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(COUNTER_TABLE)}")  # noqa: S608
-
-    def _cull_counters(self, connection) -> None:
-        """Expired counters are deleted when a new one starts, at most once a minute per
-        process: a new rate-limit window starts a new key every minute per client."""
-        global _next_counter_cull
-        moment = time.monotonic()
-        if moment < _next_counter_cull:
-            return
-        _next_counter_cull = moment + COUNTER_CULL_SECONDS
+        connection = self._writer()
         quote = connection.ops.quote_name
-        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('expires')} < %s",  # noqa: S608
-                [now],
-            )
+            for table in (self._table, COUNTER_TABLE):
+                cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608
+
+    def _cull_expired(self, connection) -> None:
+        """Expired entries and counters are deleted after a write, at most once a minute per
+        process (a new rate-limit window starts a new key every minute per client), instead of
+        Django's COUNT(*) of the table before every write. Live ones never are (module
+        docstring)."""
+        global _next_cull
+        moment = time.monotonic()
+        if moment < _next_cull:
+            return
+        _next_cull = moment + CULL_SECONDS
+        quote = connection.ops.quote_name
+        now = _now(connection)
+        with connection.cursor() as cursor:
+            for table in (self._table, COUNTER_TABLE):
+                cursor.execute(
+                    f"DELETE FROM {quote(table)} WHERE {quote('expires')} < %s",  # noqa: S608
+                    [now],
+                )
 
     def _cull(self, db, cursor, now, num):
+        """Django's cull (the fallback `set` of other databases): expired entries only."""
         connection = connections[db]
         quote = connection.ops.quote_name
         cursor.execute(
@@ -266,11 +330,16 @@ class SharedDatabaseCache(DatabaseCache):
         )
 
 
-COUNTER_CULL_SECONDS = 60
-_next_counter_cull = 0.0
+CULL_SECONDS = 60
+_next_cull = 0.0
 
-# Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE `add` uses (SQLite 3.24+).
+# Backends whose INSERT ... ON CONFLICT ... DO UPDATE ... WHERE the writes use (SQLite 3.24+).
 UPSERT_VENDORS = frozenset({"sqlite", "postgresql"})
+
+
+def _now(connection):
+    """Now, as the database cache stores and compares `expires` (whole seconds)."""
+    return connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
 
 
 def _converted_expiry(value, connection) -> dt.datetime:

@@ -12,8 +12,13 @@ API paths through a shorter middleware chain.
    any server shows in the next answer of every server.
 2. The OAuth endpoints the apps call (token, revoke, userInfo) and the JSON API (POST /) use
    no session, no CSRF cookie (they are csrf_exempt), no messages and no operator login: they
-   run through Django without those middleware (settings.API_MIDDLEWARE keeps the ones that set
-   security headers).
+   run without those middleware (settings.API_MIDDLEWARE keeps the ones that set security
+   headers). On the server's own host names `ApiDoor` calls their views itself: the view the
+   URLconf names for the path (found once per endpoint), the steps of each API_MIDDLEWARE
+   middleware around it (their own functions), Django's signals, exception answers and 4xx log
+   records, without URL resolving and the per-layer wrapping of Django's handler, which cost
+   more than a userInfo answer's own work. A chain with a middleware it cannot apply step by
+   step, ATOMIC_REQUESTS, or any other host goes through Django's handler.
 3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
    app, answers with a redirect (or the error page): it runs through settings.
    AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
@@ -28,13 +33,21 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections, connection
+from django.core import signals
+from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
+from django.db import close_old_connections, connection, connections
+from django.urls import Resolver404, resolve, set_script_prefix, set_urlconf
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.log import log_response
+from django.utils.module_loading import import_string
 
 WELL_KNOWN = re.compile(r"^/([^/]+)/\.well-known/(jwks\.json|openid-configuration)$")
 API_PATHS = re.compile(r"^(?:/[^/]+)?/oauth2/(?:token|revoke|userInfo)$")
+POOL_API_PATH = re.compile(r"^/([^/]+)/oauth2/(token|revoke|userInfo)$")
 AUTHORIZE_PATH = re.compile(r"^(?:/[^/]+)?/oauth2/authorize$")
 # Headers a kept answer is sent with on a 304 (RFC 9110 §15.4.5), besides ETag.
 _NOT_MODIFIED_DROP = {"content-type", "content-length"}
@@ -89,6 +102,7 @@ class Front:
         self.authorize_app = authorize_app or django_app
         self._kept: dict[tuple, _Kept] = {}
         self._lock = threading.Lock()
+        self.api_door = ApiDoor(api_app)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -99,7 +113,12 @@ class Front:
                 return self._document(match[1], match[2], environ, start_response)
             if AUTHORIZE_PATH.match(path):
                 return self.authorize_app(environ, start_response)
-        if API_PATHS.match(path) or (path == "/" and method == "POST"):
+        if path == "/" and method == "POST":
+            return self.api_door(environ, start_response, "", {})
+        if API_PATHS.match(path):
+            match = POOL_API_PATH.match(path)
+            if match:
+                return self.api_door(environ, start_response, match[2], {"pool_id": match[1]})
             return self.api_app(environ, start_response)
         return self.django_app(environ, start_response)
 
@@ -175,6 +194,137 @@ class Front:
                 return [b""]
         start_response(status, headers)
         return [body]
+
+
+class ApiDoor:
+    """The API paths' views called by Front itself (see the module's docstring, 2.), with
+    what the API chain does around them. Anything it does not serve goes to `api_app`."""
+
+    def __init__(self, api_app: WSGIHandler) -> None:
+        self.api_app = api_app
+        self.steps = _steps(settings.API_MIDDLEWARE)
+        self._views: dict[str, tuple] = {}  # endpoint -> (view, route), from the URLconf
+
+    def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
+        from hostedui import hosts
+        from pool.selectors.pools import valid_pool_id
+
+        view = self._views.get(endpoint)
+        if (
+            self.steps is None
+            or ("pool_id" in kwargs and not valid_pool_id(kwargs["pool_id"]))
+            or (view is None and (view := self._view(environ, endpoint, kwargs)) is None)
+        ):
+            return self.api_app(environ, start_response)
+        set_script_prefix(get_script_name(environ))
+        request = WSGIRequest(environ)
+        if not hosts.on_own_host(request):
+            return self.api_app(environ, start_response)
+        signals.request_started.send(sender=WSGIHandler, environ=environ)
+        response = self._answer(request, *view, kwargs)
+        response._handler_class = WSGIHandler  # the sender of its request_finished
+        status = f"{response.status_code} {response.reason_phrase}"
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
+        ]
+        start_response(status, headers)
+        return response  # its close() sends request_finished, as Django's handler's answer
+
+    def _view(self, environ, endpoint: str, kwargs: dict) -> tuple | None:
+        """The view and route pattern the URLconf gives this endpoint's path, kept when the
+        path's only argument is the pool id."""
+        if any(connection["ATOMIC_REQUESTS"] for connection in connections.settings.values()):
+            return None
+        try:
+            match = resolve(environ.get("PATH_INFO", ""), urlconf=settings.ROOT_URLCONF)
+        except Resolver404:
+            return None
+        if match.args or match.kwargs != kwargs:
+            return None
+        found = self._views[endpoint] = (match.func, "/" + (match.route or ""))
+        return found
+
+    def _answer(self, request, view, route: str, kwargs: dict):
+        from config import observability
+
+        set_urlconf(settings.ROOT_URLCONF)
+        started, token = observability.begin(request)
+        try:
+            entered = []
+            response = None
+            for before, after in self.steps:
+                entered.append(after)
+                response = _guarded(before, request) if before else None
+                if response is not None:
+                    break
+            if response is None:
+                response = _guarded(view, request, **kwargs)
+            for after in reversed(entered):
+                if after is not None:
+                    response = _guarded(after, request, response)
+            response._resource_closers.append(request.close)
+            if response.status_code >= 400:
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
+            observability.finish(request, response, route=route, started=started)
+            return response
+        finally:
+            observability.reset(token)
+
+
+def _guarded(step, request, *args, **kwargs):
+    """A step's answer, or Django's answer to the exception it raised (as each layer of
+    Django's middleware chain converts one)."""
+    try:
+        response = step(request, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 (Django's answer: 400, 403, 404 or 500, logged)
+        return response_for_exception(request, exc)
+    return response
+
+
+# The middleware of API_MIDDLEWARE ApiDoor applies by their own functions.
+_FIRST = "config.observability.RequestMiddleware"  # begin/finish around everything
+_HOSTS = "hostedui.hosts.PoolDomainMiddleware"  # a no-op on the server's own host names
+_OWN_STEPS = {"config.security.SecurityHeadersMiddleware": ("config.security", "begin", "finish")}
+_NOT_STEPWISE = ("process_view", "process_exception", "process_template_response")
+
+
+def _steps(chain: list[str]) -> list[tuple] | None:
+    """(before, after) of each middleware after the first two: `before(request)` may answer,
+    `after(request, response)` returns the answer. None when one of them cannot be applied
+    step by step (it wraps the view some other way): then Django's handler runs the chain."""
+    if chain[:2] != [_FIRST, _HOSTS]:
+        return None
+    steps = []
+    for name in chain[2:]:
+        if name in _OWN_STEPS:
+            module, before, after = _OWN_STEPS[name]
+            module = import_module(module)
+            steps.append((getattr(module, before), getattr(module, after)))
+            continue
+        middleware = import_string(name)
+        if not issubclass(middleware, MiddlewareMixin) or any(
+            hasattr(middleware, hook) for hook in _NOT_STEPWISE
+        ):
+            return None
+        instance = middleware(_no_view)
+        steps.append(
+            (
+                getattr(instance, "process_request", None),
+                getattr(instance, "process_response", None),
+            )
+        )
+    return steps
+
+
+def _no_view(request):
+    raise AssertionError("ApiDoor calls the middleware's steps, never its __call__")
 
 
 def _close_old_connections() -> None:

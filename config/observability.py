@@ -53,37 +53,57 @@ class RequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        started = time.perf_counter()
-        given = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        request.request_id = request_id
-        token = _request_id.set(request_id)
+        started, token = begin(request)
         try:
             response = self.get_response(request)
-            seconds = time.perf_counter() - started
-            response["X-Request-Id"] = request_id
-            route = _route(request)
-            metrics.observe(route, request.method or "", response.status_code, seconds)
-            path = request.path[:_MAX_PATH]
-            log.log(
-                logging.DEBUG if path in QUIET_PATHS else logging.INFO,
-                "%s %s %s %.1fms",
-                request.method,
-                path,
-                response.status_code,
-                seconds * 1000,
-                extra={
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": path,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 2),
-                },
-            )
+            finish(request, response, route=_route(request), started=started)
             return response
         finally:
-            _request_id.reset(token)
+            reset(token)
+
+
+def begin(request: HttpRequest) -> tuple[float, contextvars.Token]:
+    """The request's start: its id (the given one when it looks like one) on the request and
+    on every log record written until `_request_id.reset(token)`."""
+    started = time.perf_counter()
+    given = request.META.get("HTTP_X_REQUEST_ID", "")
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request.request_id = request_id
+    return started, _request_id.set(request_id)
+
+
+def finish(request: HttpRequest, response: HttpResponse, *, route: str, started: float) -> None:
+    """The answer's X-Request-Id, its metrics sample and its log line. `route` is the URL
+    pattern the request matched (the metrics label: never a client's value)."""
+    seconds = time.perf_counter() - started
+    request_id = request.request_id
+    response["X-Request-Id"] = request_id
+    method, status = request.method or "", response.status_code
+    metrics.observe(route, method, status, seconds)
+    path = request.path[:_MAX_PATH]
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "%s %s %s %.1fms",
+            method,
+            path,
+            status,
+            seconds * 1000,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+
+
+def reset(token: contextvars.Token) -> None:
+    """The request's end: log records are no longer tagged with its id."""
+    _request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

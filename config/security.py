@@ -18,22 +18,31 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.csp_nonce = secrets.token_urlsafe(16)
-        response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            nonce = request.csp_nonce
-            response["Content-Security-Policy"] = (
-                "default-src 'self'; "
-                f"script-src 'self' 'nonce-{nonce}'; "
-                f"style-src 'self' 'nonce-{nonce}'; "
-                "img-src 'self' data: https:; "
-                "object-src 'none'; base-uri 'none'; "
-                "form-action 'self' http: https:; "
-                "frame-ancestors 'none'"
-            )
-        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        return response
+        begin(request)
+        return finish(request, self.get_response(request))
+
+
+def begin(request: HttpRequest) -> None:
+    """The nonce this request's pages may use for their inline scripts and styles."""
+    request.csp_nonce = secrets.token_urlsafe(16)
+
+
+def finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The security headers the answer does not set itself."""
+    if "Content-Security-Policy" not in response:
+        nonce = request.csp_nonce
+        response["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data: https:; "
+            "object-src 'none'; base-uri 'none'; "
+            "form-action 'self' http: https:; "
+            "frame-ancestors 'none'"
+        )
+    response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response
 
 
 def csp_nonce(request: HttpRequest) -> dict[str, str]:

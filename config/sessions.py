@@ -23,12 +23,14 @@ Rotating the first encryption key signs everybody out the same way.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import CreateError
 from django.db import IntegrityError, connection
+from django.db.models import Subquery
 from django.utils import timezone
 
 from pool import crypto
@@ -53,17 +55,41 @@ def _session_query():
     return SessionStore.get_model_class().objects.filter(session_key=_KEY)
 
 
+def row_annotations(key) -> dict[str, Subquery]:
+    """The session row of stored key `key` (a value or an outer reference) as two annotations,
+    `session_data` and `session_expires` (NULL without a row), for a query that reads it with
+    its own row (authorize: the app client's): give them to `SessionStore.use_row`."""
+    rows = SessionStore.get_model_class().objects.filter(session_key=key)
+    return {
+        "session_data": Subquery(rows.values("session_data")[:1]),
+        "session_expires": Subquery(rows.values("expire_date")[:1]),
+    }
+
+
 class SessionStore(db.SessionStore):
     """db.SessionStore that looks rows up, writes and deletes them by `stored_key`."""
 
+    _row_read: tuple[str, str | None, dt.datetime | None] | None = None
+
+    def use_row(self, data: str | None, expires: dt.datetime | None) -> None:
+        """This key's row as another query of this request read it (`row_annotations` with
+        `stored_key(session_key)`): loading the session (under this key) reads nothing more."""
+        self._row_read = (self.session_key, data, expires)
+
     def _get_session_from_db(self) -> Session | None:
         """The live row of this key, or None. One primary-key query compiled once
-        (pool.selectors.compiled): every hosted-UI page and authorize reads it."""
+        (pool.selectors.compiled): every hosted-UI page and authorize reads it (authorize with
+        the app client's row: `use_row`)."""
         if self.session_key is None:
             return None
-        read = compiled.query("session", _session_query, {_KEY: "key"})
-        built = read.fetch({"key": stored_key(self.session_key)})
-        row = built[self.model] if built is not None else None
+        kept, self._row_read = self._row_read, None
+        if kept is not None and kept[0] == self.session_key:
+            _key, data, expires = kept
+            row = None if data is None else self.model(session_data=data, expire_date=expires)
+        else:
+            read = compiled.query("session", _session_query, {_KEY: "key"})
+            built = read.fetch({"key": stored_key(self.session_key)})
+            row = built[self.model] if built is not None else None
         if row is None or row.expire_date <= timezone.now():
             self._session_key = None
             return None

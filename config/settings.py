@@ -168,6 +168,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with each statement's placeholders converted once (config/sqlite).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     # WAL + a busy timeout let the dev server and a test's live server write concurrently.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -219,8 +221,6 @@ else:
             "BACKEND": "config.cache.SharedDatabaseCache",
             "LOCATION": "cognate_cache",
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cognate"),
-            # Expired entries are deleted once the table holds more than this many.
-            "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
         }
     }
 

@@ -65,6 +65,13 @@ def _hosted(path: str) -> bool:
     return True
 
 
+def on_own_host(request: HttpRequest) -> bool:
+    """Is the request to one of the server's own names (or no name a domain can have)? Then
+    this middleware leaves it as it is. No query."""
+    host, _port = split_domain_port(_raw_host(request))  # "" when the header is not a host
+    return domains.is_own(host)
+
+
 class PoolDomainMiddleware:
     """Route requests to a pool's domain to that pool's hosted UI. Early in MIDDLEWARE: before
     anything that calls `request.get_host()` (security, CSRF, common)."""
@@ -74,9 +81,8 @@ class PoolDomainMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         raw = _raw_host(request)
-        host, _port = split_domain_port(raw)  # "" when the header is not a valid host
-        looked_up = not domains.is_own(host) and _hosted(request.path_info)
-        row = domains.serving(host) if looked_up else None
+        looked_up = not on_own_host(request) and _hosted(request.path_info)
+        row = domains.serving(split_domain_port(raw)[0]) if looked_up else None
         if row is None:
             return self.get_response(request)
         request.urlconf = DOMAIN_URLCONF

@@ -23,3 +23,21 @@ def test_a_statement_run_often_is_prepared_on_the_server(pool):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("config_version" in statement and "$1" in statement for statement in prepared)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_sqlite_placeholders_are_converted_as_django_does_and_kept():
+    """config/sqlite: `%s` becomes `?` and `%%` a literal `%`, as in Django's backend; the
+    conversion of a statement's text is made once."""
+    from config.sqlite import base
+
+    sql = "SELECT %s || '%%', %s"
+    before = base._qmark.cache_info()
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute(sql, ["a", "b"])
+            assert cursor.fetchone() == ("a%", "b")
+    after = base._qmark.cache_info()
+    assert after.misses - before.misses <= 1
+    assert after.hits - before.hits >= 2
+    assert base._qmark(sql) == "SELECT ? || '%', ?"

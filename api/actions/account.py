@@ -133,7 +133,7 @@ def confirm_forgot_password(call: Call) -> dict[str, Any]:
 
 @action("GetUser", auth=Auth.ACCESS_TOKEN)
 def get_user(call: Call) -> dict[str, Any]:
-    user, client = principals.token_caller(call.params.get("AccessToken"))
+    user, client = principals.token_caller(call.params.get("AccessToken"), reading=True)
     # What the token's client may read (its ReadAttributes; all when it names none), and sub.
     readable = tokens.readable_attributes(user, client, [tokens.ADMIN_SCOPE])
     return wire.compact(

@@ -204,9 +204,10 @@ def bearer_token(*, authorization: str, form=None) -> str:
     raise OAuthError("invalid_token", "An access token is required.", status=401)
 
 
-def user_info(*, pool: UserPool, access_token: str) -> dict:
-    """GET/POST /oauth2/userInfo: the claims the token's scopes allow."""
+def user_info(*, pool: UserPool, access_token: str, kept: bool = False) -> dict:
+    """GET/POST /oauth2/userInfo: the claims the token's scopes allow. `kept`: `pool` is the
+    process's copy, its version not read (the service reads it with the token's family)."""
     try:
-        return token_service.user_info(pool=pool, access_token=access_token)
+        return token_service.user_info(pool=pool, access_token=access_token, kept=kept)
     except domain.CognitoError as exc:
         raise OAuthError("invalid_token", exc.message, status=401) from exc

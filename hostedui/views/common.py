@@ -16,7 +16,7 @@ from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
 from pool.models import AppClient, UserPool
 from pool.selectors import branding as branding_selectors
-from pool.selectors.pools import cached_pool, valid_pool_id
+from pool.selectors.pools import cached_pool, kept_pool, valid_pool_id
 from pool.services import ratelimit
 
 
@@ -30,12 +30,16 @@ def to_app(location: str) -> HttpResponse:
     return response
 
 
-def load_pool(pool_id: str, *, cached: bool = False) -> UserPool:
+def load_pool(pool_id: str, *, cached: bool = False, kept: bool = False) -> UserPool:
     """The pool named in the URL. `cached`: the process's copy of the row for the pool's
     config_version, read now (pool.selectors.pools): as current as the row itself, which the
-    other callers read."""
+    other callers read. `kept`: that copy without reading its version when the process keeps
+    one, for a service that reads the version with its own statement (userInfo)."""
     if not valid_pool_id(pool_id):
         raise ErrorPage("not_found", gettext("There is no such user pool."))
+    pool = kept_pool(pool_id) if kept else None
+    if pool is not None:
+        return pool
     pool = cached_pool(pool_id) if cached else UserPool.objects.filter(id=pool_id).first()
     if pool is None:
         raise ErrorPage("not_found", gettext("There is no such user pool."))

@@ -51,7 +51,7 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
     `idp_identifier` names; else straight through with a live hosted-UI session, else the
     sign-in page (or `login_required` for prompt=none)."""
     try:
-        pool, known = authz.pool_and_client(pool_id, request.GET)
+        pool, known = authz.pool_and_client(pool_id, request.GET, session=request.session)
         pool = pool or load_pool(pool_id, cached=True)
         auth = authz.validate(pool, request.GET, known=known)
         if "none" not in auth.prompt:
@@ -133,12 +133,13 @@ def revoke(request: HttpRequest, pool_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_info(request: HttpRequest, pool_id: str) -> HttpResponse:
     try:
-        pool = load_pool(pool_id, cached=True)
+        # The kept copy: the service reads the pool's version with the token's family.
+        pool = load_pool(pool_id, cached=True, kept=True)
         access_token = endpoints.bearer_token(
-            authorization=request.headers.get("Authorization", ""),
+            authorization=request.META.get("HTTP_AUTHORIZATION", ""),
             form=posted_form(request) if request.method == "POST" else None,
         )
-        body = endpoints.user_info(pool=pool, access_token=access_token)
+        body = endpoints.user_info(pool=pool, access_token=access_token, kept=True)
     except ErrorPage as exc:
         return _no_pool(exc)
     except OAuthError as exc:

@@ -82,6 +82,15 @@ def cached_pool(pool_id: str, *, version: int | None = None) -> UserPool | None:
     return _private_copy(pool)
 
 
+def kept_pool(pool_id: str) -> UserPool | None:
+    """The process's copy of the pool as last loaded (a private copy), WITHOUT reading its
+    version: for a caller that reads the version with its own statement (userInfo and GetUser,
+    with the token's family) and decides again with `cached_pool` when it differs. None when
+    the process keeps none."""
+    pool = _pools.get(pool_id)
+    return _private_copy(pool) if pool is not None else None
+
+
 def forget(pool_id: str) -> None:
     with _lock:
         _pools.pop(pool_id, None)

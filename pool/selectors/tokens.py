@@ -18,6 +18,7 @@ from django.db.models.functions import JSONArray
 
 from pool import crypto
 from pool.models import AppClient, AuthorizationCode, Group, RefreshFamily, RefreshToken, User
+from pool.models.user import COLUMN_ATTRIBUTES
 from pool.selectors import compiled
 
 MAX_REFRESH_TOKEN_LENGTH = 2048
@@ -128,6 +129,36 @@ def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> Refr
 
 _FAMILY, _FAMILY_POOL = uuid.UUID(int=1), "\x01pool"
 
+# What a read through an access token (userInfo, GetUser) uses of the row: the family's
+# revocation, the user's validity (enabled, status, tokens_valid_after), identity, attributes
+# and MFA settings, the client's read_attributes. The other columns (the password, SRP
+# verifier, timestamps, the client's URL and flow lists) cost a conversion each and are not read.
+_READ_FIELDS = (
+    "id",
+    "user_id",
+    "client_id",
+    "revoked_at",
+    *(
+        f"user__{name}"
+        for name in (
+            "id",
+            "username",
+            "sub",
+            "status",
+            "enabled",
+            *COLUMN_ATTRIBUTES,
+            "attributes",
+            "software_token_mfa_enabled",
+            "sms_mfa_enabled",
+            "email_mfa_enabled",
+            "preferred_mfa",
+            "tokens_valid_after",
+        )
+    ),
+    "client__client_id",
+    "client__read_attributes",
+)
+
 
 def _family_query():
     return RefreshFamily.objects.select_related("user", "client").filter(
@@ -135,15 +166,27 @@ def _family_query():
     )
 
 
-def access_family(*, pool_id: str, family_id: uuid.UUID) -> RefreshFamily | None:
+def _family_read_query():
+    return _family_query().only(*_READ_FIELDS).annotate(pool_version=F("pool__config_version"))
+
+
+def access_family(
+    *, pool_id: str, family_id: uuid.UUID, reading: bool = False
+) -> RefreshFamily | None:
     """The refresh family an access token names (its `origin_jti`), with its user and client,
-    or None. One query, for userInfo and the JSON API's access-token actions."""
-    read = compiled.query("access-family", _family_query, {_FAMILY: "id", _FAMILY_POOL: "pool"})
+    or None. One query, for userInfo and the JSON API's access-token actions. `reading`: only
+    the columns a read of the user (userInfo, GetUser) uses are loaded (any other is read from
+    the database when first used, as for any deferred field), and the pool's config_version
+    comes along as `family.pool_version`."""
+    name, build = ("access-read", _family_read_query) if reading else ("access", _family_query)
+    read = compiled.query(name, build, {_FAMILY: "id", _FAMILY_POOL: "pool"})
     built = read.fetch({"id": family_id, "pool": pool_id})
     if built is None:
         return None
     family = built[RefreshFamily]
     family.user, family.client = built[User], built[AppClient]
+    if "pool_version" in built:
+        family.pool_version = built["pool_version"]
     return family
 
 

@@ -92,14 +92,14 @@ def password(
     )
     fail = sign_in.record_failure
     try:
-        lockout.attempt(lockout.PASSWORD, who)
+        counted = lockout.attempt(lockout.PASSWORD, who)
     except NotAuthorizedException:
         fail(pool, "locked out", user=user, username=username, client=client, context=context)
         raise
     if user is None and password:
         migrated = _migrate(pool, username, password, client=client, context=context)
         if migrated is not None:
-            lockout.reset(lockout.PASSWORD, who)
+            lockout.reset(lockout.PASSWORD, who, counted)
             return sign_in.complete_first_factor(
                 user=migrated, client=client, context=context, method="pwd"
             )
@@ -122,7 +122,7 @@ def password(
             # Imported users have no password until they reset it.
             raise PasswordResetRequiredException("Password reset required for the user")
         raise NotAuthorizedException(INCORRECT)
-    lockout.reset(lockout.PASSWORD, who)
+    lockout.reset(lockout.PASSWORD, who, counted)
     return sign_in.complete_first_factor(user=user, client=client, context=context, method="pwd")
 
 

@@ -8,8 +8,8 @@ below the limit.
 
 A cache that can count in one operation does (`count`), as both shared caches of
 config/cache.py do (the database one keeps counters in their own table and reads them with
-`count_value`): on Redis (SharedRedisCache) SET NX EX
-and INCR in one MULTI/EXEC round trip; in the default database cache one INSERT ... ON
+`count_value`): on Redis (SharedRedisCache) SET NX EX and INCR in one MULTI/EXEC round trip
+(INCR and EXPIRE for a sliding expiry); in the default database cache one INSERT ... ON
 CONFLICT DO UPDATE ... RETURNING. Otherwise (LocMemCache, a cache someone configured) the
 single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
 followed, when the key already exists, by `cache.incr`, atomic where the cache's add and incr
@@ -24,12 +24,13 @@ from __future__ import annotations
 from django.core.cache import cache
 
 
-def hit(key: str, *, timeout: int | None) -> int:
+def hit(key: str, *, timeout: int | None, slide: bool = False) -> int:
     """Count one event on `key` and return the count including it. The key lives `timeout`
-    seconds (wall time) from its first event; None keeps it until the cache drops it."""
+    seconds (wall time) from its first event, or with `slide` from its latest one; None keeps
+    it until the cache drops it."""
     count_in_one_step = getattr(cache, "count", None)
     if count_in_one_step is not None:  # a cache that counts in one operation (config/cache.py)
-        return count_in_one_step(key, timeout=timeout)
+        return count_in_one_step(key, timeout=timeout, slide=slide)
     while True:
         if cache.add(key, 1, timeout=timeout):
             return 1
@@ -37,9 +38,10 @@ def hit(key: str, *, timeout: int | None) -> int:
             count = cache.incr(key)
         except ValueError:  # expired or evicted between add and incr: start it again
             continue
-        if count == 1:
-            # Redis's INCR recreated a key that expired between RedisCache's EXISTS and INCR,
-            # without a timeout: give it one, so it cannot outlive its purpose.
+        if count == 1 or slide:
+            # A sliding key gets its timeout again. And Redis's INCR recreates a key that
+            # expired between RedisCache's EXISTS and INCR without a timeout: give it one, so
+            # it cannot outlive its purpose.
             cache.touch(key, timeout=timeout)
         return count
 

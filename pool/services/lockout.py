@@ -25,7 +25,7 @@ names are counted exactly like users (see `subject`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache
 
@@ -145,25 +145,36 @@ def _locked(counter: Counter) -> NotAuthorizedException:
     return NotAuthorizedException(counter.message)
 
 
-def attempt(counter: Counter, who: str) -> int:
+@dataclass(frozen=True)
+class Attempt:
+    """A counted guess: the consecutive failure it becomes if it is wrong, and the series it
+    was counted in (with the lock it met or set), so that `reset` needs no second read."""
+
+    failures: int
+    series: _Series
+
+
+def attempt(counter: Counter, who: str) -> Attempt:
     """Count a guess BEFORE verifying it, or raise NotAuthorizedException(counter.message)
     while the subject is locked (a refused guess is not counted and extends nothing).
 
-    Returns the consecutive failure this guess becomes if it is wrong. Call `reset()` when it
-    is right; a wrong guess needs nothing more (it is already counted)."""
+    Returns the Attempt; `.failures` is the consecutive failure this guess becomes if it is
+    wrong. Call `reset()` with it when the guess is right; a wrong guess needs nothing more
+    (it is already counted)."""
     now = clock.now().timestamp()
     state = _current(counter, who, now)
     lock = state.lock
     if lock is None:
-        place = counters.hit(state.free_key, timeout=_TTL)
+        # The count lives _TTL from the latest failure (it slides in the same cache step).
+        place = counters.hit(state.free_key, timeout=_TTL, slide=True)
         if place < FREE_FAILURES:
-            cache.touch(state.free_key, timeout=_TTL)
             cache.set(state.seen_key, now, timeout=_TTL)
-            return place
+            return Attempt(place, state)
         if place == FREE_FAILURES:
-            cache.set(state.lock_key, {"failures": place, "until": now + lock_seconds(place)}, _TTL)
+            lock = {"failures": place, "until": now + lock_seconds(place)}
+            cache.set(state.lock_key, lock, _TTL)
             metrics.locked(counter.kind)
-            return place
+            return Attempt(place, replace(state, lock=lock))
         # The free places are taken; the lock is set by whoever took the last one.
         lock = cache.get(state.lock_key)
         if lock is None:
@@ -174,16 +185,21 @@ def attempt(counter: Counter, who: str) -> int:
     if counters.hit(state.after_key(lock["failures"]), timeout=_TTL) != 1:
         raise _locked(counter)
     failures = lock["failures"] + 1
-    cache.set(state.lock_key, {"failures": failures, "until": now + lock_seconds(failures)}, _TTL)
+    lock = {"failures": failures, "until": now + lock_seconds(failures)}
+    cache.set(state.lock_key, lock, _TTL)
     metrics.locked(counter.kind)
-    return failures
+    return Attempt(failures, replace(state, lock=lock))
 
 
-def reset(counter: Counter, who: str) -> None:
+def reset(counter: Counter, who: str, attempted: Attempt | None = None) -> None:
     """A success: forget the failures. Before any lock (the usual case) the free counter is
     simply dropped; once locks were set the subject starts a new series, so no "after lock k"
-    place of the old one can be met again."""
-    state = _read(counter, who)
+    place of the old one can be met again.
+
+    Given the right guess's Attempt, the series is not read again: a lock that a parallel
+    wrong guess set meanwhile then stays in force (the success forgets the series it was
+    counted in, as it saw it). Without it, the series as stored now is forgotten."""
+    state = attempted.series if attempted is not None else _read(counter, who)
     if state.lock is None:
         cache.delete_many([state.free_key, state.seen_key])
     else:

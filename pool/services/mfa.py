@@ -153,12 +153,12 @@ def verify_software_token(
     if device is None:
         raise InvalidParameterException("Call AssociateSoftwareToken first.")
     who = lockout.subject(user.pool_id, user_id=user.pk)
-    lockout.attempt(lockout.OTP, who)
+    counted = lockout.attempt(lockout.OTP, who)
     if not check_device_code(device, code):
         if row is not None:
             _wrong_answer(row)
         raise EnableSoftwareTokenMFAException("Code mismatch and fail enable Software Token MFA.")
-    lockout.reset(lockout.OTP, who)
+    lockout.reset(lockout.OTP, who, counted)
     with transaction.atomic():
         device.confirmed = True
         device.name = (friendly_name or device.name)[:64]
@@ -278,10 +278,10 @@ def remove_own_software_token(
         raise SoftwareTokenMFANotFoundException("Software Token MFA is not set up for the user.")
     if code:
         who = lockout.subject(user.pool_id, user_id=user.pk)
-        lockout.attempt(lockout.OTP, who)
+        counted = lockout.attempt(lockout.OTP, who)
         if not check_device_code(device, code):
             raise CodeMismatchException("Invalid code received for user", field="code")
-        lockout.reset(lockout.OTP, who)
+        lockout.reset(lockout.OTP, who, counted)
     elif password:
         passwords.confirm_own_password(user=user, password=password, context=context)
     else:
@@ -346,7 +346,7 @@ def answer_code(
         raise InvalidParameterException(f"{key} is required.", field="code")
     who = lockout.subject(pool.pk, user_id=user.pk)
     try:
-        lockout.attempt(lockout.OTP, who)
+        counted = lockout.attempt(lockout.OTP, who)
     except NotAuthorizedException:
         sign_in.record_failure(pool, "MFA locked out", user=user, client=client, context=context)
         raise
@@ -356,7 +356,7 @@ def answer_code(
         )
         _wrong_answer(row)
         raise CodeMismatchException("Invalid code or auth state for the user.")
-    lockout.reset(lockout.OTP, who)
+    lockout.reset(lockout.OTP, who, counted)
     challenges.consume(row)
     methods = [*row.data.get("methods", ["pwd"]), AMR[row.challenge_name]]
     return sign_in.finish(user=user, client=client, context=context, methods=methods)

@@ -390,7 +390,7 @@ def _check_claim(
     if abs(clock.now() - moment) > TIMESTAMP_SKEW:
         raise refuse("stale timestamp")
     try:
-        lockout.attempt(lockout.PASSWORD, block.who)
+        counted = lockout.attempt(lockout.PASSWORD, block.who)
     except NotAuthorizedException:
         refuse("locked out")
         raise
@@ -408,4 +408,4 @@ def _check_claim(
         if block.known:
             raise refuse("wrong password")
         raise refuse("no SRP verifier" if user is not None else "unknown user")
-    lockout.reset(lockout.PASSWORD, block.who)
+    lockout.reset(lockout.PASSWORD, block.who, counted)

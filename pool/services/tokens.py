@@ -694,10 +694,27 @@ def revoke_user_sessions(*, user: User, reason: str) -> int:
 # ---------------------------------------------------------------------------------- checking
 
 
+class _NotCurrent(Exception):
+    """The process's copy of the pool, read without its version, may not be the pool as it is."""
+
+
 def _check_access(
-    *, pool: UserPool, token: str, required_scope: str | None = None
+    *,
+    pool: UserPool,
+    token: str,
+    required_scope: str | None = None,
+    reading: bool = False,
+    kept: bool = False,
 ) -> tuple[dict[str, Any], RefreshFamily | None]:
-    claims = jwt.verify(pool, token, token_use="access")
+    """`kept` (with `reading`): `pool` is the process's copy, its version not read; the family's
+    read brings the version, and whatever may come from another version (a refusal by the
+    token's checks, no family, another version, a token without a family) raises _NotCurrent."""
+    try:
+        claims = jwt.verify(pool, token, token_use="access")
+    except NotAuthorizedException:
+        if kept:
+            raise _NotCurrent from None
+        raise
     revoked = NotAuthorizedException("Access Token has been revoked")
     family = None
     if "username" in claims:
@@ -705,7 +722,9 @@ def _check_access(
             family_id = uuid.UUID(str(claims.get("origin_jti")))
         except ValueError:
             raise NotAuthorizedException("Invalid Access Token") from None
-        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id)
+        family = token_rows.access_family(pool_id=pool.pk, family_id=family_id, reading=reading)
+        if kept and (family is None or family.pool_version != pool.config_version):
+            raise _NotCurrent
         if family is None or family.revoked_at is not None:
             raise revoked
         user = family.user
@@ -715,11 +734,37 @@ def _check_access(
             user=user, client=family.client, signed_in_at=claims["iat"], revoked=revoked.message
         )
         user.pool = pool
+    elif kept:
+        raise _NotCurrent
     elif not sign_in_checks.client_exists(pool=pool, client_id=claims.get("client_id")):
         raise revoked
     if required_scope and required_scope not in str(claims.get("scope", "")).split():
         raise NotAuthorizedException("Access Token does not have required scopes")
     return claims, family
+
+
+def _read_access(
+    *, pool: UserPool, token: str, required_scope: str | None, kept: bool
+) -> tuple[UserPool, dict[str, Any], RefreshFamily | None]:
+    """_check_access for a read of the user (userInfo, GetUser), with the pool it was made
+    with. `kept`: `pool` is the process's copy, its version not read (pools.kept_pool): one
+    statement when the copy is current; otherwise the check is made again with the pool as it
+    is now (cached_pool), so that a key retired or a pool changed on another server holds at
+    once, as every other check does."""
+    if kept:
+        try:
+            claims, family = _check_access(
+                pool=pool, token=token, required_scope=required_scope, reading=True, kept=True
+            )
+            return pool, claims, family
+        except _NotCurrent:
+            pool = pool_rows.cached_pool(pool.pk)
+            if pool is None:
+                raise NotAuthorizedException("Invalid Access Token") from None
+    claims, family = _check_access(
+        pool=pool, token=token, required_scope=required_scope, reading=True
+    )
+    return pool, claims, family
 
 
 def verify_access_token(
@@ -739,22 +784,37 @@ def access_token_user(*, pool: UserPool, token: str, required_scope: str | None 
 
 
 def access_token_caller(
-    *, pool: UserPool, token: str, required_scope: str | None = None
+    *,
+    pool: UserPool,
+    token: str,
+    required_scope: str | None = None,
+    reading: bool = False,
+    kept: bool = False,
 ) -> tuple[User, AppClient]:
     """The user an access token speaks for and the app client it was issued to (whose
     read_attributes and write_attributes bound what the token may read and write), after the
-    same checks as access_token_user."""
-    _, family = _check_access(pool=pool, token=token, required_scope=required_scope)
+    same checks as access_token_user. `reading` (GetUser): the user and client with only what
+    a read of the user's attributes and MFA settings uses (selectors.tokens.access_family);
+    `kept`: `pool` is the process's copy, its version not read (_read_access)."""
+    if reading:
+        pool, _, family = _read_access(
+            pool=pool, token=token, required_scope=required_scope, kept=kept
+        )
+    else:
+        _, family = _check_access(pool=pool, token=token, required_scope=required_scope)
     if family is None:
         raise NotAuthorizedException("Invalid Access Token")
     family.client.pool = pool
     return family.user, family.client
 
 
-def user_info(*, pool: UserPool, access_token: str) -> dict[str, str]:
+def user_info(*, pool: UserPool, access_token: str, kept: bool = False) -> dict[str, str]:
     """The OIDC userInfo body: `sub`, `username` and the attributes the token's scopes release
-    (custom ones included), booleans as "true"/"false". Needs the `openid` scope."""
-    claims, family = _check_access(pool=pool, token=access_token, required_scope="openid")
+    (custom ones included), booleans as "true"/"false". Needs the `openid` scope. `kept`:
+    `pool` is the process's copy, its version not read (_read_access)."""
+    _, claims, family = _read_access(
+        pool=pool, token=access_token, required_scope="openid", kept=kept
+    )
     if family is None:
         raise NotAuthorizedException("Invalid Access Token")
     user = family.user

@@ -42,6 +42,37 @@ def test_existing_session_signs_straight_through(signed_in, pool, app_client):
     assert params["code"]
 
 
+def test_an_expired_session_row_is_not_honoured_by_authorize(signed_in, pool, app_client):
+    """Authorize reads the session row with the client's (config.sessions.row_annotations):
+    a row past its expiry still sends the browser to the sign-in page."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+
+    from config.sessions import stored_key
+
+    key = signed_in.cookies["cognate_session"].value
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    assert Session.objects.filter(session_key=stored_key(key)).update(expire_date=past) == 1
+    response = signed_in.get(authorize_url(pool, app_client))
+    assert response.status_code == 302 and "/login?" in response["Location"]
+
+
+def test_a_deleted_session_row_is_not_honoured_by_authorize(signed_in, pool, app_client):
+    """The session ended on another server (its row deleted): the cookie signs nothing in."""
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().delete()
+    response = signed_in.get(authorize_url(pool, app_client))
+    assert response.status_code == 302 and "/login?" in response["Location"]
+
+
+def test_a_forged_session_cookie_is_not_honoured_by_authorize(client, pool, app_client, user):
+    client.cookies["cognate_session"] = "x" * 32
+    response = client.get(authorize_url(pool, app_client))
+    assert response.status_code == 302 and "/login?" in response["Location"]
+
+
 def test_prompt_login_forces_the_sign_in_page(signed_in, pool, app_client):
     response = signed_in.get(authorize_url(pool, app_client, prompt="login"))
     assert f"/{pool.id}/login?" in response["Location"]

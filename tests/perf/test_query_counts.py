@@ -169,12 +169,13 @@ def test_code_exchange(client, pool, app_client, grouped_user, django_assert_num
 def test_authorize_with_a_hosted_session(client, pool, app_client, user, django_assert_num_queries):
     code_for(client, pool, app_client)  # signs in: the browser now holds a hosted session
     client.get(authorize_url(pool, app_client))
-    # client + pool version, session row, session user; the new code
-    with django_assert_num_queries(4) as captured:
+    # client + pool version + session row, session user; the new code
+    with django_assert_num_queries(3) as captured:
         response = client.get(authorize_url(pool, app_client))
     assert response.status_code == 302 and "code=" in response["Location"]
     assert "config_version" in captured.captured_queries[0]["sql"]
-    assert captured.captured_queries[3]["sql"].startswith("INSERT")
+    assert "django_session" in captured.captured_queries[0]["sql"]
+    assert captured.captured_queries[2]["sql"].startswith("INSERT")
 
 
 @pytest.mark.django_db(transaction=True)  # no test transaction: a session INSERT as served
@@ -196,16 +197,49 @@ def test_hosted_sign_in_of_a_new_visitor(client, pool, app_client, user, django_
     assert not any(sql.startswith('SELECT "pool_userpool"') for sql in statements)
 
 
-def test_user_info_is_the_pool_version_and_the_family(
+def test_user_info_is_the_family_with_the_pool_version(
     client, pool, app_client, user, django_assert_num_queries
 ):
+    """The process's copy of the pool is checked by the version the family's read brings."""
     tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
     bearer = f"Bearer {tokens['access_token']}"
     client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1) as captured:
         response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert "config_version" in captured.captured_queries[0]["sql"]
     assert response.status_code == 200
     assert response.json()["username"] == "alice"
+
+
+def test_user_info_and_get_user_through_the_api_door_are_the_same_one(
+    pool, app_client, user, django_assert_num_queries
+):
+    """config.front's ApiDoor calls the same views: the same statements, no more."""
+    from tests.perf.wsgi import front_client
+
+    client = front_client()
+    tokens = exchange_code(client, pool, app_client, code_for(client, pool, app_client)).json()
+    bearer = f"Bearer {tokens['access_token']}"
+    client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    with django_assert_num_queries(1):
+        response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=bearer)
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    access = _api_access_token(user, app_client)
+    api = Api(client)
+    assert api.post("GetUser", {"AccessToken": access}, sign=False).status_code == 200
+    with django_assert_num_queries(EXPECTED["GetUser"]):
+        response = api.post("GetUser", {"AccessToken": access}, sign=False)
+    assert json.loads(response.content)["Username"] == "alice"
+
+
+def _api_access_token(user, app_client) -> str:
+    from pool import clock
+    from pool.services import tokens
+
+    scopes = [tokens.ADMIN_SCOPE]
+    return tokens.issue(
+        user=user, client=app_client, scopes=scopes, auth_time=clock.now()
+    ).access_token
 
 
 @pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
@@ -251,8 +285,7 @@ def test_initiate_auth_user_password(
     # client + pool, the user with their groups, then the sign-in's writes: its stamp on the
     # user and its event (one statement on PostgreSQL), the refresh family and its token
     postgresql = connection.vendor == "postgresql"
-    expected = EXPECTED["USER_PASSWORD_AUTH"] - (1 if postgresql else 0)
-    with django_assert_num_queries(expected) as captured:
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]) as captured:
         response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
     assert response.status_code == 200, response.content
     statements = [q["sql"] for q in captured.captured_queries]
@@ -312,7 +345,20 @@ def test_list_users(client, pool, django_assert_num_queries):
     assert [user["Username"] for user in json.loads(response.content)["Users"]] == ["alice"]
 
 
-EXPECTED = {"USER_PASSWORD_AUTH": 8, "REFRESH_TOKEN_AUTH": 2, "GetUser": 2, "ListUsers": 3}
+_POSTGRESQL = connection.vendor == "postgresql"
+EXPECTED = {
+    # the client with the pool, the user with their groups, the sign-in's stamp and event (one
+    # statement on PostgreSQL), the refresh family and its token (in a test's transaction:
+    # its savepoints too)
+    "USER_PASSWORD_AUTH": 7 if _POSTGRESQL else 8,
+    "REFRESH_TOKEN_AUTH": 2,
+    "GetUser": 1,
+    "ListUsers": 3,
+    # the POST of the sign-in form, out of the cache: client and pool version, user, the
+    # sign-in's stamp and event (one statement on PostgreSQL), the code and the new session
+    # (in a test's transaction: its savepoints too)
+    "hosted sign-in": 7 if _POSTGRESQL else 8,
+}
 _CALLBACK = "http://localhost:3000/callback"
 
 
@@ -329,3 +375,119 @@ def _claims(token: str) -> dict:
     import jwt as pyjwt
 
     return pyjwt.decode(token, options={"verify_signature": False})
+
+
+def test_compiled_inserts_prepare_values_as_the_orm_does(pool, app_client, user):
+    """pool.selectors.compiled: an authorization code's, a refresh family's and a refresh
+    token's INSERT parameters are what the ORM's save would send (text passed through as is,
+    the rest through each field)."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from pool.models import AuthorizationCode, RefreshFamily, RefreshToken
+    from pool.selectors import compiled
+
+    now = dt.datetime.now(dt.UTC)
+    family = RefreshFamily(
+        pool_id=pool.pk,
+        user=user,
+        client=app_client,
+        scopes=["openid"],
+        auth_time=now,
+        expires_at=now,
+        device_key="",
+    )
+    rows = [
+        AuthorizationCode(
+            digest="d" * 64,
+            pool=pool,
+            client=app_client,
+            user=user,
+            redirect_uri="https://a/b",
+            scopes=["openid", "email"],
+            nonce="",
+            code_challenge="c" * 43,
+            code_challenge_method="S256",
+            auth_time=now,
+            expires_at=now,
+        ),
+        family,
+        RefreshToken(digest="e" * 64, family=family),
+    ]
+    for row in rows:
+        statement = compiled.insert_statement(type(row))
+        expected = [
+            field.get_db_prep_save(field.pre_save(row, True), connection)
+            for field in statement.fields
+        ]
+        got = statement.params(row, connection)
+        # created_at (auto_now_add) is "now" at each call: compare everything else exactly.
+        for field, a, b in zip(statement.fields, got, expected, strict=True):
+            if field.name != "created_at":
+                assert type(a) is type(b), field.name
+                assert getattr(a, "obj", a) == getattr(b, "obj", b), field.name  # psycopg Jsonb
+
+
+# ------------------------------------------------------- sign-in on the default database cache
+
+
+@pytest.fixture
+def database_cache(settings, monkeypatch):
+    """The production default without Redis (config.cache.SharedDatabaseCache): the tests
+    otherwise keep the cache in process memory (tests/conftest.py). Its once-a-minute cull of
+    expired rows is kept out of the counted request."""
+    import config.cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.SharedDatabaseCache", "LOCATION": "cognate_cache"}
+    }
+    monkeypatch.setattr(config.cache, "_next_cull", float("inf"))
+
+
+def _cache_statements(captured) -> list[str]:
+    return [
+        query["sql"].split()[0]
+        for query in captured.captured_queries
+        if "cognate_cache" in query["sql"] or "cognate_counter" in query["sql"]
+    ]
+
+
+def _sign_in_cache_statements() -> list[str]:
+    """Two per-IP rate-limit counts (the door's and sign-in's), the lockout's read of the series,
+    its count (sliding its expiry) and the time of the attempt; the success deletes both, from
+    both tables (one statement on PostgreSQL)."""
+    deletes = ["WITH"] if connection.vendor == "postgresql" else ["DELETE", "DELETE"]
+    return ["INSERT", "INSERT", "SELECT", "INSERT", "INSERT", *deletes]
+
+
+@pytest.mark.usefixtures("database_cache")
+def test_initiate_auth_user_password_on_the_database_cache(
+    client, pool, api_client, user, django_assert_num_queries
+):
+    api = Api(client)
+    parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
+    expected = _sign_in_cache_statements()
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"] + len(expected)) as captured:
+        response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
+    assert response.status_code == 200, response.content
+    assert _cache_statements(captured) == expected
+
+
+@pytest.mark.usefixtures("database_cache")
+def test_hosted_sign_in_on_the_database_cache(client, pool, app_client, user):
+    from django.test.utils import CaptureQueriesContext
+
+    code_for(client, pool, app_client)
+    client.cookies.clear()
+    response = client.get(authorize_url(pool, app_client))
+    login = response["Location"]
+    client.get(login)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(login, {"username": "alice", "password": factories.PASSWORD})
+    assert response.status_code == 302 and "code=" in response["Location"], response.content[:300]
+    # the form has one rate limit (sign-in's), the JSON API's door has its own
+    expected = _sign_in_cache_statements()[1:]
+    assert _cache_statements(captured) == expected
+    assert len(captured) == EXPECTED["hosted sign-in"] + len(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from unittest import mock
 
 import pytest
@@ -33,6 +34,24 @@ def test_parallel_hits_each_get_their_own_number():
     threads = 16
     seen = parallel.burst(lambda: counters.hit("probe", timeout=60), threads)
     assert sorted(seen) == list(range(1, threads + 1))
+
+
+def test_a_sliding_count_lives_from_its_latest_event():
+    """The in-process cache (add/incr, then touch): a sliding count gets its timeout again."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    if not isinstance(cache, LocMemCache):
+        pytest.skip("the fallback of caches that cannot count in one operation")
+    counters.hit("probe", timeout=60, slide=True)
+    stored = cache.make_and_validate_key("probe")
+    cache._expire_info[stored] = time.time() + 5
+    assert counters.hit("probe", timeout=60, slide=True) == 2
+    assert cache._expire_info[stored] > time.time() + 50
+    cache._expire_info[stored] = time.time() + 5
+    assert counters.hit("probe", timeout=60) == 3  # without slide the expiry stays
+    assert cache._expire_info[stored] < time.time() + 10
 
 
 # ------------------------------------------------------------------ Redis (SharedRedisCache)
@@ -89,3 +108,18 @@ def test_one_redis_client_object_per_process():
     cache, client = _redis()
     assert cache._cache.get_client(write=True) is client
     assert cache._cache.get_client() is client  # one server: reads use it too
+
+
+@needs_redis
+def test_redis_sliding_count_renews_the_expiry_in_the_same_round_trip():
+    cache, client = _redis()
+    stored = cache.make_and_validate_key("probe")
+    assert counters.hit("probe", timeout=60, slide=True) == 1
+    assert 0 < client.ttl(stored) <= 60
+    client.expire(stored, 5)
+    real_execute = redis.client.Pipeline.execute
+    with mock.patch("redis.client.Pipeline.execute", autospec=True) as execute:
+        execute.side_effect = lambda self, *a, **k: real_execute(self, *a, **k)
+        assert counters.hit("probe", timeout=60, slide=True) == 2
+    assert execute.call_count == 1
+    assert client.ttl(stored) > 50

@@ -152,6 +152,32 @@ def test_sign_header_has_only_alg_and_kid(pool):
     assert pyjwt.get_unverified_header(token) == {"alg": "RS256", "kid": keys.active_key(pool).kid}
 
 
+def test_signed_token_is_byte_for_byte_what_pyjwt_makes(pool):
+    """The lean encoder writes the same header, payload and signature as PyJWT's encode."""
+    claims = {
+        **_claims(pool),
+        "cognito:groups": ["admins", "Zoë's team"],
+        "name": 'Ünïcode \u2603 "quoted"',
+        "email_verified": True,
+        "nonce": None,
+    }
+    key = keys.active_key(pool)
+    expected = pyjwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": None}
+    )
+    assert jwt.sign(pool, claims) == expected
+
+
+def test_signed_token_verifies_with_pyjwt_and_the_published_key(pool):
+    key = keys.active_key(pool)
+    claims = _claims(pool, sub="abc")
+    token = jwt.sign(pool, claims)
+    decoded = pyjwt.decode(
+        token, key.private_key.public_key(), algorithms=["RS256"], options={"verify_aud": False}
+    )
+    assert decoded == claims
+
+
 def test_verify_returns_claims(pool):
     token = jwt.sign(pool, _claims(pool, sub="abc"))
     assert jwt.verify(pool, token, token_use="access")["sub"] == "abc"

@@ -135,6 +135,58 @@ def test_after_a_success_the_lock_schedule_starts_over():
     assert refused()
 
 
+def test_a_right_fifth_guess_forgets_the_lock_it_set():
+    """reset() with the Attempt reads nothing again: the Attempt must carry the lock its own
+    guess set, or the success would leave the subject locked."""
+    fail(4)
+    counted = lockout.attempt(lockout.PASSWORD, WHO)
+    assert counted.failures == lockout.FREE_FAILURES
+    lockout.reset(lockout.PASSWORD, WHO, counted)
+    assert not locked() and lockout.failures(lockout.PASSWORD, WHO) == 0
+    fail(4)
+    assert not locked() and not refused()
+
+
+def test_a_right_guess_after_a_lock_forgets_the_series():
+    fail(6)
+    clock.advance(seconds=lockout.lock_seconds(6))
+    counted = lockout.attempt(lockout.PASSWORD, WHO)
+    assert counted.failures == 7
+    lockout.reset(lockout.PASSWORD, WHO, counted)
+    assert not locked() and lockout.failures(lockout.PASSWORD, WHO) == 0
+    fail(5)
+    assert locked()  # the new series' own 5 free guesses, no leftover "after lock" place
+    clock.advance(seconds=1)
+    assert not refused()
+
+
+def test_a_lock_set_by_a_parallel_guess_outlives_an_earlier_right_one():
+    """A right guess counted 4th, then a parallel wrong one counted 5th (it sets the lock)
+    before the right one is verified: the success forgets what it was counted in, the lock
+    it did not see stays in force."""
+    fail(3)
+    right = lockout.attempt(lockout.PASSWORD, WHO)
+    lockout.attempt(lockout.PASSWORD, WHO)
+    lockout.reset(lockout.PASSWORD, WHO, right)
+    assert locked() and refused()
+    clock.advance(seconds=1)
+    assert not refused()
+
+
+def test_a_lost_lock_still_ends_fifteen_minutes_after_the_last_free_failure():
+    """The 5th place was taken but its lock never written (the process died between the two
+    cache steps): the refused guesses that follow slide the count's expiry but never the time
+    of the last free failure, so the quiet period still ends it; no one is locked out for good."""
+    from pool.services import counters
+
+    fail(4)
+    counters.hit(f"lockout:password:{WHO}:0:free", timeout=60, slide=True)  # the 5th place
+    for _ in range(15):
+        assert refused()
+        clock.advance(minutes=1)
+    assert not refused()
+
+
 def test_counters_are_per_subject_and_per_kind():
     fail(5)
     assert not locked("local_pool:u2")

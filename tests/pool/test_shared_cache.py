@@ -6,10 +6,13 @@ production default. tests/test_scale.py shows it shared between two server proce
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from pool.models import CacheEntry, Counter
 from pool.services import counters, lockout
@@ -81,7 +84,7 @@ def test_successful_sign_ins_are_not_counted_as_failures():
     for _ in range(lockout.FREE_FAILURES - 1):
         lockout.attempt(lockout.PASSWORD, who)
         lockout.reset(lockout.PASSWORD, who)
-    assert lockout.attempt(lockout.PASSWORD, who) == 1
+    assert lockout.attempt(lockout.PASSWORD, who).failures == 1
     assert lockout.failures(lockout.PASSWORD, who) == 1
     assert not lockout.is_locked(lockout.PASSWORD, who)
 
@@ -154,3 +157,91 @@ def test_lockout_counts_on_the_database_cache():
     assert lockout.is_locked(lockout.PASSWORD, who)
     with pytest.raises(Exception, match="Password attempts exceeded"):
         lockout.attempt(lockout.PASSWORD, who)
+
+
+def test_set_is_one_statement_without_counting_the_table():
+    """Django's set counts the whole table (COUNT(*), O(table)) before every write and then
+    takes a transaction of three statements."""
+    cache.set("document", {"a": 1}, timeout=60)
+    with CaptureQueriesContext(connection) as queries:
+        cache.set("document", {"a": 2}, timeout=60)
+        cache.set("new", 3, timeout=None)
+    assert len(queries) == 2
+    assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)
+    assert cache.get("document") == {"a": 2} and cache.get("new") == 3
+
+
+def test_set_many_is_one_statement():
+    cache.set("a", 0, timeout=60)
+    with CaptureQueriesContext(connection) as queries:
+        assert cache.set_many({"a": 1, "b": 2}, timeout=60) == []
+    assert len(queries) == 1
+    assert cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
+
+
+def test_expired_rows_are_culled_at_most_once_a_minute_and_live_ones_never(monkeypatch):
+    import config.cache
+
+    cache.set("old", 1, timeout=-1)  # stored already expired
+    counters.hit("old counter", timeout=60)
+    Counter.objects.update(expires=Counter.objects.get().expires.replace(year=2000))
+    for number in range(12):
+        counters.hit(f"live:{number}", timeout=600)
+    monkeypatch.setattr(config.cache, "_next_cull", 0.0)  # a minute has passed
+    cache.set("new", 1, timeout=60)
+    assert not CacheEntry.objects.filter(cache_key__endswith=":old").exists()
+    assert not Counter.objects.filter(counter_key__endswith=":old counter").exists()
+    assert all(counters.value(f"live:{number}") == 1 for number in range(12))
+    cache.set("old", 1, timeout=-1)
+    with CaptureQueriesContext(connection) as queries:
+        cache.set("newer", 1, timeout=60)  # within the minute: no cull
+    assert len(queries) == 1
+    assert CacheEntry.objects.filter(cache_key__endswith=":old").exists()
+
+
+def test_deleting_keys_of_both_tables():
+    cache.set("entry", 1, timeout=60)
+    counters.hit("counter", timeout=60)
+    with CaptureQueriesContext(connection) as queries:
+        cache.delete_many(["entry", "counter"])
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert cache.get("entry") is None and counters.value("counter") == 0
+    assert cache.delete("entry") is False
+
+
+def test_a_sliding_count_renews_the_expiry_in_the_same_statement():
+    counters.hit("probe", timeout=60, slide=True)
+    Counter.objects.update(expires=timezone.now() + dt.timedelta(seconds=5))
+    with CaptureQueriesContext(connection) as queries:
+        assert counters.hit("probe", timeout=60, slide=True) == 2
+    assert len(queries) == 1
+    assert Counter.objects.get().expires > timezone.now() + dt.timedelta(seconds=50)
+
+
+def test_the_lockout_count_lives_from_the_latest_failure():
+    """The free count of a series slides: a slow series of guesses (one every 14 minutes, so no
+    quiet period) must not get its count back when the first guess's entry would expire.
+    (Before, the count's `touch` updated the entries' table, not the counters', so on the
+    database cache the count expired half an hour after the FIRST failure.)"""
+    who = lockout.subject("local_x", identifier="nobody")
+    lockout.attempt(lockout.PASSWORD, who)
+    Counter.objects.update(expires=timezone.now() + dt.timedelta(seconds=5))
+    lockout.attempt(lockout.PASSWORD, who)
+    left = Counter.objects.get().expires - timezone.now()
+    assert left > dt.timedelta(seconds=lockout._TTL - 60)
+    assert lockout.failures(lockout.PASSWORD, who) == 2
+
+
+def test_a_sign_in_without_failures_costs_four_cache_statements(monkeypatch):
+    """The lockout's part of a sign-in: read the series, count (sliding), note the time; the
+    success deletes the count and the time (one statement on PostgreSQL)."""
+    import config.cache
+
+    monkeypatch.setattr(config.cache, "_next_cull", float("inf"))
+    who = lockout.subject("local_x", user_id=7)
+    with CaptureQueriesContext(connection) as queries:
+        counted = lockout.attempt(lockout.PASSWORD, who)
+        lockout.reset(lockout.PASSWORD, who, counted)
+    assert len(queries) == (4 if connection.vendor == "postgresql" else 5)
+    assert lockout.failures(lockout.PASSWORD, who) == 0
+    assert not CacheEntry.objects.exists() and not Counter.objects.exists()

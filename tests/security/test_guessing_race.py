@@ -41,6 +41,21 @@ def _frozen_clock():
     clock.freeze()  # no lock ends during a burst: only the free guesses may be verified
 
 
+@pytest.fixture(params=["configured", "database"])
+def any_cache(request, settings):
+    """The lockout bursts run on the test run's cache (in-process, or Redis with REDIS_URL)
+    and on the default database cache (config.cache.SharedDatabaseCache)."""
+    if request.param == "database":
+        settings.CACHES = {
+            "default": {"BACKEND": "config.cache.SharedDatabaseCache", "LOCATION": "cognate_cache"}
+        }
+    yield request.param
+    if request.param == "database":
+        from django.core.cache import cache
+
+        cache.clear()
+
+
 @pytest.fixture
 def alice(pool, settings):
     """A user whose password hash has the production cost, so that each verified guess takes
@@ -51,6 +66,7 @@ def alice(pool, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("any_cache")
 def test_parallel_wrong_passwords_get_only_the_free_guesses(pool, alice):
     answers = wrong_password_burst(pool, "alice")
     assert answers.count(INCORRECT) == lockout.FREE_FAILURES, answers
@@ -58,6 +74,7 @@ def test_parallel_wrong_passwords_get_only_the_free_guesses(pool, alice):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("any_cache")
 def test_parallel_guesses_at_an_unknown_name_are_limited_alike(pool):
     answers = wrong_password_burst(pool, "ghost")
     assert answers.count(INCORRECT) == lockout.FREE_FAILURES, answers
@@ -65,6 +82,7 @@ def test_parallel_guesses_at_an_unknown_name_are_limited_alike(pool):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("any_cache")
 def test_when_a_lock_ends_a_parallel_burst_gets_one_guess(pool, alice):
     for _ in range(lockout.FREE_FAILURES):
         with pytest.raises(CognitoError):
