@@ -10,6 +10,11 @@ is hashed again and matches nothing. Every place Django's engine touches a key (
 exists, delete, and their async twins) goes through `stored_key`; `cycle_key` and `flush` are
 built on those and keep working unchanged.
 
+A new session (a sign-in's, whose key `cycle_key` replaces) is one INSERT, made when the response
+saves it: not an existence check of the drawn key, an empty row and then an UPDATE, as Django's
+engine does. A drawn key that is taken (never seen: 160 random bits) fails that
+INSERT and another is drawn, as Django's `create` does for any key.
+
 Sessions stored before this engine was set (plain keys) are simply no longer found: their
 holders sign in again, and `manage.py clearsessions` removes the rows once they expire.
 Rotating the first encryption key signs everybody out the same way.
@@ -17,10 +22,14 @@ Rotating the first encryption key signs everybody out the same way.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 from typing import TYPE_CHECKING
 
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import CreateError
+from django.db import IntegrityError, connection
 from django.db.models import Subquery
 from django.utils import timezone
 
@@ -96,6 +105,36 @@ class SessionStore(db.SessionStore):
         except self.model.DoesNotExist:
             self._session_key = None
             return None
+
+    def _get_new_session_key(self) -> str:
+        """A fresh random key, not looked up first: `create` inserts it with must_create,
+        which fails (and draws again) if it were taken. 160 random bits written as 32 base32
+        characters (lower case: within Django's key alphabet), as Django's 32 characters of
+        36 kinds, without drawing each character on its own (~0.1 ms)."""
+        return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
+
+    def cycle_key(self) -> None:
+        """The same data under a new key (no session fixation): the old row goes now; the new
+        one is written once, when the response saves the session (SessionMiddleware)."""
+        data = self._session
+        key = self.session_key
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if key:
+            self.delete(key)
+
+    def save(self, must_create: bool = False) -> None:
+        """A new row (must_create) is one compiled INSERT outside a transaction: alone, it
+        needs no savepoint to fail in; within one, Django's save (atomic) does it."""
+        if not must_create or self.session_key is None or connection.in_atomic_block:
+            return super().save(must_create=must_create)
+        row = self.create_model_instance(self._get_session(no_load=True))
+        try:
+            compiled.insert(row)
+        except IntegrityError:
+            raise CreateError from None
+        return None
 
     def exists(self, session_key: str) -> bool:
         return self.model.objects.filter(session_key=stored_key(session_key)).exists()

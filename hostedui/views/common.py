@@ -31,9 +31,9 @@ def to_app(location: str) -> HttpResponse:
 
 
 def load_pool(pool_id: str, *, cached: bool = False, kept: bool = False) -> UserPool:
-    """The pool named in the URL. `cached`: the process's copy of the row (pool.selectors.pools),
-    for the OAuth endpoints, which use only the pool's identity; pages that apply its settings
-    read the row itself. `kept`: that copy without reading its version when the process keeps
+    """The pool named in the URL. `cached`: the process's copy of the row for the pool's
+    config_version, read now (pool.selectors.pools): as current as the row itself, which the
+    other callers read. `kept`: that copy without reading its version when the process keeps
     one, for a service that reads the version with its own statement (userInfo)."""
     if not valid_pool_id(pool_id):
         raise ErrorPage("not_found", gettext("There is no such user pool."))

@@ -74,14 +74,18 @@ View = Callable[..., HttpResponse]
 
 def hosted_page(view: View) -> View:
     """Load the pool and validate the authorization request the page carries; an invalid one
-    gets the error page (unknown client or redirect_uri) or goes back to the app."""
+    gets the error page (unknown client or redirect_uri) or goes back to the app. The pool
+    and its client come from one read, as on authorize (the client row with the pool's
+    config_version and the browser's session row, and the process's copy of the pool for that
+    version)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, pool_id: str) -> HttpResponse:
         try:
-            pool = load_pool(pool_id)
+            pool, known = authz.pool_and_client(pool_id, request.GET, session=request.session)
+            pool = pool or load_pool(pool_id, cached=True)
             i18n.use_pool(request, pool)
-            auth = authz.validate(pool, request.GET).without_prompt()
+            auth = authz.validate(pool, request.GET, known=known).without_prompt()
             return view(request, auth)
         except ErrorPage as exc:
             return error_page(request, exc)

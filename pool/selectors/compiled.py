@@ -196,7 +196,8 @@ class CompiledInsert:
 
     @classmethod
     def build(cls, model: type[Model], connection) -> CompiledInsert:
-        fields = tuple(model._meta.local_concrete_fields)
+        # A key the database generates (an AutoField's) is left to it, as the ORM does.
+        fields = tuple(f for f in model._meta.local_concrete_fields if not f.db_returning)
         query = InsertQuery(model)
         query.insert_values(fields, [model()], raw=False)
         [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
@@ -244,7 +245,8 @@ def insert_statement(model: type[Model]) -> CompiledInsert:
 def insert(instance: Model) -> None:
     """Store `instance` as a new row: what `instance.save(force_insert=True)` does for a model
     whose primary key is set before the insert (no RETURNING, no save signals; none of the
-    hot paths' models has receivers), without building the query each time."""
+    hot paths' models has receivers), without building the query each time. A key the
+    database generates (AuthEvent's) is not read back: the instance's pk stays None."""
     connection = connections[DEFAULT_DB_ALIAS]
     statement = insert_statement(type(instance))
     with connection.cursor() as cursor:
@@ -256,3 +258,53 @@ def stored(instance: Model) -> None:
     """Mark `instance` as saved, as the ORM does after its INSERT."""
     instance._state.adding = False
     instance._state.db = DEFAULT_DB_ALIAS
+
+
+@functools.cache
+def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in names)
+    table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608 (names only)
+
+
+def _update_params(instance: Model, names: tuple[str, ...], connection) -> list:
+    meta = instance._meta
+    params = [
+        meta.get_field(n).get_db_prep_save(getattr(instance, meta.get_field(n).attname), connection)
+        for n in names
+    ]
+    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    return params
+
+
+def update(instance: Model, *names: str) -> None:
+    """Write `instance`'s current values of the fields `names` to its row: what
+    `type(instance).objects.filter(pk=instance.pk).update(...)` does with them (no auto_now,
+    no signals), without building the query each time (a sign-in stamps its user so)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _update_sql(type(instance), names, connection.vendor),
+            _update_params(instance, names, connection),
+        )
+
+
+def update_and_insert(instance: Model, names: tuple[str, ...], new: Model) -> None:
+    """`update(instance, *names)` and `insert(new)` (a sign-in's stamp on its user and its
+    event): on PostgreSQL one statement, the UPDATE a data-modifying CTE of the INSERT (both
+    commit together, one round trip); elsewhere the two statements."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        update(instance, *names)
+        insert(new)
+        return
+    statement = insert_statement(type(new))
+    sql = f"WITH stamped AS ({_update_sql(type(instance), names, connection.vendor)}) "
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql + statement.sql,
+            _update_params(instance, names, connection) + statement.params(new, connection),
+        )
+    stored(new)

@@ -11,8 +11,8 @@ without a shared cache, and costs no cache round trip.
 
 The JSON API's ClientId actions (InitiateAuth and the rest) take the copy too, for the version
 read with their client row (pool.selectors.clients.client_with_pool): as current as reading the
-row. The hosted pages that apply a pool's settings (sign-in, sign-up, MFA) read the row from the
-database.
+row. So do authorize and the hosted pages (sign-in, sign-up, MFA...), with the version read with
+the app client their request names (pool.selectors.clients.pool_client_and_version).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from pool.models.user import (
     is_custom_attribute,
 )
 from pool.selectors import compiled
+from pool.selectors.tokens import groups_from, groups_subquery
 
 
 def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
@@ -30,7 +31,9 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     or phone alias, or a confirmed user's preferred_username, compared as the pool compares
     names (`UserPool.normalize`). One indexed read of the pool's register of sign-in names,
     where each name has one holder whatever its kind, compiled once (every password sign-in
-    starts here). None when there is no such user."""
+    starts here). The user's groups come in the same read (a correlated subquery) and answer
+    `user.groups.all()` as a prefetch would: the tokens of the sign-in need them. None when
+    there is no such user."""
     if not identifier or not isinstance(identifier, str) or "\x00" in identifier:
         # No name holds a NUL byte (and PostgreSQL cannot compare text with one).
         return None
@@ -40,7 +43,18 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
         return None
     user = built[User]
     user.pool = built[UserPool]
+    _prefetch_groups(user, groups_from(built["group_rows"], pool_id=pool.pk))
     return user
+
+
+def _prefetch_groups(user: User, groups: list) -> None:
+    """Keep `groups` as Django's prefetch_related("groups") keeps them: `user.groups.all()`
+    answers from them, while filtering or changing the relation still goes to the database
+    (and a change drops them, as for any prefetch)."""
+    related = user.groups.get_queryset()
+    related._result_cache = groups
+    related._prefetch_done = True
+    user._prefetched_objects_cache = {User.groups.field.name: related}
 
 
 # Stand-ins for the compiled sign-in lookup's values (pool.selectors.compiled).
@@ -50,9 +64,11 @@ _NAME, _NAME_POOL = "\x01sign-in-name", "\x01sign-in-pool"
 def _by_name_query():
     """The user holding a sign-in name of the pool (one join on the (pool, key) unique index),
     with the pool's row as it is now: the sign-in applies its settings."""
-    return User.objects.filter(
-        sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME
-    ).select_related("pool")[:1]
+    return (
+        User.objects.filter(sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME)
+        .select_related("pool")
+        .annotate(group_rows=groups_subquery("id"))[:1]
+    )
 
 
 _SUB, _SUB_POOL = uuid.UUID(int=1), "\x01pool"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pool.models import AppClient, AuthEvent, User, UserPool
+from pool.selectors import compiled
 from pool.services.results import RequestContext
 
 
-def record(
+def event(
     *,
     pool: UserPool,
     event_type: str,
@@ -17,8 +20,10 @@ def record(
     client: AppClient | None = None,
     context: RequestContext | None = None,
 ) -> AuthEvent:
+    """The event's row, not stored yet (`record` stores it; a successful sign-in stores it
+    with its stamp on the user, pool.services.sign_in.finish)."""
     context = context or RequestContext()
-    return AuthEvent.objects.create(
+    return AuthEvent(
         pool=pool,
         user=user,
         username=(user.username if user else username)[:2048],
@@ -29,3 +34,11 @@ def record(
         ip=context.ip,
         user_agent=context.user_agent[:512],
     )
+
+
+def record(**fields: Any) -> AuthEvent:
+    """Store the event `event(**fields)` describes: one INSERT compiled once (every sign-in,
+    refused or not, writes one); the returned row's pk is not read back."""
+    row = event(**fields)
+    compiled.insert(row)
+    return row

@@ -32,6 +32,7 @@ from pool.models import (
     UserPool,
     UserStatus,
 )
+from pool.selectors import compiled
 from pool.services import challenges, codes, delivery, devices, events, pre_token
 from pool.services.results import Authenticated, Challenge, RequestContext
 
@@ -321,10 +322,8 @@ def finish(
     now = clock.now()
     if device is not None:
         devices.signed_in_on(device, context)
-    User.objects.filter(pk=user.pk).update(last_sign_in_at=now)
     user.last_sign_in_at = now
-    metrics.signed_in(methods)
-    events.record(
+    success = events.event(
         pool=user.pool,
         event_type=AuthEvent.Type.SIGN_IN,
         success=True,
@@ -333,6 +332,8 @@ def finish(
         client=client,
         context=context,
     )
+    compiled.update_and_insert(user, ("last_sign_in_at",), success)
+    metrics.signed_in(methods)
     return Authenticated(
         user=user,
         client=client,

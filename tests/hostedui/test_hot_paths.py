@@ -12,7 +12,7 @@ from pool.selectors import pools as pool_rows
 from pool.services import app_clients, keys
 from pool.services import pools as pool_service
 from tests import factories
-from tests.hostedui.conftest import code_for, exchange_code, token_request
+from tests.hostedui.conftest import authorize_url, code_for, exchange_code, token_request
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,16 @@ def test_a_rotated_client_secret_is_refused_at_once(client, pool, user):
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+def test_a_setting_saved_by_another_process_applies_on_the_next_sign_in_page(
+    client, pool, app_client
+):
+    """The sign-in page takes the process's copy of the pool for the version it reads with
+    the app client: a save elsewhere (a new config_version) is applied at the next request."""
+    page = client.get(authorize_url(pool, app_client))["Location"]
+    assert "Username" in client.get(page).content.decode()  # the process holds the pool now
+    UserPool.objects.filter(pk=pool.pk).update(
+        username_attributes=["email"], config_version=pool.config_version + 1
+    )
+    assert "Email address" in client.get(page).content.decode()

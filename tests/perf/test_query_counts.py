@@ -11,6 +11,7 @@ import base64
 import json
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.front import ApiHandler, Front
@@ -177,6 +178,25 @@ def test_authorize_with_a_hosted_session(client, pool, app_client, user, django_
     assert captured.captured_queries[2]["sql"].startswith("INSERT")
 
 
+@pytest.mark.django_db(transaction=True)  # no test transaction: a session INSERT as served
+def test_hosted_sign_in_of_a_new_visitor(client, pool, app_client, user, django_assert_num_queries):
+    login = client.get(authorize_url(pool, app_client))["Location"]
+    client.get(login)  # the form, and the process's copy of the pool
+    form = {"username": "alice", "password": factories.PASSWORD}
+    client.post(login, form)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # a new visitor, as the bench's
+    # client + pool version, the user with their groups, the sign-in's stamp and event (one
+    # statement on PostgreSQL), the code, the new session (one INSERT)
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(5 if postgresql else 6) as captured:
+        response = client.post(login, form)
+    assert response.status_code == 302 and "code=" in response["Location"]
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert "config_version" in statements[0]
+    assert statements[-1].startswith('INSERT INTO "django_session"')
+    assert not any(sql.startswith('SELECT "pool_userpool"') for sql in statements)
+
+
 def test_user_info_is_the_family_with_the_pool_version(
     client, pool, app_client, user, django_assert_num_queries
 ):
@@ -256,15 +276,27 @@ def _initiate(api, app, flow, parameters):
     )
 
 
-def test_initiate_auth_user_password(client, pool, api_client, user, django_assert_num_queries):
+def test_initiate_auth_user_password(
+    client, pool, api_client, grouped_user, django_assert_num_queries
+):
     api = Api(client)
     parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
     assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
-    # client + pool, user, user's devices/MFA, then the sign-in's write transaction and groups
-    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]):
+    # client + pool, the user with their groups, then the sign-in's writes: its stamp on the
+    # user and its event (one statement on PostgreSQL), the refresh family and its token
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]) as captured:
         response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
     assert response.status_code == 200, response.content
-    assert "AccessToken" in json.loads(response.content)["AuthenticationResult"]
+    statements = [q["sql"] for q in captured.captured_queries]
+    user_read = next(sql for sql in statements if "pool_user_groups" in sql)
+    assert user_read.startswith("SELECT") and "pool_signinname" in user_read
+    if postgresql:
+        stamp = next(sql for sql in statements if sql.startswith("WITH"))
+        assert stamp.startswith('WITH stamped AS (UPDATE "pool_user"')
+        assert 'INSERT INTO "pool_authevent"' in stamp
+    result = json.loads(response.content)["AuthenticationResult"]
+    assert _claims(result["AccessToken"])["cognito:groups"] == ["admins", "staff"]
 
 
 def test_initiate_auth_refresh_token(client, pool, api_client, user, django_assert_num_queries):
@@ -313,14 +345,19 @@ def test_list_users(client, pool, django_assert_num_queries):
     assert [user["Username"] for user in json.loads(response.content)["Users"]] == ["alice"]
 
 
+_POSTGRESQL = connection.vendor == "postgresql"
 EXPECTED = {
-    "USER_PASSWORD_AUTH": 9,
+    # the client with the pool, the user with their groups, the sign-in's stamp and event (one
+    # statement on PostgreSQL), the refresh family and its token (in a test's transaction:
+    # its savepoints too)
+    "USER_PASSWORD_AUTH": 7 if _POSTGRESQL else 8,
     "REFRESH_TOKEN_AUTH": 2,
     "GetUser": 1,
     "ListUsers": 3,
-    # the POST of the sign-in form, out of the cache: pool, client, user, the sign-in's writes,
-    # the hosted session and the code (in a test's transaction: its savepoints too)
-    "hosted sign-in": 13,
+    # the POST of the sign-in form, out of the cache: client and pool version, user, the
+    # sign-in's stamp and event (one statement on PostgreSQL), the code and the new session
+    # (in a test's transaction: its savepoints too)
+    "hosted sign-in": 7 if _POSTGRESQL else 8,
 }
 _CALLBACK = "http://localhost:3000/callback"
 

@@ -12,7 +12,7 @@ import pytest
 
 from pool import clock
 from pool.errors import CognitoError
-from pool.models import SignInName, User
+from pool.models import Group, SignInName, User
 from pool.selectors.users import find_for_sign_in
 from pool.services import admin, sign_up, tokens, user_import
 from pool.services import attributes as user_attributes
@@ -133,6 +133,30 @@ def test_email_pool_names_sign_in_whatever_their_case(db):
     pool = factories.make_pool(username_attributes=["email"])
     user = by_admin(pool, "Bob@Example.com", {"email": "bob@example.com"})
     assert find_for_sign_in(pool, "BOB@example.COM") == user
+
+
+def test_the_sign_in_lookup_brings_the_users_groups(pool, django_assert_num_queries):
+    user = factories.make_user(pool, "alice")
+    staff = Group.objects.create(pool=pool, name="staff", precedence=2)
+    admins = Group.objects.create(pool=pool, name="admins", precedence=1)
+    user.groups.add(staff, admins)
+    find_for_sign_in(pool, "alice")  # compiled once (and the backend's JSON support checked)
+    with django_assert_num_queries(1):
+        found = find_for_sign_in(pool, "alice")
+        assert [group.name for group in found.groups.all()] == ["admins", "staff"]
+
+
+def test_the_groups_read_with_the_user_do_not_answer_for_other_groups(pool):
+    """Filtering the relation, or changing it, still asks the database."""
+    user = factories.make_user(pool, "alice")
+    staff = Group.objects.create(pool=pool, name="staff")
+    other = Group.objects.create(pool=pool, name="other")
+    user.groups.add(staff)
+    found = find_for_sign_in(pool, "alice")
+    assert not found.groups.filter(pk=other.pk).exists()
+    assert found.groups.filter(pk=staff.pk).exists()
+    found.groups.add(other)
+    assert sorted(group.name for group in found.groups.all()) == ["other", "staff"]
 
 
 # --------------------------------------------------------------- one name, however it is typed

@@ -301,3 +301,27 @@ def test_no_session_row_holds_a_challenge_handle_in_clear(pool, app_client, user
     assert ChallengeSession.objects.filter(digest=crypto.digest(crypto.decrypt(handles[0])))
     answered = browser.post(response["Location"], {"code": totp_code()})
     assert "code" in redirect_params(answered)
+
+
+def test_a_new_session_never_takes_a_key_already_in_use(db, monkeypatch):
+    """New sessions are inserted without looking their key up first: a key that is taken
+    fails the insert and another is drawn; the holder's session is untouched."""
+    holder = SessionStore()
+    holder["owner"] = "holder"
+    holder.save()
+    drawn = iter([holder.session_key, "n" * 32])
+    newcomer = SessionStore()
+    monkeypatch.setattr(newcomer, "_get_new_session_key", lambda: next(drawn))
+    newcomer["owner"] = "newcomer"
+    newcomer.save()
+    assert newcomer.session_key == "n" * 32
+    assert SessionStore(holder.session_key)["owner"] == "holder"
+    assert SessionStore("n" * 32)["owner"] == "newcomer"
+
+
+def test_new_session_keys_are_long_random_and_in_djangos_alphabet(db):
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+
+    keys = {SessionStore()._get_new_session_key() for _ in range(200)}
+    assert len(keys) == 200
+    assert all(len(key) == 32 and set(key) <= set(VALID_KEY_CHARS) for key in keys)
