@@ -27,19 +27,26 @@ def begin(request: HttpRequest) -> None:
     request.csp_nonce = secrets.token_urlsafe(16)
 
 
+def content_security_policy(
+    nonce: str, *, form_action: str = "'self' http: https:", frame_ancestors: str = "'none'"
+) -> str:
+    """The pages' policy: scripts and styles only from here or with this request's nonce; a
+    page that must differ (the branding preview, framed by the console) says where."""
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data: https:; "
+        "object-src 'none'; base-uri 'none'; "
+        f"form-action {form_action}; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+
 def finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """The security headers the answer does not set itself."""
     if "Content-Security-Policy" not in response:
-        nonce = request.csp_nonce
-        response["Content-Security-Policy"] = (
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data: https:; "
-            "object-src 'none'; base-uri 'none'; "
-            "form-action 'self' http: https:; "
-            "frame-ancestors 'none'"
-        )
+        response["Content-Security-Policy"] = content_security_policy(request.csp_nonce)
     response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     return response

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
+from config import security
 from hostedui import branding as hosted_branding
 from hostedui import forms
 from hostedui.oauth import ErrorPage
@@ -136,14 +137,8 @@ def preview(request: HttpRequest, pool_id: str) -> HttpResponse:
         "preview": True,
     }
     response = render(request, "hostedui/login.html", context)
-    nonce = request.csp_nonce
-    response["Content-Security-Policy"] = (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        f"style-src 'self' 'nonce-{nonce}'; "
-        "img-src 'self' data: https:; "
-        "object-src 'none'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'self'"
+    response["Content-Security-Policy"] = security.content_security_policy(
+        request.csp_nonce, form_action="'none'", frame_ancestors="'self'"
     )
     response["Cache-Control"] = "no-store"
     return response
