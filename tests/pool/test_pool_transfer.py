@@ -201,7 +201,7 @@ def populate() -> dict:
         group_key="-group",
         name="ann's laptop",
         salt=crypto.encrypt("a1b2"),
-        verifier=crypto.encrypt("c3d4"),
+        verifier=crypto.encrypt("device-verifier-secret-value"),
         confirmed=True,
         remembered=True,
     )
@@ -365,7 +365,7 @@ def test_the_export_validates_against_the_published_schema_and_holds_no_plaintex
         "PRIVATE KEY",
         "google-client-secret-value",
         "whsec-trigger-secret-value",
-        "c3d4",
+        "device-verifier-secret-value",
         "-----BEGIN PRIVATE KEY-----sp",
     ]
     for secret in secrets:
