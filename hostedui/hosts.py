@@ -68,8 +68,12 @@ def _hosted(path: str) -> bool:
 def on_own_host(request: HttpRequest) -> bool:
     """Is the request to one of the server's own names (or no name a domain can have)? Then
     this middleware leaves it as it is. No query."""
-    host, _port = split_domain_port(_raw_host(request))  # "" when the header is not a host
-    return domains.is_own(host)
+    return domains.is_own(_host(_raw_host(request)))
+
+
+def _host(raw: str) -> str:
+    """The host name of a Host header ("" when the header is not a host)."""
+    return split_domain_port(raw)[0]
 
 
 class PoolDomainMiddleware:
@@ -81,8 +85,9 @@ class PoolDomainMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         raw = _raw_host(request)
-        looked_up = not on_own_host(request) and _hosted(request.path_info)
-        row = domains.serving(split_domain_port(raw)[0]) if looked_up else None
+        host = _host(raw)
+        looked_up = not domains.is_own(host) and _hosted(request.path_info)
+        row = domains.serving(host) if looked_up else None
         if row is None:
             return self.get_response(request)
         request.urlconf = DOMAIN_URLCONF
