@@ -202,6 +202,21 @@ def ratios(report: dict) -> list[dict]:
     return rows
 
 
+def _server_floor(report: dict) -> str:
+    """What the server costs before any application code, and so the most any "/ hello" ratio
+    can reach on it: an answer that cost nothing of ours would still cost the floor."""
+    ceilings = report.get("ceilings") or {}
+    null = (ceilings.get("null") or {}).get("cpu_ms_per")
+    hello = (ceilings.get("hello") or {}).get("cpu_ms_per")
+    if not null or not hello:
+        return ""
+    return (
+        f"Server floor: a WSGI callable answering before Django costs {null:.2f} ms of server "
+        f"CPU per request on this server, the bare Django hello {hello:.2f} ms; no answer can "
+        f"reach more than {hello / null:.2f} x hello by CPU here."
+    )
+
+
 def _fmt(value, digits: int = 1) -> str:
     if value is None:
         return "-"
@@ -231,8 +246,11 @@ def _scenario_rows(report: dict) -> list[list[str]]:
             continue
         for name in SCENARIOS:
             rows.append(_row(f"Cognate ({label})", name, section["scenarios"].get(name)))
+    ceilings = report.get("ceilings") or {}
+    if ceilings.get("null"):
+        rows.append(_row("bare WSGI (no Django)", "null", ceilings["null"]))
     for name in ("hello", "sign2"):
-        rows.append(_row("bare Django", name, (report.get("ceilings") or {}).get(name)))
+        rows.append(_row("bare Django", name, ceilings.get(name)))
     for peer, section in (report.get("peers") or {}).items():
         if "skipped" in section:
             rows.append([peer, "-", section["skipped"], "", "", "", "", ""])
@@ -380,6 +398,9 @@ def markdown(report: dict, *, searches: str = "") -> str:
             ],
         )
     )
+    floor = _server_floor(report)
+    if floor:
+        parts += ["", floor]
     profile = ((report.get("cognate") or {}).get("sqlite") or {}).get("profile")
     if profile:
         parts.append("")

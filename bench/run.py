@@ -1011,6 +1011,12 @@ def run_ceilings(args, scratch: Path) -> dict:
             [request_file(scratch, "GET", "/hello", {}), "200", "hello"],
             'bare Django view answering "hello"',
         )
+        out["null"] = run(
+            "null",
+            "static.lua",
+            [request_file(scratch, "GET", "/null", {}), "200", "null"],
+            "a WSGI callable answering before Django: the server's own cost per request",
+        )
         out["sign2"] = run(
             "sign2",
             "static.lua",

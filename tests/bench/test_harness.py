@@ -74,6 +74,10 @@ def test_static_scenario_counts_requests_cpu_and_wrong_answers(ceiling, scratch)
     assert wrong["requests"] > 0
     assert wrong["error_detail"]["bad"] == wrong["requests"]
     assert ceiling.peak_rss_mb() > 0
+    # The server floor: answered before Django, on the same server.
+    null = bench.request_file(scratch, "GET", "/null", {})
+    floor = one_second(ceiling, "static.lua", [null, "200", "null"], scratch)
+    assert floor["requests"] > 0 and floor["errors"] == 0
 
 
 @needs_wrk
@@ -262,6 +266,19 @@ def test_report_gives_every_target_a_verdict():
     assert "| refresh / oidc-provider refresh | 0.50 | >= 1.0 | MISS |" in bench_report.markdown(
         report
     )
+    assert "Server floor" not in bench_report.markdown(report)
+
+
+def test_report_states_the_server_floor_and_the_most_a_hello_ratio_can_reach():
+    report = {
+        "ceilings": {
+            "null": {"per_second": 9000.0, "cpu_ms_per": 0.16},
+            "hello": {"per_second": 5000.0, "cpu_ms_per": 0.32},
+        }
+    }
+    text = bench_report.markdown(report)
+    assert "| bare WSGI (no Django) | null | 9,000.0 |" in text
+    assert "costs 0.16 ms" in text and "more than 2.00 x hello by CPU" in text
 
 
 def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
