@@ -120,12 +120,17 @@ def test_a_settings_change_outside_a_transaction_shows_in_the_next_discovery(fro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deleted_pool_has_no_documents_at_once(front, pool):
-    assert call(front, JWKS.format(pool.id)).status == 200
-    assert call(front, DISCOVERY.format(pool.id)).status == 200
+def test_a_deleted_pool_has_no_documents_at_once(front, pool, django_assert_num_queries):
+    keys.active_key(pool)
+    for template in (JWKS, DISCOVERY):
+        assert call(front, template.format(pool.id)).status == 200
+    with django_assert_num_queries(2 * _version_reads()):  # both kept
+        for template in (JWKS, DISCOVERY):
+            assert call(front, template.format(pool.id)).status == 200
+    pool_id = pool.id
     pool_service.delete_pool(pool=pool)
-    assert call(front, JWKS.format(pool.id)).status == 404
-    assert call(front, DISCOVERY.format(pool.id)).status == 404
+    assert call(front, JWKS.format(pool_id)).status == 404
+    assert call(front, DISCOVERY.format(pool_id)).status == 404
 
 
 @pytest.mark.django_db(transaction=True)
