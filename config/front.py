@@ -5,11 +5,14 @@ API paths through a shorter middleware chain.
    change only when the pool's keys or settings do. The first GET of each runs through Django as
    any request; its 200 answer (body and every header the middleware set) is kept with the
    pool's `config_version`, which every save of the pool and every key change replaces in the
-   same transaction (pool.selectors.pools). Later GETs cost one indexed read of that version and
-   get the kept answer, with an ETag, or 304 Not Modified for a matching If-None-Match. A new
+   same transaction (pool.selectors.pools). Later GETs get the kept answer (with its length,
+   an ETag and their own X-Request-Id), or 304 Not Modified for a matching If-None-Match. A new
    version, a retired key leaving the JWKS, anything but a GET or a 200 goes to Django again.
-   The version is read from the database on every request, so a rotation or settings change on
-   any server shows in the next answer of every server.
+   On PostgreSQL the version is read on every request (one indexed read), so a rotation or
+   settings change on any server shows in the next answer of every server. On a SQLite file
+   it is read again only when pool.config_generation's count (shared by the processes on that
+   file, read from memory) moved since the last read: no statement per request, and a change
+   committed by any process still shows in the next answer of every process.
 2. The OAuth endpoints the apps call (token, revoke, userInfo) and the JSON API (POST /) use
    no session, no CSRF cookie (they are csrf_exempt), no messages and no operator login: they
    run without those middleware (settings.API_MIDDLEWARE keeps the ones that set security
@@ -28,11 +31,11 @@ API paths through a shorter middleware chain.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
 import threading
-from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
@@ -51,6 +54,8 @@ POOL_API_PATH = re.compile(r"^/([^/]+)/oauth2/(token|revoke|userInfo)$")
 AUTHORIZE_PATH = re.compile(r"^(?:/[^/]+)?/oauth2/authorize$")
 # Headers a kept answer is sent with on a 304 (RFC 9110 §15.4.5), besides ETag.
 _NOT_MODIFIED_DROP = {"content-type", "content-length"}
+# Headers of the rendering answer a kept answer does not repeat (it sets its own).
+_PER_ANSWER = {"x-request-id", "content-length"}
 
 
 class _ChainHandler(WSGIHandler):
@@ -80,12 +85,14 @@ class AuthorizeHandler(_ChainHandler):
     chain = "AUTHORIZE_MIDDLEWARE"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _Kept:
     version: int
+    generation: int | None  # pool.config_generation's count noted before `version` was read
     until: dt.datetime | None  # a retired key leaves the JWKS then
     status: str
-    headers: list[tuple[str, str]]
+    headers: list[tuple[str, str]]  # without X-Request-Id
+    not_modified_headers: list[tuple[str, str]]
     body: bytes
     etag: str
 
@@ -125,7 +132,7 @@ class Front:
     # ---------------------------------------------------------------- JWKS and discovery
 
     def _document(self, pool_id: str, name: str, environ, start_response):
-        from pool import clock
+        from pool import clock, config_generation
         from pool.selectors import pools
 
         key = (
@@ -135,31 +142,43 @@ class Front:
             environ.get("wsgi.url_scheme", ""),
             environ.get("HTTP_X_FORWARDED_PROTO", ""),
         )
-        try:
-            # Once, before the read: a connection past its age or broken is dropped here, as
-            # at the start of any request (after it, the next request's start does the same).
-            _close_old_connections()
-            version = pools.current_version(pool_id) if pools.valid_pool_id(pool_id) else None
-        except Exception:  # noqa: BLE001 (Django answers, and logs, whatever went wrong)
-            version = None
         kept = self._kept.get(key)
+        try:
+            # Noted BEFORE the version is read: a change counted while it is read makes the
+            # next request read it again.
+            generation = config_generation.current()
+            if kept is not None and generation is not None and kept.generation == generation:
+                version = kept.version  # no configuration change committed since it was read
+            else:
+                # Once, before the read: a connection past its age or broken is dropped here,
+                # as at the start of any request (after it, the next request's start does the
+                # same).
+                _close_old_connections()
+                version = pools.current_version(pool_id) if pools.valid_pool_id(pool_id) else None
+        except Exception:  # noqa: BLE001 (Django answers, and logs, whatever went wrong)
+            generation = version = None
         if (
             version is None
             or kept is None
             or kept.version != version
             or (kept.until is not None and kept.until <= clock.now())
         ):
-            return self._render(key, pool_id, name, version, environ, start_response)
+            return self._render(key, pool_id, name, version, generation, environ, start_response)
+        if kept.generation != generation:  # still current after another pool's change
+            kept = dataclasses.replace(kept, generation=generation)
+            with self._lock:
+                self._kept[key] = kept
+        request_id = ("X-Request-Id", _request_id(environ))
         if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), kept.etag):
-            headers = [(h, v) for h, v in kept.headers if h.lower() not in _NOT_MODIFIED_DROP]
-            start_response("304 Not Modified", headers)
+            start_response("304 Not Modified", [*kept.not_modified_headers, request_id])
             return [b""]
-        start_response(kept.status, kept.headers)
+        start_response(kept.status, [*kept.headers, request_id])
         return [kept.body]
 
-    def _render(self, key, pool_id, name, version, environ, start_response):
+    def _render(self, key, pool_id, name, version, generation, environ, start_response):
         """Django answers; a 200 is kept for `version` (the version read before it rendered,
-        so a change during the render makes the next request render again)."""
+        so a change during the render makes the next request render again) and `generation`
+        (the count of changes noted before that read, pool.config_generation)."""
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):
@@ -175,23 +194,29 @@ class Front:
         status, headers = captured["status"], list(captured["headers"])
         if version is not None and status.startswith("200"):
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-            headers.append(("ETag", etag))
+            # Kept without this request's id (each answer gets its own) and with the body's
+            # length (a server then sends it as is, without chunked framing).
+            shared = [(h, v) for h, v in headers if h.lower() not in _PER_ANSWER]
+            shared += [("Content-Length", str(len(body))), ("ETag", etag)]
             kept = _Kept(
                 version=version,
+                generation=generation,
                 until=_published_until(pool_id) if name == "jwks.json" else None,
                 status=status,
-                headers=headers,
+                headers=shared,
+                not_modified_headers=[
+                    (h, v) for h, v in shared if h.lower() not in _NOT_MODIFIED_DROP
+                ],
                 body=body,
                 etag=etag,
             )
             with self._lock:
                 self._kept[key] = kept
+            own_id = [(h, v) for h, v in headers if h.lower() == "x-request-id"]
             if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), etag):
-                start_response(
-                    "304 Not Modified",
-                    [(h, v) for h, v in headers if h.lower() not in _NOT_MODIFIED_DROP],
-                )
+                start_response("304 Not Modified", [*kept.not_modified_headers, *own_id])
                 return [b""]
+            headers = [*shared, *own_id]
         start_response(status, headers)
         return [body]
 
@@ -333,6 +358,14 @@ def _close_old_connections() -> None:
     where Django's own test client skips it too."""
     if not connection.in_atomic_block:
         close_old_connections()
+
+
+def _request_id(environ) -> str:
+    """A kept answer's own X-Request-Id (the caller's when it looks like one, as Django's
+    answers have it)."""
+    from config.observability import new_request_id
+
+    return new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
 
 
 def _published_until(pool_id: str) -> dt.datetime | None:

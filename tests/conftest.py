@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import socket
 import threading
@@ -37,6 +38,19 @@ def pytest_configure(config):
     base = int(parsed.path.strip("/") or 0)
     own = parsed._replace(path=f"/{base + 1 + int(worker[2:])}").geturl()
     settings.CACHES["default"]["LOCATION"] = own
+
+
+def pytest_unconfigure(config):
+    """The test database's count of configuration changes (pool.config_generation) goes
+    with the database file Django deleted (this process's own: its name holds the pid)."""
+    from django.conf import settings
+
+    from pool.config_generation import SUFFIX
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name:
+        for path in glob.glob(glob.escape(test_name) + "*" + SUFFIX):
+            os.remove(path)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
-from config.observability import JsonFormatter, RequestIdFilter
+from config.observability import JsonFormatter, RequestIdFilter, new_request_id
 from pool.errors import NotAuthorizedException, UserLambdaValidationException
 from pool.models import TriggerKind
 from pool.services import authenticate, lockout
@@ -165,6 +165,21 @@ def test_a_request_id_is_echoed_or_made(client):
     for odd in ("has space", "x" * 129, "new\nline", ""):
         made = client.get("/healthz", HTTP_X_REQUEST_ID=odd)["X-Request-Id"]
         assert made != odd and len(made) == 32 and int(made, 16) >= 0
+
+
+def test_a_forked_worker_makes_other_request_ids_than_its_parent():
+    """Ids come from a generator per process: a worker forked from the server's master draws
+    its own, not the ones its parent (or a sibling) draws next."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.write(write, new_request_id("").encode())
+        os._exit(0)
+    os.close(write)
+    made_by_child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(child, 0)
+    assert len(made_by_child) == 32 and made_by_child != new_request_id("")
 
 
 @pytest.mark.django_db

@@ -7,8 +7,10 @@ import string
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
-from pool import crypto
+from pool import config_generation, crypto
 from pool.names import sign_in_key
 
 SIGN_IN_ATTRIBUTES = ("email", "phone_number", "preferred_username")
@@ -28,11 +30,13 @@ def new_config_version() -> int:
 
 def bump_config_version(pool: UserPool | str) -> int:
     """Replace the pool's config_version (inside the caller's transaction, so that other
-    processes see the new version together with the change it stands for). Sets it on `pool`
-    too when given the instance."""
+    processes see the new version together with the change it stands for), and count the
+    change once committed (pool.config_generation). Sets it on `pool` too when given the
+    instance."""
     version = new_config_version()
     pool_id = pool if isinstance(pool, str) else pool.pk
     UserPool.objects.filter(pk=pool_id).update(config_version=version)
+    config_generation.bump_after_commit()
     if not isinstance(pool, str):
         pool.config_version = version
     return version
@@ -147,6 +151,7 @@ class UserPool(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "config_version"}
         super().save(*args, **kwargs)
+        config_generation.bump_after_commit()
 
     @property
     def id_suffix(self) -> str:
@@ -161,6 +166,12 @@ class UserPool(models.Model):
     def normalize(self, value: str) -> str:
         """How usernames and aliases are compared in this pool (see `pool.names`)."""
         return sign_in_key(value, case_sensitive=self.case_sensitive)
+
+
+@receiver(post_delete, sender=UserPool, dispatch_uid="pool-deleted-generation")
+def _pool_deleted(sender, instance: UserPool, **kwargs) -> None:
+    """A pool's row (and version) gone is a configuration change too, however it was deleted."""
+    config_generation.bump_after_commit()
 
 
 class CustomAttribute(models.Model):

@@ -7,7 +7,8 @@ every save of the row, key rotation, trigger or resource-server change replaces 
 in the same transaction (UserPool.save, bump_config_version). The version is read from the
 database, by one tiny query (`current_version`) or, on the refresh grant, in the same SQL as the
 token row; a change made by any process is therefore seen by every process at once, with or
-without a shared cache, and costs no cache round trip.
+without a shared cache, and costs no cache round trip. (config.front's kept JWKS and discovery
+answers skip even that read on a SQLite file while pool.config_generation's count holds.)
 
 The JSON API's ClientId actions (InitiateAuth and the rest) take the copy too, for the version
 read with their client row (pool.selectors.clients.client_with_pool): as current as reading the

@@ -16,7 +16,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from config.front import ApiHandler, AuthorizeHandler, Front
-from pool.services import keys
+from pool.services import domains, keys
 from pool.services import pools as pool_service
 from tests.hostedui.conftest import authorize_url, code_for
 from tests.perf.wsgi import call
@@ -90,9 +90,16 @@ def test_a_settings_change_shows_in_the_next_discovery(front, pool, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rotation_by_another_process_shows_in_the_next_jwks(front, pool):
-    """A real second process (manage.py shell on the same database) rotates the key."""
+def test_a_rotation_by_another_process_shows_in_the_next_jwks(
+    front, pool, django_assert_num_queries
+):
+    """A real second process (manage.py shell on the same database) rotates the key. On a
+    SQLite file this process reads no version until the other counts its change
+    (pool.config_generation)."""
+    keys.active_key(pool)  # made on first use: a change, counted as any
     before = call(front, JWKS.format(pool.id))
+    with django_assert_num_queries(_version_reads()):
+        assert call(front, JWKS.format(pool.id)).body == before.body
     _in_another_process(
         "from pool.models import UserPool; from pool.services import keys; "
         f"print(keys.rotate(pool=UserPool.objects.get(pk='{pool.id}')).kid)"
@@ -101,6 +108,45 @@ def test_a_rotation_by_another_process_shows_in_the_next_jwks(front, pool):
     assert after.status == 200
     assert len(_kids(after)) == 2 and _kids(after)[1:] == _kids(before)[:1]
     assert keys.active_key(pool_from_db(pool.id)).kid == _kids(after)[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settings_change_outside_a_transaction_shows_in_the_next_discovery(front, pool):
+    """As in a server: no test transaction around the change, which is counted on commit."""
+    before = call(front, DISCOVERY.format(pool.id))
+    domains.create_domain(pool=pool, domain="shows-at-once")
+    after = call(front, DISCOVERY.format(pool.id))
+    assert after.body != before.body and b"shows-at-once" in after.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_pool_has_no_documents_at_once(front, pool, django_assert_num_queries):
+    keys.active_key(pool)
+    for template in (JWKS, DISCOVERY):
+        assert call(front, template.format(pool.id)).status == 200
+    with django_assert_num_queries(2 * _version_reads()):  # both kept
+        for template in (JWKS, DISCOVERY):
+            assert call(front, template.format(pool.id)).status == 200
+    pool_id = pool.id
+    pool_service.delete_pool(pool=pool)
+    assert call(front, JWKS.format(pool_id)).status == 404
+    assert call(front, DISCOVERY.format(pool_id)).status == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("template", [JWKS, DISCOVERY])
+def test_each_kept_answer_has_its_own_request_id_and_its_length(front, pool, template):
+    path = template.format(pool.id)
+    answers = [call(front, path) for _ in range(3)]
+    ids = [answer.headers["X-Request-Id"] for answer in answers]
+    assert len(set(ids)) == 3 and all(len(made) == 32 and int(made, 16) >= 0 for made in ids)
+    for answer in answers:
+        assert answer.headers["Content-Length"] == str(len(answer.body))
+    given = call(front, path, HTTP_X_REQUEST_ID="lb-1234")
+    assert given.headers["X-Request-Id"] == "lb-1234"
+    not_modified = call(front, path, HTTP_IF_NONE_MATCH=answers[0].headers["ETag"])
+    assert not_modified.status == 304 and not_modified.headers["X-Request-Id"] not in ids
+    assert "Content-Length" not in not_modified.headers
 
 
 @pytest.mark.django_db
@@ -200,6 +246,12 @@ def test_authorize_through_its_chain_leaves_its_message_for_the_login_page(pool,
     )
     assert page.status == 200
     assert b"No identity provider signs in that address." in page.body
+
+
+def _version_reads() -> int:
+    """Statements a kept answer costs outside a transaction: none on a SQLite file, one read
+    of the version on PostgreSQL."""
+    return 0 if connection.vendor == "sqlite" and not connection.is_in_memory_db() else 1
 
 
 def pool_from_db(pool_id):

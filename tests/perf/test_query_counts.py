@@ -256,6 +256,27 @@ def test_jwks_and_discovery_are_one_version_read(pool, document, django_assert_n
     assert not_modified.status == 304
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
+def test_jwks_and_discovery_read_nothing_on_a_sqlite_file(
+    pool, document, django_assert_num_queries
+):
+    """Outside a test's transaction (as in a server): on a SQLite file the kept answer costs
+    no statement while pool.config_generation's count holds; on PostgreSQL (several hosts, no
+    shared file) it still reads the version on every request."""
+    front = Front(ApiHandler(), ApiHandler())
+    path = f"/{pool.id}/.well-known/{document}"
+    first = call(front, path)
+    assert first.status == 200
+    reads = 0 if connection.vendor == "sqlite" and not connection.is_in_memory_db() else 1
+    with django_assert_num_queries(reads):
+        again = call(front, path)
+    assert again.status == 200 and again.body == first.body
+    with django_assert_num_queries(reads):
+        not_modified = call(front, path, HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert not_modified.status == 304
+
+
 # --------------------------------------------------------------------------- the JSON API
 
 
