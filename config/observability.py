@@ -18,8 +18,8 @@ import datetime as dt
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -67,7 +67,7 @@ def begin(request: HttpRequest) -> tuple[float, contextvars.Token]:
     on every log record written until `_request_id.reset(token)`."""
     started = time.perf_counter()
     given = request.META.get("HTTP_X_REQUEST_ID", "")
-    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
     request.request_id = request_id
     return started, _request_id.set(request_id)
 
@@ -83,14 +83,18 @@ def finish(request: HttpRequest, response: HttpResponse, *, route: str, started:
     path = request.path[:_MAX_PATH]
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
     if log.isEnabledFor(level):
-        log.log(
+        # The record logging.Logger.log makes, handed to the logger's filters and handlers as
+        # it would be, naming this function as its source without walking the stack for it.
+        record = log.makeRecord(
+            log.name,
             level,
+            _SOURCE_FILE,
+            _SOURCE_LINE,
             "%s %s %s %.1fms",
-            method,
-            path,
-            status,
-            seconds * 1000,
-            extra={
+            (method, path, status, seconds * 1000),
+            None,
+            "finish",
+            {
                 "request_id": request_id,
                 "method": method,
                 "path": path,
@@ -99,6 +103,10 @@ def finish(request: HttpRequest, response: HttpResponse, *, route: str, started:
                 "duration_ms": round(seconds * 1000, 2),
             },
         )
+        log.handle(record)
+
+
+_SOURCE_FILE, _SOURCE_LINE = finish.__code__.co_filename, finish.__code__.co_firstlineno
 
 
 def reset(token: contextvars.Token) -> None:
