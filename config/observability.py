@@ -97,14 +97,18 @@ def finish(request: HttpRequest, response: HttpResponse, *, route: str, started:
     path = request.path[:_MAX_PATH]
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
     if log.isEnabledFor(level):
-        log.log(
+        # The record logging.Logger.log makes, handed to the logger's filters and handlers as
+        # it would be, naming this function as its source without walking the stack for it.
+        record = log.makeRecord(
+            log.name,
             level,
+            _SOURCE_FILE,
+            _SOURCE_LINE,
             "%s %s %s %.1fms",
-            method,
-            path,
-            status,
-            seconds * 1000,
-            extra={
+            (method, path, status, seconds * 1000),
+            None,
+            "finish",
+            {
                 "request_id": request_id,
                 "method": method,
                 "path": path,
@@ -113,6 +117,10 @@ def finish(request: HttpRequest, response: HttpResponse, *, route: str, started:
                 "duration_ms": round(seconds * 1000, 2),
             },
         )
+        log.handle(record)
+
+
+_SOURCE_FILE, _SOURCE_LINE = finish.__code__.co_filename, finish.__code__.co_firstlineno
 
 
 def reset(token: contextvars.Token) -> None:

@@ -76,22 +76,13 @@ def verify(
     The token is parsed once (`_parse`) and its RS256 signature checked with the published key
     by `cryptography`, as PyJWT's RSAAlgorithm does: PyJWT re-parses the token for its header
     and again for its claims, with a per-character alphabet check each time, which cost a
-    userInfo request four times the RSA verification itself."""
+    userInfo request four times the RSA verification itself. A token whose signature the
+    same published key already checked is not checked again (`_signed_claims`)."""
     label = _LABELS.get(token_use, "Token")
     invalid = NotAuthorizedException(f"Invalid {label}")
-    parsed = _parse(token)
-    if parsed is None:
+    claims = _signed_claims(pool, token)
+    if claims is None:
         raise invalid
-    header, claims, signing_input, signature = parsed
-    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
-        raise invalid
-    public_key = keys.public_key(pool, header["kid"])
-    if public_key is None:
-        raise invalid
-    try:
-        public_key.verify(signature, signing_input, _PADDING, _HASH)
-    except InvalidSignature:
-        raise invalid from None
     if any(claims.get(name) is None for name in _REQUIRED):
         raise invalid
     if claims["iss"] != issuer(pool) or claims.get("token_use") != token_use:
@@ -107,6 +98,44 @@ def verify(
         raise invalid
     if exp <= now - LEEWAY:
         raise NotAuthorizedException(f"{label} has expired")
+    return claims
+
+
+# Tokens whose signature checked out: token -> (pool id, kid, the key that checked it, the
+# claims as encoded). Apps call userInfo and GetUser with the same access token for its whole
+# hour; such a token is not parsed and RSA-verified again while the pool publishes the very
+# same key object for its kid (a rotation, retirement or reload makes it verify anew). Only the
+# signature's outcome is kept: the claims are decoded anew and checked on every call.
+_VERIFIED_MAX = 2048
+_verified: dict[str, tuple[str, str, object, bytes]] = {}
+
+
+def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
+    """The claims of `token` if it is a compact JWS (RS256) signed by the key the pool
+    publishes for its `kid`, else None. Nothing in the claims is checked here."""
+    usable = isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH
+    known = _verified.get(token) if usable else None
+    if known is not None:
+        pool_id, kid, checked_with, payload = known
+        if pool_id == pool.pk and keys.public_key(pool, kid) is checked_with:
+            return json.loads(payload)
+    parsed = _parse(token)
+    if parsed is None:
+        return None
+    header, claims, signing_input, signature = parsed
+    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        return None
+    public_key = keys.public_key(pool, header["kid"])
+    if public_key is None:
+        return None
+    try:
+        public_key.verify(signature, signing_input, _PADDING, _HASH)
+    except InvalidSignature:
+        return None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    payload = _decode_segment(token.split(".")[1])
+    _verified[token] = (pool.pk, header["kid"], public_key, payload)
     return claims
 
 

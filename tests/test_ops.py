@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
+from config import metrics
 from config.observability import JsonFormatter, RequestIdFilter, new_request_id
 from pool.errors import NotAuthorizedException, UserLambdaValidationException
 from pool.models import TriggerKind
@@ -128,6 +129,15 @@ def test_requests_are_counted_by_route_and_status(client):
     )
 
 
+def test_a_clients_odd_methods_are_one_metrics_series_not_one_each():
+    before = sample("cognate_http_requests_total", route="/odd", method="OTHER", status="405")
+    for odd in ("BREW", "PROPFIND", "X" * 40):
+        metrics.observe("/odd", odd, 405, 0.001)
+    after = sample("cognate_http_requests_total", route="/odd", method="OTHER", status="405")
+    assert after == before + 3
+    assert [key for key in metrics._children if key[0] == "/odd"] == [("/odd", "OTHER", 405)]
+
+
 @pytest.mark.django_db
 def test_sign_ins_failures_and_lockouts_are_counted_in_the_services(pool, app_client, user):
     ok = sample("cognate_sign_ins_total", method="pwd")
@@ -201,6 +211,14 @@ def test_one_request_line_without_the_query_string(client, pool, caplog):
     assert entry["request_id"] == "req-77"
     assert entry["method"] == "GET" and entry["status"] == answer.status_code
     assert entry["logger"] == "cognate.request" and isinstance(entry["duration_ms"], float)
+
+
+def test_the_request_line_names_the_function_that_writes_it(client, caplog):
+    caplog.set_level(logging.INFO, logger="cognate.request")
+    client.get("/no/such/page")
+    [line] = [record for record in caplog.records if record.name == "cognate.request"]
+    assert (line.funcName, Path(line.pathname).name) == ("finish", "observability.py")
+    assert line.getMessage().startswith("GET /no/such/page 404 ")
 
 
 def test_records_outside_a_request_get_a_dash():

@@ -73,6 +73,14 @@ class Compiled:
             converters=converters,
         )
 
+    @functools.cached_property
+    def _readers(self) -> tuple[tuple[type, tuple[str, ...], operator.itemgetter], ...]:
+        """Per model: its fields' attnames and what picks their values out of a row."""
+        return tuple(
+            (model, tuple(name for _, name in cols), _picker([index for index, _ in cols]))
+            for model, cols in self.columns.items()
+        )
+
     def _params(self, values: dict) -> list:
         params = list(self.params)
         for index, (name, form) in self.slots.items():
@@ -88,8 +96,8 @@ class Compiled:
         if self.converters:
             row = next(iter(self.compiler.apply_converters([row], self.converters)))
         built = {}
-        for model, cols in self.columns.items():
-            built[model] = _maker(model, [name for _, name in cols])([row[i] for i, _ in cols])
+        for model, names, picked in self._readers:
+            built[model] = _maker(model, names)(picked(row))
         for name, index in self.annotations.items():
             built[name] = row[index]
         return built
@@ -104,9 +112,8 @@ class Compiled:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         columns = self.columns[model]
-        names = [name for _, name in columns]
-        indexes = [index for index, _ in columns]
-        picked = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda r: (r[indexes[0]],)
+        names = tuple(name for _, name in columns)
+        picked = _picker([index for index, _ in columns])
         annotations = list(self.annotations.items())
         make = _maker(model, names)
         built = []
@@ -118,21 +125,39 @@ class Compiled:
         return built
 
 
-def _maker(model: type, names: list[str]):
+def _picker(indexes: list[int]):
+    """What takes the values at `indexes` out of a row, as a tuple."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return operator.itemgetter(*indexes)
+
+
+def _maker(model: type, names: tuple[str, ...]):
     """What turns a row's values (the fields `names`, in order) into an instance: what
     `Model.from_db` makes, without `Model.__init__`'s per-field setattr loop (most of the cost
     of a page of 60 users) where that loop only fills the instance's __dict__: the model keeps
     Django's __init__ and from_db, every field is read through Django's plain descriptors,
-    and no pre_init/post_init receiver is connected. A field not in `names` is deferred, as
-    from_db leaves it: absent from __dict__, loaded by its descriptor when first read."""
-    plain = _plain_attnames(model)
-    if not (
-        plain is not None
-        and (names == plain or _plain_set(model).issuperset(names))
-        and not signals.pre_init.has_listeners(model)
-        and not signals.post_init.has_listeners(model)
+    and no pre_init/post_init receiver is connected (asked on every call: one may be
+    connected at any time). A field not in `names` is deferred, as from_db leaves it: absent
+    from __dict__, loaded by its descriptor when first read."""
+    make = _plain_maker(model, names)
+    if (
+        make is None
+        or signals.pre_init.has_listeners(model)
+        or signals.post_init.has_listeners(model)
     ):
-        return lambda values: model.from_db(DEFAULT_DB_ALIAS, names, list(values))
+        return lambda values: model.from_db(DEFAULT_DB_ALIAS, list(names), list(values))
+    return make
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_maker(model: type, names: tuple[str, ...]):
+    """_maker's instance builder for `names` of `model`, or None when the model or one of
+    the fields is not plain (_plain_attnames). Kept: it depends on the classes only."""
+    plain = _plain_attnames(model)
+    if plain is None or not (list(names) == plain or _plain_set(model).issuperset(names)):
+        return None
 
     def make(values):
         instance = model.__new__(model)

@@ -7,6 +7,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.db import connection
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
 from pool import clock
@@ -643,6 +644,23 @@ def test_found_users_are_the_orm_instances(pool):
         found.family_name = family
         found.save(update_fields=["family_name"])  # an UPDATE of the saved row, not an INSERT
         assert User.objects.get(pk=alice.pk).family_name == family
+
+
+def test_a_receiver_connected_after_the_first_read_sees_the_next_ones(pool, people):
+    """The rows are built without Model.__init__ only while no pre_init/post_init receiver
+    listens: one connected later (the shortcut kept from the first read) gets the next rows."""
+    selectors.search(pool, filter='username ^= "al"')
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.username)
+
+    signals.post_init.connect(receiver, sender=User)
+    try:
+        assert _names(selectors.search(pool, filter='username ^= "al"')) == ["albert", "alice"]
+    finally:
+        signals.post_init.disconnect(receiver, sender=User)
+    assert seen == ["albert", "alice"]
 
 
 def test_search_is_one_query_each_time(pool, people, django_assert_num_queries):

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pool import clock, jwt
 from pool.errors import NotAuthorizedException
+from pool.models import SigningKey
+from pool.models.pool import bump_config_version
 from pool.services import keys, tokens
 from tests import factories
 
@@ -155,3 +157,36 @@ def test_userinfo_refuses_a_forged_token(client, pool, claims):
     response = client.get(f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
+
+
+def test_a_token_verified_before_is_not_parsed_again_while_its_key_is_published(
+    pool, issued, monkeypatch
+):
+    parsed = []
+    real_parse = jwt._parse
+    monkeypatch.setattr(jwt, "_parse", lambda token: parsed.append(token) or real_parse(token))
+    first = jwt.verify(pool, issued.access_token, token_use="access")
+    first["sub"] = "changed by a caller"
+    again = jwt.verify(pool, issued.access_token, token_use="access")
+    assert len(parsed) == 1 and again["sub"] != "changed by a caller"
+
+
+def test_a_token_verified_before_is_still_checked_for_use_and_expiry(pool, issued, app_client):
+    jwt.verify(pool, issued.access_token, token_use="access")
+    with pytest.raises(NotAuthorizedException, match="Invalid Id Token"):
+        jwt.verify(pool, issued.access_token, token_use="id")
+    clock.freeze()
+    clock.advance(seconds=app_client.access_token_validity + jwt.LEEWAY + 1)
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        jwt.verify(pool, issued.access_token, token_use="access")
+
+
+def test_a_token_verified_before_is_refused_once_its_key_is_no_longer_published(pool, issued):
+    jwt.verify(pool, issued.access_token, token_use="access")
+    kid = keys.active_key(pool).kid
+    SigningKey.objects.filter(kid=kid).delete()
+    bump_config_version(pool.pk)
+    pool.refresh_from_db()
+    assert keys.public_key(pool, kid) is None
+    with pytest.raises(NotAuthorizedException, match="Invalid Access Token"):
+        jwt.verify(pool, issued.access_token, token_use="access")
