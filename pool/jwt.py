@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -65,7 +66,7 @@ def at_hash(access_token: str) -> str:
 
 def verify(
     pool: UserPool,
-    token: str,
+    token: str | Unverified,
     *,
     token_use: str,
     audience: str | None = None,
@@ -73,16 +74,18 @@ def verify(
     """The claims of a valid `token_use` ("access" or "id") token of this pool, or
     NotAuthorizedException: "<Kind> Token has expired" or "Invalid <Kind> Token".
 
-    The token is parsed once (`_parse`) and its RS256 signature checked with the published key
+    The token is parsed once (`parse`) and its RS256 signature checked with the published key
     by `cryptography`, as PyJWT's RSAAlgorithm does: PyJWT re-parses the token for its header
     and again for its claims, with a per-character alphabet check each time, which cost a
-    userInfo request four times the RSA verification itself."""
+    userInfo request four times the RSA verification itself. A door that already parsed the
+    token (`parse`, to find its pool) passes the `Unverified` it got."""
     label = _LABELS.get(token_use, "Token")
     invalid = NotAuthorizedException(f"Invalid {label}")
-    parsed = _parse(token)
+    parsed = token if isinstance(token, Unverified) else parse(token)
     if parsed is None:
         raise invalid
-    header, claims, signing_input, signature = parsed
+    header, claims = parsed.header, parsed.claims
+    signing_input, signature = parsed.signing_input, parsed.signature
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise invalid
     public_key = keys.public_key(pool, header["kid"])
@@ -110,14 +113,14 @@ def verify(
     return claims
 
 
-def claimed_pool_id(token: str) -> str | None:
+def claimed_pool_id(token: str | Unverified) -> str | None:
     """The pool id a token's (not yet verified) `iss` names, for doors that receive a bare
     token and must find the pool whose keys verify it (the JSON API's AccessToken actions).
     Nothing else may be read from the token before `verify`."""
-    parsed = _parse(token)
+    parsed = token if isinstance(token, Unverified) else parse(token)
     if parsed is None:
         return None
-    claimed = parsed[1].get("iss")
+    claimed = parsed.claims.get("iss")
     prefix = f"{settings.PUBLIC_URL}/"
     if not isinstance(claimed, str) or not claimed.startswith(prefix):
         return None
@@ -135,11 +138,22 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 MAX_TOKEN_LENGTH = 16384
 
 
-def _parse(token: object) -> tuple[dict, dict, bytes, bytes] | None:
-    """A compact JWS as (header, claims, signing input, signature), NOT verified, or None when
-    it is not one: three unpadded base64url segments, a header and claims that are JSON
-    objects. A header asking for extensions (`crit`) or an unencoded payload (`b64`) is refused:
-    our tokens never carry them."""
+@dataclass(frozen=True)
+class Unverified:
+    """A compact JWS split and decoded by `parse`, its signature NOT checked: only `verify`
+    may trust its claims (`claimed_pool_id` reads `iss` to find the verifying pool). A door
+    that needs both parses the token once and passes this to each."""
+
+    header: dict
+    claims: dict
+    signing_input: bytes
+    signature: bytes
+
+
+def parse(token: object) -> Unverified | None:
+    """A compact JWS, NOT verified, or None when it is not one: three unpadded base64url
+    segments, a header and claims that are JSON objects. A header asking for extensions
+    (`crit`) or an unencoded payload (`b64`) is refused: our tokens never carry them."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     segments = token.split(".")
@@ -154,7 +168,7 @@ def _parse(token: object) -> tuple[dict, dict, bytes, bytes] | None:
         return None
     if "crit" in header or "b64" in header:
         return None
-    return header, claims, f"{segments[0]}.{segments[1]}".encode("ascii"), signature
+    return Unverified(header, claims, f"{segments[0]}.{segments[1]}".encode("ascii"), signature)
 
 
 def _decode_segment(segment: str) -> bytes:
