@@ -106,7 +106,11 @@ def token_caller(access_token: object, *, reading: bool = False) -> tuple[User, 
     invalid = NotAuthorizedException("Invalid Access Token")
     if not isinstance(access_token, str):
         raise invalid
-    pool_id = jwt.claimed_pool_id(access_token)
+    # Parsed once: the claimed pool finds the keys, then the same parse is verified with them.
+    parsed = jwt.parse(access_token)
+    if parsed is None:
+        raise invalid
+    pool_id = jwt.claimed_pool_id(parsed)
     # The process's copy of the pool row, checked against its config_version (one indexed
     # read), as the OAuth endpoints load it: the token's checks need only the pool's identity
     # and keys, and building the wide row through the ORM cost more than the whole check.
@@ -120,7 +124,7 @@ def token_caller(access_token: object, *, reading: bool = False) -> tuple[User, 
         raise invalid
     return tokens.access_token_caller(
         pool=pool,
-        token=access_token,
+        token=parsed,
         required_scope=tokens.ADMIN_SCOPE,
         reading=reading,
         kept=kept,

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -65,7 +66,7 @@ def at_hash(access_token: str) -> str:
 
 def verify(
     pool: UserPool,
-    token: str,
+    token: str | Unverified,
     *,
     token_use: str,
     audience: str | None = None,
@@ -73,11 +74,12 @@ def verify(
     """The claims of a valid `token_use` ("access" or "id") token of this pool, or
     NotAuthorizedException: "<Kind> Token has expired" or "Invalid <Kind> Token".
 
-    The token is parsed once (`_parse`) and its RS256 signature checked with the published key
+    The token is parsed once (`parse`) and its RS256 signature checked with the published key
     by `cryptography`, as PyJWT's RSAAlgorithm does: PyJWT re-parses the token for its header
     and again for its claims, with a per-character alphabet check each time, which cost a
-    userInfo request four times the RSA verification itself. A token whose signature the
-    same published key already checked is not checked again (`_signed_claims`)."""
+    userInfo request four times the RSA verification itself. A door that already parsed the
+    token (`parse`, to find its pool) passes the `Unverified` it got. A token whose signature
+    the same published key already checked is not checked again (`_signed_claims`)."""
     label = _LABELS.get(token_use, "Token")
     invalid = NotAuthorizedException(f"Invalid {label}")
     claims = _signed_claims(pool, token)
@@ -111,42 +113,46 @@ _verified: dict[str, tuple[str, str, object, bytes]] = {}
 
 
 def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
-    """The claims of `token` if it is a compact JWS (RS256) signed by the key the pool
-    publishes for its `kid`, else None. Nothing in the claims is checked here."""
-    usable = isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH
-    known = _verified.get(token) if usable else None
+    """The claims of `token` (a string, or its `Unverified` parse) if it is a compact JWS
+    (RS256) signed by the key the pool publishes for its `kid`, else None. Nothing in the
+    claims is checked here."""
+    parsed = token if isinstance(token, Unverified) else None
+    text = parsed.token if parsed is not None else token
+    usable = isinstance(text, str) and len(text) <= MAX_TOKEN_LENGTH
+    known = _verified.get(text) if usable else None
     if known is not None:
         pool_id, kid, checked_with, payload = known
         if pool_id == pool.pk and keys.public_key(pool, kid) is checked_with:
-            return json.loads(payload)
-    parsed = _parse(token)
+            return parsed.claims if parsed is not None else json.loads(payload)
     if parsed is None:
-        return None
-    header, claims, signing_input, signature = parsed
+        parsed = parse(text)
+        if parsed is None:
+            return None
+    header = parsed.header
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         return None
     public_key = keys.public_key(pool, header["kid"])
     if public_key is None:
         return None
     try:
-        public_key.verify(signature, signing_input, _PADDING, _HASH)
+        public_key.verify(parsed.signature, parsed.signing_input, _PADDING, _HASH)
     except InvalidSignature:
         return None
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
-    payload = _decode_segment(token.split(".")[1])
-    _verified[token] = (pool.pk, header["kid"], public_key, payload)
-    return claims
+    payload = _decode_segment(text.split(".")[1])
+    _verified[text] = (pool.pk, header["kid"], public_key, payload)
+    return parsed.claims
 
 
-def claimed_pool_id(token: str) -> str | None:
+def claimed_pool_id(token: str | Unverified) -> str | None:
     """The pool id a token's (not yet verified) `iss` names, for doors that receive a bare
     token and must find the pool whose keys verify it (the JSON API's AccessToken actions).
     Nothing else may be read from the token before `verify`."""
-    parsed = _parse(token)
+    parsed = token if isinstance(token, Unverified) else parse(token)
     if parsed is None:
         return None
-    claimed = parsed[1].get("iss")
+    claimed = parsed.claims.get("iss")
     prefix = f"{settings.PUBLIC_URL}/"
     if not isinstance(claimed, str) or not claimed.startswith(prefix):
         return None
@@ -164,11 +170,23 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 MAX_TOKEN_LENGTH = 16384
 
 
-def _parse(token: object) -> tuple[dict, dict, bytes, bytes] | None:
-    """A compact JWS as (header, claims, signing input, signature), NOT verified, or None when
-    it is not one: three unpadded base64url segments, a header and claims that are JSON
-    objects. A header asking for extensions (`crit`) or an unencoded payload (`b64`) is refused:
-    our tokens never carry them."""
+@dataclass(frozen=True)
+class Unverified:
+    """A compact JWS split and decoded by `parse`, its signature NOT checked: only `verify`
+    may trust its claims (`claimed_pool_id` reads `iss` to find the verifying pool). A door
+    that needs both parses the token once and passes this to each."""
+
+    token: str  # as received
+    header: dict
+    claims: dict
+    signing_input: bytes
+    signature: bytes
+
+
+def parse(token: object) -> Unverified | None:
+    """A compact JWS, NOT verified, or None when it is not one: three unpadded base64url
+    segments, a header and claims that are JSON objects. A header asking for extensions
+    (`crit`) or an unencoded payload (`b64`) is refused: our tokens never carry them."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     segments = token.split(".")
@@ -183,7 +201,8 @@ def _parse(token: object) -> tuple[dict, dict, bytes, bytes] | None:
         return None
     if "crit" in header or "b64" in header:
         return None
-    return header, claims, f"{segments[0]}.{segments[1]}".encode("ascii"), signature
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+    return Unverified(token, header, claims, signing_input, signature)
 
 
 def _decode_segment(segment: str) -> bytes:

@@ -8,12 +8,12 @@ below the limit.
 
 A cache that can count in one operation does (`count`), as both shared caches of
 config/cache.py do (the database one keeps counters in their own table and reads them with
-`count_value`): on Redis (SharedRedisCache) SET NX EX and INCR in one MULTI/EXEC round trip
-(INCR and EXPIRE for a sliding expiry); in the default database cache one INSERT ... ON
+`count_value`): on Redis (SharedRedisCache) SET NX EX and INCR in one atomic script, one
+command (INCR and EXPIRE for a sliding expiry); in the default database cache one INSERT ... ON
 CONFLICT DO UPDATE ... RETURNING. Otherwise (LocMemCache, a cache someone configured) the
 single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
 followed, when the key already exists, by `cache.incr`, atomic where the cache's add and incr
-are (LocMemCache holds its lock for each). No Lua, no read-modify-write.
+are (LocMemCache holds its lock for each): never a read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.

@@ -701,7 +701,7 @@ class _NotCurrent(Exception):
 def _check_access(
     *,
     pool: UserPool,
-    token: str,
+    token: str | jwt.Unverified,
     required_scope: str | None = None,
     reading: bool = False,
     kept: bool = False,
@@ -744,7 +744,7 @@ def _check_access(
 
 
 def _read_access(
-    *, pool: UserPool, token: str, required_scope: str | None, kept: bool
+    *, pool: UserPool, token: str | jwt.Unverified, required_scope: str | None, kept: bool
 ) -> tuple[UserPool, dict[str, Any], RefreshFamily | None]:
     """_check_access for a read of the user (userInfo, GetUser), with the pool it was made
     with. `kept`: `pool` is the process's copy, its version not read (pools.kept_pool): one
@@ -786,7 +786,7 @@ def access_token_user(*, pool: UserPool, token: str, required_scope: str | None 
 def access_token_caller(
     *,
     pool: UserPool,
-    token: str,
+    token: str | jwt.Unverified,
     required_scope: str | None = None,
     reading: bool = False,
     kept: bool = False,
@@ -795,7 +795,8 @@ def access_token_caller(
     read_attributes and write_attributes bound what the token may read and write), after the
     same checks as access_token_user. `reading` (GetUser): the user and client with only what
     a read of the user's attributes and MFA settings uses (selectors.tokens.access_family);
-    `kept`: `pool` is the process's copy, its version not read (_read_access)."""
+    `kept`: `pool` is the process's copy, its version not read (_read_access). `token` may be
+    the door's own parse of it (jwt.Unverified), verified here as the string would be."""
     if reading:
         pool, _, family = _read_access(
             pool=pool, token=token, required_scope=required_scope, kept=kept

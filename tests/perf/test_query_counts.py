@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from config.front import ApiHandler, Front
+from pool import jwt
 from pool.models import Group
 from pool.services import keys
 from tests import factories
@@ -344,6 +346,19 @@ def test_get_user(client, pool, api_client, user, django_assert_num_queries):
         response = api.post("GetUser", {"AccessToken": access}, sign=False)
     assert response.status_code == 200, response.content
     assert json.loads(response.content)["Username"] == "alice"
+
+
+def test_get_user_parses_its_access_token_once(client, pool, api_client, user):
+    """The door parses the token to find its pool; the check verifies that same parse."""
+    api = Api(client)
+    signed_in = _initiate(
+        api, api_client, "USER_PASSWORD_AUTH", {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    )
+    access = json.loads(signed_in.content)["AuthenticationResult"]["AccessToken"]
+    with mock.patch("pool.jwt.parse", wraps=jwt.parse) as parse:
+        response = api.post("GetUser", {"AccessToken": access}, sign=False)
+    assert response.status_code == 200, response.content
+    assert parse.call_count == 1
 
 
 @pytest.mark.usefixtures("access_key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from unittest import mock
@@ -72,23 +73,52 @@ def _redis():
     return cache, cache._cache.get_client(write=True)
 
 
-@needs_redis
-def test_redis_count_is_one_round_trip_and_gives_the_key_its_expiry():
-    cache, client = _redis()
+@contextlib.contextmanager
+def _commands(client):
+    """The names of the commands `client` sends meanwhile, a pipeline as "pipeline"."""
     calls = []
-    real = type(client).execute_command
-    real_execute = redis.client.Pipeline.execute
-    with mock.patch.object(type(client), "execute_command", autospec=True) as single:
-        single.side_effect = lambda *a, **k: calls.append(a[1]) or real(*a, **k)
-        with mock.patch("redis.client.Pipeline.execute", autospec=True) as execute:
-            execute.side_effect = lambda self, *a, **k: (
-                calls.append("pipeline") or real_execute(self, *a, **k)
-            )
-            assert counters.hit("probe", timeout=60) == 1
-            assert counters.hit("probe", timeout=60) == 2
-    assert calls == ["pipeline", "pipeline"]
+    real, real_execute = type(client).execute_command, redis.client.Pipeline.execute
+    with (
+        mock.patch.object(type(client), "execute_command", autospec=True) as command,
+        mock.patch("redis.client.Pipeline.execute", autospec=True) as execute,
+    ):
+        command.side_effect = lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+        execute.side_effect = lambda self, *a, **k: (
+            calls.append("pipeline") or real_execute(self, *a, **k)
+        )
+        yield calls
+
+
+@needs_redis
+def test_redis_count_is_one_command_and_gives_the_key_its_expiry():
+    cache, client = _redis()
+    with _commands(client) as calls:
+        assert counters.hit("probe", timeout=60) == 1
+        assert counters.hit("probe", timeout=60) == 2
+    assert calls == ["EVALSHA", "EVALSHA"]
     ttl = client.ttl(cache.make_and_validate_key("probe"))
     assert 0 < ttl <= 60
+
+
+@needs_redis
+def test_redis_count_loads_its_script_again_after_a_flush():
+    """A restarted server (or SCRIPT FLUSH) has forgotten the script: it is loaded again and
+    the count goes on."""
+    cache, client = _redis()
+    assert counters.hit("probe", timeout=60) == 1
+    client.script_flush()
+    assert counters.hit("probe", timeout=60) == 2
+    assert 0 < client.ttl(cache.make_and_validate_key("probe")) <= 60
+
+
+@needs_redis
+def test_redis_count_keeps_a_live_keys_expiry():
+    cache, client = _redis()
+    stored = cache.make_and_validate_key("probe")
+    counters.hit("probe", timeout=60)
+    client.expire(stored, 5)
+    assert counters.hit("probe", timeout=60) == 2
+    assert 0 < client.ttl(stored) <= 5
 
 
 @needs_redis
@@ -122,9 +152,7 @@ def test_redis_sliding_count_renews_the_expiry_in_the_same_round_trip():
     assert counters.hit("probe", timeout=60, slide=True) == 1
     assert 0 < client.ttl(stored) <= 60
     client.expire(stored, 5)
-    real_execute = redis.client.Pipeline.execute
-    with mock.patch("redis.client.Pipeline.execute", autospec=True) as execute:
-        execute.side_effect = lambda self, *a, **k: real_execute(self, *a, **k)
+    with _commands(client) as calls:
         assert counters.hit("probe", timeout=60, slide=True) == 2
-    assert execute.call_count == 1
+    assert calls == ["EVALSHA"]
     assert client.ttl(stored) > 50

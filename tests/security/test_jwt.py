@@ -146,6 +146,26 @@ def test_tampered_claims_are_refused(pool, issued):
         jwt.verify(pool, forged, token_use="access")
 
 
+def test_a_parsed_token_is_verified_as_its_string(pool, issued, claims):
+    """A door that parsed the token to find its pool (the JSON API) hands the parse to verify:
+    the same claims for a genuine token, the same refusals for a forged or expired one."""
+    parsed = jwt.parse(issued.access_token)
+    assert jwt.claimed_pool_id(parsed) == pool.pk
+    assert jwt.verify(pool, parsed, token_use="access") == claims
+    header, payload, signature = issued.access_token.split(".")
+    forged_claims = {**claims, "username": "admin"}
+    forged = jwt.parse(f"{header}.{b64(json.dumps(forged_claims).encode())}.{signature}")
+    assert forged is not None
+    with pytest.raises(NotAuthorizedException, match="Invalid Access Token"):
+        jwt.verify(pool, forged, token_use="access")
+    with pytest.raises(NotAuthorizedException, match="Invalid Id Token"):
+        jwt.verify(pool, parsed, token_use="id")
+    clock.freeze()
+    clock.advance(seconds=claims["exp"] - clock.timestamp() + jwt.LEEWAY + 1)
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        jwt.verify(pool, parsed, token_use="access")
+
+
 def test_refresh_token_of_another_client_is_refused(pool, issued):
     other = factories.make_client(pool)
     with pytest.raises(NotAuthorizedException):
@@ -163,8 +183,8 @@ def test_a_token_verified_before_is_not_parsed_again_while_its_key_is_published(
     pool, issued, monkeypatch
 ):
     parsed = []
-    real_parse = jwt._parse
-    monkeypatch.setattr(jwt, "_parse", lambda token: parsed.append(token) or real_parse(token))
+    real_parse = jwt.parse
+    monkeypatch.setattr(jwt, "parse", lambda token: parsed.append(token) or real_parse(token))
     first = jwt.verify(pool, issued.access_token, token_use="access")
     first["sub"] = "changed by a caller"
     again = jwt.verify(pool, issued.access_token, token_use="access")
