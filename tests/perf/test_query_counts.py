@@ -17,7 +17,9 @@ from django.db import connection
 from config.front import ApiHandler, Front
 from pool.models import Group
 from pool.services import keys
+from pool.services import triggers as trigger_config
 from tests import factories
+from tests import triggers_support as hooks
 from tests.api.conftest import (
     Api,
     access_key,  # noqa: F401 (the signed calls' fixture)
@@ -79,6 +81,42 @@ def test_refresh_with_rotation_is_one_read_and_one_write_transaction(
     assert "pool_user_groups" in captured.captured_queries[0]["sql"]
     claims = _claims(response.json()["access_token"])
     assert claims["cognito:groups"] == ["admins", "staff"]
+
+
+def test_refresh_through_a_pre_token_trigger_reads_nothing_more(
+    client, pool, rotating_client, grouped_user, django_assert_num_queries
+):
+    """The refresh's one read loads only some columns (pool.selectors.tokens): what the
+    ID token and a pre-token trigger's event use of the user is among them (a deferred column
+    would be one more statement here)."""
+    found, server = hooks.serve()
+    try:
+        trigger_config.set_trigger(
+            pool=pool, kind="PreTokenGeneration", webhook=found.url, secret=hooks.SECRET
+        )
+        tokens = exchange_code(
+            client,
+            pool,
+            rotating_client,
+            code_for(client, pool, rotating_client, scope="openid email"),
+        )
+        first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
+        # The refresh's statements, then the trigger's row and its invocation record.
+        statements = _refresh_with_rotation_statements() + 2
+        with django_assert_num_queries(statements) as captured:
+            response = _refresh(client, pool, rotating_client, first["refresh_token"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200, response.content
+    later = " ".join(query["sql"] for query in captured.captured_queries[1:])
+    assert '"pool_user"' not in later and '"pool_appclient"' not in later
+    event = found.last("TokenGeneration_")
+    assert event["triggerSource"] == "TokenGeneration_RefreshTokens"
+    attributes = event["request"]["userAttributes"]
+    assert attributes["email"] == grouped_user.email
+    assert attributes["cognito:user_status"] == "CONFIRMED"
+    assert _claims(response.json()["id_token"])["email"] == grouped_user.email
 
 
 def test_refresh_without_rotation_is_one_read(
