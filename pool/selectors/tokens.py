@@ -157,7 +157,8 @@ _REFRESH_SLOTS = {_DIGEST: "digest", _CLIENT: "client", _POOL: "pool"}
 
 def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> RefreshRead | None:
     """The refresh token `refresh_token` of client `client_id` in pool `pool_id`, whatever its
-    state (rotated, revoked, expired: the refresh decides), or None. One query."""
+    state (rotated, revoked, expired: the refresh decides), or None. One query, of the columns
+    a refresh uses (_REFRESH_FIELDS): the user and client are not whole rows."""
     if (
         not refresh_token
         or not isinstance(refresh_token, str)
