@@ -58,8 +58,8 @@ def grouped_user(user, pool):
     return user
 
 
-def _refresh_with_rotation_statements() -> int:
-    return 2 if connection.vendor == "postgresql" else 5
+# A refresh with rotation: its one read, then the token marked and its successor in one statement.
+_REFRESH_WITH_ROTATION = 2
 
 
 @pytest.fixture
@@ -72,9 +72,9 @@ def test_refresh_with_rotation_is_one_read_and_one_write_transaction(
 ):
     tokens = exchange_code(client, pool, rotating_client, code_for(client, pool, rotating_client))
     first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
-    # token + family + user + client + groups + pool version; then, on SQLite, BEGIN, mark
-    # rotated, successor, COMMIT; on PostgreSQL both in one statement (a data-modifying CTE)
-    with django_assert_num_queries(_refresh_with_rotation_statements()) as captured:
+    # token + family + user + client + groups + pool version; then the token marked rotated
+    # and its successor in one statement (PostgreSQL: a data-modifying CTE; SQLite: an UPSERT)
+    with django_assert_num_queries(_REFRESH_WITH_ROTATION) as captured:
         response = _refresh(client, pool, rotating_client, first["refresh_token"])
     assert response.status_code == 200, response.content
     assert captured.captured_queries[0]["sql"].startswith("SELECT")
@@ -102,7 +102,7 @@ def test_refresh_through_a_pre_token_trigger_reads_nothing_more(
         )
         first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
         # The refresh's statements, then the trigger's row and its invocation record.
-        statements = _refresh_with_rotation_statements() + 2
+        statements = _REFRESH_WITH_ROTATION + 2
         with django_assert_num_queries(statements) as captured:
             response = _refresh(client, pool, rotating_client, first["refresh_token"])
     finally:
@@ -143,7 +143,7 @@ def test_refresh_of_a_confidential_client_authenticates_from_the_same_read(
         HTTP_AUTHORIZATION=_basic(app),
     ).json()
     first = _refresh_basic(client, pool, app, exchanged["refresh_token"]).json()
-    with django_assert_num_queries(_refresh_with_rotation_statements()):
+    with django_assert_num_queries(_REFRESH_WITH_ROTATION):
         response = _refresh_basic(client, pool, app, first["refresh_token"])
     assert response.status_code == 200, response.content
     # A wrong secret is refused as before, whatever the token.
