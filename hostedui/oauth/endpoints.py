@@ -154,7 +154,7 @@ def _code_of_known_client(pool_id, form, authorization, grant_type):
 
 def _client_of_request(pool_id, form, authorization, grant_type):
     """For the client_credentials grant: the client the request names with its pool's
-    version, in one read (pool.selectors.clients.pool_client_and_version), so that the pool is
+    version, in one read (pool.selectors.clients.client_credentials_client), so that the pool is
     the process's copy of that version and nothing is read again; None sends the request down
     the general path, which answers every other case (unknown pool or client) as before."""
     if grant_type != "client_credentials" or not valid_pool_id(pool_id):
@@ -162,7 +162,7 @@ def _client_of_request(pool_id, form, authorization, grant_type):
     client_id = clients.claimed_client_id(authorization=authorization, form=form)
     if client_id is None:
         return None
-    return client_rows.pool_client_and_version(pool_id=pool_id, client_id=client_id)
+    return client_rows.client_credentials_client(pool_id=pool_id, client_id=client_id)
 
 
 def _client_credentials(client, scope: str | None) -> Tokens:

@@ -100,7 +100,8 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
             pool_id=pool_id,
             find_pool=lambda: load_pool(pool_id, cached=True),
             form=posted_form(request),
-            authorization=request.headers.get("Authorization", ""),
+            # The one header read from META: request.headers copies every header first.
+            authorization=request.META.get("HTTP_AUTHORIZATION", ""),
             context=session.context(request),
         )
     except ErrorPage as exc:

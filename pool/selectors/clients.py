@@ -53,6 +53,40 @@ def pool_client_and_version(*, pool_id: str, client_id: str) -> tuple[AppClient,
     return (built[AppClient], built["pool_version"]) if built is not None else None
 
 
+# What the client_credentials grant uses of its client: authentication (the secret), the grant's
+# checks (allowed flows, allowed scopes) and the token's lifetime. The other columns (URLs,
+# attribute lists, branding, timestamps: six JSON decodes and two dozen conversions) are
+# not read on that path; a deferred one is loaded when first used.
+_CLIENT_CREDENTIALS_FIELDS = (
+    "client_id",
+    "pool_id",
+    "secret",
+    "allowed_oauth_flows",
+    "allowed_oauth_scopes",
+    "access_token_validity",
+)
+
+
+def _client_credentials_query():
+    return (
+        AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT)
+        .only(*_CLIENT_CREDENTIALS_FIELDS)
+        .annotate(pool_version=F("pool__config_version"))[:1]
+    )
+
+
+def client_credentials_client(*, pool_id: str, client_id: str) -> tuple[AppClient, int] | None:
+    """pool_client_and_version for the client_credentials grant: the client with only the
+    columns that grant uses, and the pool's config_version, or None. One query compiled once."""
+    read = compiled.query(
+        "client-credentials-client",
+        _client_credentials_query,
+        {_CLIENT: "client", _POOL: "pool"},
+    )
+    built = read.fetch({"client": client_id, "pool": pool_id})
+    return (built[AppClient], built["pool_version"]) if built is not None else None
+
+
 def _client_by_id_query():
     return AppClient.objects.filter(pk=_CLIENT).select_related("pool")[:1]
 

@@ -85,10 +85,66 @@ class RefreshRead:
 _DIGEST, _CLIENT, _POOL = "\x01digest", "\x01client", "\x01pool"
 
 
+# What a refresh uses of the row: the token's rotation, the family, the user's validity,
+# identity and attributes (the ID token's claims, a pre-token trigger's userAttributes), the
+# client's secret, auth flows, read_attributes, validities and rotation settings. The rest (the
+# password, the SRP verifier, the client's URLs and branding, timestamps) cost a conversion
+# each (JSON, datetimes) and are not read; a deferred one is loaded when first used.
+_REFRESH_FIELDS = (
+    "digest",
+    "family_id",
+    "rotated_at",
+    *(
+        f"family__{name}"
+        for name in (
+            "id",
+            "pool_id",
+            "user_id",
+            "client_id",
+            "scopes",
+            "auth_time",
+            "expires_at",
+            "revoked_at",
+            "device_key",
+        )
+    ),
+    *(
+        f"family__user__{name}"
+        for name in (
+            "id",
+            "pool_id",
+            "username",
+            "sub",
+            "status",
+            "enabled",
+            *COLUMN_ATTRIBUTES,
+            "attributes",
+            "tokens_valid_after",
+        )
+    ),
+    *(
+        f"family__client__{name}"
+        for name in (
+            "client_id",
+            "pool_id",
+            "secret",
+            "explicit_auth_flows",
+            "read_attributes",
+            "access_token_validity",
+            "id_token_validity",
+            "refresh_token_validity",
+            "refresh_token_rotation",
+            "refresh_token_retry_grace_seconds",
+        )
+    ),
+)
+
+
 def _refresh_query():
     return (
         RefreshToken.objects.select_related("family__user", "family__client")
         .filter(digest=_DIGEST, family__client_id=_CLIENT, family__pool_id=_POOL)
+        .only(*_REFRESH_FIELDS)
         .annotate(
             pool_version=F("family__pool__config_version"),
             group_rows=groups_subquery("family__user_id"),
@@ -101,7 +157,8 @@ _REFRESH_SLOTS = {_DIGEST: "digest", _CLIENT: "client", _POOL: "pool"}
 
 def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> RefreshRead | None:
     """The refresh token `refresh_token` of client `client_id` in pool `pool_id`, whatever its
-    state (rotated, revoked, expired: the refresh decides), or None. One query."""
+    state (rotated, revoked, expired: the refresh decides), or None. One query, of the columns
+    a refresh uses (_REFRESH_FIELDS): the user and client are not whole rows."""
     if (
         not refresh_token
         or not isinstance(refresh_token, str)

@@ -491,15 +491,19 @@ def _rotate(
     # holds the database's write lock, which every other process's write waits for.
     successor = crypto.token()
     row = (crypto.digest(successor), family.pk, timezone.now())
-    if rotated_at is None and connection.vendor == "postgresql":
-        # One statement marks the token and inserts its successor (a data-modifying CTE:
-        # atomic, with no BEGIN and COMMIT round trips); it inserts nothing when another
-        # refresh marked the token first, which the general path below then decides.
+    if rotated_at is None and connection.vendor in _ONE_STATEMENT_ROTATION:
+        # One statement marks the token and inserts its successor (atomic, with no BEGIN and
+        # COMMIT round trips); when another refresh marked the token first, the grace period
+        # decides. On PostgreSQL it then inserted nothing (the general path below inserts);
+        # on SQLite the successor is stored anyway, and handed out only if the grace period
+        # allows (reuse revokes its family, so the stored one is never usable).
         if _mark_and_insert(digest, now, *row):
             return successor
         rotated_at = _rotated_at(digest)
         if rotated_at is None or not _within_grace(rotated_at, grace=grace, now=now):
             return None
+        if connection.vendor == "sqlite":
+            return successor
     with transaction.atomic():
         if rotated_at is None and not _mark_rotated(digest, now):
             # Another refresh of this token got there first.
@@ -514,12 +518,17 @@ def _rotated_at(digest: str) -> dt.datetime | None:
     return RefreshToken.objects.filter(digest=digest).values_list("rotated_at", flat=True).first()
 
 
+# The databases where one statement marks a token rotated and inserts its successor.
+_ONE_STATEMENT_ROTATION = ("postgresql", "sqlite")
+
+
 @functools.cache
-def _rotation_sql(vendor: str) -> tuple[str, str, str]:
+def _rotation_sql(vendor: str) -> tuple[str, str, str | None]:
     """The rotation's two statements (per database vendor, for its quoting), and both as one
-    for PostgreSQL (a data-modifying CTE: the INSERT runs only for the row the UPDATE marked),
-    written once from the model's own names: building them through the ORM on every refresh
-    cost more than running them."""
+    (_ONE_STATEMENT_ROTATION), written once from the model's own names: building them through
+    the ORM on every refresh cost more than running them. On PostgreSQL the one statement is a
+    data-modifying CTE (the INSERT runs only for the row the UPDATE marked); on SQLite, which
+    has none, an UPSERT of the token (marked only if unmarked) and its successor."""
     quote = connection.ops.quote_name
     table = quote(RefreshToken._meta.db_table)
     digest, family, created, rotated = (
@@ -527,15 +536,23 @@ def _rotation_sql(vendor: str) -> tuple[str, str, str]:
         for name in ("digest", "family", "created_at", "rotated_at")
     )
     mark = f"UPDATE {table} SET {rotated} = %s WHERE {digest} = %s AND {rotated} IS NULL"  # noqa: S608
-    insert = (
-        f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "  # noqa: S608
-        "VALUES (%s, %s, %s, NULL)"
-    )
-    mark_and_insert = (
-        f"WITH marked AS ({mark} RETURNING 1) "  # noqa: S608 (names only)
-        f"INSERT INTO {table} ({digest}, {family}, {created}, {rotated}) "
-        "SELECT %s, %s, %s, NULL FROM marked"
-    )
+    columns = f"{table} ({digest}, {family}, {created}, {rotated})"
+    insert = f"INSERT INTO {columns} VALUES (%s, %s, %s, NULL)"  # noqa: S608 (names only)
+    if vendor == "postgresql":
+        mark_and_insert = (
+            f"WITH marked AS ({mark} RETURNING 1) "  # noqa: S608 (names only)
+            f"INSERT INTO {columns} SELECT %s, %s, %s, NULL FROM marked"
+        )
+    elif vendor == "sqlite":
+        # The token's row always exists (a refresh read it; token rows go only with their
+        # family), so its VALUES row only ever conflicts: the DO UPDATE marks it if unmarked.
+        mark_and_insert = (
+            f"INSERT INTO {columns} VALUES (%s, %s, %s, %s), (%s, %s, %s, NULL) "  # noqa: S608
+            f"ON CONFLICT ({digest}) DO UPDATE SET {rotated} = excluded.{rotated} "
+            f"WHERE {table}.{rotated} IS NULL"
+        )
+    else:
+        mark_and_insert = None
     return mark, insert, mark_and_insert
 
 
@@ -543,21 +560,21 @@ def _mark_and_insert(
     digest: str, now: dt.datetime, successor: str, family_id: uuid.UUID, created_at: dt.datetime
 ) -> bool:
     """Mark the token rotated and insert its successor in one statement: True for the one
-    refresh that did."""
-    family = RefreshToken._meta.get_field("family").target_field
+    refresh that marked it (on SQLite the successor is inserted either way)."""
+    family = RefreshToken._meta.get_field("family").target_field.get_db_prep_value(
+        family_id, connection
+    )
     adapt = connection.ops.adapt_datetimefield_value
+    sql = _rotation_sql(connection.vendor)[2]
+    if connection.vendor == "postgresql":
+        params, marked = [adapt(now), digest, successor, family, adapt(created_at)], 1
+    else:
+        # The token's row (which conflicts), then the successor's; both rows count as changed.
+        params = [digest, family, adapt(created_at), adapt(now)]
+        params, marked = [*params, successor, family, adapt(created_at)], 2
     with connection.cursor() as cursor:
-        cursor.execute(
-            _rotation_sql(connection.vendor)[2],
-            [
-                adapt(now),
-                digest,
-                successor,
-                family.get_db_prep_value(family_id, connection),
-                adapt(created_at),
-            ],
-        )
-        return cursor.rowcount == 1
+        cursor.execute(sql, params)
+        return cursor.rowcount == marked
 
 
 def _mark_rotated(digest: str, now: dt.datetime) -> bool:

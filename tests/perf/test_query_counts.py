@@ -19,7 +19,9 @@ from config.front import ApiHandler, Front
 from pool import jwt
 from pool.models import Group
 from pool.services import keys
+from pool.services import triggers as trigger_config
 from tests import factories
+from tests import triggers_support as hooks
 from tests.api.conftest import (
     Api,
     access_key,  # noqa: F401 (the signed calls' fixture)
@@ -58,8 +60,8 @@ def grouped_user(user, pool):
     return user
 
 
-def _refresh_with_rotation_statements() -> int:
-    return 2 if connection.vendor == "postgresql" else 5
+# A refresh with rotation: its one read, then the token marked and its successor in one statement.
+_REFRESH_WITH_ROTATION = 2
 
 
 @pytest.fixture
@@ -72,15 +74,51 @@ def test_refresh_with_rotation_is_one_read_and_one_write_transaction(
 ):
     tokens = exchange_code(client, pool, rotating_client, code_for(client, pool, rotating_client))
     first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
-    # token + family + user + client + groups + pool version; then, on SQLite, BEGIN, mark
-    # rotated, successor, COMMIT; on PostgreSQL both in one statement (a data-modifying CTE)
-    with django_assert_num_queries(_refresh_with_rotation_statements()) as captured:
+    # token + family + user + client + groups + pool version; then the token marked rotated
+    # and its successor in one statement (PostgreSQL: a data-modifying CTE; SQLite: an UPSERT)
+    with django_assert_num_queries(_REFRESH_WITH_ROTATION) as captured:
         response = _refresh(client, pool, rotating_client, first["refresh_token"])
     assert response.status_code == 200, response.content
     assert captured.captured_queries[0]["sql"].startswith("SELECT")
     assert "pool_user_groups" in captured.captured_queries[0]["sql"]
     claims = _claims(response.json()["access_token"])
     assert claims["cognito:groups"] == ["admins", "staff"]
+
+
+def test_refresh_through_a_pre_token_trigger_reads_nothing_more(
+    client, pool, rotating_client, grouped_user, django_assert_num_queries
+):
+    """The refresh's one read loads only some columns (pool.selectors.tokens): what the
+    ID token and a pre-token trigger's event use of the user is among them (a deferred column
+    would be one more statement here)."""
+    found, server = hooks.serve()
+    try:
+        trigger_config.set_trigger(
+            pool=pool, kind="PreTokenGeneration", webhook=found.url, secret=hooks.SECRET
+        )
+        tokens = exchange_code(
+            client,
+            pool,
+            rotating_client,
+            code_for(client, pool, rotating_client, scope="openid email"),
+        )
+        first = _refresh(client, pool, rotating_client, tokens.json()["refresh_token"]).json()
+        # The refresh's statements, then the trigger's row and its invocation record.
+        statements = _REFRESH_WITH_ROTATION + 2
+        with django_assert_num_queries(statements) as captured:
+            response = _refresh(client, pool, rotating_client, first["refresh_token"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200, response.content
+    later = " ".join(query["sql"] for query in captured.captured_queries[1:])
+    assert '"pool_user"' not in later and '"pool_appclient"' not in later
+    event = found.last("TokenGeneration_")
+    assert event["triggerSource"] == "TokenGeneration_RefreshTokens"
+    attributes = event["request"]["userAttributes"]
+    assert attributes["email"] == grouped_user.email
+    assert attributes["cognito:user_status"] == "CONFIRMED"
+    assert _claims(response.json()["id_token"])["email"] == grouped_user.email
 
 
 def test_refresh_without_rotation_is_one_read(
@@ -107,7 +145,7 @@ def test_refresh_of_a_confidential_client_authenticates_from_the_same_read(
         HTTP_AUTHORIZATION=_basic(app),
     ).json()
     first = _refresh_basic(client, pool, app, exchanged["refresh_token"]).json()
-    with django_assert_num_queries(_refresh_with_rotation_statements()):
+    with django_assert_num_queries(_REFRESH_WITH_ROTATION):
         response = _refresh_basic(client, pool, app, first["refresh_token"])
     assert response.status_code == 200, response.content
     # A wrong secret is refused as before, whatever the token.
