@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pool import clock, crypto, jwt
@@ -572,9 +572,15 @@ def _mark_and_insert(
         # The token's row (which conflicts), then the successor's; both rows count as changed.
         params = [digest, family, adapt(created_at), adapt(now)]
         params, marked = [*params, successor, family, adapt(created_at)], 2
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == marked
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount == marked
+    except IntegrityError:
+        # SQLite's UPSERT inserted the token's own row: its family (and with it the token) was
+        # deleted since the refresh read it (the user, client or pool went). The statement
+        # stored nothing; the token is gone, which the caller answers as any unknown token.
+        return False
 
 
 def _mark_rotated(digest: str, now: dt.datetime) -> bool:

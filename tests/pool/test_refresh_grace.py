@@ -103,3 +103,23 @@ def test_grace_period_outside_cognitos_range_is_refused(app_client, value):
         app_clients.update_client(client=app_client, refresh_token_retry_grace_seconds=value)
     app_client.refresh_from_db()
     assert app_client.refresh_token_retry_grace_seconds == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_family_deleted_between_the_read_and_the_rotation_stores_nothing(app_client, user):
+    """The user (and with them the family and its tokens) deleted while a refresh is between
+    its read and its rotation: the rotation finds no token, raises nothing (SQLite's one
+    statement would have inserted the token's row again: its family's foreign key refuses it)
+    and leaves no row behind."""
+    from pool import crypto
+    from pool.models import RefreshToken
+
+    issued = sign_in(user, app_client)
+    digest = crypto.digest(issued.refresh_token)
+    family = RefreshFamily.objects.get(user=user)
+    user.delete()
+    successor = tokens._rotate(
+        digest=digest, family=family, rotated_at=None, grace=0, now=clock.now()
+    )
+    assert successor is None
+    assert not RefreshToken.objects.exists()
