@@ -295,9 +295,16 @@ def _machine(report: dict) -> str:
         f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, "
         f"{m.get('wrk')}; "
         f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
-        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario; "
+        f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario"
+        f"{_sliced(s.get('slices'))}; "
         f"{m.get('when')}"
     )
+
+
+def _sliced(slices) -> str:
+    if not slices or slices <= 1:
+        return ""
+    return f" (single-request scenarios: median of {slices} runs sharing that time)"
 
 
 def table(report: dict) -> str:

@@ -293,3 +293,13 @@ def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
     assert summary["samples"] == 4  # the idle loop is not a request
     assert summary["self"][0] == ["sign (jwt/algorithms.py)", 75.0]
     assert summary["inclusive"] == [["token (hostedui/views/oauth.py)", 100.0]]
+
+
+def test_a_sliced_scenario_reports_its_median_run_and_every_slice():
+    runs = [{"per_second": rate, "cpu_ms_per": rate / 100} for rate in (900.0, 300.0, 1000.0)]
+    median = bench.median_slice(runs)
+    assert median["per_second"] == 900.0 and median["cpu_ms_per"] == 9.0
+    assert median["slices"] == [900.0, 300.0, 1000.0]
+    assert bench.median_slice(runs[:2])["per_second"] == 300.0  # the lower of two
+    assert bench.median_slice([runs[0]]) == runs[0]
+    assert bench.median_slice([runs[0], {"failed": "wrk: gone"}]) == {"failed": "wrk: gone"}
