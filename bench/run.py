@@ -848,18 +848,22 @@ def _token_for_userinfo(base_url: str, seeded: Seeded, refresh_token: str) -> st
 
 def _runner(server: Service, args, scratch: Path):
     """`run(...)`: one scenario. One that repeats a single request (static.lua) runs as
-    `args.slices` wrk runs of an equal share of its time, and the median one is reported: on
-    a shared machine a few noisy seconds then skew one slice, not the figure. Scenarios that
-    spend single-use values (refresh chains, codes, sign-ins) run once."""
+    `args.slices` wrk runs of an equal share of its time (whole seconds, as wrk takes them),
+    and the median one is reported: on a shared machine a few noisy seconds then skew one
+    slice, not the figure. Scenarios that spend single-use values (refresh chains, codes,
+    sign-ins) run once."""
 
     def run(name, script, script_args, how, *, seconds=None, per="request"):
+        seconds = seconds or args.seconds
         slices = max(1, getattr(args, "slices", 1)) if script == "static.lua" else 1
+        if slices > 1:  # wrk takes whole seconds
+            seconds = max(1, round(seconds / slices))
         results = [
             wrk(
                 server,
                 script,
                 script_args,
-                seconds=(seconds or args.seconds) / slices,
+                seconds=seconds,
                 connections=args.connections,
                 name=name,
                 how=how,

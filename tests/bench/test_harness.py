@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 import urllib.request
 from pathlib import Path
 
@@ -293,6 +294,16 @@ def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
     assert summary["samples"] == 4  # the idle loop is not a request
     assert summary["self"][0] == ["sign (jwt/algorithms.py)", 75.0]
     assert summary["inclusive"] == [["token (hostedui/views/oauth.py)", 100.0]]
+
+
+@needs_wrk
+def test_a_single_request_scenario_runs_as_slices_of_whole_seconds(ceiling, scratch):
+    args = types.SimpleNamespace(seconds=2.0, slices=2, connections=2)
+    run = bench._runner(ceiling, args, scratch)
+    hello = bench.request_file(scratch, "GET", "/hello", {})
+    result = run("hello", "static.lua", [hello, "200", "hello"], "")
+    assert len(result["slices"]) == 2 and result["errors"] == 0
+    assert result["per_second"] == min(result["slices"])  # the lower of two
 
 
 def test_a_sliced_scenario_reports_its_median_run_and_every_slice():
