@@ -855,7 +855,7 @@ def _runner(server: Service, args, scratch: Path):
 
     def run(name, script, script_args, how, *, seconds=None, per="request"):
         seconds = seconds or args.seconds
-        slices = max(1, getattr(args, "slices", 1)) if script == "static.lua" else 1
+        slices = max(1, args.slices) if script == "static.lua" else 1
         if slices > 1:  # wrk takes whole seconds
             seconds = max(1, round(seconds / slices))
         results = [
@@ -1347,7 +1347,7 @@ def main() -> int:
         "--slices",
         type=int,
         default=3,
-        help="wrk runs per single-request scenario, the median one reported (same total time)",
+        help="wrk runs sharing a single-request scenario's seconds, the median one reported",
     )
     parser.add_argument("--users", type=int, default=1_000_000, help="users of the search scenario")
     parser.add_argument("--search-runs", type=int, default=200)

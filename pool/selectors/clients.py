@@ -3,6 +3,8 @@ addresses."""
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import F
 
 from pool.errors import ResourceNotFoundException
@@ -36,21 +38,30 @@ def pool_client(*, pool_id: str, client_id: str) -> AppClient | None:
     return built[AppClient] if built is not None else None
 
 
-def _client_version_query():
-    return AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT).annotate(
-        pool_version=F("pool__config_version")
-    )[:1]
+def _client_version_query(*fields: str):
+    """The client with the pool's config_version; with `fields`, only those columns (the
+    others deferred: loaded when first used)."""
+    query = AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT)
+    if fields:
+        query = query.only(*fields)
+    return query.annotate(pool_version=F("pool__config_version"))[:1]
+
+
+def _client_and_version(name: str, build, *, pool_id: str, client_id: str):
+    """The client and pool version the compiled query `name` (built by `build`) finds, or
+    None (no such client in that pool, or no such pool)."""
+    read = compiled.query(name, build, {_CLIENT: "client", _POOL: "pool"})
+    built = read.fetch({"client": client_id, "pool": pool_id})
+    return (built[AppClient], built["pool_version"]) if built is not None else None
 
 
 def pool_client_and_version(*, pool_id: str, client_id: str) -> tuple[AppClient, int] | None:
     """The pool's app client `client_id` with the pool's config_version, or None (no such
     client in that pool, or no such pool). One query compiled once: authorize's pool and
     client in one read."""
-    read = compiled.query(
-        "pool-client-version", _client_version_query, {_CLIENT: "client", _POOL: "pool"}
+    return _client_and_version(
+        "pool-client-version", _client_version_query, pool_id=pool_id, client_id=client_id
     )
-    built = read.fetch({"client": client_id, "pool": pool_id})
-    return (built[AppClient], built["pool_version"]) if built is not None else None
 
 
 # What the client_credentials grant uses of its client: authentication (the secret), the grant's
@@ -65,26 +76,18 @@ _CLIENT_CREDENTIALS_FIELDS = (
     "allowed_oauth_scopes",
     "access_token_validity",
 )
-
-
-def _client_credentials_query():
-    return (
-        AppClient.objects.filter(pool_id=_POOL, client_id=_CLIENT)
-        .only(*_CLIENT_CREDENTIALS_FIELDS)
-        .annotate(pool_version=F("pool__config_version"))[:1]
-    )
+_client_credentials_query = functools.partial(_client_version_query, *_CLIENT_CREDENTIALS_FIELDS)
 
 
 def client_credentials_client(*, pool_id: str, client_id: str) -> tuple[AppClient, int] | None:
     """pool_client_and_version for the client_credentials grant: the client with only the
     columns that grant uses, and the pool's config_version, or None. One query compiled once."""
-    read = compiled.query(
+    return _client_and_version(
         "client-credentials-client",
         _client_credentials_query,
-        {_CLIENT: "client", _POOL: "pool"},
+        pool_id=pool_id,
+        client_id=client_id,
     )
-    built = read.fetch({"client": client_id, "pool": pool_id})
-    return (built[AppClient], built["pool_version"]) if built is not None else None
 
 
 def _client_by_id_query():

@@ -544,8 +544,9 @@ def _rotation_sql(vendor: str) -> tuple[str, str, str | None]:
             f"INSERT INTO {columns} SELECT %s, %s, %s, NULL FROM marked"
         )
     elif vendor == "sqlite":
-        # The token's row always exists (a refresh read it; token rows go only with their
-        # family), so its VALUES row only ever conflicts: the DO UPDATE marks it if unmarked.
+        # The token's row exists (a refresh read it; token rows go only with their family),
+        # so its VALUES row conflicts and the DO UPDATE marks it if unmarked; if the family
+        # was deleted since, its foreign key refuses the statement (_mark_and_insert).
         mark_and_insert = (
             f"INSERT INTO {columns} VALUES (%s, %s, %s, %s), (%s, %s, %s, NULL) "  # noqa: S608
             f"ON CONFLICT ({digest}) DO UPDATE SET {rotated} = excluded.{rotated} "

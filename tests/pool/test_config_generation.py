@@ -17,6 +17,9 @@ from tests import factories
 on_a_sqlite_file = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="PostgreSQL keeps no count (see the next test)"
 )
+on_postgresql = pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="a SQLite file keeps a count (the other tests)"
+)
 
 
 def test_two_mappings_of_one_file_see_each_others_counts(tmp_path):
@@ -39,10 +42,9 @@ def test_a_full_counter_starts_again_from_zero(tmp_path):
     assert counter.value() == 0
 
 
+@on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_keeps_no_count():
-    if connection.vendor == "sqlite":
-        pytest.skip("a SQLite file keeps a count (the other tests)")
     assert config_generation.current() is None
 
 
