@@ -854,6 +854,8 @@ def _runner(server: Service, args, scratch: Path):
     sign-ins) run once."""
 
     def run(name, script, script_args, how, *, seconds=None, per="request"):
+        if args.only and name != "warm-up" and name not in args.only:
+            return None  # left out by --only: the report shows "-" and its ratios "n/a"
         seconds = seconds or args.seconds
         slices = max(1, args.slices) if script == "static.lua" else 1
         if slices > 1:  # wrk takes whole seconds
@@ -1291,6 +1293,8 @@ def child_pass(args, database: str, redis: str, scratch: Path) -> dict:
     ]
     if database:
         argv += ["--database", database, "--redis", redis]
+    if args.only:
+        argv += ["--only", ",".join(sorted(args.only))]
     if not args.profile:
         argv.append("--no-profile")
     child = subprocess.Popen(argv, cwd=ROOT)
@@ -1348,6 +1352,12 @@ def main() -> int:
         type=int,
         default=3,
         help="wrk runs sharing a single-request scenario's seconds, the median one reported",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda names: set(names.split(",")),
+        default=set(),
+        help="Cognate scenarios to run, comma-separated (e.g. initiate_auth,hosted_sign_in)",
     )
     parser.add_argument("--users", type=int, default=1_000_000, help="users of the search scenario")
     parser.add_argument("--search-runs", type=int, default=200)
