@@ -17,6 +17,7 @@ from a pool thread itself (nothing does) is done in place rather than queued beh
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from collections.abc import Callable
@@ -88,3 +89,30 @@ class CognateArgon2Hasher(Argon2PasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         return _run(super().verify, password, encoded)
+
+
+_unmatchable: dict[tuple, str] = {}
+
+
+def unmatchable_hash() -> str:
+    """An encoded hash in the configured algorithm and parameters that no password matches (its
+    digest is random bytes, not the output of a run), made without running argon2. Verifying a
+    password against it costs one argon2 run, as verifying against a user's hash does, from a
+    process's first call on: a hash made on first use would cost that first call an extra run,
+    which tells an unknown name from a known one."""
+    hasher = CognateArgon2Hasher()
+    params = hasher.params()
+    key = (params.memory_cost, params.time_cost, params.parallelism, params.hash_len)
+    kept = _unmatchable.get(key)
+    if kept is None:
+
+        def b64(raw: bytes) -> str:  # argon2's encoding: standard base64 without padding
+            return base64.b64encode(raw).decode("ascii").rstrip("=")
+
+        salt = hasher.salt().encode()  # the salt encode() would be given
+        kept = _unmatchable[key] = (
+            f"{hasher.algorithm}$argon2id$v={params.version}"
+            f"$m={params.memory_cost},t={params.time_cost},p={params.parallelism}"
+            f"${b64(salt)}${b64(os.urandom(params.hash_len))}"
+        )
+    return kept

@@ -5,10 +5,10 @@ and the SRP verifier together; that includes the answer to the NEW_PASSWORD_REQU
 
 from __future__ import annotations
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
-from pool import clock, crypto, policy, triggers
+from pool import clock, policy, triggers
 from pool.errors import (
     CodeMismatchException,
     CognitoError,
@@ -16,6 +16,7 @@ from pool.errors import (
     NotAuthorizedException,
     UserNotFoundException,
 )
+from pool.hashers import unmatchable_hash
 from pool.models import (
     AppClient,
     AuthEvent,
@@ -42,19 +43,14 @@ from pool.services.credentials import store
 from pool.services.delivery import Source, send_code
 from pool.services.results import Authenticated, Challenge, CodeDelivery, RequestContext
 
-# Verified against unknown users so that "no such user" costs what "wrong password" costs.
-_DUMMY_HASH: str | None = None
-
 
 def verify(user: User | None, password: str) -> bool:
     """Check a password in constant cost; upgrades an imported or weaker hash on success, and
     stores the SRP verifier of a user who has none.
-    With no user, a dummy hash is checked so that timing does not reveal who exists."""
-    global _DUMMY_HASH
+    With no user (or no password), a hash no password matches is checked, so that "no such
+    user" costs what "wrong password" costs and timing does not reveal who exists."""
     if user is None or not user.password:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = make_password(crypto.token())
-        check_password(password, _DUMMY_HASH)
+        check_password(password, unmatchable_hash())
         return False
 
     def upgrade(raw: str) -> None:

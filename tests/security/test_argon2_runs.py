@@ -15,6 +15,7 @@ from collections import Counter
 import argon2.low_level
 import pytest
 from argon2 import _password_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher
 
 from pool import hashers
 from pool.services import passwords
@@ -91,10 +92,10 @@ def test_hosted_sign_in_of_an_existing_user_is_one_verification(
 
 
 def test_a_wrong_password_and_an_unknown_name_cost_the_same_one_verification(
-    client, pool, api_client, user, argon2_runs
+    client, pool, api_client, user, argon2_runs, monkeypatch
 ):
-    passwords.verify(None, "warm")  # the dummy hash is made once per process, then only verified
-    argon2_runs.clear()
+    # As in a process that never met an unknown name: its first one costs no extra hashing.
+    monkeypatch.setattr(hashers, "_unmatchable", {})
     wrong = _initiate(client, api_client, "alice", "Not-the-password-1")
     assert wrong.status_code == 400
     assert _kinds(argon2_runs) == {"hash": 0, "verify": 1}
@@ -127,3 +128,21 @@ def test_argon2_runs_on_at_most_concurrency_threads(settings, monkeypatch, argon
     assert all(name.startswith("thread:argon2_") for name in ran_on)
     assert _kinds(argon2_runs) == {"hash": 1, "verify": 8}
     hashers._executor().shutdown()
+
+
+def test_the_hash_unknown_names_are_checked_against_is_made_without_a_run_and_matches_nothing(
+    settings, argon2_runs, monkeypatch
+):
+    monkeypatch.setattr(hashers, "_unmatchable", {})
+    encoded = hashers.unmatchable_hash()
+    assert _kinds(argon2_runs) == {"hash": 0, "verify": 0}
+    hasher = identify_hasher(encoded)
+    assert isinstance(hasher, hashers.CognateArgon2Hasher)
+    assert not hasher.must_update(encoded)  # the configured parameters, salt and digest sizes
+    assert not passwords.verify(None, "anything")
+    assert not check_password("", encoded)
+    assert _kinds(argon2_runs) == {"hash": 0, "verify": 2}
+    assert hashers.unmatchable_hash() == encoded  # one per process and parameters
+    settings.ARGON2_TIME_COST += 1
+    stronger = hashers.unmatchable_hash()
+    assert f"t={settings.ARGON2_TIME_COST}," in stronger and stronger != encoded
