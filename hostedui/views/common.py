@@ -101,8 +101,9 @@ def bearer_error(error: OAuthError, *, realm: str) -> HttpResponse:
     return response
 
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
+# What a browser reads from a CORS preflight (OPTIONS) answer only (Fetch standard, "CORS-
+# preflight fetch"): the other answers carry Access-Control-Allow-Origin alone.
+PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Access-Control-Max-Age": "600",
 }
@@ -115,11 +116,13 @@ def cors(methods: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method == "OPTIONS":
-                response = HttpResponse(status=204)
-            else:
+            if request.method != "OPTIONS":
                 response = view(request, *args, **kwargs)
-            for name, value in CORS_HEADERS.items():
+                response["Access-Control-Allow-Origin"] = "*"
+                return response
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Origin"] = "*"
+            for name, value in PREFLIGHT_HEADERS.items():
                 response[name] = value
             response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
             return response

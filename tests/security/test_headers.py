@@ -110,12 +110,30 @@ def test_cors_preflight_is_allowed_on_oauth_endpoints(client, pool, path):
     )
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in response
+    assert "OPTIONS" in response["Access-Control-Allow-Methods"]
+    assert "Authorization" in response["Access-Control-Allow-Headers"]
+    assert response["Access-Control-Max-Age"] == "600"
 
 
 @pytest.mark.parametrize("path", [".well-known/jwks.json", ".well-known/openid-configuration"])
 def test_cors_is_allowed_on_public_documents(client, pool, path):
     response = client.get(f"/{pool.id}/{path}", HTTP_ORIGIN="https://app.example")
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", [".well-known/jwks.json", "oauth2/token", "oauth2/userInfo"])
+def test_preflight_only_cors_headers_are_not_on_other_answers(client, pool, path):
+    """A browser reads Allow-Methods, Allow-Headers and Max-Age from a preflight answer only;
+    each header costs the server work on every answer."""
+    response = client.generic(
+        "POST" if path == "oauth2/token" else "GET",
+        f"/{pool.id}/{path}",
+        HTTP_ORIGIN="https://app.example",
+    )
+    assert response["Access-Control-Allow-Origin"] == "*"
+    for name in ("Access-Control-Allow-Methods", "Access-Control-Allow-Headers"):
+        assert name not in response, name
+    assert "Access-Control-Max-Age" not in response
 
 
 def test_no_cors_on_authorize_pages_or_console(client, pool, app_client, pages):
