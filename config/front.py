@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
+from django.core.signals import setting_changed
 from django.db import close_old_connections, connection, connections
 from django.urls import Resolver404, resolve, set_script_prefix, set_urlconf
 from django.utils.deprecation import MiddlewareMixin
@@ -229,6 +230,9 @@ class ApiDoor:
         self.api_app = api_app
         self.steps = _steps(settings.API_MIDDLEWARE)
         self._views: dict[str, tuple] = {}  # endpoint -> (view, route), from the URLconf
+        # (path, is_secure) -> the headers of a userInfo 200 answer made by the chain.
+        self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
+        setting_changed.connect(self._forget_headers)
 
     def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
         from hostedui import hosts
@@ -246,7 +250,15 @@ class ApiDoor:
         if not hosts.on_own_host(request):
             return self.api_app(environ, start_response)
         signals.request_started.send(sender=WSGIHandler, environ=environ)
+        headers = self._user_info_headers.get((request.path, request.is_secure()))
+        if headers is not None and request.method == "GET" and endpoint == "userInfo":
+            answer = self._user_info(request, headers, view[1], kwargs["pool_id"])
+            if answer is not None:
+                start_response(_OK, answer.headers)
+                return answer
         response = self._answer(request, *view, kwargs)
+        if endpoint == "userInfo" and view[0] is _user_info_view():
+            self._keep_user_info_headers(request, response)
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
@@ -255,6 +267,60 @@ class ApiDoor:
         ]
         start_response(status, headers)
         return response  # its close() sends request_finished, as Django's handler's answer
+
+    def _user_info(
+        self, request: WSGIRequest, headers: _Headers, route: str, pool_id: str
+    ) -> _Answer | None:
+        """The 200 answer to a GET of userInfo with a bearer token, written here: the view's
+        service (hostedui.oauth.endpoints.user_info, with the pool's kept copy) and renderer
+        (oauth_json_content), and the headers the chain set on an earlier 200 answer to the
+        same path and scheme, with this request's id and CSP nonce (nothing else in them
+        depends on the request), its log line and metrics. None when the view must answer
+        (no kept pool, no Authorization header, any refusal or error: the view decides again
+        and answers as always)."""
+        from config import observability, security
+        from hostedui.oauth import endpoints
+        from hostedui.views.common import oauth_json_content
+        from pool.selectors.pools import kept_pool
+
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        pool = kept_pool(pool_id) if authorization else None
+        if pool is None:
+            return None
+        started, token = observability.begin(request)
+        try:
+            try:
+                access_token = endpoints.bearer_token(authorization=authorization)
+                body = endpoints.user_info(pool=pool, access_token=access_token, kept=True)
+            except Exception:  # noqa: BLE001 (a refusal or an error: the view answers it)
+                return None
+            content = oauth_json_content(body)
+            security.begin(request)
+            answer = _Answer(
+                [content], headers.render(request.request_id, request.csp_nonce), request
+            )
+            observability.record(request, 200, route=route, started=started)
+            return answer
+        finally:
+            observability.reset(token)
+
+    def _keep_user_info_headers(self, request: WSGIRequest, response) -> None:
+        """Keep the headers of the chain's 200 answer to a GET of userInfo with a bearer token
+        (the view's: JSON, no-store, CORS; the middleware's: security headers, HSTS when
+        secure...) for `_user_info`, per path and scheme."""
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or response.cookies
+            or "HTTP_AUTHORIZATION" not in request.META
+        ):
+            return
+        kept = _Headers.of(response.items(), request.request_id, request.csp_nonce)
+        if kept is not None:
+            self._user_info_headers[(request.path, request.is_secure())] = kept
+
+    def _forget_headers(self, **_) -> None:
+        self._user_info_headers.clear()
 
     def _view(self, environ, endpoint: str, kwargs: dict) -> tuple | None:
         """The view and route pattern the URLconf gives this endpoint's path, kept when the
@@ -301,6 +367,60 @@ class ApiDoor:
             return response
         finally:
             observability.reset(token)
+
+
+_OK = "200 OK"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Headers:
+    """An answer's headers with its request id and CSP nonce left out: `parts` per header,
+    the value's pieces around the nonce, None for X-Request-Id."""
+
+    parts: tuple[tuple[str, tuple[str, ...] | None], ...]
+
+    @classmethod
+    def of(cls, headers, request_id: str, nonce: str) -> _Headers | None:
+        if not nonce:
+            return None
+        parts = []
+        for name, value in headers:
+            if name == "X-Request-Id":
+                if value != request_id:
+                    return None
+                parts.append((name, None))
+            else:
+                parts.append((name, tuple(value.split(nonce))))
+        if sum(1 for _, part in parts if part is None) != 1:
+            return None
+        return cls(tuple(parts))
+
+    def render(self, request_id: str, nonce: str) -> list[tuple[str, str]]:
+        return [
+            (name, request_id if parts is None else nonce.join(parts)) for name, parts in self.parts
+        ]
+
+
+class _Answer(list):
+    """A body written by ApiDoor itself; closing it ends the request as Django's answer's
+    close() does (the request's files, then request_finished)."""
+
+    def __init__(self, chunks: list[bytes], headers: list[tuple[str, str]], request) -> None:
+        super().__init__(chunks)
+        self.headers = headers
+        self.request = request
+
+    def close(self) -> None:
+        try:
+            self.request.close()
+        finally:
+            signals.request_finished.send(sender=WSGIHandler)
+
+
+def _user_info_view():
+    from hostedui.views.oauth import user_info
+
+    return user_info
 
 
 def _guarded(step, request, *args, **kwargs):

@@ -215,3 +215,123 @@ def test_a_chain_not_starting_with_the_request_log_and_hosts_goes_through_django
 def test_a_path_that_is_no_pool_id_goes_through_django(door_only):
     with pytest.raises(AssertionError, match="went to Django"):
         call(door_only, "/console/oauth2/userInfo")
+
+
+# ------------------------------------------------- userInfo answers the door writes itself
+
+
+def _user_info(app, pool, access, **extra):
+    return call(app, f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=f"Bearer {access}", **extra)
+
+
+@pytest.fixture
+def written_by_the_door(door_only, pool, access, monkeypatch):
+    """A door that answered one userInfo through the chain (it keeps that answer's headers),
+    and whose chain now fails: a 200 can only be its own."""
+    assert _user_info(door_only, pool, access).status == 200
+
+    def no_chain(*args, **kwargs):
+        raise AssertionError("the chain answered")
+
+    chain = door_only.api_door._answer
+    monkeypatch.setattr(door_only.api_door, "_answer", no_chain)
+    door_only.chain = chain
+    return door_only
+
+
+def test_a_user_info_written_by_the_door_is_djangos_answer(
+    written_by_the_door, django_api, pool, access
+):
+    ours = _user_info(written_by_the_door, pool, access)
+    theirs = _user_info(django_api, pool, access)
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, ours.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)  # the same order, too
+    assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
+    assert _NONCE.findall(ours.headers["Content-Security-Policy"]) != _NONCE.findall(
+        theirs.headers["Content-Security-Policy"]
+    )
+
+
+def test_a_user_info_written_by_the_door_has_its_request_id_log_line_and_metrics(
+    written_by_the_door, pool, access, caplog
+):
+    route = "/<str:pool_id>/oauth2/userInfo"
+    counted = metrics.REQUESTS.labels(route=route, method="GET", status="200")
+    before = counted._value.get()
+    with caplog.at_level(logging.INFO, logger="cognate.request"):
+        answer = _user_info(written_by_the_door, pool, access, HTTP_X_REQUEST_ID="lb-5678")
+    assert answer.status == 200 and answer.headers["X-Request-Id"] == "lb-5678"
+    [line] = [r for r in caplog.records if r.name == "cognate.request"]
+    assert (line.request_id, line.route, line.status, line.path, line.funcName) == (
+        "lb-5678",
+        route,
+        200,
+        f"/{pool.id}/oauth2/userInfo",
+        "finish",
+    )
+    assert counted._value.get() == before + 1
+
+
+def test_a_user_info_written_by_the_door_ends_the_request_as_django(
+    written_by_the_door, pool, access
+):
+    from django.core import signals
+
+    seen = []
+
+    def note(**kwargs):
+        seen.append(kwargs["signal"])
+
+    signals.request_started.connect(note)
+    signals.request_finished.connect(note)
+    try:
+        assert _user_info(written_by_the_door, pool, access).status == 200
+    finally:
+        signals.request_started.disconnect(note)
+        signals.request_finished.disconnect(note)
+    assert seen == [signals.request_started, signals.request_finished]
+
+
+def test_a_revoked_token_goes_to_the_view_after_a_written_answer(
+    written_by_the_door, django_api, pool, access, monkeypatch
+):
+    claims = tokens.verify_access_token(pool=pool, token=access)
+    tokens.revoke_family(family_id=claims["origin_jti"], reason="test")
+    monkeypatch.setattr(written_by_the_door.api_door, "_answer", written_by_the_door.chain)
+    ours = _user_info(written_by_the_door, pool, access)
+    theirs = _user_info(django_api, pool, access)
+    assert ours.status == 401
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+
+
+@pytest.mark.parametrize("token", ["", "x", "Basic abc"])
+def test_a_refusal_goes_to_the_view_after_a_written_answer(written_by_the_door, pool, token):
+    with pytest.raises(AssertionError, match="the chain answered"):
+        call(written_by_the_door, f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=token)
+
+
+def test_an_expired_token_goes_to_the_view_after_a_written_answer(
+    written_by_the_door, pool, access
+):
+    clock.freeze()
+    clock.advance(hours=2)
+    with pytest.raises(AssertionError, match="the chain answered"):
+        _user_info(written_by_the_door, pool, access)
+
+
+def test_a_settings_change_forgets_the_kept_headers(door_only, pool, access, settings):
+    assert _user_info(door_only, pool, access).headers["X-Frame-Options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"  # read by its middleware on every answer
+    assert _user_info(door_only, pool, access).headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_headers_are_kept_per_scheme(settings, pool, access):
+    settings.SECURE_HSTS_SECONDS = 3600
+    front = Front(WSGIHandler(), ApiHandler())
+    secure = {"wsgi.url_scheme": "https"}
+    for _ in range(2):
+        assert "Strict-Transport-Security" not in _user_info(front, pool, access).headers
+        answer = _user_info(front, pool, access, **secure)
+        assert answer.headers["Strict-Transport-Security"] == "max-age=3600"
