@@ -230,7 +230,9 @@ class ApiDoor:
         self.api_app = api_app
         self.steps = _steps(settings.API_MIDDLEWARE)
         self._views: dict[str, tuple] = {}  # endpoint -> (view, route), from the URLconf
-        # (path, is_secure) -> the headers of a userInfo 200 answer made by the chain.
+        # (path, is_secure) -> the headers of a userInfo 200 answer made by the chain, kept
+        # only for the chain whose headers depend on nothing else (_KEEPS_HEADERS).
+        self.keeps_headers = tuple(settings.API_MIDDLEWARE) == _KEEPS_HEADERS
         self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
         setting_changed.connect(self._forget_headers)
 
@@ -257,7 +259,7 @@ class ApiDoor:
                 start_response(_OK, answer.headers)
                 return answer
         response = self._answer(request, *view, kwargs)
-        if endpoint == "userInfo" and view[0] is _user_info_view():
+        if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
             self._keep_user_info_headers(request, response)
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
@@ -438,6 +440,17 @@ _FIRST = "config.observability.RequestMiddleware"  # begin/finish around everyth
 _HOSTS = "hostedui.hosts.PoolDomainMiddleware"  # a no-op on the server's own host names
 _OWN_STEPS = {"config.security.SecurityHeadersMiddleware": ("config.security", "begin", "finish")}
 _NOT_STEPWISE = ("process_view", "process_exception", "process_template_response")
+# The API chain whose headers on an answer depend only on the answer's own headers, the
+# scheme, the settings (SecurityMiddleware's as read when it was made, X_FRAME_OPTIONS as it
+# is), the request id and the CSP nonce: ApiDoor may write a userInfo answer with the headers
+# of an earlier one (ApiDoor._user_info). With any other middleware, the chain answers.
+_KEEPS_HEADERS = (
+    _FIRST,
+    _HOSTS,
+    "config.security.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
 
 
 def _steps(chain: list[str]) -> list[tuple] | None:

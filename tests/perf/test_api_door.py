@@ -335,3 +335,16 @@ def test_headers_are_kept_per_scheme(settings, pool, access):
         assert "Strict-Transport-Security" not in _user_info(front, pool, access).headers
         answer = _user_info(front, pool, access, **secure)
         assert answer.headers["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_with_another_middleware_the_chain_answers_every_user_info(settings, pool, access):
+    settings.API_MIDDLEWARE = [*settings.API_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    front = Front(WSGIHandler(), ApiHandler())
+    front.api_door.api_app = _NotDjango()
+    assert front.api_door.steps is not None and not front.api_door.keeps_headers
+    answered = []
+    chain = front.api_door._answer
+    front.api_door._answer = lambda *args: answered.append(1) or chain(*args)
+    for _ in range(2):
+        assert _user_info(front, pool, access).status == 200
+    assert answered == [1, 1]
