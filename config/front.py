@@ -234,6 +234,8 @@ class ApiDoor:
         # only for the chain whose headers depend on nothing else (_KEEPS_HEADERS).
         self.keeps_headers = tuple(settings.API_MIDDLEWARE) == _KEEPS_HEADERS
         self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
+        # _after_key -> the headers the chain's steps after the view added to a GetUser 200.
+        self._get_user_after: dict[tuple, _Headers] = {}
         setting_changed.connect(self._forget_headers)
 
     def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
@@ -258,13 +260,21 @@ class ApiDoor:
             if answer is not None:
                 start_response(_OK, answer.headers)
                 return answer
-        response = self._answer(request, *view, kwargs)
+        kept_after = (
+            self._get_user_after
+            if endpoint == ""
+            and self.keeps_headers
+            and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
+            else None
+        )
+        response, added = self._answer(request, *view, kwargs, kept_after)
         if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
             self._keep_user_info_headers(request, response)
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
             *response.items(),
+            *(added or ()),
             *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
         ]
         start_response(status, headers)
@@ -323,6 +333,7 @@ class ApiDoor:
 
     def _forget_headers(self, **_) -> None:
         self._user_info_headers.clear()
+        self._get_user_after.clear()
 
     def _view(self, environ, endpoint: str, kwargs: dict) -> tuple | None:
         """The view and route pattern the URLconf gives this endpoint's path, kept when the
@@ -338,14 +349,17 @@ class ApiDoor:
         found = self._views[endpoint] = (match.func, "/" + (match.route or ""))
         return found
 
-    def _answer(self, request, view, route: str, kwargs: dict):
+    def _answer(self, request, view, route: str, kwargs: dict, kept_after: dict | None = None):
+        """The chain's answer, and None or, with `kept_after` (the headers the steps after the
+        view added to earlier 200 answers, per _after_key), the headers they would add to
+        this one: then they are not run (their answer depends only on what the key holds)."""
         from config import observability
 
         set_urlconf(settings.ROOT_URLCONF)
         started, token = observability.begin(request)
         try:
             entered = []
-            response = None
+            response = added = viewed = None
             for before, after in self.steps:
                 entered.append(after)
                 response = _guarded(before, request) if before else None
@@ -353,9 +367,16 @@ class ApiDoor:
                     break
             if response is None:
                 response = _guarded(view, request, **kwargs)
-            for after in reversed(entered):
-                if after is not None:
-                    response = _guarded(after, request, response)
+                if kept_after is not None and (key := _after_key(request, response)):
+                    kept = kept_after.get(key)
+                    if kept is None:
+                        viewed, own = response, list(response.items())
+                    else:
+                        added = kept.render(request.request_id, request.csp_nonce)
+            if added is None:
+                for after in reversed(entered):
+                    if after is not None:
+                        response = _guarded(after, request, response)
             response._resource_closers.append(request.close)
             if response.status_code >= 400:
                 log_response(
@@ -365,13 +386,36 @@ class ApiDoor:
                     response=response,
                     request=request,
                 )
+            if added is not None:
+                observability.record(request, response.status_code, route=route, started=started)
+                return response, added
             observability.finish(request, response, route=route, started=started)
-            return response
+            if viewed is response and response.status_code == 200 and not response.cookies:
+                every = list(response.items())
+                if every[: len(own)] == own:
+                    kept = _Headers.of(every[len(own) :], request.request_id, request.csp_nonce)
+                    if kept is not None:
+                        kept_after[key] = kept
+            return response, None
         finally:
             observability.reset(token)
 
 
+def _after_key(request, response) -> tuple | None:
+    """What the API chain's steps after the view read to add their headers to a 200 answer
+    without cookies (_KEEPS_HEADERS): the scheme, which headers the answer has, and Django's
+    X-Frame-Options exemption. None for any other answer."""
+    if response.status_code != 200 or response.cookies:
+        return None
+    return (
+        request.is_secure(),
+        tuple(name.lower() for name in response.headers),
+        bool(getattr(response, "xframe_options_exempt", False)),
+    )
+
+
 _OK = "200 OK"
+_GET_USER = "AWSCognitoIdentityProviderService.GetUser"
 
 
 @dataclasses.dataclass(frozen=True)

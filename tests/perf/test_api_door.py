@@ -348,3 +348,96 @@ def test_with_another_middleware_the_chain_answers_every_user_info(settings, poo
     for _ in range(2):
         assert _user_info(front, pool, access).status == 200
     assert answered == [1, 1]
+
+
+# ------------------------------------- GetUser answers with the headers the steps added before
+
+
+def _get_user(app, access, **extra):
+    _, method, environ = _requests_get_user(access)
+    return _call(app, "/", method, {**environ, **extra})
+
+
+def _requests_get_user(access):
+    body = json.dumps({"AccessToken": access}).encode()
+    json_api = {"CONTENT_TYPE": CONTENT_TYPE, "HTTP_X_AMZ_TARGET": TARGET + "GetUser"}
+    return "/", "POST", {**json_api, "wsgi.input": body}
+
+
+@pytest.fixture
+def steps_not_run(door_only, access, monkeypatch):
+    """A door that answered one GetUser through every step (it keeps the headers the steps
+    after the view added), and that notes each run of a step after the view in `.ran`."""
+    assert _get_user(door_only, access).status == 200
+    door_only.ran = []
+
+    def noted(after):
+        def step(request, response):
+            door_only.ran.append(after)
+            return after(request, response)
+
+        return step
+
+    steps = [(before, after and noted(after)) for before, after in door_only.api_door.steps]
+    monkeypatch.setattr(door_only.api_door, "steps", steps)
+    return door_only
+
+
+def test_a_get_user_answered_without_the_steps_is_djangos_answer(steps_not_run, django_api, access):
+    ours = _get_user(steps_not_run, access)
+    theirs = _get_user(django_api, access)
+    assert steps_not_run.ran == []
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert ours.status == 200
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)
+    assert ours.headers["x-amzn-RequestId"] != theirs.headers["x-amzn-RequestId"]
+    assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
+
+
+def test_a_get_user_answered_without_the_steps_has_its_log_line_and_metrics(
+    steps_not_run, access, caplog
+):
+    route = "/"
+    counted = metrics.REQUESTS.labels(route=route, method="POST", status="200")
+    before = counted._value.get()
+    with caplog.at_level(logging.INFO, logger="cognate.request"):
+        answer = _get_user(steps_not_run, access, HTTP_X_REQUEST_ID="lb-9")
+    assert answer.status == 200 and answer.headers["X-Request-Id"] == "lb-9"
+    [line] = [r for r in caplog.records if r.name == "cognate.request"]
+    assert (line.request_id, line.route, line.status) == ("lb-9", route, 200)
+    assert counted._value.get() == before + 1
+
+
+def test_a_get_user_refusal_runs_every_step(steps_not_run, django_api):
+    ours = _get_user(steps_not_run, "not-a-token")
+    theirs = _get_user(django_api, "not-a-token")
+    assert len(steps_not_run.ran) == 3
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) != (200, ours.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+
+
+def test_another_action_runs_every_step(steps_not_run, pool):
+    environ = {
+        "CONTENT_TYPE": CONTENT_TYPE,
+        "HTTP_X_AMZ_TARGET": TARGET + "ListUsers",
+        "wsgi.input": b"{}",
+    }
+    _call(steps_not_run, "/", "POST", environ)
+    assert len(steps_not_run.ran) == 3
+
+
+def test_get_user_headers_are_kept_per_scheme(settings, access):
+    settings.SECURE_HSTS_SECONDS = 3600
+    front = Front(WSGIHandler(), ApiHandler())
+    secure = {"wsgi.url_scheme": "https"}
+    for _ in range(2):
+        assert "Strict-Transport-Security" not in _get_user(front, access).headers
+        answer = _get_user(front, access, **secure)
+        assert answer.headers["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_a_settings_change_forgets_the_get_user_headers(door_only, access, settings):
+    assert _get_user(door_only, access).headers["X-Frame-Options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    assert _get_user(door_only, access).headers["X-Frame-Options"] == "SAMEORIGIN"
