@@ -22,6 +22,13 @@ API paths through a shorter middleware chain.
    records, without URL resolving and the per-layer wrapping of Django's handler, which cost
    more than a userInfo answer's own work. A chain with a middleware it cannot apply step by
    step, ATOMIC_REQUESTS, or any other host goes through Django's handler.
+   With the API chain of settings (_KEEPS_HEADERS: its steps' headers depend only on the
+   scheme, the settings, the answer's own headers, the request id and the CSP nonce), the
+   door also keeps the headers of a 200 answer: a later GET of userInfo with a bearer token
+   is answered by the view's service and renderer with those headers (its own id, nonce, log
+   line, metrics and request signals), without the view, its decorators, Django's response
+   object or the steps; a GetUser 200 gets the headers the steps after the view added to an
+   earlier one. Anything else, every refusal and every error runs the chain as before.
 3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
    app, answers with a redirect (or the error page): it runs through settings.
    AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
