@@ -261,9 +261,11 @@ class ApiDoor:
         if not hosts.on_own_host(request):
             return self.api_app(environ, start_response)
         signals.request_started.send(sender=WSGIHandler, environ=environ)
-        headers = self._user_info_headers.get((request.path, request.is_secure()))
-        if headers is not None and request.method == "GET" and endpoint == "userInfo":
-            answer = self._user_info(request, headers, view[1], kwargs["pool_id"])
+        if endpoint == "userInfo" and request.method == "GET":
+            headers = self._user_info_headers.get((request.path, request.is_secure()))
+            answer = None
+            if headers is not None:
+                answer = self._user_info(request, headers, view[1], kwargs["pool_id"])
             if answer is not None:
                 start_response(_OK, answer.headers)
                 return answer
