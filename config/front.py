@@ -22,6 +22,13 @@ API paths through a shorter middleware chain.
    records, without URL resolving and the per-layer wrapping of Django's handler, which cost
    more than a userInfo answer's own work. A chain with a middleware it cannot apply step by
    step, ATOMIC_REQUESTS, or any other host goes through Django's handler.
+   With the API chain of settings (_KEEPS_HEADERS: its steps' headers depend only on the
+   scheme, the settings, the answer's own headers, the request id and the CSP nonce), the
+   door also keeps the headers of a 200 answer: a later GET of userInfo with a bearer token
+   is answered by the view's service and renderer with those headers (its own id, nonce, log
+   line, metrics and request signals), without the view, its decorators, Django's response
+   object or the steps; a GetUser 200 gets the headers the steps after the view added to an
+   earlier one. Anything else, every refusal and every error runs the chain as before.
 3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
    app, answers with a redirect (or the error page): it runs through settings.
    AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
@@ -42,6 +49,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
+from django.core.signals import setting_changed
 from django.db import close_old_connections, connection, connections
 from django.urls import Resolver404, resolve, set_script_prefix, set_urlconf
 from django.utils.deprecation import MiddlewareMixin
@@ -229,6 +237,13 @@ class ApiDoor:
         self.api_app = api_app
         self.steps = _steps(settings.API_MIDDLEWARE)
         self._views: dict[str, tuple] = {}  # endpoint -> (view, route), from the URLconf
+        # (path, is_secure) -> the headers of a userInfo 200 answer made by the chain, kept
+        # only for the chain whose headers depend on nothing else (_KEEPS_HEADERS).
+        self.keeps_headers = tuple(settings.API_MIDDLEWARE) == _KEEPS_HEADERS
+        self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
+        # _after_key -> the headers the chain's steps after the view added to a GetUser 200.
+        self._get_user_after: dict[tuple, _Headers] = {}
+        setting_changed.connect(self._forget_headers)
 
     def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
         from hostedui import hosts
@@ -246,15 +261,88 @@ class ApiDoor:
         if not hosts.on_own_host(request):
             return self.api_app(environ, start_response)
         signals.request_started.send(sender=WSGIHandler, environ=environ)
-        response = self._answer(request, *view, kwargs)
+        if endpoint == "userInfo" and request.method == "GET":
+            headers = self._user_info_headers.get((request.path, request.is_secure()))
+            answer = None
+            if headers is not None:
+                answer = self._user_info(request, headers, view[1], kwargs["pool_id"])
+            if answer is not None:
+                start_response(_OK, answer.headers)
+                return answer
+        kept_after = (
+            self._get_user_after
+            if endpoint == ""
+            and self.keeps_headers
+            and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
+            else None
+        )
+        response, added = self._answer(request, *view, kwargs, kept_after)
+        if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
+            self._keep_user_info_headers(request, response)
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
             *response.items(),
+            *(added or ()),
             *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
         ]
         start_response(status, headers)
         return response  # its close() sends request_finished, as Django's handler's answer
+
+    def _user_info(
+        self, request: WSGIRequest, headers: _Headers, route: str, pool_id: str
+    ) -> _Answer | None:
+        """The 200 answer to a GET of userInfo with a bearer token, written here: the view's
+        service (hostedui.oauth.endpoints.user_info, with the pool's kept copy) and renderer
+        (oauth_json_content), and the headers the chain set on an earlier 200 answer to the
+        same path and scheme, with this request's id and CSP nonce (nothing else in them
+        depends on the request), its log line and metrics. None when the view must answer
+        (no kept pool, no Authorization header, any refusal or error: the view decides again
+        and answers as always)."""
+        from config import observability, security
+        from hostedui.oauth import endpoints
+        from hostedui.views.common import oauth_json_content
+        from pool.selectors.pools import kept_pool
+
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        pool = kept_pool(pool_id) if authorization else None
+        if pool is None:
+            return None
+        started, token = observability.begin(request)
+        try:
+            try:
+                access_token = endpoints.bearer_token(authorization=authorization)
+                body = endpoints.user_info(pool=pool, access_token=access_token, kept=True)
+            except Exception:  # noqa: BLE001 (a refusal or an error: the view answers it)
+                return None
+            content = oauth_json_content(body)
+            security.begin(request)
+            answer = _Answer(
+                [content], headers.render(request.request_id, request.csp_nonce), request
+            )
+            observability.record(request, 200, route=route, started=started)
+            return answer
+        finally:
+            observability.reset(token)
+
+    def _keep_user_info_headers(self, request: WSGIRequest, response) -> None:
+        """Keep the headers of the chain's 200 answer to a GET of userInfo with a bearer token
+        (the view's: JSON, no-store, CORS; the middleware's: security headers, HSTS when
+        secure...) for `_user_info`, per path and scheme."""
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or response.cookies
+            or "HTTP_AUTHORIZATION" not in request.META
+        ):
+            return
+        kept = _Headers.of(response.items(), request.request_id, request.csp_nonce)
+        if kept is not None:
+            self._user_info_headers[(request.path, request.is_secure())] = kept
+
+    def _forget_headers(self, **_) -> None:
+        self._user_info_headers.clear()
+        self._get_user_after.clear()
 
     def _view(self, environ, endpoint: str, kwargs: dict) -> tuple | None:
         """The view and route pattern the URLconf gives this endpoint's path, kept when the
@@ -270,14 +358,17 @@ class ApiDoor:
         found = self._views[endpoint] = (match.func, "/" + (match.route or ""))
         return found
 
-    def _answer(self, request, view, route: str, kwargs: dict):
+    def _answer(self, request, view, route: str, kwargs: dict, kept_after: dict | None = None):
+        """The chain's answer, and None or, with `kept_after` (the headers the steps after the
+        view added to earlier 200 answers, per _after_key), the headers they would add to
+        this one: then they are not run (their answer depends only on what the key holds)."""
         from config import observability
 
         set_urlconf(settings.ROOT_URLCONF)
         started, token = observability.begin(request)
         try:
             entered = []
-            response = None
+            response = added = viewed = None
             for before, after in self.steps:
                 entered.append(after)
                 response = _guarded(before, request) if before else None
@@ -285,9 +376,16 @@ class ApiDoor:
                     break
             if response is None:
                 response = _guarded(view, request, **kwargs)
-            for after in reversed(entered):
-                if after is not None:
-                    response = _guarded(after, request, response)
+                if kept_after is not None and (key := _after_key(request, response)):
+                    kept = kept_after.get(key)
+                    if kept is None:
+                        viewed, own = response, list(response.items())
+                    else:
+                        added = kept.render(request.request_id, request.csp_nonce)
+            if added is None:
+                for after in reversed(entered):
+                    if after is not None:
+                        response = _guarded(after, request, response)
             response._resource_closers.append(request.close)
             if response.status_code >= 400:
                 log_response(
@@ -297,10 +395,87 @@ class ApiDoor:
                     response=response,
                     request=request,
                 )
+            if added is not None:
+                observability.record(request, response.status_code, route=route, started=started)
+                return response, added
             observability.finish(request, response, route=route, started=started)
-            return response
+            if viewed is response and response.status_code == 200 and not response.cookies:
+                every = list(response.items())
+                if every[: len(own)] == own:
+                    kept = _Headers.of(every[len(own) :], request.request_id, request.csp_nonce)
+                    if kept is not None:
+                        kept_after[key] = kept
+            return response, None
         finally:
             observability.reset(token)
+
+
+def _after_key(request, response) -> tuple | None:
+    """What the API chain's steps after the view read to add their headers to a 200 answer
+    without cookies (_KEEPS_HEADERS): the scheme, which headers the answer has, and Django's
+    X-Frame-Options exemption. None for any other answer."""
+    if response.status_code != 200 or response.cookies:
+        return None
+    return (
+        request.is_secure(),
+        tuple(name.lower() for name in response.headers),
+        bool(getattr(response, "xframe_options_exempt", False)),
+    )
+
+
+_OK = "200 OK"
+_GET_USER = "AWSCognitoIdentityProviderService.GetUser"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Headers:
+    """An answer's headers with its request id and CSP nonce left out: `parts` per header,
+    the value's pieces around the nonce, None for X-Request-Id."""
+
+    parts: tuple[tuple[str, tuple[str, ...] | None], ...]
+
+    @classmethod
+    def of(cls, headers, request_id: str, nonce: str) -> _Headers | None:
+        if not nonce:
+            return None
+        parts = []
+        for name, value in headers:
+            if name == "X-Request-Id":
+                if value != request_id:
+                    return None
+                parts.append((name, None))
+            else:
+                parts.append((name, tuple(value.split(nonce))))
+        if sum(1 for _, part in parts if part is None) != 1:
+            return None
+        return cls(tuple(parts))
+
+    def render(self, request_id: str, nonce: str) -> list[tuple[str, str]]:
+        return [
+            (name, request_id if parts is None else nonce.join(parts)) for name, parts in self.parts
+        ]
+
+
+class _Answer(list):
+    """A body written by ApiDoor itself; closing it ends the request as Django's answer's
+    close() does (the request's files, then request_finished)."""
+
+    def __init__(self, chunks: list[bytes], headers: list[tuple[str, str]], request) -> None:
+        super().__init__(chunks)
+        self.headers = headers
+        self.request = request
+
+    def close(self) -> None:
+        try:
+            self.request.close()
+        finally:
+            signals.request_finished.send(sender=WSGIHandler)
+
+
+def _user_info_view():
+    from hostedui.views.oauth import user_info
+
+    return user_info
 
 
 def _guarded(step, request, *args, **kwargs):
@@ -318,6 +493,17 @@ _FIRST = "config.observability.RequestMiddleware"  # begin/finish around everyth
 _HOSTS = "hostedui.hosts.PoolDomainMiddleware"  # a no-op on the server's own host names
 _OWN_STEPS = {"config.security.SecurityHeadersMiddleware": ("config.security", "begin", "finish")}
 _NOT_STEPWISE = ("process_view", "process_exception", "process_template_response")
+# The API chain whose headers on an answer depend only on the answer's own headers, the
+# scheme, the settings (SecurityMiddleware's as read when it was made, X_FRAME_OPTIONS as it
+# is), the request id and the CSP nonce: ApiDoor may write a userInfo answer with the headers
+# of an earlier one (ApiDoor._user_info). With any other middleware, the chain answers.
+_KEEPS_HEADERS = (
+    _FIRST,
+    _HOSTS,
+    "config.security.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
 
 
 def _steps(chain: list[str]) -> list[tuple] | None:

@@ -89,10 +89,16 @@ def begin(request: HttpRequest) -> tuple[float, contextvars.Token]:
 def finish(request: HttpRequest, response: HttpResponse, *, route: str, started: float) -> None:
     """The answer's X-Request-Id, its metrics sample and its log line. `route` is the URL
     pattern the request matched (the metrics label: never a client's value)."""
+    response["X-Request-Id"] = request.request_id
+    record(request, response.status_code, route=route, started=started)
+
+
+def record(request: HttpRequest, status: int, *, route: str, started: float) -> None:
+    """The metrics sample and the log line of the answer `status` to `request` (`finish`
+    without the header: for a door that writes its answer's headers itself)."""
     seconds = time.perf_counter() - started
     request_id = request.request_id
-    response["X-Request-Id"] = request_id
-    method, status = request.method or "", response.status_code
+    method = request.method or ""
     metrics.observe(route, method, status, seconds)
     path = request.path[:_MAX_PATH]
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO

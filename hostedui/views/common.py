@@ -7,7 +7,9 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
@@ -78,7 +80,16 @@ def no_store(response: HttpResponse) -> HttpResponse:
 
 
 def oauth_json(body: dict, *, status: int = 200) -> HttpResponse:
-    return no_store(JsonResponse(body, status=status))
+    return no_store(HttpResponse(oauth_json_content(body), status=status, content_type=JSON))
+
+
+JSON = "application/json"
+
+
+def oauth_json_content(body: dict) -> bytes:
+    """The bytes of an OAuth endpoint's JSON answer, as JsonResponse encodes them (also what
+    config.front's door sends for a userInfo answer it writes itself)."""
+    return json.dumps(body, cls=DjangoJSONEncoder).encode(settings.DEFAULT_CHARSET)
 
 
 def oauth_error(error: OAuthError, *, realm: str) -> HttpResponse:

@@ -10,6 +10,7 @@ http with the dev server's port in development and tests).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -87,7 +88,7 @@ def preferred_url(pool: UserPool) -> str | None:
 
 def is_own(host: str) -> bool:
     """Is `host` one of the server's own names (or no name a domain can have)? No query."""
-    own = (urlsplit(settings.PUBLIC_URL).hostname or "").lower()
+    own = _host_of(settings.PUBLIC_URL)
     if not host or len(host) > 253 or host == own or host in settings.ALLOWED_HOSTS:
         return True
     try:
@@ -95,6 +96,12 @@ def is_own(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=8)
+def _host_of(url: str) -> str:
+    """The lower-case host name of `url` (PUBLIC_URL: parsed once per value, not per request)."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 def serving(host: str) -> UserPoolDomain | None:

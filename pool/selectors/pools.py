@@ -120,11 +120,13 @@ def custom_scopes(pool: UserPool) -> frozenset[str]:
 def _private_copy(pool: UserPool) -> UserPool:
     """A copy no caller can change the cached row through: its own instance (field values,
     model state and related-object cache, as Model.__getstate__ copies them, without going
-    through pickling's __reduce_ex__, which cost three times more), and its own lists and
-    dicts in the JSON fields (a deep copy of the whole model costs more)."""
+    through pickling's __reduce_ex__, which cost three times more, for the instance or its
+    state), and its own lists and dicts in the JSON fields (a deep copy of the whole model
+    costs more)."""
     mine = object.__new__(type(pool))
     values = pool.__dict__.copy()
-    state = copy.copy(pool._state)
+    state = object.__new__(type(pool._state))  # copy.copy's result, without its reduce
+    state.__dict__.update(pool._state.__dict__)
     state.fields_cache = pool._state.fields_cache.copy()
     values["_state"] = state
     for name in _json_fields():

@@ -185,6 +185,8 @@ def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> Refr
 
 
 _FAMILY, _FAMILY_POOL = uuid.UUID(int=1), "\x01pool"
+_FAMILY_USER = RefreshFamily._meta.get_field("user").cache_name
+_FAMILY_CLIENT = RefreshFamily._meta.get_field("client").cache_name
 
 # What a read through an access token (userInfo, GetUser) uses of the row: the family's
 # revocation, the user's validity (enabled, status, tokens_valid_after), identity, attributes
@@ -241,7 +243,10 @@ def access_family(
     if built is None:
         return None
     family = built[RefreshFamily]
-    family.user, family.client = built[User], built[AppClient]
+    # The row's own user and client, joined on the family's keys: kept as the relations'
+    # descriptors keep them (their checks and key writes are for a value from elsewhere).
+    cache = family._state.fields_cache
+    cache[_FAMILY_USER], cache[_FAMILY_CLIENT] = built[User], built[AppClient]
     if "pool_version" in built:
         family.pool_version = built["pool_version"]
     return family

@@ -718,6 +718,9 @@ def revoke_user_sessions(*, user: User, reason: str) -> int:
 # ---------------------------------------------------------------------------------- checking
 
 
+_REVOKED = "Access Token has been revoked"
+
+
 class _NotCurrent(Exception):
     """The process's copy of the pool, read without its version, may not be the pool as it is."""
 
@@ -739,7 +742,6 @@ def _check_access(
         if kept:
             raise _NotCurrent from None
         raise
-    revoked = NotAuthorizedException("Access Token has been revoked")
     family = None
     if "username" in claims:
         try:
@@ -750,18 +752,18 @@ def _check_access(
         if kept and (family is None or family.pool_version != pool.config_version):
             raise _NotCurrent
         if family is None or family.revoked_at is not None:
-            raise revoked
+            raise NotAuthorizedException(_REVOKED)
         user = family.user
         if str(user.sub) != claims.get("sub") or family.client_id != claims.get("client_id"):
             raise NotAuthorizedException("Invalid Access Token")
         sign_in_checks.check_still_valid(
-            user=user, client=family.client, signed_in_at=claims["iat"], revoked=revoked.message
+            user=user, client=family.client, signed_in_at=claims["iat"], revoked=_REVOKED
         )
         user.pool = pool
     elif kept:
         raise _NotCurrent
     elif not sign_in_checks.client_exists(pool=pool, client_id=claims.get("client_id")):
-        raise revoked
+        raise NotAuthorizedException(_REVOKED)
     if required_scope and required_scope not in str(claims.get("scope", "")).split():
         raise NotAuthorizedException("Access Token does not have required scopes")
     return claims, family

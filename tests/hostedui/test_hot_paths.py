@@ -112,6 +112,14 @@ def test_nested_json_values_of_the_copy_are_its_own(pool):
     assert again._state.fields_cache is not mine._state.fields_cache
 
 
+def test_the_copys_model_state_is_its_own_and_says_stored(pool):
+    mine = pool_rows.cached_pool(pool.id)
+    mine._state.adding = True
+    again = pool_rows.cached_pool(pool.id)
+    assert again._state is not mine._state
+    assert (again._state.adding, again._state.db) == (False, "default")
+
+
 def test_a_rotated_client_secret_is_refused_at_once(client, pool, user):
     app = factories.make_client(pool, secret="", allowed_oauth_flows=["code"])
     _warm(client, pool)

@@ -215,3 +215,229 @@ def test_a_chain_not_starting_with_the_request_log_and_hosts_goes_through_django
 def test_a_path_that_is_no_pool_id_goes_through_django(door_only):
     with pytest.raises(AssertionError, match="went to Django"):
         call(door_only, "/console/oauth2/userInfo")
+
+
+# ------------------------------------------------- userInfo answers the door writes itself
+
+
+def _user_info(app, pool, access, **extra):
+    return call(app, f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=f"Bearer {access}", **extra)
+
+
+@pytest.fixture
+def written_by_the_door(door_only, pool, access, monkeypatch):
+    """A door that answered one userInfo through the chain (it keeps that answer's headers),
+    and whose chain now fails: a 200 can only be its own."""
+    assert _user_info(door_only, pool, access).status == 200
+
+    def no_chain(*args, **kwargs):
+        raise AssertionError("the chain answered")
+
+    chain = door_only.api_door._answer
+    monkeypatch.setattr(door_only.api_door, "_answer", no_chain)
+    door_only.chain = chain
+    return door_only
+
+
+def test_a_user_info_written_by_the_door_is_djangos_answer(
+    written_by_the_door, django_api, pool, access
+):
+    ours = _user_info(written_by_the_door, pool, access)
+    theirs = _user_info(django_api, pool, access)
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, ours.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)  # the same order, too
+    assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
+    assert _NONCE.findall(ours.headers["Content-Security-Policy"]) != _NONCE.findall(
+        theirs.headers["Content-Security-Policy"]
+    )
+
+
+def test_a_user_info_written_by_the_door_has_its_request_id_log_line_and_metrics(
+    written_by_the_door, pool, access, caplog
+):
+    route = "/<str:pool_id>/oauth2/userInfo"
+    counted = metrics.REQUESTS.labels(route=route, method="GET", status="200")
+    before = counted._value.get()
+    with caplog.at_level(logging.INFO, logger="cognate.request"):
+        answer = _user_info(written_by_the_door, pool, access, HTTP_X_REQUEST_ID="lb-5678")
+    assert answer.status == 200 and answer.headers["X-Request-Id"] == "lb-5678"
+    [line] = [r for r in caplog.records if r.name == "cognate.request"]
+    assert (line.request_id, line.route, line.status, line.path, line.funcName) == (
+        "lb-5678",
+        route,
+        200,
+        f"/{pool.id}/oauth2/userInfo",
+        "finish",
+    )
+    assert counted._value.get() == before + 1
+
+
+def test_a_user_info_written_by_the_door_ends_the_request_as_django(
+    written_by_the_door, pool, access
+):
+    from django.core import signals
+
+    seen = []
+
+    def note(**kwargs):
+        seen.append(kwargs["signal"])
+
+    signals.request_started.connect(note)
+    signals.request_finished.connect(note)
+    try:
+        assert _user_info(written_by_the_door, pool, access).status == 200
+    finally:
+        signals.request_started.disconnect(note)
+        signals.request_finished.disconnect(note)
+    assert seen == [signals.request_started, signals.request_finished]
+
+
+def test_a_revoked_token_goes_to_the_view_after_a_written_answer(
+    written_by_the_door, django_api, pool, access, monkeypatch
+):
+    claims = tokens.verify_access_token(pool=pool, token=access)
+    tokens.revoke_family(family_id=claims["origin_jti"], reason="test")
+    monkeypatch.setattr(written_by_the_door.api_door, "_answer", written_by_the_door.chain)
+    ours = _user_info(written_by_the_door, pool, access)
+    theirs = _user_info(django_api, pool, access)
+    assert ours.status == 401
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+
+
+@pytest.mark.parametrize("token", ["", "x", "Basic abc"])
+def test_a_refusal_goes_to_the_view_after_a_written_answer(written_by_the_door, pool, token):
+    with pytest.raises(AssertionError, match="the chain answered"):
+        call(written_by_the_door, f"/{pool.id}/oauth2/userInfo", HTTP_AUTHORIZATION=token)
+
+
+def test_an_expired_token_goes_to_the_view_after_a_written_answer(
+    written_by_the_door, pool, access
+):
+    clock.freeze()
+    clock.advance(hours=2)
+    with pytest.raises(AssertionError, match="the chain answered"):
+        _user_info(written_by_the_door, pool, access)
+
+
+def test_a_settings_change_forgets_the_kept_headers(door_only, pool, access, settings):
+    assert _user_info(door_only, pool, access).headers["X-Frame-Options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"  # read by its middleware on every answer
+    assert _user_info(door_only, pool, access).headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_headers_are_kept_per_scheme(settings, pool, access):
+    settings.SECURE_HSTS_SECONDS = 3600
+    front = Front(WSGIHandler(), ApiHandler())
+    secure = {"wsgi.url_scheme": "https"}
+    for _ in range(2):
+        assert "Strict-Transport-Security" not in _user_info(front, pool, access).headers
+        answer = _user_info(front, pool, access, **secure)
+        assert answer.headers["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_with_another_middleware_the_chain_answers_every_user_info(settings, pool, access):
+    settings.API_MIDDLEWARE = [*settings.API_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    front = Front(WSGIHandler(), ApiHandler())
+    front.api_door.api_app = _NotDjango()
+    assert front.api_door.steps is not None and not front.api_door.keeps_headers
+    answered = []
+    chain = front.api_door._answer
+    front.api_door._answer = lambda *args: answered.append(1) or chain(*args)
+    for _ in range(2):
+        assert _user_info(front, pool, access).status == 200
+    assert answered == [1, 1]
+
+
+# ------------------------------------- GetUser answers with the headers the steps added before
+
+
+def _get_user(app, access, **extra):
+    _, method, environ = _requests_get_user(access)
+    return _call(app, "/", method, {**environ, **extra})
+
+
+def _requests_get_user(access):
+    body = json.dumps({"AccessToken": access}).encode()
+    json_api = {"CONTENT_TYPE": CONTENT_TYPE, "HTTP_X_AMZ_TARGET": TARGET + "GetUser"}
+    return "/", "POST", {**json_api, "wsgi.input": body}
+
+
+@pytest.fixture
+def steps_not_run(door_only, access, monkeypatch):
+    """A door that answered one GetUser through every step (it keeps the headers the steps
+    after the view added), and that notes each run of a step after the view in `.ran`."""
+    assert _get_user(door_only, access).status == 200
+    door_only.ran = []
+
+    def noted(after):
+        def step(request, response):
+            door_only.ran.append(after)
+            return after(request, response)
+
+        return step
+
+    steps = [(before, after and noted(after)) for before, after in door_only.api_door.steps]
+    monkeypatch.setattr(door_only.api_door, "steps", steps)
+    return door_only
+
+
+def test_a_get_user_answered_without_the_steps_is_djangos_answer(steps_not_run, django_api, access):
+    ours = _get_user(steps_not_run, access)
+    theirs = _get_user(django_api, access)
+    assert steps_not_run.ran == []
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert ours.status == 200
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)
+    assert ours.headers["x-amzn-RequestId"] != theirs.headers["x-amzn-RequestId"]
+    assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
+
+
+def test_a_get_user_answered_without_the_steps_has_its_log_line_and_metrics(
+    steps_not_run, access, caplog
+):
+    route = "/"
+    counted = metrics.REQUESTS.labels(route=route, method="POST", status="200")
+    before = counted._value.get()
+    with caplog.at_level(logging.INFO, logger="cognate.request"):
+        answer = _get_user(steps_not_run, access, HTTP_X_REQUEST_ID="lb-9")
+    assert answer.status == 200 and answer.headers["X-Request-Id"] == "lb-9"
+    [line] = [r for r in caplog.records if r.name == "cognate.request"]
+    assert (line.request_id, line.route, line.status) == ("lb-9", route, 200)
+    assert counted._value.get() == before + 1
+
+
+def test_a_get_user_refusal_runs_every_step(steps_not_run, django_api):
+    ours = _get_user(steps_not_run, "not-a-token")
+    theirs = _get_user(django_api, "not-a-token")
+    assert len(steps_not_run.ran) == 3
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) != (200, ours.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+
+
+def test_another_action_runs_every_step(steps_not_run, pool):
+    environ = {
+        "CONTENT_TYPE": CONTENT_TYPE,
+        "HTTP_X_AMZ_TARGET": TARGET + "ListUsers",
+        "wsgi.input": b"{}",
+    }
+    _call(steps_not_run, "/", "POST", environ)
+    assert len(steps_not_run.ran) == 3
+
+
+def test_get_user_headers_are_kept_per_scheme(settings, access):
+    settings.SECURE_HSTS_SECONDS = 3600
+    front = Front(WSGIHandler(), ApiHandler())
+    secure = {"wsgi.url_scheme": "https"}
+    for _ in range(2):
+        assert "Strict-Transport-Security" not in _get_user(front, access).headers
+        answer = _get_user(front, access, **secure)
+        assert answer.headers["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_a_settings_change_forgets_the_get_user_headers(door_only, access, settings):
+    assert _get_user(door_only, access).headers["X-Frame-Options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    assert _get_user(door_only, access).headers["X-Frame-Options"] == "SAMEORIGIN"

@@ -254,7 +254,8 @@ def test_user_info_is_the_family_with_the_pool_version(
 def test_user_info_and_get_user_through_the_api_door_are_the_same_one(
     pool, app_client, user, django_assert_num_queries
 ):
-    """config.front's ApiDoor calls the same views: the same statements, no more."""
+    """config.front's ApiDoor calls the same views, or (the second userInfo, written by the
+    door itself) the same service: the same statements, no more."""
     from tests.perf.wsgi import front_client
 
     client = front_client()

@@ -21,9 +21,19 @@ from tests.perf.wsgi import front_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["django", "front"])
+@pytest.fixture(params=["django", "front", "front after a 200"])
 def door(request) -> Client:
-    return Client() if request.param == "django" else front_client()
+    """Django's handler; config.front; config.front once it answered userInfo and GetUser with
+    200 (it then writes those answers itself: every refusal must still come)."""
+    if request.param == "django":
+        return Client()
+    door = front_client()
+    if request.param == "front after a 200":
+        pool, issued = request.getfixturevalue("pool"), request.getfixturevalue("issued")
+        for _ in range(2):
+            assert _user_info(door, pool, issued.access_token).status_code == 200
+            assert _get_user(door, issued.access_token).status_code == 200
+    return door
 
 
 @pytest.fixture
@@ -140,3 +150,21 @@ def test_a_pool_changed_on_another_server_still_reads_the_user(door, pool, issue
     assert _user_info(door, pool, issued.access_token).status_code == 200
     bump_config_version(pool.pk)
     assert _get_user(door, issued.access_token).status_code == 200
+
+
+@pytest.mark.parametrize("reading", [True, False])
+def test_the_family_read_holds_its_own_user_and_client(
+    pool, user, app_client, issued, reading, django_assert_num_queries
+):
+    import uuid
+
+    from pool.selectors.tokens import access_family
+
+    claims = tokens.verify_access_token(pool=pool, token=issued.access_token)
+    with django_assert_num_queries(1):
+        family = access_family(
+            pool_id=pool.pk, family_id=uuid.UUID(claims["origin_jti"]), reading=reading
+        )
+        assert (family.user.pk, family.user_id, family.user.sub) == (user.pk, user.pk, user.sub)
+        assert (family.client.client_id, family.client_id) == (app_client.client_id,) * 2
+        assert family.user.attributes == {"custom:team": "blue"}
