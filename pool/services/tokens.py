@@ -398,7 +398,7 @@ def refresh(
         read = token_rows.refresh_read(
             pool_id=client.pool_id, client_id=client.client_id, refresh_token=refresh_token
         )
-    if read is None or read.client.pk != client.pk or read.digest != crypto.digest(refresh_token):
+    if read is None or read.client.pk != client.pk or read.presented != refresh_token:
         raise NotAuthorizedException(INVALID_REFRESH)
     digest = read.digest
     now = clock.now()
