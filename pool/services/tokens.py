@@ -562,17 +562,16 @@ def _mark_and_insert(
 ) -> bool:
     """Mark the token rotated and insert its successor in one statement: True for the one
     refresh that marked it (on SQLite the successor is inserted either way)."""
-    family = RefreshToken._meta.get_field("family").target_field.get_db_prep_value(
-        family_id, connection
-    )
+    family = _family_key().get_db_prep_value(family_id, connection)
     adapt = connection.ops.adapt_datetimefield_value
     sql = _rotation_sql(connection.vendor)[2]
+    created = adapt(created_at)
     if connection.vendor == "postgresql":
-        params, marked = [adapt(now), digest, successor, family, adapt(created_at)], 1
+        params, marked = [adapt(now), digest, successor, family, created], 1
     else:
         # The token's row (which conflicts), then the successor's; both rows count as changed.
-        params = [digest, family, adapt(created_at), adapt(now)]
-        params, marked = [*params, successor, family, adapt(created_at)], 2
+        params = [digest, family, created, adapt(now), successor, family, created]
+        marked = 2
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -592,15 +591,20 @@ def _mark_rotated(digest: str, now: dt.datetime) -> bool:
         return cursor.rowcount == 1
 
 
+@functools.cache
+def _family_key():
+    """The field a refresh token's family reference is stored as (the family's primary key)."""
+    return RefreshToken._meta.get_field("family").target_field
+
+
 def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
     _, insert, _ = _rotation_sql(connection.vendor)
-    family = RefreshToken._meta.get_field("family").target_field
     with connection.cursor() as cursor:
         cursor.execute(
             insert,
             [
                 digest,
-                family.get_db_prep_value(family_id, connection),
+                _family_key().get_db_prep_value(family_id, connection),
                 connection.ops.adapt_datetimefield_value(created_at),
             ],
         )
