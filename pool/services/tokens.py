@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -237,9 +238,10 @@ def _user_tokens(
     pool = client.pool
     now = clock.timestamp()
     auth_time = int(family.auth_time.timestamp())
+    family_id, sub = str(family.id), str(user.sub)
     common = {
-        "origin_jti": str(family.id),
-        "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, str(family.id))),
+        "origin_jti": family_id,
+        "event_id": _event_id(family_id),
         "auth_time": auth_time,
         "iss": jwt.issuer(pool),
         "iat": now,
@@ -247,7 +249,7 @@ def _user_tokens(
     if groups is None:
         groups = list(user.groups.all()) if user.pk else []
     access_claims: dict[str, Any] = {
-        "sub": str(user.sub),
+        "sub": sub,
         "client_id": client.client_id,
         "token_use": "access",
         "scope": " ".join(scopes),
@@ -265,7 +267,7 @@ def _user_tokens(
     id_claims: dict[str, Any] | None = None
     if id_token:
         id_claims = {
-            "sub": str(user.sub),
+            "sub": sub,
             "aud": client.client_id,
             "token_use": "id",
             "cognito:username": user.username,
@@ -305,6 +307,22 @@ def _user_tokens(
         refresh_token=refresh_token,
         family_id=str(family.id),
     )
+
+
+def _event_id(family_id: str) -> str:
+    """The tokens' `event_id`: str(uuid.uuid5(_EVENT_NAMESPACE, family_id)), written out
+    (SHA-1 of the namespace and name, version and variant bits set) without the two UUID
+    objects the uuid module makes for it on every token."""
+    value = int.from_bytes(hashlib.sha1(_EVENT_PREFIX + family_id.encode()).digest()[:16])  # noqa: S324 (UUIDv5 is SHA-1 by definition)
+    value = (value & _UUID_CLEAR) | _UUID5_BITS
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_EVENT_PREFIX = _EVENT_NAMESPACE.bytes
+# RFC 4122: the version nibble (5) and the variant's two top bits (10), as uuid.UUID sets them.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID5_BITS = (5 << 76) | (0x8000 << 48)
 
 
 def readable_attributes(user: User, client: AppClient | None, scopes: list[str]) -> dict[str, str]:
