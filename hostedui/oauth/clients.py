@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from hostedui.oauth.errors import OAuthError
@@ -41,26 +42,59 @@ def _basic_credentials(authorization: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def claimed_client_id(*, authorization: str, form) -> str | None:
-    """The client_id the request names (Basic credentials or the form), when it is well formed
-    and the credentials parse; None otherwise. Nothing is authenticated yet: the token endpoint
-    uses it to read a refresh token together with its client, then `authenticate`s."""
+@dataclass(frozen=True)
+class Credentials:
+    """A request's client credentials as sent, parsed once: the token endpoint names the
+    client (to read it with the token or code) before it authenticates it, and parsing the
+    Basic header twice cost as much as the constant-time secret check."""
+
+    basic: tuple[str, str] | None  # (client_id, secret) of a Basic header that parsed
+    malformed: OAuthError | None  # the refusal of a Basic header that did not parse
+    form_id: str
+    form_secret: str | None
+
+    def claimed_client_id(self) -> str | None:
+        """The client_id the request names (Basic credentials or the form), when it is well
+        formed and the credentials parse; None otherwise. Nothing is authenticated yet: the
+        token endpoint uses it to read a refresh token or code together with its client."""
+        if self.malformed is not None:
+            return None
+        client_id = self.basic[0] if self.basic is not None else self.form_id
+        return client_id if CLIENT_ID.match(client_id) else None
+
+
+def credentials(*, authorization: str, form) -> Credentials:
+    """The client credentials of a request (its Authorization header and form), parsed."""
     try:
-        basic = _basic_credentials(authorization) if authorization else None
-    except OAuthError:
-        return None
-    client_id = basic[0] if basic is not None else form.get("client_id") or ""
-    return client_id if CLIENT_ID.match(client_id) else None
+        basic, malformed = (_basic_credentials(authorization) if authorization else None), None
+    except OAuthError as exc:
+        basic, malformed = None, exc
+    return Credentials(
+        basic=basic,
+        malformed=malformed,
+        form_id=form.get("client_id") or "",
+        form_secret=form.get("client_secret"),
+    )
 
 
 def authenticate(
-    *, pool: UserPool, authorization: str, form, client: AppClient | None = None
+    *,
+    pool: UserPool,
+    authorization: str = "",
+    form=None,
+    client: AppClient | None = None,
+    presented: Credentials | None = None,
 ) -> AppClient:
     """The client making this request, authenticated, or OAuthError(invalid_client).
-    `client`: the pool's row for the claimed client_id when the caller already read it."""
-    basic = _basic_credentials(authorization) if authorization else None
-    form_id = form.get("client_id") or ""
-    form_secret = form.get("client_secret")
+    `client`: the pool's row for the claimed client_id when the caller already read it;
+    `presented`: the request's credentials when the caller already parsed them (`credentials`),
+    else they are parsed from `authorization` and `form`."""
+    if presented is None:
+        presented = credentials(authorization=authorization, form=form)
+    if presented.malformed is not None:
+        raise presented.malformed
+    basic = presented.basic
+    form_id, form_secret = presented.form_id, presented.form_secret
     if basic is not None:
         if form_secret is not None:
             raise OAuthError("invalid_request", "Use one client authentication method.")

@@ -69,19 +69,20 @@ def token(
     except OAuthError:
         find_pool()  # an unknown pool is answered as such first
         raise
+    presented = clients.credentials(authorization=authorization, form=form)
     if grant_type == "refresh_token":
-        fast = _refresh_of_known_token(pool_id, form, authorization, context)
+        fast = _refresh_of_known_token(pool_id, form, presented, context)
         if fast is not None:
             return _body(fast)
-    code_read = _code_of_known_client(pool_id, form, authorization, grant_type)
+    code_read = _code_of_known_client(pool_id, form, presented, grant_type)
     known = (
         (code_read.client, code_read.pool_version)
         if code_read
-        else _client_of_request(pool_id, form, authorization, grant_type)
+        else _client_of_request(pool_id, presented, grant_type)
     )
     pool = (known and cached_pool(pool_id, version=known[1])) or find_pool()
     client = clients.authenticate(
-        pool=pool, authorization=authorization, form=form, client=known[0] if known else None
+        pool=pool, presented=presented, client=known[0] if known else None
     )
     flows = client.allowed_oauth_flows or []
     try:
@@ -110,12 +111,12 @@ def token(
     return _body(issued)
 
 
-def _refresh_of_known_token(pool_id, form, authorization, context) -> Tokens | None:
+def _refresh_of_known_token(pool_id, form, presented, context) -> Tokens | None:
     """The refresh grant in one read (token, family, user, groups, client and the pool's
     version: pool.selectors.tokens.refresh_read), when the request names an existing refresh
     token of the client it names; None sends the request down the general path, which answers
     every other case (unknown pool, client or token) exactly as before."""
-    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    client_id = presented.claimed_client_id()
     value = _one(form, "refresh_token")
     if client_id is None or not value or not valid_pool_id(pool_id):
         return None
@@ -125,9 +126,7 @@ def _refresh_of_known_token(pool_id, form, authorization, context) -> Tokens | N
     pool = cached_pool(pool_id, version=read.pool_version)
     if pool is None:
         return None
-    client = clients.authenticate(
-        pool=pool, authorization=authorization, form=form, client=read.client
-    )
+    client = clients.authenticate(pool=pool, presented=presented, client=read.client)
     client.pool = pool
     try:
         return token_service.refresh(client=client, refresh_token=value, context=context, read=read)
@@ -135,14 +134,14 @@ def _refresh_of_known_token(pool_id, form, authorization, context) -> Tokens | N
         raise from_domain(exc) from exc
 
 
-def _code_of_known_client(pool_id, form, authorization, grant_type):
+def _code_of_known_client(pool_id, form, presented, grant_type):
     """For the code grant: the code's one read (code, user, groups, the client it was issued
     to and the pool's version: pool.selectors.tokens.code_read) when it names an existing code
     of the client the request names, so that neither the pool nor the client is read again;
     None sends the request down the general path, which answers every other case as before."""
     if grant_type != "authorization_code" or not valid_pool_id(pool_id):
         return None
-    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    client_id = presented.claimed_client_id()
     value = _one(form, "code")
     if client_id is None or not value:
         return None
@@ -152,14 +151,14 @@ def _code_of_known_client(pool_id, form, authorization, grant_type):
     return read
 
 
-def _client_of_request(pool_id, form, authorization, grant_type):
+def _client_of_request(pool_id, presented, grant_type):
     """For the client_credentials grant: the client the request names with its pool's
     version, in one read (pool.selectors.clients.client_credentials_client), so that the pool is
     the process's copy of that version and nothing is read again; None sends the request down
     the general path, which answers every other case (unknown pool or client) as before."""
     if grant_type != "client_credentials" or not valid_pool_id(pool_id):
         return None
-    client_id = clients.claimed_client_id(authorization=authorization, form=form)
+    client_id = presented.claimed_client_id()
     if client_id is None:
         return None
     return client_rows.client_credentials_client(pool_id=pool_id, client_id=client_id)

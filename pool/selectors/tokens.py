@@ -69,8 +69,11 @@ def groups_from(value: str | list | None, *, pool_id: str) -> list[Group]:
 
 @dataclass(frozen=True)
 class RefreshRead:
-    """A refresh token as stored, with everything a refresh needs."""
+    """A refresh token as stored, with everything a refresh needs: `presented` is the value
+    it was read for (the request's own), so that the refresh checks it is the one it was given
+    without computing its digest again."""
 
+    presented: str
     digest: str
     rotated_at: object
     family: RefreshFamily
@@ -174,6 +177,7 @@ def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> Refr
     family, user, client = built[RefreshFamily], built[User], built[AppClient]
     family.user, family.client = user, client
     return RefreshRead(
+        presented=refresh_token,
         digest=digest,
         rotated_at=built[RefreshToken].rotated_at,
         family=family,

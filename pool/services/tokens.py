@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -237,9 +238,10 @@ def _user_tokens(
     pool = client.pool
     now = clock.timestamp()
     auth_time = int(family.auth_time.timestamp())
+    family_id, sub = str(family.id), str(user.sub)
     common = {
-        "origin_jti": str(family.id),
-        "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, str(family.id))),
+        "origin_jti": family_id,
+        "event_id": _event_id(family_id),
         "auth_time": auth_time,
         "iss": jwt.issuer(pool),
         "iat": now,
@@ -247,7 +249,7 @@ def _user_tokens(
     if groups is None:
         groups = list(user.groups.all()) if user.pk else []
     access_claims: dict[str, Any] = {
-        "sub": str(user.sub),
+        "sub": sub,
         "client_id": client.client_id,
         "token_use": "access",
         "scope": " ".join(scopes),
@@ -265,7 +267,7 @@ def _user_tokens(
     id_claims: dict[str, Any] | None = None
     if id_token:
         id_claims = {
-            "sub": str(user.sub),
+            "sub": sub,
             "aud": client.client_id,
             "token_use": "id",
             "cognito:username": user.username,
@@ -305,6 +307,22 @@ def _user_tokens(
         refresh_token=refresh_token,
         family_id=str(family.id),
     )
+
+
+def _event_id(family_id: str) -> str:
+    """The tokens' `event_id`: str(uuid.uuid5(_EVENT_NAMESPACE, family_id)), written out
+    (SHA-1 of the namespace and name, version and variant bits set) without the two UUID
+    objects the uuid module makes for it on every token."""
+    value = int.from_bytes(hashlib.sha1(_EVENT_PREFIX + family_id.encode()).digest()[:16])  # noqa: S324 (UUIDv5 is SHA-1 by definition)
+    value = (value & _UUID_CLEAR) | _UUID5_BITS
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_EVENT_PREFIX = _EVENT_NAMESPACE.bytes
+# RFC 4122: the version nibble (5) and the variant's two top bits (10), as uuid.UUID sets them.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID5_BITS = (5 << 76) | (0x8000 << 48)
 
 
 def readable_attributes(user: User, client: AppClient | None, scopes: list[str]) -> dict[str, str]:
@@ -398,7 +416,7 @@ def refresh(
         read = token_rows.refresh_read(
             pool_id=client.pool_id, client_id=client.client_id, refresh_token=refresh_token
         )
-    if read is None or read.client.pk != client.pk or read.digest != crypto.digest(refresh_token):
+    if read is None or read.client.pk != client.pk or read.presented != refresh_token:
         raise NotAuthorizedException(INVALID_REFRESH)
     digest = read.digest
     now = clock.now()
@@ -562,17 +580,16 @@ def _mark_and_insert(
 ) -> bool:
     """Mark the token rotated and insert its successor in one statement: True for the one
     refresh that marked it (on SQLite the successor is inserted either way)."""
-    family = RefreshToken._meta.get_field("family").target_field.get_db_prep_value(
-        family_id, connection
-    )
+    family = _family_key().get_db_prep_value(family_id, connection)
     adapt = connection.ops.adapt_datetimefield_value
     sql = _rotation_sql(connection.vendor)[2]
+    created = adapt(created_at)
     if connection.vendor == "postgresql":
-        params, marked = [adapt(now), digest, successor, family, adapt(created_at)], 1
+        params, marked = [adapt(now), digest, successor, family, created], 1
     else:
         # The token's row (which conflicts), then the successor's; both rows count as changed.
-        params = [digest, family, adapt(created_at), adapt(now)]
-        params, marked = [*params, successor, family, adapt(created_at)], 2
+        params = [digest, family, created, adapt(now), successor, family, created]
+        marked = 2
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -592,15 +609,20 @@ def _mark_rotated(digest: str, now: dt.datetime) -> bool:
         return cursor.rowcount == 1
 
 
+@functools.cache
+def _family_key():
+    """The field a refresh token's family reference is stored as (the family's primary key)."""
+    return RefreshToken._meta.get_field("family").target_field
+
+
 def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
     _, insert, _ = _rotation_sql(connection.vendor)
-    family = RefreshToken._meta.get_field("family").target_field
     with connection.cursor() as cursor:
         cursor.execute(
             insert,
             [
                 digest,
-                family.get_db_prep_value(family_id, connection),
+                _family_key().get_db_prep_value(family_id, connection),
                 connection.ops.adapt_datetimefield_value(created_at),
             ],
         )

@@ -298,6 +298,37 @@ def test_client_authentication_failures_are_invalid_client(request, client, pool
     assert response.json()["error"] == "invalid_client"
 
 
+@pytest.mark.parametrize("grant", ["refresh_token", "client_credentials", "authorization_code"])
+def test_malformed_basic_credentials_are_invalid_client_for_every_grant(
+    client, pool, confidential_client, user, grant
+):
+    """The credentials are parsed once per request: a Basic header that does not parse is
+    refused as such on every grant, even when the form names a real client and token."""
+    code = code_for(client, pool, confidential_client)
+    issued = exchange(
+        client,
+        pool,
+        confidential_client,
+        code,
+        code_verifier=None,
+        client_secret=confidential_client.plain_secret,
+    )
+    form = {
+        "grant_type": grant,
+        "client_id": confidential_client.client_id,
+        "refresh_token": issued.json()["refresh_token"],
+        "code": "x",
+        "redirect_uri": CALLBACK,
+    }
+    response = token_request(client, pool, form, HTTP_AUTHORIZATION="Basic not*base64")
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Malformed Basic credentials.",
+    }
+    assert response["WWW-Authenticate"].startswith("Basic")
+
+
 def test_two_authentication_methods_are_invalid_request(client, pool, confidential_client):
     response = token_request(
         client,

@@ -108,6 +108,9 @@ def test_access_and_id_token_share_origin_jti_and_event_id(user, app_client):
     a, i = claims(issued.access_token), claims(issued.id_token)
     assert a["origin_jti"] == i["origin_jti"] and a["event_id"] == i["event_id"]
     assert a["jti"] != i["jti"]
+    # The event id is the family's UUIDv5 in the tokens' namespace, the same on every refresh.
+    expected = uuid.uuid5(uuid.UUID("5d6f0a8e-7f55-4f0c-9d1e-5b1b0f3c8a21"), a["origin_jti"])
+    assert a["event_id"] == str(expected)
 
 
 def test_scope_is_space_separated(user, app_client):
