@@ -652,7 +652,7 @@ def cognate_pass(args) -> dict:
         sessions = ["; ".join(f"{k}={v}" for k, v in b[0].cookies.items()) for b in browsers]
         codes = mint_codes(url + base, seeded, [b[0] for b in browsers], args.codes)
         get_user_token = api_access_token(url, seeded)
-        run = _runner(server, args, scratch)
+        run = _runner(server, args, scratch, only=args.only)
         scenarios = report["scenarios"]
         json_api = {
             "Content-Type": "application/x-amz-json-1.1",
@@ -846,15 +846,16 @@ def _token_for_userinfo(base_url: str, seeded: Seeded, refresh_token: str) -> st
     return answer.json()["access_token"]
 
 
-def _runner(server: Service, args, scratch: Path):
+def _runner(server: Service, args, scratch: Path, *, only: set[str] = frozenset()):
     """`run(...)`: one scenario. One that repeats a single request (static.lua) runs as
     `args.slices` wrk runs of an equal share of its time (whole seconds, as wrk takes them),
     and the median one is reported: on a shared machine a few noisy seconds then skew one
     slice, not the figure. Scenarios that spend single-use values (refresh chains, codes,
-    sign-ins) run once."""
+    sign-ins) run once. `only` (Cognate's pass: --only): the scenarios run; the others
+    answer None."""
 
     def run(name, script, script_args, how, *, seconds=None, per="request"):
-        if args.only and name != "warm-up" and name not in args.only:
+        if only and name != "warm-up" and name not in only:
             return None  # left out by --only: the report shows "-" and its ratios "n/a"
         seconds = seconds or args.seconds
         slices = max(1, args.slices) if script == "static.lua" else 1

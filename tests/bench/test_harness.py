@@ -298,7 +298,7 @@ def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
 
 @needs_wrk
 def test_a_single_request_scenario_runs_as_slices_of_whole_seconds(ceiling, scratch):
-    args = types.SimpleNamespace(seconds=2.0, slices=2, connections=2, only=set())
+    args = types.SimpleNamespace(seconds=2.0, slices=2, connections=2)
     run = bench._runner(ceiling, args, scratch)
     hello = bench.request_file(scratch, "GET", "/hello", {})
     result = run("hello", "static.lua", [hello, "200", "hello"], "")
@@ -307,8 +307,8 @@ def test_a_single_request_scenario_runs_as_slices_of_whole_seconds(ceiling, scra
 
 
 def test_only_leaves_out_the_scenarios_it_does_not_name(ceiling, scratch):
-    args = types.SimpleNamespace(seconds=1.0, slices=1, connections=1, only={"jwks"})
-    run = bench._runner(ceiling, args, scratch)
+    args = types.SimpleNamespace(seconds=1.0, slices=1, connections=1)
+    run = bench._runner(ceiling, args, scratch, only={"jwks"})
     hello = bench.request_file(scratch, "GET", "/hello", {})
     assert run("hello", "static.lua", [hello, "200", "hello"], "") is None
     assert run("warm-up", "static.lua", [hello, "200", "hello"], "", seconds=1)["errors"] == 0
