@@ -10,6 +10,7 @@ from django.db.models import F
 from pool.errors import ResourceNotFoundException
 from pool.models import AppClient, UserPool
 from pool.selectors import compiled
+from pool.selectors.pools import cached_pool
 
 # Cognito's message when a ClientId names no client of the pool.
 CLIENT_NOT_FOUND = "User pool client does not exist."
@@ -91,18 +92,23 @@ def client_credentials_client(*, pool_id: str, client_id: str) -> tuple[AppClien
 
 
 def _client_by_id_query():
-    return AppClient.objects.filter(pk=_CLIENT).select_related("pool")[:1]
+    return AppClient.objects.filter(pk=_CLIENT).annotate(pool_version=F("pool__config_version"))[:1]
 
 
 def client_with_pool(client_id: str) -> AppClient | None:
-    """The app client `client_id` with its pool's row, or None. One query compiled once: the
-    JSON API's ClientId actions (InitiateAuth on every password sign-in) name a client, not a
-    pool, and building the query through the ORM cost more than running it."""
+    """The app client `client_id` with its pool, or None. One query compiled once: the JSON
+    API's ClientId actions (InitiateAuth on every password sign-in) name a client, not a pool,
+    and building the query through the ORM cost more than running it. It reads the pool's
+    config_version with the client, not the pool's wide row: the pool is the process's copy
+    for that version (pool.selectors.pools.cached_pool), as current as the row."""
     built = compiled.query("client-by-id", _client_by_id_query, {_CLIENT: "client"}).fetch(
         {"client": client_id}
     )
     if built is None:
         return None
     client = built[AppClient]
-    client.pool = built[UserPool]
+    pool = cached_pool(client.pool_id, version=built["pool_version"])
+    if pool is None:  # deleted meanwhile, with its clients
+        return None
+    client.pool = pool
     return client

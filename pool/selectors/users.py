@@ -23,6 +23,7 @@ from pool.models.user import (
     is_custom_attribute,
 )
 from pool.selectors import compiled
+from pool.selectors.pools import cached_pool
 from pool.selectors.tokens import groups_from, groups_subquery
 
 
@@ -32,8 +33,10 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     names (`UserPool.normalize`). One indexed read of the pool's register of sign-in names,
     where each name has one holder whatever its kind, compiled once (every password sign-in
     starts here). The user's groups come in the same read (a correlated subquery) and answer
-    `user.groups.all()` as a prefetch would: the tokens of the sign-in need them. None when
-    there is no such user."""
+    `user.groups.all()` as a prefetch would: the tokens of the sign-in need them. The read
+    takes the pool's config_version, not its row: `user.pool` is the caller's `pool` when it
+    is that version (every save of a pool replaces it), else the pool as it is now (the
+    process's copy for the version read). None when there is no such user."""
     if not identifier or not isinstance(identifier, str) or "\x00" in identifier:
         # No name holds a NUL byte (and PostgreSQL cannot compare text with one).
         return None
@@ -42,7 +45,11 @@ def find_for_sign_in(pool: UserPool, identifier: str) -> User | None:
     if built is None:
         return None
     user = built[User]
-    user.pool = built[UserPool]
+    version = built["pool_version"]
+    current = pool if pool.config_version == version else cached_pool(pool.pk, version=version)
+    if current is None:  # the pool was deleted meanwhile, with its users
+        return None
+    user.pool = current
     _prefetch_groups(user, groups_from(built["group_rows"], pool_id=pool.pk))
     return user
 
@@ -63,12 +70,11 @@ _NAME, _NAME_POOL = "\x01sign-in-name", "\x01sign-in-pool"
 
 def _by_name_query():
     """The user holding a sign-in name of the pool (one join on the (pool, key) unique index),
-    with the pool's row as it is now: the sign-in applies its settings."""
-    return (
-        User.objects.filter(sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME)
-        .select_related("pool")
-        .annotate(group_rows=groups_subquery("id"))[:1]
-    )
+    with the pool's config_version as it is now: the sign-in applies the pool's settings of
+    that version (its row's columns and seven JSON documents are not read again)."""
+    return User.objects.filter(
+        sign_in_names__pool_id=_NAME_POOL, sign_in_names__key=_NAME
+    ).annotate(pool_version=F("pool__config_version"), group_rows=groups_subquery("id"))[:1]
 
 
 _SUB, _SUB_POOL = uuid.UUID(int=1), "\x01pool"

@@ -92,17 +92,40 @@ def password(
     )
     fail = sign_in.record_failure
     try:
-        counted = lockout.attempt(lockout.PASSWORD, who)
+        # The time of a first attempt is written only if it fails (lockout: a success makes
+        # it moot), by `_verified`'s every way out but the right password.
+        counted = lockout.attempt(lockout.PASSWORD, who, note_failure=False)
     except NotAuthorizedException:
         fail(pool, "locked out", user=user, username=username, client=client, context=context)
         raise
+    try:
+        signed_in = _verified(pool, user, username, password, client=client, context=context)
+    except BaseException:
+        lockout.failed(counted)
+        raise
+    lockout.reset(lockout.PASSWORD, who, counted)
+    return sign_in.complete_first_factor(
+        user=signed_in, client=client, context=context, method="pwd"
+    )
+
+
+def _verified(
+    pool: UserPool,
+    user: User | None,
+    username: str,
+    password: str,
+    *,
+    client: AppClient | None,
+    context: RequestContext | None,
+) -> User:
+    """The user whose password this is (migrated into the pool by its trigger if need be), or
+    the sign-in's refusal, recorded. Exactly one argon2 verification: a dummy hash for unknown
+    users, so that both cost the same."""
+    fail = sign_in.record_failure
     if user is None and password:
         migrated = _migrate(pool, username, password, client=client, context=context)
         if migrated is not None:
-            lockout.reset(lockout.PASSWORD, who, counted)
-            return sign_in.complete_first_factor(
-                user=migrated, client=client, context=context, method="pwd"
-            )
+            return migrated
         if migration.is_configured(pool):
             # The user may have been created meanwhile (a concurrent sign-in or sign-up): then
             # the pool's own password decides, as for any user.
@@ -122,8 +145,7 @@ def password(
             # Imported users have no password until they reset it.
             raise PasswordResetRequiredException("Password reset required for the user")
         raise NotAuthorizedException(INCORRECT)
-    lockout.reset(lockout.PASSWORD, who, counted)
-    return sign_in.complete_first_factor(user=user, client=client, context=context, method="pwd")
+    return user
 
 
 def _migrate(

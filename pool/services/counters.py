@@ -52,6 +52,16 @@ def within(key: str, *, limit: int, timeout: int) -> bool:
     return hit(key, timeout=timeout) <= limit
 
 
+def forget(key: str) -> None:
+    """Drop the counter on `key`: its next event counts 1 (a success forgets a lockout's
+    count). One statement on the database cache (its counters' table alone)."""
+    forget_count = getattr(cache, "forget_count", None)
+    if forget_count is not None:
+        forget_count(key)
+    else:
+        cache.delete(key)
+
+
 def value(key: str) -> int:
     """The current count on `key`, without counting (for the console and tests)."""
     count_value = getattr(cache, "count_value", None)

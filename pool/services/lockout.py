@@ -19,6 +19,15 @@ ones expire), so no count is ever decremented. Counters live in Django's cache, 
 server process (Redis with REDIS_URL, otherwise the database: config/cache.py); times come
 from the domain clock so tests advance it.
 
+The first attempt of a series may leave its time unwritten (`attempt(note_failure=False)`)
+and write it with `failed()` only if the guess was wrong: a success deletes that time anyway,
+so a user's right first guess (nearly every sign-in) writes neither it nor its deletion. The
+time only decides when a series is quiet (15 minutes after it): written a verification later,
+with the clock of that moment, it is never earlier than when written before the verification,
+and until then the series holds no time, which is never quiet. Later places (2 to 4), which a
+parallel burst takes, write their time at once, as does every attempt of the other callers.
+The places are counted as before.
+
 A lock only ever lasts 15 minutes, so an attacker cannot lock a user out for good. Unknown
 names are counted exactly like users (see `subject`).
 """
@@ -152,15 +161,19 @@ class Attempt:
 
     failures: int
     series: _Series
+    # A free place whose time is not written yet: `failed()` writes it if the guess was wrong.
+    unnoted: bool = False
 
 
-def attempt(counter: Counter, who: str) -> Attempt:
+def attempt(counter: Counter, who: str, *, note_failure: bool = True) -> Attempt:
     """Count a guess BEFORE verifying it, or raise NotAuthorizedException(counter.message)
     while the subject is locked (a refused guess is not counted and extends nothing).
 
     Returns the Attempt; `.failures` is the consecutive failure this guess becomes if it is
     wrong. Call `reset()` with it when the guess is right; a wrong guess needs nothing more
-    (it is already counted)."""
+    (it is already counted), unless `note_failure` was False: then call `failed()` with it
+    whenever the guess was not right (a success makes the time of the attempt moot, so it is
+    written only for a failure)."""
     now = clock.now().timestamp()
     state = _current(counter, who, now)
     lock = state.lock
@@ -168,6 +181,8 @@ def attempt(counter: Counter, who: str) -> Attempt:
         # The count lives _TTL from the latest failure (it slides in the same cache step).
         place = counters.hit(state.free_key, timeout=_TTL, slide=True)
         if place < FREE_FAILURES:
+            if place == 1 and not note_failure:
+                return Attempt(place, state, unnoted=True)
             cache.set(state.seen_key, now, timeout=_TTL)
             return Attempt(place, state)
         if place == FREE_FAILURES:
@@ -201,9 +216,22 @@ def reset(counter: Counter, who: str, attempted: Attempt | None = None) -> None:
     counted in, as it saw it). Without it, the series as stored now is forgotten."""
     state = attempted.series if attempted is not None else _read(counter, who)
     if state.lock is None:
+        if attempted is not None and attempted.unnoted and state.seen is None:
+            # The series' first attempt, its time unwritten, and none stored when it was
+            # counted: only the count is there to forget.
+            counters.forget(state.free_key)
+            return
         cache.delete_many([state.free_key, state.seen_key])
     else:
         cache.set(state.series_key, crypto.token(12), timeout=_TTL)
+
+
+def failed(attempted: Attempt) -> None:
+    """A wrong guess counted by `attempt(..., note_failure=False)`: write the time of the
+    failure (now), which the quiet period counts from. Nothing for a guess whose time was
+    written, or that met or set a lock (the lock holds its own time)."""
+    if attempted.unnoted:
+        cache.set(attempted.series.seen_key, clock.now().timestamp(), timeout=_TTL)
 
 
 def failures(counter: Counter, who: str) -> int:

@@ -150,3 +150,19 @@ def test_a_setting_saved_by_another_process_applies_on_the_next_sign_in_page(
         username_attributes=["email"], config_version=pool.config_version + 1
     )
     assert "Email address" in client.get(page).content.decode()
+
+
+def test_the_api_client_read_brings_the_pool_of_the_version_it_reads(pool, app_client):
+    """InitiateAuth and the other ClientId actions read the client with the pool's
+    config_version and take the process's copy for it: a save elsewhere (a new version) is
+    applied at the next call, and each call has its own copy."""
+    from pool.selectors.clients import client_with_pool
+
+    first = client_with_pool(app_client.client_id)
+    assert first.pool.pk == pool.pk and first.pool.name == pool.name
+    assert client_with_pool(app_client.client_id).pool is not first.pool
+    UserPool.objects.filter(pk=pool.pk).update(
+        name="changed elsewhere", config_version=pool.config_version + 1
+    )
+    assert client_with_pool(app_client.client_id).pool.name == "changed elsewhere"
+    assert client_with_pool("no-such-client") is None

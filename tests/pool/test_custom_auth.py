@@ -322,6 +322,7 @@ def test_issued_tokens_still_pass_the_users_mfa(pool, client, alice):
     UserPool.objects.filter(pk=pool.pk).update(
         mfa_configuration=UserPool.Mfa.OPTIONAL, mfa_methods=["EMAIL_OTP"]
     )
+    pool.refresh_from_db()  # .update() keeps config_version: a save would replace it
     pool.refresh_from_db()
     mfa.set_preference(user=alice, email=True, preferred="EMAIL_OTP")
     handlers.install(pool)

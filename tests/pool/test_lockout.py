@@ -187,6 +187,49 @@ def test_a_lost_lock_still_ends_fifteen_minutes_after_the_last_free_failure():
     assert not refused()
 
 
+def test_an_unnoted_first_attempt_is_never_quiet_until_its_failure_is_written():
+    """A first attempt that leaves its time to `failed()`: the series holds no time while the
+    guess is verified (never quiet), and the quiet period counts from the failure's moment."""
+    counted = lockout.attempt(lockout.PASSWORD, WHO, note_failure=False)
+    clock.advance(minutes=20)  # a slow verification: the unwritten time is not "quiet"
+    assert lockout.failures(lockout.PASSWORD, WHO) == 1
+    lockout.failed(counted)
+    clock.advance(minutes=14)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 1
+    clock.advance(minutes=1)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 0
+
+
+def test_only_the_first_place_leaves_its_time_unwritten():
+    """Places 2 to 4, which a parallel burst takes, write their time at once."""
+    lockout.attempt(lockout.PASSWORD, WHO, note_failure=False)
+    second = lockout.attempt(lockout.PASSWORD, WHO, note_failure=False)
+    assert second.failures == 2 and not second.unnoted
+    clock.advance(minutes=15)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 0
+
+
+def test_a_right_unnoted_first_guess_forgets_its_count():
+    counted = lockout.attempt(lockout.PASSWORD, WHO, note_failure=False)
+    lockout.reset(lockout.PASSWORD, WHO, counted)
+    assert lockout.failures(lockout.PASSWORD, WHO) == 0
+    fail(4)
+    assert not locked() and not refused()  # the fifth place of a new count
+
+
+def test_a_right_unnoted_first_guess_forgets_a_time_stored_before_it():
+    """A time stored when the first place was counted (a failure noted after an earlier
+    success forgot the count) is forgotten with the count."""
+    lockout.failed(lockout.attempt(lockout.PASSWORD, WHO, note_failure=False))
+    from pool.services import counters
+
+    counters.forget(f"lockout:password:{WHO}:0:free")
+    counted = lockout.attempt(lockout.PASSWORD, WHO, note_failure=False)
+    assert counted.failures == 1 and counted.series.seen is not None
+    lockout.reset(lockout.PASSWORD, WHO, counted)
+    assert lockout._read(lockout.PASSWORD, WHO).seen is None
+
+
 def test_counters_are_per_subject_and_per_kind():
     fail(5)
     assert not locked("local_pool:u2")
@@ -235,3 +278,31 @@ def test_lock_applies_whichever_name_the_user_types(pool):
             sign_in(pool, "carol", "wrong")
     with pytest.raises(NotAuthorizedException, match="Password attempts exceeded"):
         sign_in(pool, "carol@example.com", factories.PASSWORD)
+
+
+def test_a_wrong_first_password_is_forgotten_15_quiet_minutes_after_it(pool, user):
+    """The sign-in writes its first attempt's time when the password is wrong: without it the
+    series would never be quiet and the failure never forgotten."""
+    with pytest.raises(NotAuthorizedException):
+        sign_in(pool, "alice", "wrong")
+    who = lockout.subject(pool.pk, user_id=user.pk)
+    assert lockout.failures(lockout.PASSWORD, who) == 1
+    clock.advance(minutes=15)
+    assert lockout.failures(lockout.PASSWORD, who) == 0
+
+
+def test_an_unknown_name_s_first_failure_is_forgotten_the_same_way(pool):
+    with pytest.raises(NotAuthorizedException):
+        sign_in(pool, "nobody", "wrong")
+    who = lockout.subject(pool.pk, identifier=pool.normalize("nobody"))
+    assert lockout.failures(lockout.PASSWORD, who) == 1
+    clock.advance(minutes=15)
+    assert lockout.failures(lockout.PASSWORD, who) == 0
+
+
+def test_a_right_first_password_leaves_no_count(pool, user):
+    assert isinstance(sign_in(pool, "alice", factories.PASSWORD), Authenticated)
+    who = lockout.subject(pool.pk, user_id=user.pk)
+    assert lockout.failures(lockout.PASSWORD, who) == 0
+    state = lockout._read(lockout.PASSWORD, who)
+    assert state.seen is None and state.lock is None

@@ -163,6 +163,7 @@ def test_method_not_allowed_by_pool_is_refused(user):
 
 def test_preferred_method_must_be_enabled(pool, user):
     UserPool.objects.filter(pk=pool.pk).update(mfa_methods=["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"])
+    pool.refresh_from_db()  # .update() keeps config_version: a save would replace it
     user.refresh_from_db()
     with pytest.raises(InvalidParameterException):
         mfa.set_preference(user=user, preferred="EMAIL_OTP")

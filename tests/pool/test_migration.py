@@ -267,6 +267,7 @@ def test_the_sign_in_goes_on_to_mfa(pool, app_client, migrating, legacy):
     UserPool.objects.filter(pk=pool.pk).update(
         mfa_configuration=UserPool.Mfa.OPTIONAL, mfa_methods=["SMS_MFA", "SOFTWARE_TOKEN_MFA"]
     )
+    pool.refresh_from_db()  # .update() keeps config_version: a save would replace it
     pool.refresh_from_db()
     legacy.add(
         "phoney", LEGACY_PASSWORD, email="p@example.com", full_name="P", phone="+15555550100"

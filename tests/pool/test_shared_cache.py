@@ -245,3 +245,29 @@ def test_a_sign_in_without_failures_costs_four_cache_statements(monkeypatch):
     assert len(queries) == (4 if connection.vendor == "postgresql" else 5)
     assert lockout.failures(lockout.PASSWORD, who) == 0
     assert not CacheEntry.objects.exists() and not Counter.objects.exists()
+
+
+def test_a_right_first_password_costs_three_cache_statements(monkeypatch):
+    """The password sign-in's lockout (`note_failure=False`): read the series, count (sliding);
+    the success deletes the count from the counters' table alone. No time is written."""
+    import config.cache
+
+    monkeypatch.setattr(config.cache, "_next_cull", float("inf"))
+    who = lockout.subject("local_x", user_id=7)
+    with CaptureQueriesContext(connection) as queries:
+        counted = lockout.attempt(lockout.PASSWORD, who, note_failure=False)
+        lockout.reset(lockout.PASSWORD, who, counted)
+    assert len(queries) == 3
+    assert lockout.failures(lockout.PASSWORD, who) == 0
+    assert not CacheEntry.objects.exists() and not Counter.objects.exists()
+
+
+def test_forgetting_a_count_is_one_statement_on_the_counters_table():
+    cache.set("entry", 1, timeout=60)
+    counters.hit("probe", timeout=60)
+    counters.hit("probe", timeout=60)
+    with CaptureQueriesContext(connection) as queries:
+        counters.forget("probe")
+    assert len(queries) == 1 and "cognate_counter" in queries[0]["sql"]
+    assert counters.value("probe") == 0 and cache.get("entry") == 1
+    assert counters.hit("probe", timeout=60) == 1

@@ -146,6 +146,29 @@ def test_the_sign_in_lookup_brings_the_users_groups(pool, django_assert_num_quer
         assert [group.name for group in found.groups.all()] == ["admins", "staff"]
 
 
+def test_the_sign_in_lookup_keeps_the_callers_pool_of_the_current_version(pool):
+    """The lookup reads the pool's config_version, not its row again: the caller's pool of
+    that version is the user's."""
+    factories.make_user(pool, "alice")
+    assert find_for_sign_in(pool, "alice").pool is pool
+
+
+def test_the_sign_in_lookup_gives_the_current_pool_to_a_caller_with_an_older_one(pool):
+    """A pool saved meanwhile (a new config_version) is the one the sign-in applies, not the
+    caller's copy of before."""
+    from pool.models import UserPool
+
+    factories.make_user(pool, "alice")
+    stale = UserPool.objects.get(pk=pool.pk)
+    pool.prevent_user_existence_errors = not pool.prevent_user_existence_errors
+    pool.save()
+    assert pool.config_version != stale.config_version
+    found = find_for_sign_in(stale, "alice")
+    assert found.pool is not stale
+    assert found.pool.config_version == pool.config_version
+    assert found.pool.prevent_user_existence_errors == pool.prevent_user_existence_errors
+
+
 def test_the_groups_read_with_the_user_do_not_answer_for_other_groups(pool):
     """Filtering the relation, or changing it, still asks the database."""
     user = factories.make_user(pool, "alice")

@@ -157,6 +157,7 @@ def test_otp_by_message_lives_at_most_ten_minutes(pool, user):
 
     clock.freeze()
     UserPool.objects.filter(pk=pool.pk).update(mfa_methods=["EMAIL_OTP"])
+    pool.refresh_from_db()  # .update() keeps config_version: a save would replace it
     User.objects.filter(pk=user.pk).update(email_mfa_enabled=True)
     client = factories.make_client(pool, auth_session_validity=15 * 60)
     challenge = authenticate.password(

@@ -35,6 +35,7 @@ def guess(call) -> str:
 
 def test_email_mfa_guessing_locks_the_user(pool, user):
     UserPool.objects.filter(pk=pool.pk).update(mfa_methods=["EMAIL_OTP"])
+    pool.refresh_from_db()  # .update() keeps config_version: a save would replace it
     User.objects.filter(pk=user.pk).update(email_mfa_enabled=True)
     for _ in range(lockout.FREE_FAILURES):
         challenge = authenticate.password(pool=pool, username="alice", password=factories.PASSWORD)
