@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -241,7 +240,7 @@ def _user_tokens(
     family_id, sub = str(family.id), str(user.sub)
     common = {
         "origin_jti": family_id,
-        "event_id": _event_id(family_id),
+        "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, family_id)),
         "auth_time": auth_time,
         "iss": jwt.issuer(pool),
         "iat": now,
@@ -305,24 +304,8 @@ def _user_tokens(
         expires_in=client.access_token_validity,
         id_token=id_value,
         refresh_token=refresh_token,
-        family_id=str(family.id),
+        family_id=family_id,
     )
-
-
-def _event_id(family_id: str) -> str:
-    """The tokens' `event_id`: str(uuid.uuid5(_EVENT_NAMESPACE, family_id)), written out
-    (SHA-1 of the namespace and name, version and variant bits set) without the two UUID
-    objects the uuid module makes for it on every token."""
-    value = int.from_bytes(hashlib.sha1(_EVENT_PREFIX + family_id.encode()).digest()[:16])  # noqa: S324 (UUIDv5 is SHA-1 by definition)
-    value = (value & _UUID_CLEAR) | _UUID5_BITS
-    text = f"{value:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-_EVENT_PREFIX = _EVENT_NAMESPACE.bytes
-# RFC 4122: the version nibble (5) and the variant's two top bits (10), as uuid.UUID sets them.
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_UUID5_BITS = (5 << 76) | (0x8000 << 48)
 
 
 def readable_attributes(user: User, client: AppClient | None, scopes: list[str]) -> dict[str, str]:
