@@ -144,8 +144,7 @@ def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
         return None
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
-    payload = _decode_segment(text.split(".")[1])
-    _verified[text] = (pool.pk, header["kid"], public_key, payload)
+    _verified[text] = (pool.pk, header["kid"], public_key, parsed.payload)
     return parsed.claims
 
 
@@ -183,6 +182,7 @@ class Unverified:
     token: str  # as received
     header: dict
     claims: dict
+    payload: bytes  # the claims as encoded (decoded from base64url, not from JSON)
     signing_input: bytes
     signature: bytes
 
@@ -197,8 +197,8 @@ def parse(token: object) -> Unverified | None:
     if len(segments) != 3:
         return None
     try:
-        header, claims, signature = (_decode_segment(segment) for segment in segments)
-        header, claims = json.loads(header), json.loads(claims)
+        header, payload, signature = (_decode_segment(segment) for segment in segments)
+        header, claims = json.loads(header), json.loads(payload)
     except (ValueError, RecursionError):
         return None
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -206,7 +206,7 @@ def parse(token: object) -> Unverified | None:
     if "crit" in header or "b64" in header:
         return None
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-    return Unverified(token, header, claims, signing_input, signature)
+    return Unverified(token, header, claims, payload, signing_input, signature)
 
 
 def _decode_segment(segment: str) -> bytes:
