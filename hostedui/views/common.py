@@ -79,11 +79,11 @@ def no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+JSON = "application/json"
+
+
 def oauth_json(body: dict, *, status: int = 200) -> HttpResponse:
     return no_store(HttpResponse(oauth_json_content(body), status=status, content_type=JSON))
-
-
-JSON = "application/json"
 
 
 def oauth_json_content(body: dict) -> bytes:
@@ -127,15 +127,14 @@ def cors(methods: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != "OPTIONS":
+            if request.method == "OPTIONS":
+                response = HttpResponse(status=204)
+                for name, value in PREFLIGHT_HEADERS.items():
+                    response[name] = value
+                response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
+            else:
                 response = view(request, *args, **kwargs)
-                response["Access-Control-Allow-Origin"] = "*"
-                return response
-            response = HttpResponse(status=204)
             response["Access-Control-Allow-Origin"] = "*"
-            for name, value in PREFLIGHT_HEADERS.items():
-                response[name] = value
-            response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
             return response
 
         return wrapper
