@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -54,26 +55,50 @@ ALLOWED_HEADERS = (
     "cache-control",
 )
 EXPOSED_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date"
+# Every answer's CORS headers (a preflight's add what it allows).
+_CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
-def _json_response(body: dict[str, Any], status: int, request_id: str) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, separators=(",", ":")), status=status, content_type=CONTENT_TYPE
-    )
-    response["x-amzn-RequestId"] = request_id
-    _cors(response)
-    return response
+@dataclass(frozen=True)
+class JsonAnswer:
+    """An answer of the door before it becomes an HTTP response: its status, its JSON bytes and
+    its headers (Content-Type first, in the order a response sets them). `endpoint` makes it an
+    HttpResponse; config.front's ApiDoor writes a GetUser 200 from it without one."""
+
+    status: int
+    content: bytes
+    headers: list[tuple[str, str]]
+
+
+def _json_answer(
+    body: dict[str, Any], status: int, request_id: str, error_code: str | None = None
+) -> JsonAnswer:
+    headers = [
+        ("Content-Type", CONTENT_TYPE),
+        ("x-amzn-RequestId", request_id),
+        *_CORS,
+    ]
+    if error_code is not None:
+        headers.append(("x-amzn-ErrorType", error_code))
+    return JsonAnswer(status, json.dumps(body, separators=(",", ":")).encode(), headers)
 
 
 def _cors(response: HttpResponse) -> None:
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    for name, value in _CORS:
+        response[name] = value
 
 
-def error_response(code: str, message: str, status: int, request_id: str) -> HttpResponse:
-    response = _json_response({"__type": code, "message": message}, status, request_id)
-    response["x-amzn-ErrorType"] = code
+def _error_answer(code: str, message: str, status: int, request_id: str) -> JsonAnswer:
+    return _json_answer({"__type": code, "message": message}, status, request_id, code)
+
+
+def http_response(answer: JsonAnswer) -> HttpResponse:
+    """`answer` as Django's response (its Content-Type set by the constructor, then the rest in
+    order)."""
+    response = HttpResponse(answer.content, status=answer.status, content_type=CONTENT_TYPE)
+    for name, value in answer.headers[1:]:
+        response[name] = value
     return response
 
 
@@ -143,20 +168,31 @@ def _dispatch(request: HttpRequest) -> dict[str, Any]:
     return action.handler(call)
 
 
+def answer(request: HttpRequest) -> JsonAnswer:
+    """The answer to a POST (or any method but OPTIONS): the action's result, or its error as
+    Cognito shapes it."""
+    request_id = str(uuid.uuid4())
+    try:
+        result = _dispatch(request)
+    except WireError as error:
+        return _error_answer(error.code, error.message, error.status, request_id)
+    except CognitoError as error:
+        return _error_answer(error.code, error.message, status_of(error), request_id)
+    except Exception:
+        log.exception("JSON API: unexpected error (request %s)", request_id)
+        error = InternalErrorException()
+        return _error_answer(error.code, error.message, status_of(error), request_id)
+    return _json_answer(result, 200, request_id)
+
+
+# The header names of a 200 answer, as config.front's ApiDoor keys the headers the API chain's
+# steps add to one.
+OK_HEADER_NAMES = tuple(name.lower() for name, _ in _json_answer({}, 200, "-").headers)
+
+
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
     """The one URL of the JSON API."""
     if request.method == "OPTIONS":
         return _preflight(request)
-    request_id = str(uuid.uuid4())
-    try:
-        answer = _dispatch(request)
-    except WireError as error:
-        return error_response(error.code, error.message, error.status, request_id)
-    except CognitoError as error:
-        return error_response(error.code, error.message, status_of(error), request_id)
-    except Exception:
-        log.exception("JSON API: unexpected error (request %s)", request_id)
-        error = InternalErrorException()
-        return error_response(error.code, error.message, status_of(error), request_id)
-    return _json_response(answer, 200, request_id)
+    return http_response(answer(request))

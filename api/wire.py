@@ -128,9 +128,17 @@ def refuse_unsupported(params: dict[str, Any], names: tuple[str, ...], where: st
 def attribute_list(user: User, names: set[str] | None = None) -> list[dict[str, str]]:
     """Cognito's AttributeListType: [{"Name", "Value"}], `sub` first; `names` keeps only those
     (ListUsers' AttributesToGet, a client's read_attributes)."""
+    return attribute_entries(user.attribute_map(), names)
+
+
+def attribute_entries(
+    values: dict[str, str], names: set[str] | None = None
+) -> list[dict[str, str]]:
+    """`attribute_list` of a map already made (User.attribute_map's, or the part of it a
+    client may read)."""
     return [
         {"Name": name, "Value": value}
-        for name, value in user.attribute_map().items()
+        for name, value in values.items()
         if names is None or name in names
     ]
 

@@ -274,16 +274,20 @@ class ApiDoor:
             if endpoint == ""
             and self.keeps_headers
             and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
+            and request.method == "POST"
+            and view[0] is _api_view()
             else None
         )
-        response, added = self._answer(request, *view, kwargs, kept_after)
+        response = self._answer(request, *view, kwargs, kept_after)
+        if isinstance(response, _Answer):  # a GetUser 200 written here
+            start_response(_OK, response.headers)
+            return response
         if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
             self._keep_user_info_headers(request, response)
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
             *response.items(),
-            *(added or ()),
             *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
         ]
         start_response(status, headers)
@@ -359,33 +363,45 @@ class ApiDoor:
         return found
 
     def _answer(self, request, view, route: str, kwargs: dict, kept_after: dict | None = None):
-        """The chain's answer, and None or, with `kept_after` (the headers the steps after the
-        view added to earlier 200 answers, per _after_key), the headers they would add to
-        this one: then they are not run (their answer depends only on what the key holds)."""
+        """The chain's answer. With `kept_after` (a GetUser POST to the JSON API's view: the
+        headers the steps after the view added to earlier 200 answers, per _after_key), the
+        view's own answer (api.views.answer) stands for the view, and a 200 whose headers the
+        steps added before is written here (_Answer) with those headers, without Django's
+        response and the steps after the view (their headers depend only on what the key
+        holds); any other answer becomes the view's response and goes through them."""
         from config import observability
 
         set_urlconf(settings.ROOT_URLCONF)
         started, token = observability.begin(request)
         try:
             entered = []
-            response = added = viewed = None
+            response = viewed = None
             for before, after in self.steps:
                 entered.append(after)
                 response = _guarded(before, request) if before else None
                 if response is not None:
                     break
+            if response is None and kept_after is not None:
+                from api import views as api
+
+                kept = kept_after.get((request.is_secure(), api.OK_HEADER_NAMES, False))
+                if kept is not None:
+                    written = _guarded(api.answer, request)
+                    if not isinstance(written, api.JsonAnswer):  # Django's answer to an error
+                        response = written
+                    elif written.status == 200:
+                        headers = kept.render(request.request_id, request.csp_nonce)
+                        observability.record(request, 200, route=route, started=started)
+                        return _Answer([written.content], [*written.headers, *headers], request)
+                    else:
+                        response = api.http_response(written)
             if response is None:
                 response = _guarded(view, request, **kwargs)
                 if kept_after is not None and (key := _after_key(request, response)):
-                    kept = kept_after.get(key)
-                    if kept is None:
-                        viewed, own = response, list(response.items())
-                    else:
-                        added = kept.render(request.request_id, request.csp_nonce)
-            if added is None:
-                for after in reversed(entered):
-                    if after is not None:
-                        response = _guarded(after, request, response)
+                    viewed, own = response, list(response.items())
+            for after in reversed(entered):
+                if after is not None:
+                    response = _guarded(after, request, response)
             response._resource_closers.append(request.close)
             if response.status_code >= 400:
                 log_response(
@@ -395,9 +411,6 @@ class ApiDoor:
                     response=response,
                     request=request,
                 )
-            if added is not None:
-                observability.record(request, response.status_code, route=route, started=started)
-                return response, added
             observability.finish(request, response, route=route, started=started)
             if viewed is response and response.status_code == 200 and not response.cookies:
                 every = list(response.items())
@@ -405,7 +418,7 @@ class ApiDoor:
                     kept = _Headers.of(every[len(own) :], request.request_id, request.csp_nonce)
                     if kept is not None:
                         kept_after[key] = kept
-            return response, None
+            return response
         finally:
             observability.reset(token)
 
@@ -470,6 +483,12 @@ class _Answer(list):
             self.request.close()
         finally:
             signals.request_finished.send(sender=WSGIHandler)
+
+
+def _api_view():
+    from api.views import endpoint
+
+    return endpoint
 
 
 def _user_info_view():

@@ -135,11 +135,12 @@ def confirm_forgot_password(call: Call) -> dict[str, Any]:
 def get_user(call: Call) -> dict[str, Any]:
     user, client = principals.token_caller(call.params.get("AccessToken"), reading=True)
     # What the token's client may read (its ReadAttributes; all when it names none), and sub.
+    # (the user's attribute map is made once, there: `sub` leads it, as in every user answer).
     readable = tokens.readable_attributes(user, client, [tokens.ADMIN_SCOPE])
     return wire.compact(
         {
             "Username": user.username,
-            "UserAttributes": wire.attribute_list(user, {"sub", *readable}),
+            "UserAttributes": wire.attribute_entries({"sub": str(user.sub), **readable}),
             "MFAOptions": wire.mfa_options(user),
             **wire.mfa_settings(user),
         }
