@@ -441,3 +441,168 @@ def test_a_settings_change_forgets_the_get_user_headers(door_only, access, setti
     assert _get_user(door_only, access).headers["X-Frame-Options"] == "DENY"
     settings.X_FRAME_OPTIONS = "SAMEORIGIN"
     assert _get_user(door_only, access).headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+# ------------------------------------------- GetUser answers the door writes itself, and refusals
+
+
+@pytest.fixture
+def get_user_written(steps_not_run, access):
+    """A door that keeps the steps' headers of a GetUser 200 (steps_not_run), so that a later
+    GetUser is answered by api.views.answer without Django's response: a 200 written by the
+    door, any other answer through every step."""
+    assert steps_not_run.api_door._get_user_after
+    return steps_not_run
+
+
+def _claiming_pool(access: str, pool_id: str) -> str:
+    """`access` with its issuer (the pool it names) replaced, its signature kept."""
+    import base64
+
+    header, payload, signature = access.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["iss"] = claims["iss"].rsplit("/", 1)[0] + "/" + pool_id
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{payload}.{signature}"
+
+
+def _of_another_pool(access, user):
+    from tests import factories
+
+    return _claiming_pool(access, factories.make_pool().id)
+
+
+def _revoked(access, user):
+    tokens.revoke_family(
+        family_id=tokens.verify_access_token(pool=user.pool, token=access)["origin_jti"],
+        reason="test",
+    )
+    return access
+
+
+def _expired(access, user):
+    clock.freeze()
+    clock.advance(hours=2)
+    return access
+
+
+def _signed_out(access, user):
+    tokens.revoke_user_sessions(user=user, reason="test")
+    return access
+
+
+def _disabled(access, user):
+    user.enabled = False
+    user.save()
+    return access
+
+
+def _deleted(access, user):
+    user.delete()
+    return access
+
+
+_REFUSALS = {
+    "revoked": _revoked,
+    "expired": _expired,
+    "signed out": _signed_out,
+    "claiming another pool": _of_another_pool,
+    "claiming no pool": lambda access, user: _claiming_pool(access, "eu-west-1_Nowhere1"),
+    "of a disabled user": _disabled,
+    "of a deleted user": _deleted,
+    "malformed": lambda access, user: "not-a-token",
+    "tampered": lambda access, user: access[:-4] + ("AAAA" if access[-4:] != "AAAA" else "BBBB"),
+    "not a string": lambda access, user: 5,
+}
+
+
+@pytest.mark.parametrize("case", list(_REFUSALS))
+def test_a_get_user_refusal_after_a_written_answer_is_djangos_answer(
+    get_user_written, django_api, access, user, case
+):
+    token = _REFUSALS[case](access, user)
+    ours = _get_user(get_user_written, token)
+    theirs = _get_user(django_api, token)
+    assert ours.status == 400 and json.loads(ours.body)["__type"] in (
+        "NotAuthorizedException",
+        "InvalidParameterException",
+    )
+    assert len(get_user_written.ran) == 3  # every step after the view
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"wsgi.input": b"{not json"},
+        {"wsgi.input": b"[]"},
+        {"CONTENT_TYPE": "application/json"},
+        {"wsgi.input": json.dumps({"AccessToken": "a", "Other": 1}).encode()},
+    ],
+)
+def test_a_malformed_get_user_after_a_written_answer_is_djangos_answer(
+    get_user_written, django_api, access, environ
+):
+    ours = _get_user(get_user_written, access, **environ)
+    theirs = _get_user(django_api, access, **environ)
+    assert ours.status == 400
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert list(ours.headers) == list(theirs.headers)
+
+
+def test_a_get_user_written_by_the_door_ends_the_request_as_django(
+    get_user_written, access, monkeypatch
+):
+    from django.core import signals
+
+    from api import views
+
+    def no_response(answer):
+        raise AssertionError("a Django response was made")
+
+    monkeypatch.setattr(views, "http_response", no_response)
+    seen = []
+
+    def note(**kwargs):
+        seen.append(kwargs["signal"])
+
+    signals.request_started.connect(note)
+    signals.request_finished.connect(note)
+    try:
+        assert _get_user(get_user_written, access).status == 200
+    finally:
+        signals.request_started.disconnect(note)
+        signals.request_finished.disconnect(note)
+    assert seen == [signals.request_started, signals.request_finished]
+    assert get_user_written.ran == []
+
+
+def test_an_exception_in_a_written_get_user_is_djangos_500_with_every_header(
+    get_user_written, access, monkeypatch
+):
+    from api import views
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "answer", broken)
+    answer = _get_user(get_user_written, access)
+    assert answer.status == 500
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Request-Id"):
+        assert name in answer.headers
+
+
+def test_get_user_still_counts_against_the_rate_limit_when_written(
+    get_user_written, access, settings
+):
+    settings.RATE_LIMIT_API_PER_MINUTE = 3  # (a settings change forgets the kept headers)
+    assert _get_user(get_user_written, access).status == 200  # the fixture's, then this one
+    get_user_written.ran.clear()
+    assert _get_user(get_user_written, access).status == 200
+    assert get_user_written.ran == []  # written by the door, and counted
+    refused = _get_user(get_user_written, access)
+    assert refused.status == 429
+    assert json.loads(refused.body)["__type"] == "TooManyRequestsException"
