@@ -254,8 +254,11 @@ def test_user_info_is_the_family_with_the_pool_version(
 def test_user_info_and_get_user_through_the_api_door_are_the_same_one(
     pool, app_client, user, django_assert_num_queries
 ):
-    """config.front's ApiDoor calls the same views, or (the second userInfo, written by the
-    door itself) the same service: the same statements, no more."""
+    """config.front's ApiDoor calls the same views, or (the second userInfo and the second
+    GetUser, written by the door itself) the same services: the same statements, no more. The
+    one statement is the token's family with its user, client and the pool's version: the
+    access token's revocation (and its user's sign-out, deletion, disabling) is read on every
+    call."""
     from tests.perf.wsgi import front_client
 
     client = front_client()
@@ -268,9 +271,11 @@ def test_user_info_and_get_user_through_the_api_door_are_the_same_one(
     access = _api_access_token(user, app_client)
     api = Api(client)
     assert api.post("GetUser", {"AccessToken": access}, sign=False).status_code == 200
-    with django_assert_num_queries(EXPECTED["GetUser"]):
+    with django_assert_num_queries(EXPECTED["GetUser"]) as captured:
         response = api.post("GetUser", {"AccessToken": access}, sign=False)
     assert json.loads(response.content)["Username"] == "alice"
+    assert "config_version" in captured.captured_queries[0]["sql"]
+    assert "pool_refreshfamily" in captured.captured_queries[0]["sql"]
 
 
 def _api_access_token(user, app_client) -> str:
@@ -427,6 +432,8 @@ EXPECTED = {
     # its savepoints too)
     "USER_PASSWORD_AUTH": 7 if _POSTGRESQL else 8,
     "REFRESH_TOKEN_AUTH": 2,
+    # the token's family with its user, client and the pool's version (the API's rate limit
+    # counts in the cache: process memory in tests without REDIS_URL, Redis with it)
     "GetUser": 1,
     "ListUsers": 3,
     # the POST of the sign-in form, out of the cache: client and pool version, user, the
