@@ -5,6 +5,8 @@ In order: CORS preflight, the door's own per-IP rate limit, framing (content typ
 object), the action's authentication (SigV4 for admin actions), the request's shape against
 Cognito's model, then the action's handler (api/actions/). Every answer is JSON: a service's
 CognitoError through api/errors.py's table, anything unexpected as InternalErrorException.
+`answer` makes it as a value (JsonAnswer) that `endpoint` turns into Django's response, and
+config.front's ApiDoor writes itself for a GetUser 200 (its hottest action).
 """
 
 from __future__ import annotations

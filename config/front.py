@@ -27,8 +27,13 @@ API paths through a shorter middleware chain.
    door also keeps the headers of a 200 answer: a later GET of userInfo with a bearer token
    is answered by the view's service and renderer with those headers (its own id, nonce, log
    line, metrics and request signals), without the view, its decorators, Django's response
-   object or the steps; a GetUser 200 gets the headers the steps after the view added to an
-   earlier one. Anything else, every refusal and every error runs the chain as before.
+   object or the steps. A GetUser POST, once a 200 of the chain is kept, is answered by the
+   JSON API's own answer (api.views.answer: the view without its decorators and Django's
+   response object); its 200 is written with the headers the steps after the view added to
+   that earlier one. The steps before the view still run (the CSP nonce, the HTTPS
+   redirect), and so does everything in the action (the API's rate limit, the token's
+   revocation read). Anything else, every refusal and every error (as the view's response,
+   through every step) runs the chain as before.
 3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
    app, answers with a redirect (or the error page): it runs through settings.
    AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
