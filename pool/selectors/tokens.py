@@ -175,7 +175,9 @@ def refresh_read(*, pool_id: str, client_id: str, refresh_token: object) -> Refr
     if built is None:
         return None
     family, user, client = built[RefreshFamily], built[User], built[AppClient]
-    family.user, family.client = user, client
+    # The row's own user and client, joined on the family's keys (as access_family keeps them).
+    cache = family._state.fields_cache
+    cache[_FAMILY_USER], cache[_FAMILY_CLIENT] = user, client
     return RefreshRead(
         presented=refresh_token,
         digest=digest,
