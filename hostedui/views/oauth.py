@@ -3,11 +3,16 @@ core (hostedui.oauth) and renders its answer or error."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import BadRequest, SuspiciousOperation, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from django.shortcuts import render
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,14 +36,52 @@ from hostedui.views.common import (
 from pool.services import keys
 
 
-def posted_form(request: HttpRequest) -> QueryDict:
+def posted_form(request: HttpRequest) -> MultiValueDict:
     """The POSTed form, or OAuthError(invalid_request) when Django cannot parse the body (a
     charset other than UTF-8, a broken multipart body, too many fields or bytes): the OAuth
-    endpoints answer that in JSON like every other bad request, not with Django's HTML 400."""
+    endpoints answer that in JSON like every other bad request, not with Django's HTML 400.
+    A UTF-8 urlencoded body (every OAuth client's) is parsed here (_urlencoded), any other
+    by Django (request.POST)."""
     try:
+        if (
+            request.content_type == _URLENCODED
+            and request.method == "POST"
+            and (request.encoding or "utf-8").lower() == "utf-8"
+        ):
+            try:
+                return _urlencoded(request.body)
+            except RawPostDataException:
+                pass  # the stream was read already: Django answers that (an empty form)
         return request.POST
     except (BadRequest, SuspiciousOperation, MultiPartParserError) as exc:
         raise OAuthError("invalid_request", "The request body is not a valid form.") from exc
+
+
+_URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _urlencoded(body: bytes) -> MultiValueDict:
+    """What Django's request.POST makes of a UTF-8 urlencoded body (decoded as UTF-8, or
+    Latin-1 when it is not; blank values kept; DATA_UPLOAD_MAX_NUMBER_FIELDS enforced), as a
+    MultiValueDict: its QueryDict's per-field work (an encoding check and a copy of every
+    name and value) was about half the cost of parsing a token request's form."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("iso-8859-1")
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    except ValueError as exc:  # more fields than allowed, as QueryDict reads it
+        raise TooManyFieldsSent("Too many fields in the form.") from exc
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return MultiValueDict(fields)
 
 
 def login_url(pool_id: str, query: str) -> str:
