@@ -40,6 +40,12 @@ Five changes to Django's DatabaseCache, for pool.services.counters and the locko
   a BEGIN, a locked SELECT, an UPDATE and a COMMIT on every counted request (a rate-limited
   token request, every sign-in). `count(slide=True)` also renews the counter's expiry in
   the same statement (a lockout's count of failures lives from its last failure).
+  On a SQLite database FILE the counters live in a slot file next to it instead
+  (config/counter_slots.py), mapped into every process: counting takes no statement, no write
+  transaction on the database, and the table takes only what the slot file has no room for.
+  `count_value`, `forget_count`, `delete` and `clear` look in both, so each key lives in one.
+  OPTIONS COUNTER_SLOTS sizes the slot file (0: the table alone, as on PostgreSQL and an
+  in-memory database).
 - Deleting keys deletes them from both tables (one statement on PostgreSQL).
 - Culling drops expired entries only, at most once a minute per process, after a write.
   Django's cull also deletes a third of the live entries when the table is full, which would
@@ -62,6 +68,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 from redis.exceptions import NoScriptError
 
+from config import counter_slots
 from pool.models.cache import COUNTER_TABLE
 
 
@@ -125,6 +132,11 @@ class SharedRedisCache(RedisCache):
 
 
 class SharedDatabaseCache(DatabaseCache):
+    def __init__(self, table, params) -> None:
+        super().__init__(table, params)
+        options = params.get("OPTIONS") or {}
+        self._slot_count = int(options.get("COUNTER_SLOTS", counter_slots.SLOTS))
+
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """One statement (INSERT ... ON CONFLICT DO UPDATE). Django's set first counts the
         whole table for its cull check (O(table) on every write, and a lockout key per
@@ -241,13 +253,30 @@ class SharedDatabaseCache(DatabaseCache):
 
     # ------------------------------------------------------------------ counters
 
+    def _counter_slots(self, connection) -> counter_slots.CounterSlots | None:
+        """The counters' slot file of a SQLite database file (config/counter_slots.py), or
+        None: their table (an in-memory database, PostgreSQL, OPTIONS COUNTER_SLOTS 0)."""
+        return counter_slots.for_connection(connection, self._slot_count)
+
     def count(self, key: str, *, timeout: int | None, slide: bool = False) -> int:
-        """Count one event on `key`, in one statement, and return the count including it. A
-        missing or expired counter starts again at 1 with `timeout` seconds to live; a live
-        one keeps its expiry (as Redis's INCR keeps a key's TTL), or with `slide` gets
-        `timeout` seconds again."""
+        """Count one event on `key` and return the count including it. A missing or expired
+        counter starts again at 1 with `timeout` seconds to live; a live one keeps its expiry
+        (as Redis's INCR keeps a key's TTL), or with `slide` gets `timeout` seconds again. On
+        a SQLite file in its slot file, without a statement; otherwise (or when the slot file
+        says so) in one statement."""
         stored_key = self.make_and_validate_key(key)
         connection = self._writer()
+        slots = self._counter_slots(connection)
+        if slots is not None:
+            expiry = self.get_backend_timeout(timeout)
+            counted = slots.count(
+                counter_slots.digest(stored_key),
+                expires=counter_slots.FOREVER if expiry is None else int(expiry),
+                now=int(time.time()),
+                slide=slide,
+            )
+            if counted is not None:
+                return counted
         now = _now(connection)
         upsert = _count_sql(connection, slide)
         parameters = [] if slide else [now]
@@ -263,6 +292,11 @@ class SharedDatabaseCache(DatabaseCache):
         """The live count on `key` (0 when missing or expired), without counting."""
         stored_key = self.make_and_validate_key(key)
         connection = connections[router.db_for_read(self.cache_model_class)]
+        slots = self._counter_slots(connection)
+        if slots is not None:
+            counted = slots.value(counter_slots.digest(stored_key), now=int(time.time()))
+            if counted is not None:
+                return counted
         quote = connection.ops.quote_name
         select = (
             f"SELECT {quote('count')} FROM {quote(COUNTER_TABLE)} "  # noqa: S608
@@ -274,10 +308,16 @@ class SharedDatabaseCache(DatabaseCache):
         return int(row[0]) if row else 0
 
     def forget_count(self, key: str) -> None:
-        """Delete the counter on `key` (pool.services.counters.forget): one statement on the
-        counters' table, where `delete` deletes from both tables (two statements on SQLite)."""
+        """Delete the counter on `key` (pool.services.counters.forget): from the slot file, or
+        one statement on the counters' table, where `delete` deletes from both tables (two
+        statements on SQLite)."""
         stored_key = self.make_and_validate_key(key)
         connection = self._writer()
+        slots = self._counter_slots(connection)
+        if slots is not None:
+            _, in_table_too = slots.forget(counter_slots.digest(stored_key), now=int(time.time()))
+            if not in_table_too:
+                return
         quote = connection.ops.quote_name
         delete = f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('counter_key')} = %s"  # noqa: S608
         with connection.cursor() as cursor:
@@ -291,12 +331,22 @@ class SharedDatabaseCache(DatabaseCache):
         if not keys:
             return False
         connection = self._writer()
+        keys = list(keys)
+        slots = self._counter_slots(connection)
+        in_slots, in_table_too = False, True
+        if slots is not None:
+            now = int(time.time())
+            for stored_key in keys:
+                live, in_table_too = slots.forget(counter_slots.digest(stored_key), now=now)
+                in_slots = in_slots or live
         quote = connection.ops.quote_name
         places = ", ".join(["%s"] * len(keys))
         entries = f"DELETE FROM {quote(self._table)} WHERE {quote('cache_key')} IN ({places})"  # noqa: S608
         counters = f"DELETE FROM {quote(COUNTER_TABLE)} WHERE {quote('counter_key')} IN ({places})"  # noqa: S608
-        keys = list(keys)
         with connection.cursor() as cursor:
+            if not in_table_too:  # the counters are all in the slot file
+                cursor.execute(entries, keys)
+                return in_slots or cursor.rowcount > 0
             if connection.vendor == "postgresql":
                 both = (
                     f"WITH entries AS ({entries} RETURNING 1), "  # noqa: S608 (names only)
@@ -304,14 +354,17 @@ class SharedDatabaseCache(DatabaseCache):
                     "SELECT (SELECT COUNT(*) FROM entries) + (SELECT COUNT(*) FROM counters)"
                 )
                 cursor.execute(both, keys + keys)
-                return cursor.fetchone()[0] > 0
+                return in_slots or cursor.fetchone()[0] > 0
             cursor.execute(entries, keys)
             deleted = cursor.rowcount
             cursor.execute(counters, keys)
-            return deleted + cursor.rowcount > 0
+            return in_slots or deleted + cursor.rowcount > 0
 
     def clear(self):
         connection = self._writer()
+        slots = self._counter_slots(connection)
+        if slots is not None:
+            slots.clear()
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for table in (self._table, COUNTER_TABLE):

@@ -41,16 +41,19 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    """The test database's count of configuration changes (pool.config_generation) goes
-    with the database file Django deleted (this process's own: its name holds the pid)."""
+    """The test database's count of configuration changes (pool.config_generation) and its
+    counters' slot file (config/counter_slots.py) go with the database file Django deleted
+    (this process's own: its name holds the pid)."""
     from django.conf import settings
 
+    from config.counter_slots import SUFFIX as COUNTERS
     from pool.config_generation import SUFFIX
 
     test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
     if test_name:
-        for path in glob.glob(glob.escape(test_name) + "*" + SUFFIX):
-            os.remove(path)
+        for suffix in (SUFFIX, COUNTERS):
+            for path in glob.glob(glob.escape(test_name) + "*" + suffix):
+                os.remove(path)
 
 
 @pytest.fixture(autouse=True)

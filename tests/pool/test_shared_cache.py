@@ -2,7 +2,11 @@
 process shares): counters stay atomic, keep their expiry, and are never culled while live.
 
 The test run itself keeps an in-process cache (tests/conftest.py); these tests switch to the
-production default. tests/test_scale.py shows it shared between two server processes."""
+production default. tests/test_scale.py shows it shared between two server processes.
+
+Here the counters live in their table, as on PostgreSQL and an in-memory SQLite database
+(OPTIONS COUNTER_SLOTS 0); tests/pool/test_counter_slots.py tests them in the slot file of a
+SQLite database file (config/counter_slots.py), where the table takes only the overflow."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def database_cache(settings):
         "default": {
             "BACKEND": "config.cache.SharedDatabaseCache",
             "LOCATION": "cognate_cache",
-            "OPTIONS": {"MAX_ENTRIES": 5},
+            "OPTIONS": {"MAX_ENTRIES": 5, "COUNTER_SLOTS": 0},
         }
     }
     yield
