@@ -9,7 +9,7 @@ credentials grant (measured in-process). All the processes that count on a SQLit
 share its file, so they can share a file next to it too, as pool.config_generation does for
 its one count (same reasons, same file rules): `<database file>.counters`, created when
 missing with the database file's permissions and never deleted (a process mapping a deleted
-file would count alone).
+file would count alone). Like the database file, it serves the processes of one host.
 
 The file is a 32-byte header and a fixed number of 32-byte slots. A slot holds 16 bytes of
 BLAKE2b of the stored key, its expiry (epoch seconds, whole as the database cache stores
@@ -25,8 +25,10 @@ expire), its count goes to the database's statement as before: never a lost coun
 then must never live in both places, so the header holds `overflow_until`, the latest expiry
 of any counter sent to the database: until it passes, a key the file does not hold is counted,
 read and forgotten in the database (keys the file holds stay in it). Once it passes, every
-counter in the database has expired, and the file takes new keys again. Under a sustained
-flood of new keys the counts cost what they cost before, no more.
+counter in the database has expired, and the file takes new keys again (a counter without a
+timeout sent there keeps it so for good: no caller counts without one). Under a sustained
+flood of new keys the counts cost what they cost before, no more. Two keys never share a slot:
+a slot is a 128-bit digest's, and a window holds a digest once.
 
 Lockout counters live here too (a key lives in exactly one store, and a successful sign-in's
 `forget` then costs no statement). They hold across processes as before; they survive a
