@@ -41,16 +41,22 @@ def _frozen_clock():
     clock.freeze()  # no lock ends during a burst: only the free guesses may be verified
 
 
-@pytest.fixture(params=["configured", "database"])
+@pytest.fixture(params=["configured", "database", "database table"])
 def any_cache(request, settings):
     """The lockout bursts run on the test run's cache (in-process, or Redis with REDIS_URL)
-    and on the default database cache (config.cache.SharedDatabaseCache)."""
-    if request.param == "database":
+    and on the default database cache (config.cache.SharedDatabaseCache), whose counters live
+    in the slot file next to a SQLite database file (config/counter_slots.py) or in their
+    table (PostgreSQL, an in-memory database: OPTIONS COUNTER_SLOTS 0)."""
+    if request.param.startswith("database"):
         settings.CACHES = {
-            "default": {"BACKEND": "config.cache.SharedDatabaseCache", "LOCATION": "cognate_cache"}
+            "default": {
+                "BACKEND": "config.cache.SharedDatabaseCache",
+                "LOCATION": "cognate_cache",
+                "OPTIONS": {"COUNTER_SLOTS": 0} if request.param == "database table" else {},
+            }
         }
     yield request.param
-    if request.param == "database":
+    if request.param.startswith("database"):
         from django.core.cache import cache
 
         cache.clear()
