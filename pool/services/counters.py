@@ -10,10 +10,12 @@ A cache that can count in one operation does (`count`), as both shared caches of
 config/cache.py do (the database one keeps counters in their own table and reads them with
 `count_value`): on Redis (SharedRedisCache) SET NX EX and INCR in one atomic script, one
 command (INCR and EXPIRE for a sliding expiry); in the default database cache one INSERT ... ON
-CONFLICT DO UPDATE ... RETURNING. Otherwise (LocMemCache, a cache someone configured) the
-single operation is `cache.add` (creates the key at 1, with its timeout, only if missing)
-followed, when the key already exists, by `cache.incr`, atomic where the cache's add and incr
-are (LocMemCache holds its lock for each): never a read-modify-write.
+CONFLICT DO UPDATE ... RETURNING, or on a SQLite database file no statement at all (a slot of a
+file every process maps, changed under a file lock: config/counter_slots.py). Otherwise
+(LocMemCache, a cache someone configured) the single operation is `cache.add` (creates the key
+at 1, with its timeout, only if missing) followed, when the key already exists, by
+`cache.incr`, atomic where the cache's add and incr are (LocMemCache holds its lock for
+each): never a read-modify-write.
 
 Counters are not reset by writing: a new period (a rate-limit window, a new lockout series)
 uses a new key, and old keys expire on their own.
@@ -54,7 +56,8 @@ def within(key: str, *, limit: int, timeout: int) -> bool:
 
 def forget(key: str) -> None:
     """Drop the counter on `key`: its next event counts 1 (a success forgets a lockout's
-    count). One statement on the database cache (its counters' table alone)."""
+    count). One statement on the database cache (its counters' table alone), none on a SQLite
+    file's slot file."""
     forget_count = getattr(cache, "forget_count", None)
     if forget_count is not None:
         forget_count(key)
