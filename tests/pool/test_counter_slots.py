@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -66,8 +67,24 @@ def test_forgetting_frees_the_slot(tmp_path):
     assert _hits(slots, KEY, 1) == [1]
 
 
-def test_parallel_threads_count_exactly(tmp_path):
-    """The race: N threads x M hits give every number from 1 to N*M once."""
+class _YieldingSlot:
+    """The slot layout, letting other threads run between a count's read and its write."""
+
+    def __init__(self, layout) -> None:
+        self.layout, self.size = layout, layout.size
+
+    def unpack_from(self, *args):
+        return self.layout.unpack_from(*args)
+
+    def pack_into(self, *args):
+        time.sleep(0)  # releases the GIL: without the lock another thread reads the same count
+        return self.layout.pack_into(*args)
+
+
+def test_parallel_threads_count_exactly(tmp_path, monkeypatch):
+    """The race: N threads x M hits give every number from 1 to N*M once, though each count
+    lets the other threads run between its read and its write."""
+    monkeypatch.setattr(counter_slots, "_SLOT", _YieldingSlot(counter_slots._SLOT))
     slots = CounterSlots(str(tmp_path / "db.counters"), slots=64)
     threads, hits = 8, 200
     seen = parallel.burst(lambda: _hits(slots, KEY, hits), threads)
