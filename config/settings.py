@@ -194,6 +194,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "prepare_threshold": None if _prepare in {"", "off", "none"} else int(_prepare),
         }
     )
+# PostgreSQL: where each process LISTENs for committed configuration changes
+# (pool.config_generation), so that kept JWKS/discovery answers and pool rows need no version
+# read per request. Empty: the database's own connection settings; a postgres:// URL straight
+# to PostgreSQL when DATABASE_URL goes through a pooler in transaction mode (a LISTEN needs a
+# session of its own); `off`: read the version on every request.
+CONFIG_LISTEN_URL = env("DATABASE_LISTEN_URL", "").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: holds lockout counters, rate limits, the version numbers that announce key rotations

@@ -56,6 +56,17 @@ def pytest_unconfigure(config):
                 os.remove(path)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, and before it is dropped, this process's connections
+    listening to it (pool.config_generation on PostgreSQL) closed: PostgreSQL refuses to drop
+    a database a session is still connected to."""
+    yield
+    from pool.config_generation import stop_listening
+
+    stop_listening()
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_state(settings):
     """Cheaper argon2 in tests (the configured cost is measured by bench/, not here); a clean
