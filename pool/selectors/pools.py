@@ -7,8 +7,9 @@ every save of the row, key rotation, trigger or resource-server change replaces 
 in the same transaction (UserPool.save, bump_config_version). The version is read from the
 database, by one tiny query (`current_version`) or, on the refresh grant, in the same SQL as the
 token row; a change made by any process is therefore seen by every process at once, with or
-without a shared cache, and costs no cache round trip. (config.front's kept JWKS and discovery
-answers skip even that read on a SQLite file while pool.config_generation's count holds.)
+without a shared cache, and costs no cache round trip. `cached_pool` (and config.front's kept
+JWKS and discovery answers) skip even that read while pool.config_generation's count of
+committed configuration changes holds (a SQLite file's shared count; PostgreSQL's LISTEN/NOTIFY).
 
 The JSON API's ClientId actions (InitiateAuth and the rest) take the copy too, for the version
 read with their client row (pool.selectors.clients.client_with_pool): as current as reading the
@@ -27,6 +28,7 @@ from django.db import connection, models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from pool import config_generation
 from pool.models import ResourceServer, SigningKey, Trigger, UserPool
 from pool.models.pool import bump_config_version
 
@@ -36,6 +38,9 @@ POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$", re.ASCII)
 MAX_POOL_ID_LENGTH = 55
 
 _pools: dict[str, UserPool] = {}
+# pool id -> the copy whose version was last read, with pool.config_generation's count noted
+# before that read (one value: the pair is replaced together by concurrent readers)
+_checked: dict[str, tuple[UserPool, int]] = {}
 
 
 def valid_pool_id(pool_id: object) -> bool:
@@ -66,8 +71,17 @@ def current_version(pool_id: str) -> int | None:
 def cached_pool(pool_id: str, *, version: int | None = None) -> UserPool | None:
     """The pool with this id as last saved (a private copy), or None when there is none.
     `version`: its config_version as the caller just read it with its own row; otherwise it is
-    read here. Unknown ids are not remembered: a pool created a moment ago is found at once."""
+    read here, unless no configuration change was committed since this process last read it
+    (pool.config_generation's count has not moved: no statement at all). Unknown ids are not
+    remembered: a pool created a moment ago is found at once."""
+    generation = None
     if version is None:
+        # Noted BEFORE the version is read: a change counted while it is read makes the next
+        # call read it again.
+        generation = config_generation.current()
+        checked = _checked.get(pool_id)
+        if checked is not None and generation is not None and checked[1] == generation:
+            return _private_copy(checked[0])
         version = current_version(pool_id)
         if version is None:
             forget(pool_id)
@@ -80,6 +94,9 @@ def cached_pool(pool_id: str, *, version: int | None = None) -> UserPool | None:
             return None
         with _lock:
             _pools[pool_id] = pool
+    if generation is not None:
+        with _lock:
+            _checked[pool_id] = (pool, generation)
     return _private_copy(pool)
 
 
@@ -95,6 +112,7 @@ def kept_pool(pool_id: str) -> UserPool | None:
 def forget(pool_id: str) -> None:
     with _lock:
         _pools.pop(pool_id, None)
+        _checked.pop(pool_id, None)
         _scopes.pop(pool_id, None)
 
 

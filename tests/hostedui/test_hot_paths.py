@@ -7,6 +7,7 @@ import jwt as pyjwt
 import pytest
 from django.core.cache import cache
 
+from pool import config_generation
 from pool.models import UserPool
 from pool.selectors import pools as pool_rows
 from pool.services import app_clients, keys
@@ -67,6 +68,23 @@ def test_a_change_made_by_another_process_is_seen_through_the_pools_version(pool
     UserPool.objects.filter(pk=pool.pk).update(
         name="changed elsewhere", config_version=pool.config_version + 1
     )
+    assert pool_rows.cached_pool(pool.id).name == "changed elsewhere"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_copy_is_checked_against_the_count_of_changes(
+    pool, django_assert_num_queries
+):
+    """As in a server: no statement while pool.config_generation's count holds, and a change
+    another process counted (its commit on a SQLite file, its notification on PostgreSQL) is
+    read at once."""
+    pool_rows.cached_pool(pool.id)
+    with django_assert_num_queries(0):
+        assert pool_rows.cached_pool(pool.id).name == pool.name
+    UserPool.objects.filter(pk=pool.pk).update(
+        name="changed elsewhere", config_version=pool.config_version + 1
+    )
+    config_generation.bump_after_commit()  # counted as the other process's commit is
     assert pool_rows.cached_pool(pool.id).name == "changed elsewhere"
 
 
