@@ -433,6 +433,29 @@ def test_a_key_rotated_on_one_is_used_by_the_other_at_once(cluster):
         assert {key["kid"] for key in jwks.json()["keys"]} >= {rotated, before[one]}
 
 
+def test_a_key_rotated_elsewhere_shows_in_the_jwks_both_keep(cluster):
+    """Both servers keep their JWKS answer (no version read per request:
+    pool.config_generation's shared count on SQLite, LISTEN/NOTIFY on PostgreSQL); a rotation
+    committed by a third process shows in both. A notification reaches a server moments after
+    the commit, so each server gets a second to show it (it never does if none arrives)."""
+    jwks = "{}/" + cluster.pool_id + "/.well-known/jwks.json"
+    for server in cluster.servers:
+        for _ in range(4):  # each worker process of the server keeps its own answer
+            assert requests.get(jwks.format(server), timeout=10).status_code == 200
+    rotated = cluster.manage("rotatekeys", cluster.pool_id)["kid"]
+    for server in cluster.servers:
+        for _ in range(4):
+            deadline = time.monotonic() + 1.0
+            while True:
+                kids = [
+                    key["kid"]
+                    for key in requests.get(jwks.format(server), timeout=10).json()["keys"]
+                ]
+                if kids[0] == rotated or time.monotonic() > deadline:
+                    break
+            assert kids[0] == rotated, (server, kids)
+
+
 def test_a_pool_change_made_elsewhere_holds_on_both_at_once(cluster):
     one, other = cluster.servers
     # Both servers have looked at the pool's (empty) trigger configuration.
