@@ -24,23 +24,24 @@ the change (on PostgreSQL: in the changing process; see below for the others).
   Each process (per pid: gunicorn forks) keeps one autocommit connection of its own that
   LISTENs (`Listener`); `current` drains what arrived on it without blocking (libpq's
   consume-input and notifies: a non-blocking recv(), no round trip, no thread) and adds it to
-  the process's count. The one weaker edge: another process or host
-  sees a change once the notification reaches its listening connection (normally well under a
-  millisecond after the commit), where reading the version sees it at the commit itself; a
-  request that starts in that moment may still get the answer kept before the change. When
+  the process's count. The one weaker edge: another process or host sees a change once the
+  notification reaches its listening connection (normally well under a millisecond after the
+  commit), where reading the version sees it at the commit itself; a request that starts in
+  that moment may still get the answer kept before the change. When
   that connection is not up (not yet connected, broken, its reconnection failing: retried
   after RETRY_SECONDS, not on every request) `current` is None and callers read the version:
   a listener that died never makes an answer stale. A notification sent while it was down is
   lost, so the count moves once it is listening again (callers read the version once more).
   A connection cut without the host learning it (a network partition that drops packets
-  silently) is noticed by TCP keepalives (LISTEN_OPTIONS: about 16 s); until then the process
+  silently) is noticed by TCP keepalives (LISTEN_OPTIONS: about 11 s); until then the process
   keeps its answers. settings.CONFIG_LISTEN_URL (DATABASE_LISTEN_URL) names where to listen
   when DATABASE_URL goes through a pooler in transaction mode (which cannot keep a LISTEN),
   or `off`: then `current` is None on PostgreSQL and every request reads the version.
 - An in-memory SQLite database, or a connection inside a transaction (whose own changes are
   counted only when it commits): `current` is None and the caller reads the version as before.
 - Changes made without this code (a backup restored under running servers, SQL typed by hand)
-  are not counted: restart the servers after them.
+  are not counted: restart the servers after them (on PostgreSQL, `NOTIFY
+  cognate_config_changed` once committed does as well).
 """
 
 from __future__ import annotations
