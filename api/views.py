@@ -72,6 +72,14 @@ class JsonAnswer:
     content: bytes
     headers: list[tuple[str, str]]
 
+    def http_response(self) -> HttpResponse:
+        """The answer as Django's response (its Content-Type set by the constructor, then the
+        rest in order)."""
+        response = HttpResponse(self.content, status=self.status, content_type=CONTENT_TYPE)
+        for name, value in self.headers[1:]:
+            response[name] = value
+        return response
+
 
 def _json_answer(
     body: dict[str, Any], status: int, request_id: str, error_code: str | None = None
@@ -93,15 +101,6 @@ def _cors(response: HttpResponse) -> None:
 
 def _error_answer(code: str, message: str, status: int, request_id: str) -> JsonAnswer:
     return _json_answer({"__type": code, "message": message}, status, request_id, code)
-
-
-def http_response(answer: JsonAnswer) -> HttpResponse:
-    """`answer` as Django's response (its Content-Type set by the constructor, then the rest in
-    order)."""
-    response = HttpResponse(answer.content, status=answer.status, content_type=CONTENT_TYPE)
-    for name, value in answer.headers[1:]:
-        response[name] = value
-    return response
 
 
 def _preflight(request: HttpRequest) -> HttpResponse:
@@ -187,14 +186,9 @@ def answer(request: HttpRequest) -> JsonAnswer:
     return _json_answer(result, 200, request_id)
 
 
-# The header names of a 200 answer, as config.front's ApiDoor keys the headers the API chain's
-# steps add to one.
-OK_HEADER_NAMES = tuple(name.lower() for name, _ in _json_answer({}, 200, "-").headers)
-
-
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
     """The one URL of the JSON API."""
     if request.method == "OPTIONS":
         return _preflight(request)
-    return http_response(answer(request))
+    return answer(request).http_response()

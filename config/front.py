@@ -27,13 +27,15 @@ API paths through a shorter middleware chain.
    door also keeps the headers of a 200 answer: a later GET of userInfo with a bearer token
    is answered by the view's service and renderer with those headers (its own id, nonce, log
    line, metrics and request signals), without the view, its decorators, Django's response
-   object or the steps. A GetUser POST, once a 200 of the chain is kept, is answered by the
-   JSON API's own answer (api.views.answer: the view without its decorators and Django's
-   response object); its 200 is written with the headers the steps after the view added to
-   that earlier one. The steps before the view still run (the CSP nonce, the HTTPS
-   redirect), and so does everything in the action (the API's rate limit, the token's
-   revocation read). Anything else, every refusal and every error (as the view's response,
-   through every step) runs the chain as before.
+   object or the steps. A GetUser POST and a POST to the token endpoint are answered by the
+   view's own answer (api.views.answer, hostedui.views.oauth.token_answer: the view's
+   status, bytes and headers as a value, without its decorators and Django's response
+   object); once the steps after the view added their headers to a 200 of the same shape
+   (scheme and header names), a 200 is written with those headers. The steps before the
+   view still run (the CSP nonce, the HTTPS redirect), and so does everything in the
+   endpoint (rate limits, client authentication, rotation and reuse detection). Anything
+   else, every refusal and every error (as the view's response, through every step) runs
+   the chain as before.
 3. GET /oauth2/authorize, which a signed-in browser passes through on every sign-in of every
    app, answers with a redirect (or the error page): it runs through settings.
    AUTHORIZE_MIDDLEWARE, the full chain without static files, CSRF, the operator login and
@@ -48,6 +50,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
@@ -56,6 +59,7 @@ from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.core.signals import setting_changed
 from django.db import close_old_connections, connection, connections
+from django.http import HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix, set_urlconf
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
@@ -246,8 +250,9 @@ class ApiDoor:
         # only for the chain whose headers depend on nothing else (_KEEPS_HEADERS).
         self.keeps_headers = tuple(settings.API_MIDDLEWARE) == _KEEPS_HEADERS
         self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
-        # _after_key -> the headers the chain's steps after the view added to a GetUser 200.
-        self._get_user_after: dict[tuple, _Headers] = {}
+        # _after_key -> the headers the chain's steps after the view added to a 200 of a view
+        # with its own answer (GetUser, token: _own_answer).
+        self._kept_after: dict[tuple, _Headers] = {}
         setting_changed.connect(self._forget_headers)
 
     def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
@@ -274,17 +279,9 @@ class ApiDoor:
             if answer is not None:
                 start_response(_OK, answer.headers)
                 return answer
-        kept_after = (
-            self._get_user_after
-            if endpoint == ""
-            and self.keeps_headers
-            and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
-            and request.method == "POST"
-            and view[0] is _api_view()
-            else None
-        )
-        response = self._answer(request, *view, kwargs, kept_after)
-        if isinstance(response, _Answer):  # a GetUser 200 written here
+        own = self._own_answer(endpoint, request, view[0])
+        response = self._answer(request, *view, kwargs, own)
+        if isinstance(response, _Answer):  # a GetUser or token 200 written here
             start_response(_OK, response.headers)
             return response
         if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
@@ -297,6 +294,27 @@ class ApiDoor:
         ]
         start_response(status, headers)
         return response  # its close() sends request_finished, as Django's handler's answer
+
+    def _own_answer(self, endpoint: str, request: WSGIRequest, view) -> Callable | None:
+        """The view's own answer (a value with its status, bytes and headers) for the views
+        whose 200 ApiDoor writes itself with the kept headers of the steps after the view: a
+        GetUser POST to the JSON API (api.views.answer), a POST to the token endpoint
+        (hostedui.views.oauth.token_answer). None: the view answers."""
+        if not self.keeps_headers or request.method != "POST":
+            return None
+        if endpoint == "token" and view is _token_view():
+            from hostedui.views.oauth import token_answer
+
+            return token_answer
+        if (
+            endpoint == ""
+            and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
+            and view is _api_view()
+        ):
+            from api.views import answer
+
+            return answer
+        return None
 
     def _user_info(
         self, request: WSGIRequest, headers: _Headers, route: str, pool_id: str
@@ -351,7 +369,7 @@ class ApiDoor:
 
     def _forget_headers(self, **_) -> None:
         self._user_info_headers.clear()
-        self._get_user_after.clear()
+        self._kept_after.clear()
 
     def _view(self, environ, endpoint: str, kwargs: dict) -> tuple | None:
         """The view and route pattern the URLconf gives this endpoint's path, kept when the
@@ -367,13 +385,13 @@ class ApiDoor:
         found = self._views[endpoint] = (match.func, "/" + (match.route or ""))
         return found
 
-    def _answer(self, request, view, route: str, kwargs: dict, kept_after: dict | None = None):
-        """The chain's answer. With `kept_after` (a GetUser POST to the JSON API's view: the
-        headers the steps after the view added to earlier 200 answers, per _after_key), the
-        view's own answer (api.views.answer) stands for the view, and a 200 whose headers the
-        steps added before is written here (_Answer) with those headers, without Django's
-        response and the steps after the view (their headers depend only on what the key
-        holds); any other answer becomes the view's response and goes through them."""
+    def _answer(self, request, view, route: str, kwargs: dict, own: Callable | None = None):
+        """The chain's answer. With `own` (the view's own answer, _own_answer), once the steps
+        after the view added their headers to an earlier 200 of the same shape (kept per
+        _after_key), `own` stands for the view, and its 200 is written here (_Answer) with
+        those headers, without Django's response and the steps after the view (their headers
+        depend only on what the key holds); any other answer becomes the view's response
+        and goes through them."""
         from config import observability
 
         set_urlconf(settings.ROOT_URLCONF)
@@ -386,24 +404,22 @@ class ApiDoor:
                 response = _guarded(before, request) if before else None
                 if response is not None:
                     break
-            if response is None and kept_after is not None:
-                from api import views as api
-
-                kept = kept_after.get((request.is_secure(), api.OK_HEADER_NAMES, False))
-                if kept is not None:
-                    written = _guarded(api.answer, request)
-                    if not isinstance(written, api.JsonAnswer):  # Django's answer to an error
-                        response = written
-                    elif written.status == 200:
+            if response is None and own is not None:
+                written = _guarded(own, request, **kwargs)
+                if isinstance(written, HttpResponseBase):  # Django's answer to an error
+                    response = written
+                else:
+                    key = _written_key(request, written) if written.status == 200 else None
+                    kept = self._kept_after.get(key) if key else None
+                    if kept is not None:
                         headers = kept.render(request.request_id, request.csp_nonce)
                         observability.record(request, 200, route=route, started=started)
                         return _Answer([written.content], [*written.headers, *headers], request)
-                    else:
-                        response = api.http_response(written)
+                    response = written.http_response()  # the view's response to this request
+                    if key:
+                        viewed, own_headers = response, list(response.items())
             if response is None:
                 response = _guarded(view, request, **kwargs)
-                if kept_after is not None and (key := _after_key(request, response)):
-                    viewed, own = response, list(response.items())
             for after in reversed(entered):
                 if after is not None:
                     response = _guarded(after, request, response)
@@ -419,26 +435,23 @@ class ApiDoor:
             observability.finish(request, response, route=route, started=started)
             if viewed is response and response.status_code == 200 and not response.cookies:
                 every = list(response.items())
-                if every[: len(own)] == own:
-                    kept = _Headers.of(every[len(own) :], request.request_id, request.csp_nonce)
+                if every[: len(own_headers)] == own_headers:
+                    kept = _Headers.of(
+                        every[len(own_headers) :], request.request_id, request.csp_nonce
+                    )
                     if kept is not None:
-                        kept_after[key] = kept
+                        self._kept_after[key] = kept
             return response
         finally:
             observability.reset(token)
 
 
-def _after_key(request, response) -> tuple | None:
+def _written_key(request, written) -> tuple:
     """What the API chain's steps after the view read to add their headers to a 200 answer
-    without cookies (_KEEPS_HEADERS): the scheme, which headers the answer has, and Django's
-    X-Frame-Options exemption. None for any other answer."""
-    if response.status_code != 200 or response.cookies:
-        return None
-    return (
-        request.is_secure(),
-        tuple(name.lower() for name in response.headers),
-        bool(getattr(response, "xframe_options_exempt", False)),
-    )
+    of the view's own (_KEEPS_HEADERS): the scheme and which headers the answer has (it has
+    no cookies, and Django's X-Frame-Options exemption is a decorator's, which own answers
+    never pass)."""
+    return (request.is_secure(), tuple(name.lower() for name, _ in written.headers))
 
 
 _OK = "200 OK"
@@ -494,6 +507,12 @@ def _api_view():
     from api.views import endpoint
 
     return endpoint
+
+
+def _token_view():
+    from hostedui.views.oauth import token
+
+    return token
 
 
 def _user_info_view():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -73,17 +74,52 @@ def branding(pool: UserPool, client: AppClient | None) -> dict:
     }
 
 
+# Token answers are never cached (RFC 6749 §5.1); nor is any other OAuth JSON answer.
+_NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
 def no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
+    for name, value in _NO_STORE:
+        response[name] = value
     return response
 
 
 JSON = "application/json"
+# What `cors` adds to every answer but a preflight's.
+ANY_ORIGIN = ("Access-Control-Allow-Origin", "*")
+
+
+@dataclass(frozen=True)
+class OAuthAnswer:
+    """An OAuth endpoint's JSON answer before it becomes an HTTP response: its status, bytes
+    and headers (Content-Type first, the others in the order the response sets them).
+    config.front's ApiDoor writes a token 200 from it without Django's response."""
+
+    status: int
+    content: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    def http_response(self) -> HttpResponse:
+        """The answer as Django's response (Content-Type set by the constructor, then the
+        rest in order)."""
+        response = HttpResponse(self.content, status=self.status, content_type=JSON)
+        for name, value in self.headers[1:]:
+            response[name] = value
+        return response
+
+    def with_cors(self) -> OAuthAnswer:
+        """The answer as `cors` leaves it (its header last, where `cors` sets it)."""
+        return OAuthAnswer(self.status, self.content, (*self.headers, ANY_ORIGIN))
+
+
+def oauth_answer(body: dict, *, status: int = 200, extra=()) -> OAuthAnswer:
+    return OAuthAnswer(
+        status, oauth_json_content(body), (("Content-Type", JSON), *_NO_STORE, *extra)
+    )
 
 
 def oauth_json(body: dict, *, status: int = 200) -> HttpResponse:
-    return no_store(HttpResponse(oauth_json_content(body), status=status, content_type=JSON))
+    return oauth_answer(body, status=status).http_response()
 
 
 def oauth_json_content(body: dict) -> bytes:
@@ -92,14 +128,18 @@ def oauth_json_content(body: dict) -> bytes:
     return json.dumps(body, cls=DjangoJSONEncoder).encode(settings.DEFAULT_CHARSET)
 
 
-def oauth_error(error: OAuthError, *, realm: str) -> HttpResponse:
-    response = oauth_json(error.body(), status=error.status)
+def oauth_error_answer(error: OAuthError, *, realm: str) -> OAuthAnswer:
+    extra = []
     if error.status == 401:
-        response["WWW-Authenticate"] = f'Basic realm="{realm}"'
+        extra.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
     if error.status == 429:
         window = ratelimit.WINDOW_SECONDS
-        response["Retry-After"] = str(window - clock.timestamp() % window)
-    return response
+        extra.append(("Retry-After", str(window - clock.timestamp() % window)))
+    return oauth_answer(error.body(), status=error.status, extra=extra)
+
+
+def oauth_error(error: OAuthError, *, realm: str) -> HttpResponse:
+    return oauth_error_answer(error, realm=realm).http_response()
 
 
 def bearer_error(error: OAuthError, *, realm: str) -> HttpResponse:
@@ -134,7 +174,7 @@ def cors(methods: str) -> Callable:
                 response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
             else:
                 response = view(request, *args, **kwargs)
-            response["Access-Control-Allow-Origin"] = "*"
+            response[ANY_ORIGIN[0]] = ANY_ORIGIN[1]
             return response
 
         return wrapper

@@ -23,13 +23,16 @@ from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endp
 from hostedui.oauth import authorize as authz
 from hostedui.views import federation
 from hostedui.views.common import (
+    OAuthAnswer,
     bearer_error,
     branding,
     cacheable_json,
     cors,
     error_page,
     load_pool,
+    oauth_answer,
     oauth_error,
+    oauth_error_answer,
     oauth_json,
     to_app,
 )
@@ -125,7 +128,11 @@ def authorize(request: HttpRequest, pool_id: str) -> HttpResponse:
 
 
 def _no_pool(exc: ErrorPage) -> HttpResponse:
-    return oauth_json(
+    return _no_pool_answer(exc).http_response()
+
+
+def _no_pool_answer(exc: ErrorPage) -> OAuthAnswer:
+    return oauth_answer(
         {"error": "invalid_request", "error_description": exc.description}, status=404
     )
 
@@ -138,6 +145,12 @@ def _realm(pool_id: str) -> str:
 @cors("POST")
 @require_POST
 def token(request: HttpRequest, pool_id: str) -> HttpResponse:
+    return token_answer(request, pool_id).http_response()
+
+
+def token_answer(request: HttpRequest, pool_id: str) -> OAuthAnswer:
+    """The token view's answer to a POST, as its decorators leave it (with the CORS header):
+    config.front's ApiDoor writes a 200 from it without Django's response."""
     try:
         body = endpoints.token(
             pool_id=pool_id,
@@ -148,10 +161,12 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
             context=session.context(request),
         )
     except ErrorPage as exc:
-        return _no_pool(exc)
+        answer = _no_pool_answer(exc)
     except OAuthError as exc:
-        return oauth_error(exc, realm=_realm(pool_id))
-    return oauth_json(body)
+        answer = oauth_error_answer(exc, realm=_realm(pool_id))
+    else:
+        answer = oauth_answer(body)
+    return answer.with_cors()
 
 
 @csrf_exempt

@@ -451,7 +451,7 @@ def get_user_written(steps_not_run, access):
     """A door that keeps the steps' headers of a GetUser 200 (steps_not_run), so that a later
     GetUser is answered by api.views.answer without Django's response: a 200 written by the
     door, any other answer through every step."""
-    assert steps_not_run.api_door._get_user_after
+    assert steps_not_run.api_door._kept_after
     return steps_not_run
 
 
@@ -563,7 +563,7 @@ def test_a_get_user_written_by_the_door_ends_the_request_as_django(
     def no_response(answer):
         raise AssertionError("a Django response was made")
 
-    monkeypatch.setattr(views, "http_response", no_response)
+    monkeypatch.setattr(views.JsonAnswer, "http_response", no_response)
     seen = []
 
     def note(**kwargs):
