@@ -250,7 +250,7 @@ class ApiDoor:
         # only for the chain whose headers depend on nothing else (_KEEPS_HEADERS).
         self.keeps_headers = tuple(settings.API_MIDDLEWARE) == _KEEPS_HEADERS
         self._user_info_headers: dict[tuple[str, bool], _Headers] = {}
-        # _after_key -> the headers the chain's steps after the view added to a 200 of a view
+        # _written_key -> the headers the chain's steps after the view added to a 200 of a view
         # with its own answer (GetUser, token: _own_answer).
         self._kept_after: dict[tuple, _Headers] = {}
         setting_changed.connect(self._forget_headers)
@@ -386,12 +386,12 @@ class ApiDoor:
         return found
 
     def _answer(self, request, view, route: str, kwargs: dict, own: Callable | None = None):
-        """The chain's answer. With `own` (the view's own answer, _own_answer), once the steps
-        after the view added their headers to an earlier 200 of the same shape (kept per
-        _after_key), `own` stands for the view, and its 200 is written here (_Answer) with
-        those headers, without Django's response and the steps after the view (their headers
-        depend only on what the key holds); any other answer becomes the view's response
-        and goes through them."""
+        """The chain's answer. With `own` (the view's own answer, _own_answer), `own` stands
+        for the view: a 200 of the shape the steps after the view added their headers to
+        before (kept per _written_key) is written here (_Answer) with those headers, without
+        Django's response and the steps after the view (their headers depend only on what the
+        key holds); any other answer becomes the view's response and goes through them (and a
+        200 of a new shape has their headers kept)."""
         from config import observability
 
         set_urlconf(settings.ROOT_URLCONF)
