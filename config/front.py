@@ -8,11 +8,13 @@ API paths through a shorter middleware chain.
    same transaction (pool.selectors.pools). Later GETs get the kept answer (with its length,
    an ETag and their own X-Request-Id), or 304 Not Modified for a matching If-None-Match. A new
    version, a retired key leaving the JWKS, anything but a GET or a 200 goes to Django again.
-   On PostgreSQL the version is read on every request (one indexed read), so a rotation or
-   settings change on any server shows in the next answer of every server. On a SQLite file
-   it is read again only when pool.config_generation's count (shared by the processes on that
-   file, read from memory) moved since the last read: no statement per request, and a change
-   committed by any process still shows in the next answer of every process.
+   The version is read again only when pool.config_generation's count moved since the last
+   read (on a SQLite file a counter its processes share in memory; on PostgreSQL the
+   notifications drained from the process's own LISTEN connection): no statement per
+   request. A change committed by any process shows in the next answer of every process on
+   that file; on PostgreSQL, in every process once its notification arrived, moments after
+   the commit. Where the count does not tell (its LISTEN connection down, an in-memory
+   database), the version is read on every request.
 2. The OAuth endpoints the apps call (token, revoke, userInfo) and the JSON API (POST /) use
    no session, no CSRF cookie (they are csrf_exempt), no messages and no operator login: they
    run without those middleware (settings.API_MIDDLEWARE keeps the ones that set security
