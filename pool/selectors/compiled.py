@@ -10,7 +10,8 @@ the query: nothing is written twice in SQL.
 `insert(instance)` is the same for the hot paths' new rows (authorization codes, refresh
 families and tokens): the model's INSERT as the ORM compiles it, once per model and connection,
 run with the instance's values prepared by each field as the ORM would (`pre_save`, then
-`get_db_prep_save`).
+`get_db_prep_save`). `write(writes)` stores several updates and inserts atomically: one
+statement on PostgreSQL, one transaction elsewhere (a sign-in's writes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import CharField, Field, TextField, signals
 from django.db.models.base import Model, ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -338,20 +339,67 @@ def update(instance: Model, *names: str) -> None:
         )
 
 
-def update_and_insert(instance: Model, names: tuple[str, ...], new: Model) -> None:
-    """`update(instance, *names)` and `insert(new)` (a sign-in's stamp on its user and its
-    event): on PostgreSQL one statement, the UPDATE a data-modifying CTE of the INSERT (both
-    commit together, one round trip); elsewhere the two statements."""
+@dataclass(frozen=True)
+class Writes:
+    """Rows to change (each with the fields whose current values to write) and new rows, to
+    store together with `write`: a completed sign-in's stamps and event, and, when the JSON API
+    answers it with tokens, its refresh family and token (pool.services.tokens)."""
+
+    updates: tuple[tuple[Model, tuple[str, ...]], ...] = ()
+    inserts: tuple[Model, ...] = ()
+
+    def adding(self, *rows: Model) -> Writes:
+        """These writes and the new `rows` after them."""
+        return Writes(updates=self.updates, inserts=self.inserts + rows)
+
+
+def write(writes: Writes) -> None:
+    """Store `writes` atomically, each as `update` and `insert` do. On PostgreSQL one statement:
+    every UPDATE and every INSERT but the last a data-modifying CTE of the last INSERT (all or
+    nothing, one round trip; foreign keys are checked at its end, so a row may name one inserted
+    beside it, as a refresh token its family). Elsewhere each statement in one transaction
+    (SQLite: one write lock and one commit instead of one per statement), joined to the
+    caller's when there is one."""
     connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
-        update(instance, *names)
-        insert(new)
+    if connection.vendor == "postgresql" and writes.inserts:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _combined_sql(_shape(writes), connection.vendor),
+                _combined_params(writes, connection),
+            )
+        for row in writes.inserts:
+            stored(row)
         return
-    statement = insert_statement(type(new))
-    sql = f"WITH stamped AS ({_update_sql(type(instance), names, connection.vendor)}) "
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql + statement.sql,
-            _update_params(instance, names, connection) + statement.params(new, connection),
-        )
-    stored(new)
+    with transaction.atomic(savepoint=False):
+        for instance, names in writes.updates:
+            update(instance, *names)
+        for row in writes.inserts:
+            insert(row)
+
+
+def _shape(writes: Writes) -> tuple:
+    """What the combined statement of `writes` depends on: the models and fields, not values."""
+    return (
+        tuple((type(instance), names) for instance, names in writes.updates),
+        tuple(type(row) for row in writes.inserts),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _combined_sql(shape: tuple, vendor: str) -> str:
+    """PostgreSQL's one statement for writes of this shape (see `write`)."""
+    updates, inserts = shape
+    parts = [_update_sql(model, names, vendor) for model, names in updates]
+    parts += [insert_statement(model).sql for model in inserts[:-1]]
+    ctes = ", ".join(f"w{index} AS ({sql})" for index, sql in enumerate(parts))
+    last = insert_statement(inserts[-1]).sql
+    return f"WITH {ctes} {last}" if ctes else last
+
+
+def _combined_params(writes: Writes, connection) -> list:
+    params = []
+    for instance, names in writes.updates:
+        params += _update_params(instance, names, connection)
+    for row in writes.inserts:
+        params += insert_statement(type(row)).params(row, connection)
+    return params

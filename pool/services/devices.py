@@ -77,12 +77,13 @@ def new_device(*, user: User, context: RequestContext | None = None) -> Device:
         )
 
 
-def signed_in_on(device: Device, context: RequestContext | None) -> None:
-    """Record a sign-in made on `device` (DeviceLastAuthenticatedDate, last_ip_used)."""
-    now = clock.now()
-    ip = (context.ip or "") if context else ""
-    Device.objects.filter(pk=device.pk).update(last_authenticated_at=now, last_ip=ip)
-    device.last_authenticated_at, device.last_ip = now, ip
+def stamp_sign_in(device: Device, context: RequestContext | None, now: dt.datetime) -> tuple:
+    """Note a sign-in made on `device` at `now` (DeviceLastAuthenticatedDate, last_ip_used) on
+    the instance; returns the fields to store, which the sign-in stores with its other writes
+    (pool.services.sign_in.finish)."""
+    device.last_authenticated_at = now
+    device.last_ip = (context.ip or "") if context else ""
+    return ("last_authenticated_at", "last_ip")
 
 
 def _decoded(value: object, field: str) -> bytes:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pool.models import AppClient, User
+from pool.selectors.compiled import Writes
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class RequestContext:
     # post-authentication and pre-token triggers as `clientMetadata` (Cognito's rule).
     validation_data: Mapping[str, str] | None = None
     client_metadata: Mapping[str, str] | None = None
+    # The door answers a sign-in this call completes with tokens (the JSON API): the sign-in's
+    # stamps and success event are then stored with the tokens' refresh family, in one write
+    # (pool.services.tokens.for_api_sign_in); otherwise `sign_in.finish` stores them.
+    with_tokens: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class Authenticated:
     # ClientMetadata of the call that finished the sign-in.
     token_source: str = "Authentication"
     client_metadata: Mapping[str, str] | None = None
+    # The sign-in's stamps and success event, not stored yet when the door answers it with
+    # tokens (RequestContext.with_tokens), which store them; None once stored.
+    unrecorded: Writes | None = None
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,10 @@ def finish(
     request named (DEVICE_KEY), whose last sign-in is stamped too.
 
     The post-authentication trigger fires first: its refusal fails the sign-in, before
-    anything is stamped."""
+    anything is stamped. The stamps and the event are stored together (one statement on
+    PostgreSQL, one transaction elsewhere: compiled.write); when the door answers with tokens
+    (`context.with_tokens`) they are left in `Authenticated.unrecorded`, which the tokens
+    store with their refresh family (tokens.for_api_sign_in), so that a sign-in writes once."""
     proved_device = device is not None
     device = device or devices.own_device(user, context.device_key if context else "")
     client_metadata = context.client_metadata if context else None
@@ -320,9 +323,11 @@ def finish(
         record_failure(user.pool, exc.code, user=user, client=client, context=context)
         raise
     now = clock.now()
+    stamps: list[tuple[Device | User, tuple[str, ...]]] = []
     if device is not None:
-        devices.signed_in_on(device, context)
+        stamps.append((device, devices.stamp_sign_in(device, context, now)))
     user.last_sign_in_at = now
+    stamps.append((user, ("last_sign_in_at",)))
     success = events.event(
         pool=user.pool,
         event_type=AuthEvent.Type.SIGN_IN,
@@ -332,7 +337,10 @@ def finish(
         client=client,
         context=context,
     )
-    compiled.update_and_insert(user, ("last_sign_in_at",), success)
+    writes = compiled.Writes(updates=tuple(stamps), inserts=(success,))
+    with_tokens = context is not None and context.with_tokens
+    if not with_tokens:
+        compiled.write(writes)
     metrics.signed_in(methods)
     return Authenticated(
         user=user,
@@ -342,4 +350,5 @@ def finish(
         device_key=device.key if device is not None else "",
         token_source=pre_token.AUTHENTICATE_DEVICE if proved_device else token_source,
         client_metadata=client_metadata,
+        unrecorded=writes if with_tokens else None,
     )

@@ -10,6 +10,7 @@ Revoking a family also voids the access tokens that carry its id, wherever they 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -94,23 +95,32 @@ def for_api_sign_in(signed_in: Authenticated) -> Tokens:
     challenges, AdminInitiateAuth): the `aws.cognito.signin.user.admin` scope only, an ID
     token and a refresh token that starts the sign-in's refresh family. In a pool that tracks
     devices the access token carries the sign-in's `device_key`: the device it was made on,
-    or a new one, returned as NewDeviceMetadata."""
+    or a new one, returned as NewDeviceMetadata.
+
+    The sign-in's stamps and event (`signed_in.unrecorded`, left by sign_in.finish for this)
+    are stored with the family and its token in one write (compiled.write: one statement on
+    PostgreSQL, one transaction elsewhere), so that either all of them are or none is. The
+    tokens are signed after it, as before: the pre-token-generation trigger fires after the
+    sign-in is recorded, and its failure leaves the sign-in and its family stored."""
     if signed_in.client is None:
         raise ValueError("An API sign-in is always through an app client.")
     user = signed_in.user
     device_key, created = signed_in.device_key, None
-    with transaction.atomic():
-        if not device_key and devices.tracks_devices(user.pool):
+    makes_device = not device_key and devices.tracks_devices(user.pool)
+    with transaction.atomic() if makes_device else contextlib.nullcontext():
+        if makes_device:
             # A sign-in on no known device of the user: a new one (NewDeviceMetadata).
             created = devices.new_device(user=user)
             device_key = created.key
-        started = start_family(
+        started = new_family(
             user=user,
             client=signed_in.client,
             scopes=[ADMIN_SCOPE],
             auth_time=signed_in.auth_time,
             device_key=device_key,
         )
+        recorded = signed_in.unrecorded or compiled.Writes()
+        compiled.write(recorded.adding(*family_rows(started)))
     issued = family_tokens(
         started, source=signed_in.token_source, client_metadata=signed_in.client_metadata
     )
@@ -151,10 +161,9 @@ def start_family(
         with_refresh=with_refresh,
         device_key=device_key,
     )
-    with transaction.atomic(savepoint=False):
-        # Two INSERTs compiled once (pool.selectors.compiled): the ORM's save built each anew.
-        for row in family_rows(started):
-            compiled.insert(row)
+    # Two INSERTs compiled once (pool.selectors.compiled: the ORM's save built each anew),
+    # stored together: one statement on PostgreSQL, one transaction elsewhere.
+    compiled.write(compiled.Writes(inserts=tuple(family_rows(started))))
     return started
 
 

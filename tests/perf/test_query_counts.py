@@ -225,14 +225,26 @@ def test_hosted_sign_in_of_a_new_visitor(client, pool, app_client, user, django_
     form = {"username": "alice", "password": factories.PASSWORD}
     client.post(login, form)
     client.cookies.pop(settings.SESSION_COOKIE_NAME)  # a new visitor, as the bench's
-    # client + pool version, the user with their groups, the sign-in's stamp and event (one
-    # statement on PostgreSQL), the code, the new session (one INSERT)
+    # client + pool version, the user with their groups, the sign-in's stamp and event
+    # together (one statement on PostgreSQL; on SQLite one write transaction, BEGIN IMMEDIATE
+    # ... COMMIT, where they were two autocommitted ones), the code, the new session (one
+    # INSERT). The code and the session are the door's own writes.
     postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(5 if postgresql else 6) as captured:
+    with django_assert_num_queries(5 if postgresql else 8) as captured:
         response = client.post(login, form)
     assert response.status_code == 302 and "code=" in response["Location"]
     statements = [q["sql"] for q in captured.captured_queries]
     assert "config_version" in statements[0]
+    if postgresql:
+        assert statements[2].startswith('WITH w0 AS (UPDATE "pool_user"')
+        assert ') INSERT INTO "pool_authevent"' in statements[2]
+    else:
+        assert [sql.split()[0] for sql in statements[2:6]] == [
+            "BEGIN",
+            "UPDATE",
+            "INSERT",
+            "COMMIT",
+        ]
     assert statements[-1].startswith('INSERT INTO "django_session"')
     assert not any(sql.startswith('SELECT "pool_userpool"') for sql in statements)
 
@@ -350,8 +362,9 @@ def test_initiate_auth_user_password(
     api = Api(client)
     parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
     assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
-    # client + pool, the user with their groups, then the sign-in's writes: its stamp on the
-    # user and its event (one statement on PostgreSQL), the refresh family and its token
+    # client + pool, the user with their groups, then the sign-in's writes, together
+    # (pool.selectors.compiled.write): its stamp on the user, its event, the refresh family
+    # and its token
     postgresql = connection.vendor == "postgresql"
     with django_assert_num_queries(EXPECTED["USER_PASSWORD_AUTH"]) as captured:
         response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
@@ -359,12 +372,51 @@ def test_initiate_auth_user_password(
     statements = [q["sql"] for q in captured.captured_queries]
     user_read = next(sql for sql in statements if "pool_user_groups" in sql)
     assert user_read.startswith("SELECT") and "pool_signinname" in user_read
+    writes = statements[2:]
     if postgresql:
-        stamp = next(sql for sql in statements if sql.startswith("WITH"))
-        assert stamp.startswith('WITH stamped AS (UPDATE "pool_user"')
-        assert 'INSERT INTO "pool_authevent"' in stamp
+        [write] = writes
+        assert write.startswith('WITH w0 AS (UPDATE "pool_user" SET "last_sign_in_at"')
+        for table in ("pool_authevent", "pool_refreshfamily"):
+            assert f'AS (INSERT INTO "{table}"' in write
+        assert ') INSERT INTO "pool_refreshtoken"' in write
+    else:
+        assert [sql.split('"')[1] for sql in writes] == [
+            "pool_user",
+            "pool_authevent",
+            "pool_refreshfamily",
+            "pool_refreshtoken",
+        ]
     result = json.loads(response.content)["AuthenticationResult"]
     assert _claims(result["AccessToken"])["cognito:groups"] == ["admins", "staff"]
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: the sign-in's own, as served
+def test_initiate_auth_writes_in_one_transaction(client, pool, api_client, user):
+    """Served, the sign-in's four writes are one write transaction on SQLite (one write lock,
+    one commit: BEGIN IMMEDIATE ... COMMIT, as the three it took before were three) and one
+    statement on PostgreSQL (autocommit: no BEGIN or COMMIT round trips)."""
+    from django.test.utils import CaptureQueriesContext
+
+    api = Api(client)
+    parameters = {"USERNAME": "alice", "PASSWORD": factories.PASSWORD}
+    assert _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = _initiate(api, api_client, "USER_PASSWORD_AUTH", parameters)
+    assert response.status_code == 200, response.content
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    if connection.vendor == "postgresql":
+        assert statements == ["SELECT", "SELECT", "WITH"]
+    else:
+        assert statements == [
+            "SELECT",
+            "SELECT",
+            "BEGIN",
+            "UPDATE",
+            "INSERT",
+            "INSERT",
+            "INSERT",
+            "COMMIT",
+        ]
 
 
 def test_initiate_auth_refresh_token(client, pool, api_client, user, django_assert_num_queries):
@@ -428,10 +480,10 @@ def test_list_users(client, pool, django_assert_num_queries):
 
 _POSTGRESQL = connection.vendor == "postgresql"
 EXPECTED = {
-    # the client with the pool, the user with their groups, the sign-in's stamp and event (one
-    # statement on PostgreSQL), the refresh family and its token (in a test's transaction:
-    # its savepoints too)
-    "USER_PASSWORD_AUTH": 7 if _POSTGRESQL else 8,
+    # the client with the pool, the user with their groups, the sign-in's writes: its stamp
+    # and event with the refresh family and its token (one statement on PostgreSQL; four in
+    # one transaction on SQLite, whose BEGIN and COMMIT a test's transaction leaves out)
+    "USER_PASSWORD_AUTH": 3 if _POSTGRESQL else 6,
     "REFRESH_TOKEN_AUTH": 2,
     # the token's family with its user, client and the pool's version (the API's rate limit
     # counts in the cache: process memory in tests without REDIS_URL, Redis with it)
