@@ -16,6 +16,7 @@ statement on PostgreSQL, one transaction elsewhere (a sign-in's writes).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import threading
@@ -356,10 +357,10 @@ class Writes:
 def write(writes: Writes) -> None:
     """Store `writes` atomically, each as `update` and `insert` do. On PostgreSQL one statement:
     every UPDATE and every INSERT but the last a data-modifying CTE of the last INSERT (all or
-    nothing, one round trip; foreign keys are checked at its end, so a row may name one inserted
-    beside it, as a refresh token its family). Elsewhere each statement in one transaction
-    (SQLite: one write lock and one commit instead of one per statement), joined to the
-    caller's when there is one."""
+    nothing, one round trip; Django's foreign keys are checked at commit, so a row may name one
+    inserted beside it, as a refresh token its family). Elsewhere each statement in one
+    transaction (SQLite: one write lock and one commit instead of one per statement), joined
+    to the caller's when there is one; a single statement needs none."""
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor == "postgresql" and writes.inserts:
         with connection.cursor() as cursor:
@@ -370,7 +371,11 @@ def write(writes: Writes) -> None:
         for row in writes.inserts:
             stored(row)
         return
-    with transaction.atomic(savepoint=False):
+    if len(writes.updates) + len(writes.inserts) == 1:
+        atomically = contextlib.nullcontext()  # one statement is atomic on its own
+    else:
+        atomically = transaction.atomic(savepoint=False)
+    with atomically:
         for instance, names in writes.updates:
             update(instance, *names)
         for row in writes.inserts:
