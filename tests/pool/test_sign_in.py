@@ -15,9 +15,9 @@ from pool.errors import (
     PasswordResetRequiredException,
     UserNotConfirmedException,
 )
-from pool.models import AppClient, AuthEvent, TotpDevice, User, UserStatus
-from pool.services import authenticate, sign_in
-from pool.services.results import Authenticated, Challenge
+from pool.models import AppClient, AuthEvent, RefreshFamily, TotpDevice, User, UserStatus
+from pool.services import authenticate, sign_in, tokens
+from pool.services.results import Authenticated, Challenge, RequestContext
 from tests import factories
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -51,6 +51,24 @@ def test_any_first_factor_ends_in_authenticated_with_its_amr(pool, user, app_cli
     assert user.last_sign_in_at == clock.now()
     event = AuthEvent.objects.get(user=user)
     assert event.success and event.reason == "federated"
+
+
+def test_a_sign_in_answered_with_tokens_is_stored_with_them(pool, user, app_client):
+    """A door that answers with tokens (RequestContext.with_tokens: the JSON API) gets the
+    sign-in's stamp and event unstored; tokens.for_api_sign_in stores them with the family."""
+    clock.freeze()
+    context = RequestContext(with_tokens=True)
+    result = sign_in.complete_first_factor(
+        user=user, client=app_client, context=context, method="pwd"
+    )
+    assert isinstance(result, Authenticated) and result.unrecorded is not None
+    assert User.objects.get(pk=user.pk).last_sign_in_at is None
+    assert not AuthEvent.objects.filter(user=user).exists()
+    issued = tokens.for_api_sign_in(result)
+    assert User.objects.get(pk=user.pk).last_sign_in_at == clock.now()
+    event = AuthEvent.objects.get(user=user)
+    assert event.success and event.reason == "pwd"
+    assert str(RefreshFamily.objects.get(user=user).pk) == issued.family_id
 
 
 @pytest.mark.parametrize(
