@@ -96,11 +96,14 @@ def test_token_scope_has_its_own_limit(settings):
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (shared cache)")
 def test_counts_are_shared_between_processes(db):
-    """Another process (same settings, Redis cache) spends the budget; this one is refused."""
-    clock.unfreeze()
+    """Another process (same settings, Redis cache) spends the budget; this one is refused.
+    Both count at one frozen moment: with real clocks, a minute's window could turn while the
+    other process starts (it did, once in CI), and this one would count in a fresh window."""
+    moment = clock.freeze()
     script = (
-        "import django; django.setup();"
-        "from pool.services import ratelimit;"
+        "import datetime, django; django.setup();"
+        "from pool import clock; from pool.services import ratelimit;"
+        f"clock.freeze(datetime.datetime.fromisoformat({moment.isoformat()!r}));"
         "[ratelimit.hit('shared', '203.0.113.9', limit=3) for _ in range(3)]"
     )
     # The Redis database this test process uses (under xdist, the worker's own one).
