@@ -108,12 +108,13 @@ def verify(
 
 
 # Tokens whose signature checked out: token -> (pool id, kid, the key that checked it, the
-# claims as encoded). Apps call userInfo and GetUser with the same access token for its whole
+# token's parse). Apps call userInfo and GetUser with the same access token for its whole
 # hour; such a token is not parsed and RSA-verified again while the pool publishes the very
 # same key object for its kid (a rotation, retirement or reload makes it verify anew). Only the
-# signature's outcome is kept: the claims are decoded anew and checked on every call.
+# signature's outcome and the parse are kept: the claims are decoded anew (from the kept
+# payload) and checked on every call.
 _VERIFIED_MAX = 2048
-_verified: dict[str, tuple[str, str, object, bytes]] = {}
+_verified: dict[str, tuple[str, str, object, Unverified]] = {}
 
 
 def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
@@ -125,9 +126,9 @@ def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
     usable = isinstance(text, str) and len(text) <= MAX_TOKEN_LENGTH
     known = _verified.get(text) if usable else None
     if known is not None:
-        pool_id, kid, checked_with, payload = known
+        pool_id, kid, checked_with, kept = known
         if pool_id == pool.pk and keys.public_key(pool, kid) is checked_with:
-            return parsed.claims if parsed is not None else json.loads(payload)
+            return parsed.claims if parsed is not None else json.loads(kept.payload)
     if parsed is None:
         parsed = parse(text)
         if parsed is None:
@@ -144,7 +145,7 @@ def _signed_claims(pool: UserPool, token: object) -> dict[str, Any] | None:
         return None
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
-    _verified[text] = (pool.pk, header["kid"], public_key, parsed.payload)
+    _verified[text] = (pool.pk, header["kid"], public_key, parsed)
     return parsed.claims
 
 
@@ -190,9 +191,24 @@ class Unverified:
 def parse(token: object) -> Unverified | None:
     """A compact JWS, NOT verified, or None when it is not one: three unpadded base64url
     segments, a header and claims that are JSON objects. A header asking for extensions
-    (`crit`) or an unencoded payload (`b64`) is refused: our tokens never carry them."""
+    (`crit`) or an unencoded payload (`b64`) is refused: our tokens never carry them. A token
+    whose signature checked out before (`_verified`) is not decoded again (the JSON API parses
+    its AccessToken on every call to find the pool)."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
+    known = _verified.get(token)
+    if known is not None:
+        # A token whose signature checked out before is parsed already: the same parse, with
+        # its own dicts (a caller may change the ones it gets).
+        kept = known[3]
+        return Unverified(
+            token,
+            dict(kept.header),
+            json.loads(kept.payload),
+            kept.payload,
+            kept.signing_input,
+            kept.signature,
+        )
     segments = token.split(".")
     if len(segments) != 3:
         return None

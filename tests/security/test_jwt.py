@@ -191,6 +191,38 @@ def test_a_token_verified_before_is_not_parsed_again_while_its_key_is_published(
     assert len(parsed) == 1 and again["sub"] != "changed by a caller"
 
 
+def test_the_parse_of_a_token_verified_before_is_kept_with_dicts_of_its_own(
+    pool, issued, monkeypatch
+):
+    """The JSON API parses a token to find its pool on every call: a token whose signature
+    checked out is not decoded again, and what one caller does to its claims or header stays
+    its own. A token never verified is parsed from its text (a forgery is never taken for a
+    kept parse)."""
+    fresh = jwt.parse(issued.access_token)
+    jwt.verify(pool, fresh, token_use="access")
+    decoded = []
+    real_decode = jwt._decode_segment
+    monkeypatch.setattr(jwt, "_decode_segment", lambda s: decoded.append(s) or real_decode(s))
+    kept = jwt.parse(issued.access_token)
+    assert decoded == []
+    assert (kept.claims, kept.header, kept.signature) == (
+        fresh.claims,
+        fresh.header,
+        fresh.signature,
+    )
+    kept.claims["sub"], kept.header["kid"] = "changed by a caller", "changed"
+    again = jwt.parse(issued.access_token)
+    assert again.claims["sub"] == fresh.claims["sub"] and again.header == fresh.header
+    assert jwt.verify(pool, again, token_use="access")["sub"] == fresh.claims["sub"]
+    header, payload, signature = issued.access_token.split(".")
+    forged = (
+        f"{header}.{b64(json.dumps({**fresh.claims, 'username': 'admin'}).encode())}.{signature}"
+    )
+    assert jwt.parse(forged).claims["username"] == "admin" and len(decoded) == 3
+    with pytest.raises(NotAuthorizedException, match="Invalid Access Token"):
+        jwt.verify(pool, forged, token_use="access")
+
+
 def test_a_token_verified_before_is_still_checked_for_use_and_expiry(pool, issued, app_client):
     jwt.verify(pool, issued.access_token, token_use="access")
     with pytest.raises(NotAuthorizedException, match="Invalid Id Token"):
