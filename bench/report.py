@@ -217,6 +217,35 @@ def _server_floor(report: dict) -> str:
     )
 
 
+def _signing_floor(report: dict) -> str:
+    """How far the bare Django views that only sign (one JWT, two) get against oidc-provider's
+    client_credentials and refresh in the same run: no Django view on this server that signs
+    as much can do better, so the peer ratios of client_credentials and refresh are bounded by
+    these."""
+    ceilings = report.get("ceilings") or {}
+    oidc = (report.get("peers") or {}).get("oidc-provider") or {}
+    parts = []
+    for ceiling, grant, what in (
+        ("sign1", "client_credentials", "one RS256 JWT"),
+        ("sign2", "refresh", "two"),
+    ):
+        mine, theirs = ceilings.get(ceiling) or {}, oidc.get(grant) or {}
+        if not mine.get("per_second") or not theirs.get("per_second"):
+            continue
+        by_rate = mine["per_second"] / theirs["per_second"]
+        by_cpu = ""
+        if mine.get("cpu_ms_per") and theirs.get("cpu_ms_per"):
+            by_cpu = f" ({theirs['cpu_ms_per'] / mine['cpu_ms_per']:.2f} by CPU)"
+        parts.append(f"signing {what} answers {by_rate:.2f} x its {grant}{by_cpu}")
+    if not parts:
+        return ""
+    return (
+        "Signing floor: against oidc-provider in this run, a bare Django view "
+        + " and ".join(parts)
+        + "; no Django view on this server that signs as much can do better."
+    )
+
+
 def _fmt(value, digits: int = 1) -> str:
     if value is None:
         return "-"
@@ -249,8 +278,9 @@ def _scenario_rows(report: dict) -> list[list[str]]:
     ceilings = report.get("ceilings") or {}
     if ceilings.get("null"):
         rows.append(_row("bare WSGI (no Django)", "null", ceilings["null"]))
-    for name in ("hello", "sign2"):
-        rows.append(_row("bare Django", name, ceilings.get(name)))
+    for name in ("hello", "sign1", "sign2"):
+        if name in ceilings or name != "sign1":
+            rows.append(_row("bare Django", name, ceilings.get(name)))
     for peer, section in (report.get("peers") or {}).items():
         if "skipped" in section:
             rows.append([peer, "-", section["skipped"], "", "", "", "", ""])
@@ -405,9 +435,9 @@ def markdown(report: dict, *, searches: str = "") -> str:
             ],
         )
     )
-    floor = _server_floor(report)
-    if floor:
-        parts += ["", floor]
+    for floor in (_server_floor(report), _signing_floor(report)):
+        if floor:
+            parts += ["", floor]
     profile = ((report.get("cognate") or {}).get("sqlite") or {}).get("profile")
     if profile:
         parts.append("")

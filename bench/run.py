@@ -1055,6 +1055,12 @@ def run_ceilings(args, scratch: Path) -> dict:
             [request_file(scratch, "POST", "/sign2", {}), "200", "id_token"],
             "bare Django view signing two RS256 JWTs (PyJWT + cryptography, key loaded once)",
         )
+        out["sign1"] = run(
+            "sign1",
+            "static.lua",
+            [request_file(scratch, "POST", "/sign1", {}), "200", "access_token"],
+            "bare Django view signing one RS256 JWT (a client_credentials answer's one signature)",
+        )
         out["peak_rss_mb_per_worker"] = server.peak_rss_mb()
     finally:
         server.stop()

@@ -1,6 +1,7 @@
 """`/hello` answers a constant; `/sign2` signs two RS256 JWTs (an ID token's and an access
 token's claims, Cognito-sized) with PyJWT + cryptography and a key loaded once per process: the
-signing floor of a refresh grant."""
+signing floor of a refresh grant. `/sign1` signs one (a client_credentials access token's
+claims): the signing floor of that grant."""
 
 import time
 import uuid
@@ -56,4 +57,22 @@ def sign2(request):
     )
 
 
-urlpatterns = [path("hello", hello), path("sign2", sign2)]
+def sign1(request):
+    now = int(time.time())
+    access = {
+        "sub": "bench-service",
+        "token_use": "access",
+        "scope": "bench-api/read",
+        "auth_time": now,
+        "iss": ISSUER,
+        "exp": now + 3600,
+        "iat": now,
+        "version": 2,
+        "jti": str(uuid.uuid4()),
+        "client_id": "bench-service",
+    }
+    token = jwt.encode(access, KEY, algorithm="RS256", headers={"kid": "bench"})
+    return JsonResponse({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+
+urlpatterns = [path("hello", hello), path("sign1", sign1), path("sign2", sign2)]

@@ -79,6 +79,11 @@ def test_static_scenario_counts_requests_cpu_and_wrong_answers(ceiling, scratch)
     null = bench.request_file(scratch, "GET", "/null", {})
     floor = one_second(ceiling, "static.lua", [null, "200", "null"], scratch)
     assert floor["requests"] > 0 and floor["errors"] == 0
+    # The signing floors: one JWT (client_credentials), two (refresh).
+    for path, word in (("/sign1", "access_token"), ("/sign2", "id_token")):
+        signed = bench.request_file(scratch, "POST", path, {})
+        signing = one_second(ceiling, "static.lua", [signed, "200", word], scratch)
+        assert signing["requests"] > 0 and signing["errors"] == 0
 
 
 @needs_wrk
@@ -280,6 +285,26 @@ def test_report_states_the_server_floor_and_the_most_a_hello_ratio_can_reach():
     text = bench_report.markdown(report)
     assert "| bare WSGI (no Django) | null | 9,000.0 |" in text
     assert "costs 0.16 ms" in text and "more than 2.00 x hello by CPU" in text
+
+
+def test_report_states_how_far_signing_alone_gets_against_the_node_peer():
+    report = {
+        "ceilings": {
+            "sign1": {"per_second": 900.0, "cpu_ms_per": 1.0},
+            "sign2": {"per_second": 600.0, "cpu_ms_per": 1.5},
+        },
+        "peers": {
+            "oidc-provider": {
+                "client_credentials": {"per_second": 1200.0, "cpu_ms_per": 0.8},
+                "refresh": {"per_second": 600.0},
+            }
+        },
+    }
+    text = bench_report.markdown(report)
+    assert "| bare Django | sign1 | 900.0 |" in text
+    assert "signing one RS256 JWT answers 0.75 x its client_credentials (0.80 by CPU)" in text
+    assert "signing two answers 1.00 x its refresh;" in text
+    assert "Signing floor" not in bench_report.markdown({"ceilings": report["ceilings"]})
 
 
 def test_profile_summary_ranks_self_time_and_cognates_frames(tmp_path):
