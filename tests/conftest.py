@@ -13,9 +13,11 @@ from urllib.parse import urlparse
 
 import pytest
 from aiosmtpd.controller import Controller
+from pytest_django.live_server_helper import LiveServer
 
 from pool import clock, crypto
 from tests import factories
+from tests.live_server import ClosingServer
 
 
 def pytest_configure(config):
@@ -65,6 +67,25 @@ def django_db_setup(django_db_setup):
     from pool.config_generation import stop_listening
 
     stop_listening()
+
+
+@pytest.fixture(scope="session")
+def live_server(request, django_db_setup) -> Iterator[LiveServer]:
+    """pytest-django's live server (this replaces its fixture), started once the test database
+    exists, so stopped before it is dropped: pytest ends session fixtures in the reverse order
+    of their start, and pytest-django's own starts before the database when a worker's first
+    database test is a live-server one. Served by tests.live_server.ClosingServer, whose end
+    closes its request threads' database connections."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.server_class = ClosingServer
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
