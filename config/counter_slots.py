@@ -7,9 +7,9 @@ INSERT ... ON CONFLICT DO UPDATE ... RETURNING, i.e. a write transaction on the 
 serialised across every thread and process, and about 0.4 ms of CPU of a 1.3 ms client
 credentials grant (measured in-process). All the processes that count on a SQLite database
 share its file, so they can share a file next to it too, as pool.config_generation does for
-its one count (same reasons, same file rules): `<database file>.counters`, created when
-missing with the database file's permissions and never deleted (a process mapping a deleted
-file would count alone). Like the database file, it serves the processes of one host.
+its one count (same reasons, same file rules: pool.sidecar): `<database file>.counters`,
+created when missing with the database file's permissions and never deleted (a process mapping
+a deleted file would count alone). Like the database file, it serves the processes of one host.
 
 The file is a 32-byte header and a fixed number of 32-byte slots. A slot holds 16 bytes of
 BLAKE2b of the stored key, its expiry (epoch seconds, whole as the database cache stores
@@ -52,6 +52,8 @@ import mmap
 import os
 import struct
 import threading
+
+from pool import sidecar
 
 SUFFIX = ".counters"
 SLOTS = 1 << 17
@@ -186,11 +188,8 @@ def for_connection(connection, slots: int) -> CounterSlots | None:
 
 
 def _new(connection, slots: int) -> CounterSlots | None:
-    if not slots or connection.vendor != "sqlite" or connection.is_in_memory_db():
+    place = sidecar.next_to_database(connection, SUFFIX) if slots else None
+    if place is None:
         return None
-    database = os.fspath(connection.settings_dict["NAME"])
-    try:
-        mode = os.stat(database).st_mode & 0o666  # as readable and writable as the database
-    except FileNotFoundError:
-        mode = 0o666
-    return CounterSlots(database + SUFFIX, slots=slots, mode=mode)
+    path, mode = place
+    return CounterSlots(path, slots=slots, mode=mode)

@@ -60,6 +60,8 @@ import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from pool import sidecar
+
 SUFFIX = ".config-generation"
 CHANNEL = "cognate_config_changed"
 RETRY_SECONDS = 5.0  # between attempts to (re)connect the listening connection
@@ -207,14 +209,8 @@ def _counter(connection) -> Counter | Listener | None:
 def _new_counter(connection) -> Counter | Listener | None:
     if connection.vendor == "postgresql":
         return _new_listener(connection)
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        return None
-    database = os.fspath(connection.settings_dict["NAME"])
-    try:
-        mode = os.stat(database).st_mode & 0o666  # as readable and writable as the database
-    except FileNotFoundError:
-        mode = 0o666
-    return Counter(database + SUFFIX, mode)
+    place = sidecar.next_to_database(connection, SUFFIX)
+    return Counter(*place) if place is not None else None
 
 
 def _new_listener(connection) -> Listener | None:
