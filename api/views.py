@@ -5,8 +5,8 @@ In order: CORS preflight, the door's own per-IP rate limit, framing (content typ
 object), the action's authentication (SigV4 for admin actions), the request's shape against
 Cognito's model, then the action's handler (api/actions/). Every answer is JSON: a service's
 CognitoError through api/errors.py's table, anything unexpected as InternalErrorException.
-`answer` makes it as a value (JsonAnswer) that `endpoint` turns into Django's response, and
-config.front's ApiDoor writes itself for a GetUser 200 (its hottest action).
+`answer` makes it as a value (config.answers.JsonAnswer) that `endpoint` turns into Django's
+response, and config.front's ApiDoor writes itself for a GetUser 200 (its hottest action).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from api.errors import (
     status_of,
 )
 from api.registry import ACTIONS, Auth, Call
+from config.answers import JsonAnswer
 from config.security import client_ip
 from pool.errors import CognitoError, InternalErrorException
 from pool.services import ratelimit
@@ -62,35 +62,12 @@ _CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers",
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
-@dataclass(frozen=True)
-class JsonAnswer:
-    """An answer of the door before it becomes an HTTP response: its status, its JSON bytes and
-    its headers (Content-Type first, in the order a response sets them). `endpoint` makes it an
-    HttpResponse; config.front's ApiDoor writes a GetUser 200 from it without one."""
-
-    status: int
-    content: bytes
-    headers: list[tuple[str, str]]
-
-    def http_response(self) -> HttpResponse:
-        """The answer as Django's response (its Content-Type set by the constructor, then the
-        rest in order)."""
-        response = HttpResponse(self.content, status=self.status, content_type=CONTENT_TYPE)
-        for name, value in self.headers[1:]:
-            response[name] = value
-        return response
-
-
 def _json_answer(
     body: dict[str, Any], status: int, request_id: str, error_code: str | None = None
 ) -> JsonAnswer:
-    headers = [
-        ("Content-Type", CONTENT_TYPE),
-        ("x-amzn-RequestId", request_id),
-        *_CORS,
-    ]
+    headers = (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id), *_CORS)
     if error_code is not None:
-        headers.append(("x-amzn-ErrorType", error_code))
+        headers = (*headers, ("x-amzn-ErrorType", error_code))
     return JsonAnswer(status, json.dumps(body, separators=(",", ":")).encode(), headers)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from config.answers import JsonAnswer
 from hostedui import branding as hosted_branding
 from hostedui.oauth import ErrorPage, OAuthError
 from pool import clock
@@ -89,31 +89,10 @@ JSON = "application/json"
 ANY_ORIGIN = ("Access-Control-Allow-Origin", "*")
 
 
-@dataclass(frozen=True)
-class OAuthAnswer:
-    """An OAuth endpoint's JSON answer before it becomes an HTTP response: its status, bytes
-    and headers (Content-Type first, the others in the order the response sets them).
-    config.front's ApiDoor writes a token 200 from it without Django's response."""
-
-    status: int
-    content: bytes
-    headers: tuple[tuple[str, str], ...]
-
-    def http_response(self) -> HttpResponse:
-        """The answer as Django's response (Content-Type set by the constructor, then the
-        rest in order)."""
-        response = HttpResponse(self.content, status=self.status, content_type=JSON)
-        for name, value in self.headers[1:]:
-            response[name] = value
-        return response
-
-    def with_cors(self) -> OAuthAnswer:
-        """The answer as `cors` leaves it (its header last, where `cors` sets it)."""
-        return OAuthAnswer(self.status, self.content, (*self.headers, ANY_ORIGIN))
-
-
-def oauth_answer(body: dict, *, status: int = 200, extra=()) -> OAuthAnswer:
-    return OAuthAnswer(
+def oauth_answer(body: dict, *, status: int = 200, extra=()) -> JsonAnswer:
+    """An OAuth endpoint's JSON answer (never stored), as a value (config.front's ApiDoor
+    writes a token 200 from it without Django's response)."""
+    return JsonAnswer(
         status, oauth_json_content(body), (("Content-Type", JSON), *_NO_STORE, *extra)
     )
 
@@ -128,7 +107,7 @@ def oauth_json_content(body: dict) -> bytes:
     return json.dumps(body, cls=DjangoJSONEncoder).encode(settings.DEFAULT_CHARSET)
 
 
-def oauth_error_answer(error: OAuthError, *, realm: str) -> OAuthAnswer:
+def oauth_error_answer(error: OAuthError, *, realm: str) -> JsonAnswer:
     extra = []
     if error.status == 401:
         extra.append(("WWW-Authenticate", f'Basic realm="{realm}"'))

@@ -17,13 +17,14 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.answers import JsonAnswer
 from hostedui import hosts, session
 from hostedui.federation import saml
 from hostedui.oauth import ErrorPage, OAuthError, RedirectError, discovery, endpoints
 from hostedui.oauth import authorize as authz
 from hostedui.views import federation
 from hostedui.views.common import (
-    OAuthAnswer,
+    ANY_ORIGIN,
     bearer_error,
     branding,
     cacheable_json,
@@ -131,7 +132,7 @@ def _no_pool(exc: ErrorPage) -> HttpResponse:
     return _no_pool_answer(exc).http_response()
 
 
-def _no_pool_answer(exc: ErrorPage) -> OAuthAnswer:
+def _no_pool_answer(exc: ErrorPage) -> JsonAnswer:
     return oauth_answer(
         {"error": "invalid_request", "error_description": exc.description}, status=404
     )
@@ -148,7 +149,7 @@ def token(request: HttpRequest, pool_id: str) -> HttpResponse:
     return token_answer(request, pool_id).http_response()
 
 
-def token_answer(request: HttpRequest, pool_id: str) -> OAuthAnswer:
+def token_answer(request: HttpRequest, pool_id: str) -> JsonAnswer:
     """The token view's answer to a POST, as its decorators leave it (with the CORS header):
     config.front's ApiDoor writes a 200 from it without Django's response."""
     try:
@@ -166,7 +167,7 @@ def token_answer(request: HttpRequest, pool_id: str) -> OAuthAnswer:
         answer = oauth_error_answer(exc, realm=_realm(pool_id))
     else:
         answer = oauth_answer(body)
-    return answer.with_cors()
+    return answer.with_headers(ANY_ORIGIN)  # as `cors` leaves it: its header last
 
 
 @csrf_exempt

@@ -13,6 +13,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from config import metrics
+from config.answers import JsonAnswer
 from config.front import ApiDoor, ApiHandler, Front, _steps
 from pool import clock
 from pool.models import UserPoolDomain
@@ -558,12 +559,10 @@ def test_a_get_user_written_by_the_door_ends_the_request_as_django(
 ):
     from django.core import signals
 
-    from api import views
-
     def no_response(answer):
         raise AssertionError("a Django response was made")
 
-    monkeypatch.setattr(views.JsonAnswer, "http_response", no_response)
+    monkeypatch.setattr(JsonAnswer, "http_response", no_response)
     seen = []
 
     def note(**kwargs):

@@ -16,8 +16,9 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 
 from config import metrics
+from config.answers import JsonAnswer
 from config.front import ApiHandler, Front
-from hostedui.views import common, oauth
+from hostedui.views import oauth
 from pool import clock
 from pool.models import ResourceServer
 from pool.services import tokens
@@ -172,7 +173,7 @@ def test_a_written_token_answer_has_its_request_id_log_line_metrics_and_signals(
     def no_response(answer):
         raise AssertionError("a Django response was made")
 
-    monkeypatch.setattr(common.OAuthAnswer, "http_response", no_response)
+    monkeypatch.setattr(JsonAnswer, "http_response", no_response)
     counted = metrics.REQUESTS.labels(route=_ROUTE, method="POST", status="200")
     before = counted._value.get()
     seen = []
