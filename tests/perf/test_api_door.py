@@ -7,37 +7,33 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from config import metrics
-from config.answers import JsonAnswer
 from config.front import ApiDoor, ApiHandler, Front, _steps
 from pool import clock
 from pool.models import UserPoolDomain
 from pool.services import tokens
 from tests.api.conftest import CONTENT_TYPE, TARGET
+from tests.perf.doors import (
+    NONCE,
+    NotDjango,
+    comparable,
+    no_django_response,
+    note_steps_after_the_view,
+    request_signals,
+)
 from tests.perf.wsgi import call
 
 pytestmark = pytest.mark.django_db
-# Per request by design: the request ids and the CSP nonce.
-_PER_REQUEST = {"X-Request-Id", "x-amzn-RequestId"}
-_NONCE = re.compile(r"'nonce-[^']+'")
-
-
-class _NotDjango:
-    """Stands for Django's handler where the door must answer itself."""
-
-    def __call__(self, environ, start_response):
-        raise AssertionError(f"went to Django: {environ['PATH_INFO']}")
 
 
 @pytest.fixture
 def door_only():
     front = Front(WSGIHandler(), ApiHandler())
-    front.api_door.api_app = _NotDjango()
+    front.api_door.api_app = NotDjango()
     return front
 
 
@@ -90,14 +86,6 @@ def _call(app, path, method, extra):
     return call(app, path, method, **extra)
 
 
-def _comparable(headers: dict) -> dict:
-    return {
-        name: _NONCE.sub("'nonce-*'", value)
-        for name, value in headers.items()
-        if name not in _PER_REQUEST
-    }
-
-
 @pytest.mark.parametrize(
     "name",
     [
@@ -117,7 +105,7 @@ def test_the_door_answers_as_djangos_handler(door_only, django_api, pool, access
     ours = _call(door_only, path, method, extra)
     theirs = _call(django_api, path, method, extra)
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert set(ours.headers) == set(theirs.headers)
     assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
 
@@ -172,7 +160,7 @@ def test_https_redirect_and_hsts_as_django_sets_them(settings, pool):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 3600
     front = Front(WSGIHandler(), ApiHandler())
-    front.api_door.api_app = _NotDjango()
+    front.api_door.api_app = NotDjango()
     redirected = call(front, f"/{pool.id}/oauth2/userInfo")
     assert redirected.status == 301
     assert redirected.headers["Location"] == f"https://testserver/{pool.id}/oauth2/userInfo"
@@ -203,7 +191,7 @@ def test_a_chain_it_cannot_step_through_goes_through_django(settings, pool):
     door = ApiDoor(ApiHandler())
     assert door.steps is None
     front = Front(WSGIHandler(), ApiHandler())
-    front.api_door.api_app = _NotDjango()
+    front.api_door.api_app = NotDjango()
     with pytest.raises(AssertionError, match="went to Django"):
         call(front, f"/{pool.id}/oauth2/userInfo")
 
@@ -246,10 +234,10 @@ def test_a_user_info_written_by_the_door_is_djangos_answer(
     ours = _user_info(written_by_the_door, pool, access)
     theirs = _user_info(django_api, pool, access)
     assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, ours.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert list(ours.headers) == list(theirs.headers)  # the same order, too
     assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
-    assert _NONCE.findall(ours.headers["Content-Security-Policy"]) != _NONCE.findall(
+    assert NONCE.findall(ours.headers["Content-Security-Policy"]) != NONCE.findall(
         theirs.headers["Content-Security-Policy"]
     )
 
@@ -279,18 +267,8 @@ def test_a_user_info_written_by_the_door_ends_the_request_as_django(
 ):
     from django.core import signals
 
-    seen = []
-
-    def note(**kwargs):
-        seen.append(kwargs["signal"])
-
-    signals.request_started.connect(note)
-    signals.request_finished.connect(note)
-    try:
+    with request_signals() as seen:
         assert _user_info(written_by_the_door, pool, access).status == 200
-    finally:
-        signals.request_started.disconnect(note)
-        signals.request_finished.disconnect(note)
     assert seen == [signals.request_started, signals.request_finished]
 
 
@@ -304,7 +282,7 @@ def test_a_revoked_token_goes_to_the_view_after_a_written_answer(
     theirs = _user_info(django_api, pool, access)
     assert ours.status == 401
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
 
 
 @pytest.mark.parametrize("token", ["", "x", "Basic abc"])
@@ -341,7 +319,7 @@ def test_headers_are_kept_per_scheme(settings, pool, access):
 def test_with_another_middleware_the_chain_answers_every_user_info(settings, pool, access):
     settings.API_MIDDLEWARE = [*settings.API_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
     front = Front(WSGIHandler(), ApiHandler())
-    front.api_door.api_app = _NotDjango()
+    front.api_door.api_app = NotDjango()
     assert front.api_door.steps is not None and not front.api_door.keeps_headers
     answered = []
     chain = front.api_door._answer
@@ -370,17 +348,7 @@ def steps_not_run(door_only, access, monkeypatch):
     """A door that answered one GetUser through every step (it keeps the headers the steps
     after the view added), and that notes each run of a step after the view in `.ran`."""
     assert _get_user(door_only, access).status == 200
-    door_only.ran = []
-
-    def noted(after):
-        def step(request, response):
-            door_only.ran.append(after)
-            return after(request, response)
-
-        return step
-
-    steps = [(before, after and noted(after)) for before, after in door_only.api_door.steps]
-    monkeypatch.setattr(door_only.api_door, "steps", steps)
+    note_steps_after_the_view(door_only, monkeypatch)
     return door_only
 
 
@@ -390,7 +358,7 @@ def test_a_get_user_answered_without_the_steps_is_djangos_answer(steps_not_run, 
     assert steps_not_run.ran == []
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
     assert ours.status == 200
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert list(ours.headers) == list(theirs.headers)
     assert ours.headers["x-amzn-RequestId"] != theirs.headers["x-amzn-RequestId"]
     assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
@@ -415,7 +383,7 @@ def test_a_get_user_refusal_runs_every_step(steps_not_run, django_api):
     theirs = _get_user(django_api, "not-a-token")
     assert len(steps_not_run.ran) == 3
     assert (ours.status, ours.body) == (theirs.status, theirs.body) != (200, ours.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
 
 
 def test_another_action_runs_every_step(steps_not_run, pool):
@@ -530,7 +498,7 @@ def test_a_get_user_refusal_after_a_written_answer_is_djangos_answer(
     )
     assert len(get_user_written.ran) == 3  # every step after the view
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert list(ours.headers) == list(theirs.headers)
 
 
@@ -550,7 +518,7 @@ def test_a_malformed_get_user_after_a_written_answer_is_djangos_answer(
     theirs = _get_user(django_api, access, **environ)
     assert ours.status == 400
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert list(ours.headers) == list(theirs.headers)
 
 
@@ -559,22 +527,9 @@ def test_a_get_user_written_by_the_door_ends_the_request_as_django(
 ):
     from django.core import signals
 
-    def no_response(answer):
-        raise AssertionError("a Django response was made")
-
-    monkeypatch.setattr(JsonAnswer, "http_response", no_response)
-    seen = []
-
-    def note(**kwargs):
-        seen.append(kwargs["signal"])
-
-    signals.request_started.connect(note)
-    signals.request_finished.connect(note)
-    try:
+    no_django_response(monkeypatch)
+    with request_signals() as seen:
         assert _get_user(get_user_written, access).status == 200
-    finally:
-        signals.request_started.disconnect(note)
-        signals.request_finished.disconnect(note)
     assert seen == [signals.request_started, signals.request_finished]
     assert get_user_written.ran == []
 

@@ -16,7 +16,6 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 
 from config import metrics
-from config.answers import JsonAnswer
 from config.front import ApiHandler, Front
 from hostedui.views import oauth
 from pool import clock
@@ -24,7 +23,13 @@ from pool.models import ResourceServer
 from pool.services import tokens
 from tests import factories
 from tests.hostedui.conftest import CALLBACK, VERIFIER, code_for
-from tests.perf.test_api_door import _comparable, _NotDjango
+from tests.perf.doors import (
+    NotDjango,
+    comparable,
+    no_django_response,
+    note_steps_after_the_view,
+    request_signals,
+)
 from tests.perf.wsgi import call
 
 pytestmark = pytest.mark.django_db
@@ -102,26 +107,16 @@ def token_written(pool, machine, monkeypatch):
     keeps the headers the steps after the view added to its 200), and that notes each run of a
     step after the view in `.ran`."""
     front = Front(WSGIHandler(), ApiHandler())
-    front.api_door.api_app = _NotDjango()
+    front.api_door.api_app = NotDjango()
     assert _client_credentials(front, pool, machine).status == 200
     assert front.api_door._kept_after
-    front.ran = []
-
-    def noted(after):
-        def step(request, response):
-            front.ran.append(after)
-            return after(request, response)
-
-        return step
-
-    steps = [(before, after and noted(after)) for before, after in front.api_door.steps]
-    monkeypatch.setattr(front.api_door, "steps", steps)
+    note_steps_after_the_view(front, monkeypatch)
     return front
 
 
 def _same(ours, theirs) -> None:
     assert ours.status == theirs.status
-    assert _comparable(ours.headers) == _comparable(theirs.headers)
+    assert comparable(ours.headers) == comparable(theirs.headers)
     assert list(ours.headers) == list(theirs.headers)  # the same order, too
     assert ours.headers["X-Request-Id"] != theirs.headers["X-Request-Id"]
 
@@ -170,25 +165,11 @@ def test_a_written_token_answer_is_not_stored(token_written, pool, machine):
 def test_a_written_token_answer_has_its_request_id_log_line_metrics_and_signals(
     token_written, pool, machine, caplog, monkeypatch
 ):
-    def no_response(answer):
-        raise AssertionError("a Django response was made")
-
-    monkeypatch.setattr(JsonAnswer, "http_response", no_response)
+    no_django_response(monkeypatch)
     counted = metrics.REQUESTS.labels(route=_ROUTE, method="POST", status="200")
     before = counted._value.get()
-    seen = []
-
-    def note(**kwargs):
-        seen.append(kwargs["signal"])
-
-    signals.request_started.connect(note)
-    signals.request_finished.connect(note)
-    try:
-        with caplog.at_level(logging.INFO, logger="cognate.request"):
-            answer = _client_credentials(token_written, pool, machine, HTTP_X_REQUEST_ID="lb-7")
-    finally:
-        signals.request_started.disconnect(note)
-        signals.request_finished.disconnect(note)
+    with request_signals() as seen, caplog.at_level(logging.INFO, logger="cognate.request"):
+        answer = _client_credentials(token_written, pool, machine, HTTP_X_REQUEST_ID="lb-7")
     assert answer.status == 200 and answer.headers["X-Request-Id"] == "lb-7"
     assert seen == [signals.request_started, signals.request_finished]
     [line] = [r for r in caplog.records if r.name == "cognate.request"]
