@@ -7,6 +7,7 @@ skip them too. CHROMIUM overrides the browser's path (default /usr/bin/chromium)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,17 +29,33 @@ def browser():
     inside the asyncio loop"): a session-wide one broke every later test that starts its own."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
+    with chromium() as launched:
+        yield launched
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Debian's chromium under Playwright, closed at the end with the database connections the
+    test opened meanwhile. While Playwright's loop runs in this thread, Django keeps this
+    thread's connections apart from the ones it has without the loop (asgiref's Local holds
+    them per async context then): a connection the test opens while the browser is up is one
+    Django's end-of-test closing never sees. Left open, it kept a session on PostgreSQL's test
+    database, which then could not be dropped at the end of the run."""
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls
     # from it unless told that this synchronous use is intended.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            try:
+                launched.close()
+            finally:
+                connections.close_all()  # the ones opened while the loop ran, as they are seen now
 
 
 @pytest.fixture
