@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from pool.models import AppClient, User, UserPool, UserStatus
+from pool.models import AppClient, ResourceServer, User, UserPool, UserStatus
 from pool.services import passwords
 
 PASSWORD = "Correct-Horse-9"
@@ -51,6 +51,24 @@ def make_client(
     client.plain_secret = client.set_secret(secret or None) if secret is not None else ""
     client.save()
     return client
+
+
+def make_service_client(
+    pool: UserPool,
+    *,
+    identifier: str = "https://api.example",
+    scopes: tuple[str, ...] = ("read",),
+    granted: tuple[str, ...] | None = None,
+    **fields: Any,
+) -> AppClient:
+    """A confidential client_credentials client (a machine) of a resource server made here,
+    `identifier` with `scopes`, allowed the scopes `granted` (default: all of them)."""
+    ResourceServer.objects.create(
+        pool=pool, identifier=identifier, name="API", scopes=[{"name": name} for name in scopes]
+    )
+    allowed = scopes if granted is None else granted
+    fields.setdefault("allowed_oauth_scopes", [f"{identifier}/{name}" for name in allowed])
+    return make_client(pool, secret="", allowed_oauth_flows=["client_credentials"], **fields)
 
 
 def make_user(

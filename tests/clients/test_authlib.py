@@ -15,7 +15,6 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, JsonWebToken
 
-from pool.models import ResourceServer
 from tests import factories
 
 pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
@@ -152,15 +151,7 @@ def test_wrong_verifier_is_refused(server, pool, oidc, public_app, user):
 
 @pytest.fixture
 def machine(pool):
-    ResourceServer.objects.create(
-        pool=pool, identifier="https://api.example", name="API", scopes=[{"name": "read"}]
-    )
-    return factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["https://api.example/read"],
-    )
+    return factories.make_service_client(pool)
 
 
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from pool import clock
-from pool.models import AppClient, AuthorizationCode, RefreshFamily, ResourceServer
+from pool.models import AppClient, AuthorizationCode, RefreshFamily
 from tests import factories
 from tests.hostedui.conftest import (
     CALLBACK,
@@ -387,18 +387,7 @@ def test_get_is_not_allowed(client, pool):
 
 @pytest.fixture
 def machine(pool):
-    ResourceServer.objects.create(
-        pool=pool,
-        identifier="https://api.example",
-        name="API",
-        scopes=[{"name": "read"}, {"name": "write"}],
-    )
-    return factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["https://api.example/read"],
-    )
+    return factories.make_service_client(pool, scopes=("read", "write"), granted=("read",))
 
 
 def test_client_credentials_issues_an_access_token_only(client, pool, machine):

@@ -163,17 +163,7 @@ def test_refresh_of_a_confidential_client_authenticates_from_the_same_read(
 def test_client_credentials_is_one_read_of_the_client_and_the_pool_version(
     client, pool, django_assert_num_queries
 ):
-    from pool.models import ResourceServer
-
-    ResourceServer.objects.create(
-        pool=pool, identifier="api", name="api", scopes=[{"name": "read", "description": "r"}]
-    )
-    app = factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["api/read"],
-    )
+    app = factories.make_service_client(pool, identifier="api")
     data = {"grant_type": "client_credentials"}
     assert token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app)).status_code == 200
     with django_assert_num_queries(1) as captured:
@@ -642,17 +632,7 @@ def test_client_credentials_on_the_database_cache(client, pool, database_cache):
     SQLite file (the slot file). The grant itself reads the client and the pool version."""
     from django.test.utils import CaptureQueriesContext
 
-    from pool.models import ResourceServer
-
-    ResourceServer.objects.create(
-        pool=pool, identifier="api", name="api", scopes=[{"name": "read", "description": "r"}]
-    )
-    app = factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["api/read"],
-    )
+    app = factories.make_service_client(pool, identifier="api")
     data = {"grant_type": "client_credentials"}
     assert token_request(client, pool, data, HTTP_AUTHORIZATION=_basic(app)).status_code == 200
     with CaptureQueriesContext(connection) as captured:

@@ -19,7 +19,6 @@ from config import metrics
 from config.front import ApiHandler, Front
 from hostedui.views import oauth
 from pool import clock
-from pool.models import ResourceServer
 from pool.services import tokens
 from tests import factories
 from tests.hostedui.conftest import CALLBACK, VERIFIER, code_for
@@ -44,15 +43,7 @@ def _basic(client) -> str:
 
 @pytest.fixture
 def machine(pool):
-    ResourceServer.objects.create(
-        pool=pool, identifier="https://api.example", name="API", scopes=[{"name": "read"}]
-    )
-    return factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["https://api.example/read"],
-    )
+    return factories.make_service_client(pool)
 
 
 def _token(app, pool, form: dict, **environ):

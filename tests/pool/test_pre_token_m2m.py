@@ -7,7 +7,7 @@ import jwt as pyjwt
 import pytest
 
 from pool.errors import InvalidLambdaResponseException, UserLambdaValidationException
-from pool.models import ResourceServer, TriggerInvocation
+from pool.models import TriggerInvocation
 from pool.services import tokens
 from pool.services import triggers as trigger_config
 from tests import factories
@@ -24,15 +24,7 @@ def receiver():
 
 @pytest.fixture
 def machine(pool):
-    ResourceServer.objects.create(
-        pool=pool, identifier="api", name="API", scopes=[{"name": "read"}, {"name": "write"}]
-    )
-    return factories.make_client(
-        pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
-        allowed_oauth_scopes=["api/read", "api/write"],
-    )
+    return factories.make_service_client(pool, identifier="api", scopes=("read", "write"))
 
 
 def hook(pool, receiver, version: str) -> None:

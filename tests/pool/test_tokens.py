@@ -21,7 +21,7 @@ from pool.errors import (
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
-from pool.models import AppClient, Group, RefreshFamily, RefreshToken, ResourceServer, User
+from pool.models import AppClient, Group, RefreshFamily, RefreshToken, User
 from pool.services import tokens
 from tests import factories
 
@@ -399,13 +399,10 @@ def test_losers_of_a_refresh_race_are_treated_as_replay():
 
 @pytest.fixture
 def m2m_client(pool):
-    ResourceServer.objects.create(
-        pool=pool, identifier="api", name="API", scopes=[{"name": "read"}, {"name": "write"}]
-    )
-    return factories.make_client(
+    return factories.make_service_client(
         pool,
-        secret="",
-        allowed_oauth_flows=["client_credentials"],
+        identifier="api",
+        scopes=("read", "write"),
         allowed_oauth_scopes=["api/read", "api/write", "openid"],
     )
 
