@@ -27,8 +27,6 @@ def browser():
     """A chromium of this test's own. Playwright's sync API runs an asyncio loop in this thread
     while it is started, and a second `sync_playwright()` refuses to start inside it ("Sync API
     inside the asyncio loop"): a session-wide one broke every later test that starts its own."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
     with chromium() as launched:
         yield launched
 
@@ -40,7 +38,10 @@ def chromium() -> Iterator:
     thread's connections apart from the ones it has without the loop (asgiref's Local holds
     them per async context then): a connection the test opens while the browser is up is one
     Django's end-of-test closing never sees. Left open, it kept a session on PostgreSQL's test
-    database, which then could not be dropped at the end of the run."""
+    database, which then could not be dropped at the end of the run. Skips the test without
+    chromium."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"chromium not found at {CHROMIUM}: install Debian's chromium to run e2e tests")
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls
     # from it unless told that this synchronous use is intended.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import connections
 
 from pool.models import UserPool
-from tests.e2e.conftest import CHROMIUM, chromium
+from tests.e2e.conftest import chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_connection_opened_while_the_browser_runs_is_closed_with_it():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"chromium not found at {CHROMIUM}")
     with chromium():
         UserPool.objects.count()
         opened = connections["default"]

@@ -4,7 +4,6 @@ Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,15 @@ from pool import crypto
 from pool.models import TotpDevice, User, UserStatus
 from pool.services import passwords
 from tests import factories
+from tests.e2e.conftest import chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-CHROMIUM = "/usr/bin/chromium"
 OPERATOR_PASSWORD = "Operator-Pass-42"
 NEW_PASSWORD = "Chosen-By-Ops-91"
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
 
 
@@ -50,16 +48,13 @@ def scene(db):
 
 
 def test_operator_looks_after_a_user(live_server, scene):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
     code = f"{totp(scene['key']):06d}"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         questions: list[str] = []
 
@@ -68,54 +63,51 @@ def test_operator_looks_after_a_user(live_server, scene):
             dialog.accept()
 
         page.on("dialog", answer)
-        try:
-            page.goto(f"{base}/console/login")
-            page.fill("#id_username", "ops")
-            page.fill("#id_password", OPERATOR_PASSWORD)
-            page.get_by_role("button", name="Continue", exact=True).click()
-            expect(page.locator("h1")).to_have_text("Authentication code")
-            page.fill("#id_token", code)
-            page.get_by_role("button", name="Verify", exact=True).click()
-            expect(page.locator("h1")).to_have_text("User pools")
-            page.screenshot(path=ARTIFACTS / "01-pools.png", full_page=True)
+        page.goto(f"{base}/console/login")
+        page.fill("#id_username", "ops")
+        page.fill("#id_password", OPERATOR_PASSWORD)
+        page.get_by_role("button", name="Continue", exact=True).click()
+        expect(page.locator("h1")).to_have_text("Authentication code")
+        page.fill("#id_token", code)
+        page.get_by_role("button", name="Verify", exact=True).click()
+        expect(page.locator("h1")).to_have_text("User pools")
+        page.screenshot(path=ARTIFACTS / "01-pools.png", full_page=True)
 
-            page.click("text=Shop")
-            page.click("nav.tabs >> text=Users")
-            page.select_option("#id_attribute", "email")
-            page.select_option("#id_op", "^=")
-            page.fill("#id_value", "zoe@")
-            page.get_by_role("button", name="Search", exact=True).click()
-            rows = page.locator("#users tbody tr")
-            expect(rows).to_have_count(1)
-            expect(rows.first).to_contain_text("zoe@shop.example")
-            page.screenshot(path=ARTIFACTS / "02-search.png", full_page=True)
+        page.click("text=Shop")
+        page.click("nav.tabs >> text=Users")
+        page.select_option("#id_attribute", "email")
+        page.select_option("#id_op", "^=")
+        page.fill("#id_value", "zoe@")
+        page.get_by_role("button", name="Search", exact=True).click()
+        rows = page.locator("#users tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("zoe@shop.example")
+        page.screenshot(path=ARTIFACTS / "02-search.png", full_page=True)
 
-            page.click("#users >> text=zoe")
-            expect(page.locator("#user-name")).to_have_text("zoe")
-            status_messages = page.locator(".flash[role=status]")
-            page.get_by_role("button", name="Confirm", exact=True).click()
-            expect(status_messages).to_contain_text("zoe is confirmed.")
-            expect(page.locator("#user-status")).to_have_text("CONFIRMED")
+        page.click("#users >> text=zoe")
+        expect(page.locator("#user-name")).to_have_text("zoe")
+        status_messages = page.locator(".flash[role=status]")
+        page.get_by_role("button", name="Confirm", exact=True).click()
+        expect(status_messages).to_contain_text("zoe is confirmed.")
+        expect(page.locator("#user-status")).to_have_text("CONFIRMED")
 
-            page.get_by_role("button", name="Disable", exact=True).click()
-            expect(status_messages).to_contain_text("disabled and signed out everywhere")
-            expect(page.locator("#user-enabled")).to_have_text("disabled")
+        page.get_by_role("button", name="Disable", exact=True).click()
+        expect(status_messages).to_contain_text("disabled and signed out everywhere")
+        expect(page.locator("#user-enabled")).to_have_text("disabled")
 
-            page.fill("#pw-password", NEW_PASSWORD)
-            page.check("#pw-permanent")
-            page.get_by_role("button", name="Set password", exact=True).click()
-            expect(status_messages).to_contain_text("Password set, permanent.")
+        page.fill("#pw-password", NEW_PASSWORD)
+        page.check("#pw-permanent")
+        page.get_by_role("button", name="Set password", exact=True).click()
+        expect(status_messages).to_contain_text("Password set, permanent.")
 
-            page.get_by_role("button", name="Remove authenticator", exact=True).click()
-            expect(status_messages).to_contain_text("Authenticator removed")
-            expect(page.locator("#mfa")).to_contain_text("None enrolled.")
-            page.screenshot(path=ARTIFACTS / "03-user.png", full_page=True)
+        page.get_by_role("button", name="Remove authenticator", exact=True).click()
+        expect(status_messages).to_contain_text("Authenticator removed")
+        expect(page.locator("#mfa")).to_contain_text("None enrolled.")
+        page.screenshot(path=ARTIFACTS / "03-user.png", full_page=True)
 
-            page.goto(f"{base}/console/audit/")
-            expect(page.locator("table")).to_contain_text("user.remove_totp")
-            page.screenshot(path=ARTIFACTS / "04-audit.png", full_page=True)
-        finally:
-            browser.close()
+        page.goto(f"{base}/console/audit/")
+        expect(page.locator("table")).to_contain_text("user.remove_totp")
+        page.screenshot(path=ARTIFACTS / "04-audit.png", full_page=True)
 
     # Disable and remove-authenticator asked first (console.js, data-confirm).
     assert [q.split("?")[0] for q in questions] == [
