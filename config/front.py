@@ -79,9 +79,12 @@ _PER_ANSWER = {"x-request-id", "content-length"}
 
 class _ChainHandler(WSGIHandler):
     """Django's handler with the middleware list `chain` names in settings instead of
-    settings.MIDDLEWARE."""
+    settings.MIDDLEWARE, and its answers' Content-Length set (_with_length)."""
 
     chain = "MIDDLEWARE"
+
+    def get_response(self, request):
+        return _with_length(super().get_response(request))
 
     def load_middleware(self, is_async: bool = False) -> None:
         full = settings.MIDDLEWARE
@@ -288,6 +291,7 @@ class ApiDoor:
             return response
         if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
             self._keep_user_info_headers(request, response)
+        _with_length(response)  # after the headers kept above: it is this answer's own
         response._handler_class = WSGIHandler  # the sender of its request_finished
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
@@ -490,12 +494,13 @@ class _Headers:
 
 
 class _Answer(list):
-    """A body written by ApiDoor itself; closing it ends the request as Django's answer's
-    close() does (the request's files, then request_finished)."""
+    """A body written by ApiDoor itself, sent with its length (_with_length); closing it ends
+    the request as Django's answer's close() does (the request's files, then
+    request_finished)."""
 
     def __init__(self, chunks: list[bytes], headers: list[tuple[str, str]], request) -> None:
         super().__init__(chunks)
-        self.headers = headers
+        self.headers = [*headers, ("Content-Length", str(sum(map(len, chunks))))]
         self.request = request
 
     def close(self) -> None:
@@ -503,6 +508,22 @@ class _Answer(list):
             self.request.close()
         finally:
             signals.request_finished.send(sender=WSGIHandler)
+
+
+def _with_length(response: HttpResponseBase) -> HttpResponseBase:
+    """`response` with a Content-Length when its body is known, as CommonMiddleware sets it on
+    the full chain (the API and authorize chains run without it): the server then sends the
+    body as is, without chunked framing and the extra write of its last chunk (the bench's
+    userInfo, GetUser and token answers were each written in three system calls rather than
+    two). Not on a 1xx, 204 or 304 answer, which has no body (RFC 9110 §8.6)."""
+    if (
+        not response.streaming
+        and response.status_code >= 200
+        and response.status_code not in (204, 304)
+        and not response.has_header("Content-Length")
+    ):
+        response.headers["Content-Length"] = str(len(response.content))
+    return response
 
 
 def _api_view():
