@@ -60,6 +60,8 @@ EXPOSED_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date
 # Every answer's CORS headers (a preflight's add what it allows).
 _CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+# json.dumps(body, separators=(",", ":")) without a new encoder for every answer.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _json_answer(
@@ -68,7 +70,7 @@ def _json_answer(
     headers = (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id), *_CORS)
     if error_code is not None:
         headers = (*headers, ("x-amzn-ErrorType", error_code))
-    return JsonAnswer(status, json.dumps(body, separators=(",", ":")).encode(), headers)
+    return JsonAnswer(status, _COMPACT_JSON.encode(body).encode(), headers)
 
 
 def _cors(response: HttpResponse) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,8 +17,9 @@ def now() -> dt.datetime:
 
 
 def timestamp() -> int:
-    """Whole seconds since the epoch, as JWT claims want them."""
-    return int(now().timestamp())
+    """Whole seconds since the epoch, as JWT claims want them (the system clock's own count
+    when not frozen: what now().timestamp() gives, without making a datetime)."""
+    return int(_frozen.timestamp()) if _frozen is not None else int(time.time())
 
 
 def freeze(at: dt.datetime | None = None) -> dt.datetime:

@@ -103,8 +103,12 @@ def oauth_json(body: dict, *, status: int = 200) -> HttpResponse:
 
 def oauth_json_content(body: dict) -> bytes:
     """The bytes of an OAuth endpoint's JSON answer, as JsonResponse encodes them (also what
-    config.front's door sends for a userInfo answer it writes itself)."""
-    return json.dumps(body, cls=DjangoJSONEncoder).encode(settings.DEFAULT_CHARSET)
+    config.front's door sends for a userInfo answer it writes itself), with one encoder for
+    every answer rather than a new one per call as json.dumps(cls=...) makes."""
+    return _OAUTH_JSON.encode(body).encode(settings.DEFAULT_CHARSET)
+
+
+_OAUTH_JSON = DjangoJSONEncoder()
 
 
 def oauth_error_answer(error: OAuthError, *, realm: str) -> JsonAnswer:

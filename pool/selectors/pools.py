@@ -31,6 +31,7 @@ from django.dispatch import receiver
 from pool import config_generation
 from pool.models import ResourceServer, SigningKey, Trigger, UserPool
 from pool.models.pool import bump_config_version
+from pool.selectors import compiled
 
 # Cognito's UserPoolId shape. Checked before any lookup, so that odd input (a NUL byte, which
 # PostgreSQL cannot even compare) is "no such pool", never a database error.
@@ -62,9 +63,7 @@ def _version_sql() -> str:
 
 def current_version(pool_id: str) -> int | None:
     """The pool's config_version, or None when there is no such pool (one indexed read)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_version_sql(), [pool_id])
-        row = cursor.fetchone()
+    row = compiled.run(_version_sql(), [pool_id], rows="one")
     return row[0] if row else None
 
 

@@ -583,9 +583,7 @@ def _mark_and_insert(
         params = [digest, family, created, adapt(now), successor, family, created]
         marked = 2
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount == marked
+        return compiled.run(sql, params) == marked
     except IntegrityError:
         # SQLite's UPSERT inserted the token's own row: its family (and with it the token) was
         # deleted since the refresh read it (the user, client or pool went). The statement
@@ -596,9 +594,7 @@ def _mark_and_insert(
 def _mark_rotated(digest: str, now: dt.datetime) -> bool:
     """Mark the token rotated if nobody did yet: True for the one refresh that did."""
     mark, _, _ = _rotation_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(mark, [connection.ops.adapt_datetimefield_value(now), digest])
-        return cursor.rowcount == 1
+    return compiled.run(mark, [connection.ops.adapt_datetimefield_value(now), digest]) == 1
 
 
 @functools.cache
@@ -609,15 +605,14 @@ def _family_key():
 
 def _insert_token(digest: str, family_id: uuid.UUID, created_at: dt.datetime) -> None:
     _, insert, _ = _rotation_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            insert,
-            [
-                digest,
-                _family_key().get_db_prep_value(family_id, connection),
-                connection.ops.adapt_datetimefield_value(created_at),
-            ],
-        )
+    compiled.run(
+        insert,
+        [
+            digest,
+            _family_key().get_db_prep_value(family_id, connection),
+            connection.ops.adapt_datetimefield_value(created_at),
+        ],
+    )
 
 
 # -------------------------------------------------------------------------- client credentials

@@ -1,0 +1,92 @@
+"""pool.selectors.compiled.run: the hot paths' statements on SQLite run on the driver's cursor
+with their placeholders converted once, not rescanned by Django's cursor on every execute, and
+behave as through Django's cursor: Django's errors, the broken-transaction refusal, the
+async-context refusal, query counts that see them, the same rows on every database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import pytest
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from pool import clock, jwt
+from pool.models import UserPool
+from pool.selectors import compiled, tokens
+from pool.services import tokens as token_service
+
+pytestmark = pytest.mark.django_db
+
+_TABLE = connection.ops.quote_name(UserPool._meta.db_table)
+
+
+def test_rows_one_all_and_the_count_of_a_write(pool):
+    select = f"SELECT id, name FROM {_TABLE} WHERE id = %s"  # noqa: S608 (test's own names)
+    assert compiled.run(select, [pool.id], rows="one") == (pool.id, pool.name)
+    assert compiled.run(select, [pool.id], rows="all") == [(pool.id, pool.name)]
+    assert compiled.run(select, ["nobody_x"], rows="one") is None
+    update = f"UPDATE {_TABLE} SET name = %s WHERE id = %s"  # noqa: S608
+    assert compiled.run(update, ["renamed", pool.id]) == 1
+    assert compiled.run(update, ["renamed", "nobody_x"]) == 0
+
+
+def test_a_literal_percent_is_one_percent(db):
+    assert compiled.run("SELECT '100%%', %s", ["x"], rows="one") == ("100%", "x")
+
+
+def test_database_errors_are_djangos(pool):
+    insert = f"INSERT INTO {_TABLE} (id) VALUES (%s)"  # noqa: S608
+    with pytest.raises(IntegrityError), transaction.atomic():
+        compiled.run(insert, [pool.id])
+
+
+def test_a_broken_transaction_is_refused_as_djangos_cursor_refuses_it(pool):
+    insert = f"INSERT INTO {_TABLE} (id) VALUES (%s)"  # noqa: S608
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with contextlib.suppress(IntegrityError), transaction.atomic(savepoint=False):
+            compiled.run(insert, [pool.id])
+        # The error left the inner block without a savepoint: the transaction is broken now,
+        # and nothing more may run in it.
+        compiled.run("SELECT 1", [], rows="one")
+
+
+def test_it_refuses_to_run_inside_an_event_loop(db):
+    async def in_a_loop():
+        compiled.run("SELECT 1", [], rows="one")
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(in_a_loop())
+
+
+def test_query_counts_see_its_statements(pool):
+    with CaptureQueriesContext(connection) as seen:
+        compiled.run("SELECT 1", [], rows="one")
+    assert [query["sql"] for query in seen.captured_queries] == ["SELECT 1"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="Django's SQLite cursor only")
+def test_a_hot_read_does_not_rescan_its_statement_on_sqlite(pool, user, app_client, monkeypatch):
+    """The family read of userInfo and GetUser (a long statement) runs without Django's SQLite
+    cursor converting its placeholders again."""
+    issued = token_service.issue(
+        user=user, client=app_client, scopes=["openid"], auth_time=clock.now()
+    )
+    family_id = uuid.UUID(str(jwt.parse(issued.access_token).claims["origin_jti"]))
+    tokens.access_family(pool_id=pool.id, family_id=family_id, reading=True)  # compiled
+    conversions = []
+    convert = SQLiteCursorWrapper.convert_query
+
+    def counted(self, query, **kwargs):
+        conversions.append(query)
+        return convert(self, query, **kwargs)
+
+    monkeypatch.setattr(SQLiteCursorWrapper, "convert_query", counted)
+    family = tokens.access_family(pool_id=pool.id, family_id=family_id, reading=True)
+    assert family is not None and family.user.pk == user.pk
+    assert conversions == []
