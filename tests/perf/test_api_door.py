@@ -42,16 +42,6 @@ def django_api():
     return ApiHandler()
 
 
-@pytest.fixture
-def access(user, app_client) -> str:
-    return tokens.issue(
-        user=user,
-        client=app_client,
-        scopes=["openid", "email", tokens.ADMIN_SCOPE],
-        auth_time=clock.now(),
-    ).access_token
-
-
 def _requests(pool, access) -> dict[str, tuple[str, str, dict]]:
     get_user = json.dumps({"AccessToken": access}).encode()
     json_api = {"CONTENT_TYPE": CONTENT_TYPE, "HTTP_X_AMZ_TARGET": TARGET + "GetUser"}

@@ -15,8 +15,6 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from config.front import ApiHandler, AuthorizeHandler, Front
-from pool import clock
-from pool.services import tokens
 from tests import factories
 from tests.api.conftest import CONTENT_TYPE, TARGET
 from tests.hostedui.conftest import authorize_url
@@ -29,16 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def front():
     return Front(WSGIHandler(), ApiHandler(), AuthorizeHandler())
-
-
-@pytest.fixture
-def access(user, app_client) -> str:
-    return tokens.issue(
-        user=user,
-        client=app_client,
-        scopes=["openid", "email", tokens.ADMIN_SCOPE],
-        auth_time=clock.now(),
-    ).access_token
 
 
 def _post(app, path: str, body: bytes, **environ):
