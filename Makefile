@@ -42,7 +42,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.stamp-package-lock
 PEER_DIR := bench/peers/oidc
 PEER_STAMP := $(PEER_DIR)/node_modules/.stamp-package-lock
 
-.PHONY: run test lint bench venv chromium gettext xmlsec1 wrk node-deps migrate static clean \
+.PHONY: run test lint bench venv chromium gettext xmlsec1 wrk valgrind node-deps migrate static clean \
 	messages compilemessages
 
 run: $(RUN_STAMP) xmlsec1 migrate static
@@ -62,7 +62,7 @@ migrate: $(RUN_STAMP)
 static: $(RUN_STAMP)
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 
-test: $(DEV_STAMP) chromium gettext xmlsec1 wrk node-deps static
+test: $(DEV_STAMP) chromium gettext xmlsec1 wrk valgrind node-deps static
 	@set +e; \
 	marker=""; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
@@ -163,6 +163,15 @@ wrk:
 		echo "Installing Debian's wrk with apt-get ..."; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
 			|| echo "*** apt-get could not install wrk"; \
+	fi
+
+# valgrind's callgrind, which counts instructions per request for bench/instructions.py (and
+# its test in tests/bench/, which skips without it): installed as wrk is.
+valgrind:
+	@if ! command -v valgrind >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's valgrind with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind) \
+			|| echo "*** apt-get could not install valgrind"; \
 	fi
 
 venv: $(VENV)/bin/python

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -347,3 +348,20 @@ def test_a_sliced_scenario_reports_its_median_run_and_every_slice():
     assert bench.median_slice(runs[:2])["per_second"] == 300.0  # the lower of two
     assert bench.median_slice([runs[0]]) == runs[0]
     assert bench.median_slice([runs[0], {"failed": "wrk: gone"}]) == {"failed": "wrk: gone"}
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+def test_instructions_counts_only_the_requests_of_a_scenario():
+    """bench/instructions.py: callgrind counts the scenario's requests, not the process's
+    start, migrations and seeding (instrumented, those are hundreds of millions)."""
+    done = subprocess.run(
+        [sys.executable, "bench/instructions.py", "jwks", "--requests", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = re.fullmatch(r"jwks: ([\d,]+) instructions per request \(5 requests\)\n", done.stdout)
+    assert found, done.stdout
+    assert 0 < int(found[1].replace(",", "")) < 5_000_000

@@ -1,0 +1,245 @@
+"""Instructions per request of one hot path, counted by callgrind: what a change to a request's
+own work costs, to a fraction of a percent, where wall-clock timings on a shared 2-core VM move
+by ten percent within minutes (the host's noise, not the code's).
+
+In-process, through config.wsgi.application as gunicorn calls it (no server, no sockets, so the
+server's own floor is not counted): a scratch SQLite pool seeded as `make bench` seeds it, the
+same N requests of the scenario each time, and callgrind's instrumentation switched on around
+them only (callgrind_control), so Django's start, the migrations and the seeding are not
+counted. Compare two commits' counts (`git stash`, run, `git stash pop`, run); never a count
+with a timing. Two runs of the same code agree within about half a percent.
+
+    .venv/bin/python bench/instructions.py userinfo [--requests 300]
+
+Scenarios: userinfo, getuser, refresh, client_credentials, jwks, discovery. Needs valgrind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("userinfo", "getuser", "refresh", "client_credentials", "jwks", "discovery")
+HOST, URL = "127.0.0.1", "http://127.0.0.1:8000"
+WARM_UP = 20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.scenario, args.requests)
+    count = count_instructions(args.scenario, args.requests)
+    print(f"{args.scenario}: {count:,} instructions per request ({args.requests} requests)")
+    return 0
+
+
+def count_instructions(scenario: str, requests: int) -> int:
+    """Run the child under callgrind and count the instructions of its requests only."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    scratch = Path(tempfile.mkdtemp(prefix="cognate-instructions-"))
+    out = scratch / "callgrind.out"
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        scenario,
+        f"--requests={requests}",
+        "--child",
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)}
+    child_process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=(scratch / "child.log").open("w"),
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        _expect(child_process, "ready", scratch)
+        _control("--instr=on", child_process.pid)
+        _say(child_process, "go")
+        _expect(child_process, "done", scratch)
+        _control("--instr=off", child_process.pid)
+        _control("--dump", child_process.pid)
+        _say(child_process, "bye")
+        child_process.wait(timeout=120)
+    finally:
+        if child_process.poll() is None:
+            child_process.kill()
+    dumps = sorted(scratch.glob("callgrind.out.*"), key=lambda path: path.stat().st_mtime)
+    totals = re.search(r"^totals: (\d+)", dumps[-1].read_text(), re.MULTILINE) if dumps else None
+    if totals is None:
+        raise SystemExit(f"no callgrind dump in {scratch}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    return int(totals[1]) // requests
+
+
+def _control(option: str, pid: int) -> None:
+    subprocess.run(["callgrind_control", option, str(pid)], check=True, capture_output=True)
+
+
+def _say(process: subprocess.Popen, word: str) -> None:
+    process.stdin.write(word + "\n")
+    process.stdin.flush()
+
+
+def _expect(process: subprocess.Popen, word: str, scratch: Path) -> None:
+    line = process.stdout.readline().strip()
+    if line != word:
+        log = (scratch / "child.log").read_text()[-3000:]
+        raise SystemExit(f"expected {word!r} from the child, got {line!r}:\n{log}")
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def child(scenario: str, count: int) -> int:
+    """Seed, build the requests, warm up, then run them when the parent says go."""
+    scratch = Path(os.environ["COGNATE_VAR_DIR"])
+    os.environ.update(
+        {
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "DEBUG": "0",
+            "PUBLIC_URL": URL,
+            "ALLOWED_HOSTS": HOST,
+            "EMAIL_URL": "smtp://127.0.0.1:9",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_MINUTE": str(10**9),
+            "RATE_LIMIT_TOKEN_PER_MINUTE": str(10**9),
+            "RATE_LIMIT_API_PER_MINUTE": str(10**9),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"sqlite:///{scratch / 'cognate.sqlite3'}",
+        }
+    )
+    for name in ("REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"):
+        os.environ.pop(name, None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from bench import run as bench
+    from config.wsgi import application
+
+    seeded = bench.seed_cognate(URL, users=8)
+    make = _requests(application, seeded, bench, scenario, count + WARM_UP)
+    for index in range(WARM_UP):
+        _call(application, make(count + index))
+    batch = [make(index) for index in range(count)]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for environ in batch:
+        _call(application, environ)
+    print("done", flush=True)
+    sys.stdin.readline()
+    return 0
+
+
+def _environ(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> dict:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": HOST,
+        "HTTP_HOST": f"{HOST}:8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    for name, value in (headers or {}).items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    return environ
+
+
+def _call(application, environ: dict) -> bytes:
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"] = status
+
+    chunks = application(environ, start_response)
+    body = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    if not seen["status"].startswith("200"):
+        raise SystemExit(f"{environ['PATH_INFO']}: {seen['status']} {body[:300]!r}")
+    return body
+
+
+def _requests(application, seeded, bench, scenario: str, needed: int):
+    """What makes the scenario's request number `index` (refresh tokens are single-use)."""
+    base = f"/{seeded.pool_id}"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    app_auth = _basic(seeded.app_id, seeded.app_secret)
+    refresh_tokens = bench.mint_refresh_tokens(seeded, needed + 1)
+
+    def token(data: dict, authorization: str) -> dict:
+        headers = {**form, "Authorization": authorization}
+        return _environ("POST", f"{base}/oauth2/token", headers, urlencode(data).encode())
+
+    first = {"grant_type": "refresh_token", "refresh_token": refresh_tokens.pop()}
+    access = json.loads(_call(application, token(first, app_auth)))["access_token"]
+    json_api = {"Content-Type": "application/x-amz-json-1.1"}
+    sign_in = {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": seeded.api_id,
+        "AuthParameters": {"USERNAME": seeded.usernames[0], "PASSWORD": bench.PASSWORD},
+    }
+    target = "AWSCognitoIdentityProviderService."
+    api_access = ""
+    if scenario == "getuser":
+        headers = {**json_api, "X-Amz-Target": target + "InitiateAuth"}
+        answer = _call(application, _environ("POST", "/", headers, json.dumps(sign_in).encode()))
+        api_access = json.loads(answer)["AuthenticationResult"]["AccessToken"]
+    service_auth = _basic(seeded.service_id, seeded.service_secret)
+    get_user = json.dumps({"AccessToken": api_access}).encode()
+    return {
+        "userinfo": lambda index: _environ(
+            "GET", f"{base}/oauth2/userInfo", {"Authorization": f"Bearer {access}"}
+        ),
+        "getuser": lambda index: _environ(
+            "POST", "/", {**json_api, "X-Amz-Target": target + "GetUser"}, get_user
+        ),
+        "refresh": lambda index: token(
+            {"grant_type": "refresh_token", "refresh_token": refresh_tokens[index]}, app_auth
+        ),
+        "client_credentials": lambda index: token(
+            {"grant_type": "client_credentials", "scope": "bench-api/read"}, service_auth
+        ),
+        "jwks": lambda index: _environ("GET", f"{base}/.well-known/jwks.json"),
+        "discovery": lambda index: _environ("GET", f"{base}/.well-known/openid-configuration"),
+    }[scenario]
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
