@@ -399,11 +399,7 @@ def write(writes: Writes) -> None:
     to the caller's when there is one; a single statement needs none."""
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor == "postgresql" and writes.inserts:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _combined_sql(_shape(writes), connection.vendor),
-                _combined_params(writes, connection),
-            )
+        run(_combined_sql(_shape(writes), connection.vendor), _combined_params(writes, connection))
         for row in writes.inserts:
             stored(row)
         return
