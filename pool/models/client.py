@@ -138,7 +138,9 @@ class AppClient(models.Model):
 class ResourceServer(models.Model):
     """An API protected by the pool's access tokens, with custom scopes `identifier/scope`."""
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="resource_servers")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="resource_servers", db_index=False
+    )
     identifier = models.CharField(max_length=256)
     name = models.CharField(max_length=256)
     # [{"name": "read", "description": "..."}]

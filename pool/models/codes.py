@@ -17,7 +17,7 @@ class CodePurpose(models.TextChoices):
 
 
 class VerificationCode(models.Model):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="codes")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="codes", db_index=False)
     purpose = models.CharField(max_length=24, choices=CodePurpose.choices)
     digest = models.CharField(max_length=64)
     destination = models.CharField(max_length=2048, blank=True, default="")

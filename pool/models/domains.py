@@ -19,7 +19,9 @@ class UserPoolDomain(models.Model):
         CUSTOM = "custom"
 
     domain = models.CharField(max_length=63, unique=True)
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="domains")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="domains", db_index=False
+    )
     kind = models.CharField(max_length=6, choices=Kind.choices)
     # Custom domains only: the certificate's ARN, stored as given (Cognate terminates no TLS).
     certificate_arn = models.CharField(max_length=2048, blank=True, default="")

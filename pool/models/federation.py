@@ -34,7 +34,9 @@ class IdentityProvider(models.Model):
 
     Type = ProviderType
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="identity_providers")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="identity_providers", db_index=False
+    )
     provider_name = models.CharField(max_length=32)
     provider_type = models.CharField(max_length=16, choices=ProviderType.choices)
     details = models.JSONField(default=dict, blank=True)
@@ -78,7 +80,7 @@ class FederatedIdentity(models.Model):
     (`primary`) or by AdminLinkProviderForUser (a native user, not primary). One subject of a
     provider belongs to one user."""
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="federated_identities")
     provider_name = models.CharField(max_length=32)
     subject = models.CharField(max_length=2048)

@@ -12,7 +12,9 @@ class SigningKey(models.Model):
         ACTIVE = "ACTIVE"  # signs new tokens (one per pool)
         RETIRED = "RETIRED"  # still in JWKS until tokens signed by it have expired
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="signing_keys")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="signing_keys", db_index=False
+    )
     kid = models.CharField(max_length=64, unique=True)
     private_key = models.TextField()  # encrypted PEM
     public_jwk = models.JSONField()

@@ -184,7 +184,9 @@ class CustomAttribute(models.Model):
         BOOLEAN = "Boolean"
         DATETIME = "DateTime"
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="custom_attributes")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="custom_attributes", db_index=False
+    )
     name = models.CharField(max_length=20)  # without the `custom:` prefix
     data_type = models.CharField(max_length=8, choices=DataType.choices, default=DataType.STRING)
     mutable = models.BooleanField(default=True)

@@ -17,7 +17,9 @@ class RefreshFamily(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_families")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="refresh_families", db_index=False
+    )
     client = models.ForeignKey(AppClient, on_delete=models.CASCADE, related_name="+")
     scopes = models.JSONField(default=list)
     auth_time = models.DateTimeField()

@@ -45,7 +45,9 @@ class Trigger(models.Model):
         V2_0 = "V2_0"
         V3_0 = "V3_0"  # V2_0's shape, also fired for client-credentials (M2M) tokens
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="triggers")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="triggers", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=TriggerKind.choices)
     transport = models.CharField(max_length=8, choices=Transport.choices)
     target = models.CharField(max_length=2048)
@@ -74,7 +76,9 @@ class TriggerInvocation(models.Model):
         FAILED = "failed"  # timeout, unreachable, non-2xx: UnexpectedLambdaException
         INVALID = "invalid"  # an answer that is not the event: InvalidLambdaResponseException
 
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="trigger_calls")
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="trigger_calls", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=TriggerKind.choices)
     trigger_source = models.CharField(max_length=64)
     status = models.CharField(max_length=8, choices=Status.choices)
