@@ -181,6 +181,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per process, so concurrent runs (xdist workers) never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, saying how its cursor hands statements to psycopg (config/postgresql).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Server-side prepared statements: a statement this connection has run
     # DATABASE_PREPARE_THRESHOLD times is prepared, and later runs skip PostgreSQL's parse and
     # plan (about half the server's CPU per token or userInfo request, and less Python work in

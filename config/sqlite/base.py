@@ -39,3 +39,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         driver: pool.selectors.compiled.run executes the hot paths' statements on the driver's
         own cursor with it."""
         return _qmark(query)
+
+    def driver_cursor(self):
+        """The driver's own cursor, for `driver_sql`'s statements (no conversion left)."""
+        return self.connection.cursor()

@@ -17,7 +17,7 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from pool import clock, jwt
-from pool.models import UserPool
+from pool.models import RefreshFamily, UserPool
 from pool.selectors import compiled, tokens
 from pool.services import tokens as token_service
 
@@ -70,12 +70,10 @@ def test_query_counts_see_its_statements(pool):
     assert [query["sql"] for query in seen.captured_queries] == ["SELECT 1"]
 
 
-@pytest.mark.skipif(
-    not hasattr(connection, "driver_sql"), reason="a backend without driver_sql (config/sqlite)"
-)
 def test_a_hot_read_runs_on_the_drivers_cursor(pool, user, app_client, monkeypatch):
     """The family read of userInfo and GetUser runs without Django's cursor wrapper when
-    nothing watches the queries."""
+    nothing watches the queries, on both backends settings use (config/sqlite,
+    config/postgresql)."""
     issued = token_service.issue(
         user=user, client=app_client, scopes=["openid"], auth_time=clock.now()
     )
@@ -91,3 +89,7 @@ def test_a_hot_read_runs_on_the_drivers_cursor(pool, user, app_client, monkeypat
     family = tokens.access_family(pool_id=pool.id, family_id=family_id, reading=True)
     assert family is not None and family.user.pk == user.pk
     assert through_django == []
+    # The driver's cursor reads times as Django's does (aware, in Django's time zone).
+    stored = RefreshFamily.objects.get(pk=family_id)
+    assert family.auth_time == stored.auth_time and family.auth_time.tzinfo is not None
+    assert family.expires_at == stored.expires_at
