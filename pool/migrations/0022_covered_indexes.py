@@ -4,8 +4,9 @@ cascades), and the sign-in events' created_at (every read of the events is per p
 newest first, through their two indexes). Each of them was one more page written by every row
 inserted: a password sign-in wrote 17.5 pages to SQLite's WAL, its event alone six.
 
-Only the indexes are dropped (DROP INDEX): Django's AlterField would remake each table on
-SQLite, copying every row of pool_user to drop one index. The names are the ones Django gave
+pool_user keeps its pool_id index (see the model). Only the indexes are dropped (DROP
+INDEX): Django's AlterField would remake each table on SQLite, copying every row (one per
+sign-in in pool_authevent) to drop one index. The names are the ones Django gave
 the indexes (its schema editor computes them again from the field), with PostgreSQL's
 `_like` twin of a varchar column's index. Reversed, they are made again as Django made them.
 
@@ -33,7 +34,6 @@ FIELDS = [
     ("signinname", "pool"),
     ("trigger", "pool"),
     ("triggerinvocation", "pool"),
-    ("user", "pool"),
     ("userpooldomain", "pool"),
     ("verificationcode", "user"),
 ]
@@ -233,16 +233,6 @@ class Migration(migrations.Migration):
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="trigger_calls",
-                        to="pool.userpool",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="user",
-                    name="pool",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="users",
                         to="pool.userpool",
                     ),
                 ),

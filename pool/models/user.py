@@ -95,9 +95,11 @@ def _search_index(field: str) -> models.Index:
 
 
 class User(models.Model):
-    pool = models.ForeignKey(
-        UserPool, on_delete=models.CASCADE, related_name="users", db_index=False
-    )
+    # Its own index, though the unique (pool, username_key) leads with the column too: on
+    # PostgreSQL the planner reads a pool's users through it (the custom-attribute search's
+    # join: tests/pool/test_search.py), and a user's row is written on sign-up and import,
+    # not on sign-in.
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="users")
     username = models.CharField(max_length=128)
     # The username as this pool compares it (NFKC, lower-cased unless the pool is case-sensitive).
     username_key = models.CharField(max_length=128, editable=False)

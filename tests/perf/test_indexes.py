@@ -15,6 +15,8 @@ from django.db import connection
 _AUTO_CREATED = "auto-created many-to-many table"
 
 
+# Kept on purpose (the model says why): PostgreSQL's planner reads a pool's users through it.
+_KEPT = {("pool_user", ("pool_id",))}
 # PostgreSQL's byte-ordered copies (COLLATE "C") of the searchable columns' indexes
 # (pool/migrations/0002): another collation, so they do not serve the plain index's reads.
 _BYTE_ORDERED = "_c_idx"
@@ -48,9 +50,9 @@ def _covered_indexes() -> list[str]:
                 if (item["index"] or item["unique"] or item["primary_key"]) and name not in partial
             }
             for name, item in constraints.items():
-                if not _plain_index(name, item) or name in partial:
-                    continue
                 columns = tuple(item["columns"])
+                if not _plain_index(name, item) or name in partial or (table, columns) in _KEPT:
+                    continue
                 for other, (other_columns, unique) in others.items():
                     if other.endswith(_BYTE_ORDERED):
                         continue
@@ -103,7 +105,7 @@ def test_the_migration_makes_the_indexes_again_when_reversed():
     try:
         call_command("migrate", "pool", "0021", verbosity=0)
         assert any("pool_authevent_user_id" in line for line in _covered_indexes())
-        assert any("pool_user_pool_id" in line for line in _covered_indexes())
+        assert any("pool_refreshfamily_user_id" in line for line in _covered_indexes())
     finally:
         call_command("migrate", "pool", verbosity=0)
     assert _covered_indexes() == []
