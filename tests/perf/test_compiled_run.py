@@ -1,7 +1,7 @@
-"""pool.selectors.compiled.run: the hot paths' statements on SQLite run on the driver's own
-cursor, without the layers of Django's cursor around each execute, and behave as through it:
-Django's errors, the broken-transaction refusal, the async-context refusal, query counts that
-see them, the same rows on every database."""
+"""pool.selectors.compiled.run: the hot paths' statements run on the driver's own cursor (on
+SQLite and PostgreSQL), without the layers of Django's cursor around each execute, and behave
+as through it: Django's errors, the broken-transaction refusal, the async-context refusal,
+query counts that see them, the same rows on every database."""
 
 from __future__ import annotations
 

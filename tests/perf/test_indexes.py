@@ -10,11 +10,6 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-# Tables Django makes for a ManyToManyField without a `through` model: their indexes are
-# Django's own, and they are written only when a user's groups change.
-_AUTO_CREATED = "auto-created many-to-many table"
-
-
 # Kept on purpose (the model says why): PostgreSQL's planner reads a pool's users through it.
 _KEPT = {("pool_user", ("pool_id",))}
 # PostgreSQL's byte-ordered copies (COLLATE "C") of the searchable columns' indexes
@@ -40,7 +35,9 @@ def _covered_indexes() -> list[str]:
     with connection.cursor() as cursor:
         for model in _pool_models():
             if model._meta.auto_created:
-                continue  # _AUTO_CREATED
+                # A ManyToManyField's own table (no `through` model): its indexes are Django's,
+                # and it is written only when a user's groups change.
+                continue
             table = model._meta.db_table
             constraints = connection.introspection.get_constraints(cursor, table)
             partial = _partial_names(model)
@@ -71,7 +68,7 @@ def _plain_index(name: str, item: dict) -> bool:
         item["index"]
         and not item["unique"]
         and not item["primary_key"]
-        and not (name.endswith("_like"))
+        and not name.endswith("_like")
     )
 
 
@@ -104,8 +101,9 @@ def test_the_migration_makes_the_indexes_again_when_reversed():
     again, they go."""
     try:
         call_command("migrate", "pool", "0021", verbosity=0)
-        assert any("pool_authevent_user_id" in line for line in _covered_indexes())
-        assert any("pool_refreshfamily_user_id" in line for line in _covered_indexes())
+        covered = _covered_indexes()
+        assert any("pool_authevent_user_id" in line for line in covered)
+        assert any("pool_refreshfamily_user_id" in line for line in covered)
     finally:
         call_command("migrate", "pool", verbosity=0)
     assert _covered_indexes() == []
