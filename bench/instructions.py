@@ -55,16 +55,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="keep callgrind's dump of the requests here (for callgrind_annotate --inclusive=yes)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.scenario, args.requests)
-    count = count_instructions(args.scenario, args.requests)
+    count = count_instructions(args.scenario, args.requests, dump=args.dump)
     print(f"{args.scenario}: {count:,} instructions per request ({args.requests} requests)")
     return 0
 
 
-def count_instructions(scenario: str, requests: int) -> int:
+def count_instructions(scenario: str, requests: int, dump: Path | None = None) -> int:
     """Run the child under callgrind and count the instructions of its requests only."""
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -107,6 +112,8 @@ def count_instructions(scenario: str, requests: int) -> int:
     totals = re.search(r"^totals: (\d+)", dumps[-1].read_text(), re.MULTILINE) if dumps else None
     if totals is None:
         raise SystemExit(f"no callgrind dump in {scratch}")
+    if dump is not None:
+        shutil.copyfile(dumps[-1], dump)
     shutil.rmtree(scratch, ignore_errors=True)
     return int(totals[1]) // requests
 
