@@ -26,9 +26,47 @@ def _rate(section: dict | None, name: str) -> float | None:
     return row.get("per_second") or None
 
 
-def _argon2_all_cores(report: dict) -> float | None:
-    runs = (report.get("argon2") or {}).get("runs") or []
+def _argon2_all_cores(section: dict | None) -> float | None:
+    runs = (section or {}).get("runs") or []
     return max(runs, key=lambda r: r["threads"])["verifications_per_s"] if runs else None
+
+
+def _after(report: dict) -> dict:
+    """The references measured again right after Cognate's SQLite pass (bench/run.py)."""
+    return report.get("after_sqlite") or {}
+
+
+def _mean_row(before: dict | None, after: dict | None) -> dict | None:
+    """A reference scenario's row for the ratios: the mean req/s and CPU ms per request of its
+    two measurements (before Cognate's passes and after the SQLite one), or the one there is."""
+    if not before or not after or not before.get("per_second") or not after.get("per_second"):
+        return before or after
+    row = {"per_second": (before["per_second"] + after["per_second"]) / 2}
+    if before.get("cpu_ms_per") and after.get("cpu_ms_per"):
+        row["cpu_ms_per"] = (before["cpu_ms_per"] + after["cpu_ms_per"]) / 2
+    return row
+
+
+def _references(report: dict) -> dict:
+    """The ceilings' rows as the ratios use them (each the mean of its two measurements)."""
+    before, after = report.get("ceilings") or {}, _after(report).get("ceilings") or {}
+    return {
+        name: _mean_row(row, after.get(name)) if isinstance(row, dict) else row
+        for name, row in before.items()
+    }
+
+
+def _span(report: dict, name: str) -> tuple[float, float] | None:
+    """The two measurements of reference `name` (a ceiling, or "argon2"), when there are two."""
+    after = _after(report)
+    if name == "argon2":
+        pair = (_argon2_all_cores(report.get("argon2")), _argon2_all_cores(after.get("argon2")))
+    else:
+        pair = tuple(
+            ((section or {}).get(name) or {}).get("per_second")
+            for section in (report.get("ceilings"), after.get("ceilings"))
+        )
+    return pair if all(pair) else None
 
 
 def _search_rows(search: dict | None) -> list[tuple[str, dict]]:
@@ -40,16 +78,19 @@ def ratios(report: dict) -> list[dict]:
     """Every target: its name, measured value, the bound, PASS/MISS (or n/a with why)."""
     sqlite = (report.get("cognate") or {}).get("sqlite", {}).get("scenarios")
     postgres = (report.get("cognate") or {}).get("postgres", {}).get("scenarios")
-    ceilings = report.get("ceilings") or {}
+    ceilings = _references(report)
     peers = report.get("peers") or {}
     oidc = peers.get("oidc-provider") or {}
     dot = peers.get("django-oauth-toolkit") or {}
-    argon2 = _argon2_all_cores(report)
+    argon2_span = _span(report, "argon2")
+    argon2 = sum(argon2_span) / 2 if argon2_span else _argon2_all_cores(report.get("argon2"))
     rows: list[dict] = []
 
-    def ratio(name: str, numerator, denominator, bound: float, cpu: tuple = ()) -> None:
+    def ratio(name: str, numerator, denominator, bound: float, cpu: tuple = (), span=None) -> None:
         """`cpu`: the two scenarios' rows, for the same ratio computed from server CPU ms per
-        request (how many requests a core-second buys), which a busy machine skews less."""
+        request (how many requests a core-second buys), which a busy machine skews less.
+        `span`: the denominator's two measurements (it is their mean), for the ratio against
+        each."""
         by_cpu = None
         if cpu:
             mine, theirs = ((section or {}).get(key) or {} for section, key in cpu)
@@ -68,15 +109,16 @@ def ratios(report: dict) -> list[dict]:
             return
         value = round(numerator / denominator, 2)
         verdict = "PASS" if value >= bound else "MISS"
-        rows.append(
-            {
-                "target": name,
-                "value": value,
-                "by_cpu": by_cpu,
-                "bound": f">= {bound}",
-                "verdict": verdict,
-            }
-        )
+        row = {
+            "target": name,
+            "value": value,
+            "by_cpu": by_cpu,
+            "bound": f">= {bound}",
+            "verdict": verdict,
+        }
+        if span:
+            row["against_each"] = [round(numerator / measured, 2) for measured in span]
+        rows.append(row)
 
     def at_most(name: str, value, bound: float, unit: str) -> None:
         if value is None:
@@ -97,6 +139,7 @@ def ratios(report: dict) -> list[dict]:
         _rate(ceilings, "sign2"),
         0.9,
         (mine, (ceilings, "sign2")),
+        _span(report, "sign2"),
     )
     ratio(
         "refresh / oidc-provider refresh",
@@ -120,12 +163,14 @@ def ratios(report: dict) -> list[dict]:
         ((sqlite, "client_credentials"), (oidc, "client_credentials")),
     )
     hello = _rate(ceilings, "hello")
+    hello_span = _span(report, "hello")
     ratio(
         "JWKS / bare Django hello",
         _rate(sqlite, "jwks"),
         hello,
         1.5,
         ((sqlite, "jwks"), (ceilings, "hello")),
+        hello_span,
     )
     ratio(
         "discovery / bare Django hello",
@@ -133,6 +178,7 @@ def ratios(report: dict) -> list[dict]:
         hello,
         1.5,
         ((sqlite, "discovery"), (ceilings, "hello")),
+        hello_span,
     )
     ratio(
         "userInfo / bare Django hello",
@@ -140,6 +186,7 @@ def ratios(report: dict) -> list[dict]:
         hello,
         0.7,
         ((sqlite, "userinfo"), (ceilings, "hello")),
+        hello_span,
     )
     ratio(
         "GetUser (JSON API) / bare Django hello",
@@ -147,18 +194,21 @@ def ratios(report: dict) -> list[dict]:
         hello,
         0.7,
         ((sqlite, "getuser"), (ceilings, "hello")),
+        hello_span,
     )
     ratio(
         "hosted sign-in / argon2 verifications/s (all cores)",
         _rate(sqlite, "hosted_sign_in"),
         argon2,
         0.85,
+        span=argon2_span,
     )
     ratio(
         "InitiateAuth USER_PASSWORD_AUTH / argon2 verifications/s (all cores)",
         _rate(sqlite, "initiate_auth"),
         argon2,
         0.85,
+        span=argon2_span,
     )
     flows = _rate(sqlite, "code_flow")
     rows.append(
@@ -202,10 +252,40 @@ def ratios(report: dict) -> list[dict]:
     return rows
 
 
+def _against_each(target: dict) -> str:
+    """A ratio against each of its reference's two measurements, after the one against their
+    mean."""
+    each = target.get("against_each")
+    return f" ({_fmt(each[0], 2)} / {_fmt(each[1], 2)})" if each else ""
+
+
+def _drift(report: dict) -> str:
+    """How far the references moved between their two measurements (bench/run.py: before
+    Cognate's passes, and right after its SQLite pass)."""
+    moved = []
+    for name, label, unit in (
+        ("hello", "hello", "req/s"),
+        ("sign2", "sign2", "req/s"),
+        ("argon2", "argon2", "verifications/s"),
+    ):
+        span = _span(report, name)
+        if span:
+            first, second = span
+            moved.append(f"{label} {_fmt(first)} → {_fmt(second)} {unit} (× {second / first:.2f})")
+    if not moved:
+        return ""
+    return (
+        "Drift: the references were measured before Cognate's passes and again right after "
+        "its SQLite pass: " + ", ".join(moved) + ". Ratios against them use the mean of the "
+        "two; in brackets, the ratio against the first and against the second alone (where "
+        "they straddle a bound, the verdict is the host's as much as the code's)."
+    )
+
+
 def _server_floor(report: dict) -> str:
     """What the server costs before any application code, and so the most any "/ hello" ratio
     can reach on it: an answer that cost nothing of ours would still cost the floor."""
-    ceilings = report.get("ceilings") or {}
+    ceilings = _references(report)
     null = (ceilings.get("null") or {}).get("cpu_ms_per")
     hello = (ceilings.get("hello") or {}).get("cpu_ms_per")
     if not null or not hello:
@@ -222,7 +302,7 @@ def _signing_floor(report: dict) -> str:
     client_credentials and refresh in the same run: no Django view on this server that signs
     as much can do better, so the peer ratios of client_credentials and refresh are bounded by
     these."""
-    ceilings = report.get("ceilings") or {}
+    ceilings = _references(report)
     oidc = (report.get("peers") or {}).get("oidc-provider") or {}
     parts = []
     for ceiling, grant, what in (
@@ -275,12 +355,17 @@ def _scenario_rows(report: dict) -> list[list[str]]:
             continue
         for name in SCENARIOS:
             rows.append(_row(f"Cognate ({label})", name, section["scenarios"].get(name)))
-    ceilings = report.get("ceilings") or {}
-    if ceilings.get("null"):
-        rows.append(_row("bare WSGI (no Django)", "null", ceilings["null"]))
-    for name in ("hello", "sign1", "sign2"):
-        if name in ceilings or name != "sign1":
-            rows.append(_row("bare Django", name, ceilings.get(name)))
+    for ceilings, when in (
+        (report.get("ceilings") or {}, ""),
+        (_after(report).get("ceilings"), ", after Cognate (SQLite)"),
+    ):
+        if ceilings is None:
+            continue
+        if ceilings.get("null"):
+            rows.append(_row(f"bare WSGI (no Django){when}", "null", ceilings["null"]))
+        for name in ("hello", "sign1", "sign2"):
+            if name in ceilings or name != "sign1":
+                rows.append(_row(f"bare Django{when}", name, ceilings.get(name)))
     for peer, section in (report.get("peers") or {}).items():
         if "skipped" in section:
             rows.append([peer, "-", section["skipped"], "", "", "", "", ""])
@@ -346,17 +431,21 @@ def markdown(report: dict, *, searches: str = "") -> str:
     """The whole report as markdown; `searches` keeps only the search rows whose name holds
     it (the README shows the email-prefix ones)."""
     parts = [f"Machine: {_machine(report)}. Whole run: {report.get('seconds')} s.", ""]
-    argon2 = report.get("argon2") or {}
-    if argon2.get("runs"):
-        p = argon2["parameters"]
-        runs = ", ".join(
-            f"{r['verifications_per_s']}/s with {r['threads']} thread(s)" for r in argon2["runs"]
-        )
-        parts += [
-            f"argon2id m={p['memory_kib']} KiB t={p['time_cost']} p={p['parallelism']}: "
-            f"verifications {runs}.",
-            "",
-        ]
+    for argon2, when in (
+        (report.get("argon2") or {}, ""),
+        (_after(report).get("argon2") or {}, ", after Cognate (SQLite)"),
+    ):
+        if argon2.get("runs"):
+            p = argon2["parameters"]
+            runs = ", ".join(
+                f"{r['verifications_per_s']}/s with {r['threads']} thread(s)"
+                for r in argon2["runs"]
+            )
+            parts += [
+                f"argon2id m={p['memory_kib']} KiB t={p['time_cost']} p={p['parallelism']}"
+                f"{when}: verifications {runs}.",
+                "",
+            ]
     parts.append(
         _grid(
             [
@@ -426,7 +515,7 @@ def markdown(report: dict, *, searches: str = "") -> str:
             [
                 [
                     t["target"],
-                    _fmt(t["value"], 2),
+                    _fmt(t["value"], 2) + _against_each(t),
                     t["bound"],
                     t["verdict"],
                     _fmt(t.get("by_cpu"), 2),
@@ -435,7 +524,7 @@ def markdown(report: dict, *, searches: str = "") -> str:
             ],
         )
     )
-    for floor in (_server_floor(report), _signing_floor(report)):
+    for floor in (_drift(report), _server_floor(report), _signing_floor(report)):
         if floor:
             parts += ["", floor]
     profile = ((report.get("cognate") or {}).get("sqlite") or {}).get("profile")

@@ -370,3 +370,49 @@ def test_instructions_counts_only_the_requests_of_a_scenario():
     found = re.fullmatch(r"jwks: ([\d,]+) instructions per request \(5 requests\)\n", done.stdout)
     assert found, done.stdout
     assert 0 < int(found[1].replace(",", "")) < 5_000_000
+
+
+def test_references_measured_twice_give_ratios_against_their_mean_and_each():
+    def argon2(all_cores: float) -> dict:
+        return {
+            "parameters": {"memory_kib": 19456, "time_cost": 2, "parallelism": 1},
+            "runs": [
+                {"threads": 1, "verifications_per_s": all_cores / 2},
+                {"threads": 2, "verifications_per_s": all_cores},
+            ],
+        }
+
+    report = {
+        "argon2": argon2(80.0),
+        "ceilings": {"hello": {"per_second": 4000.0, "cpu_ms_per": 0.4}},
+        "after_sqlite": {
+            "argon2": argon2(60.0),
+            "ceilings": {"hello": {"per_second": 2000.0, "cpu_ms_per": 0.6}},
+        },
+        "cognate": {
+            "sqlite": {
+                "scenarios": {
+                    "userinfo": {"per_second": 2100.0, "cpu_ms_per": 1.0},
+                    "initiate_auth": {"per_second": 63.0},
+                }
+            }
+        },
+    }
+    verdicts = {row["target"]: row for row in bench_report.ratios(report)}
+    user_info = verdicts["userInfo / bare Django hello"]
+    # Against the mean of the two hellos (3,000 req/s); in between, against each.
+    assert (user_info["value"], user_info["verdict"]) == (0.7, "PASS")
+    assert user_info["against_each"] == [0.53, 1.05]
+    assert user_info["by_cpu"] == 0.5  # the mean CPU per hello: 0.5 ms
+    sign_in = verdicts["InitiateAuth USER_PASSWORD_AUTH / argon2 verifications/s (all cores)"]
+    assert (sign_in["value"], sign_in["against_each"]) == (0.9, [0.79, 1.05])
+    text = bench_report.markdown(report)
+    assert "| userInfo / bare Django hello | 0.70 (0.53 / 1.05) | >= 0.7 | PASS |" in text
+    assert "hello 4,000.0 → 2,000.0 req/s (× 0.50)" in text
+    assert "argon2 80.0 → 60.0 verifications/s (× 0.75)" in text
+    assert "| bare Django, after Cognate (SQLite) | hello | 2,000.0 |" in text
+    # One measurement: the ratio against it, no brackets, no drift.
+    del report["after_sqlite"]
+    single = bench_report.markdown(report)
+    assert "| userInfo / bare Django hello | 0.53 | >= 0.7 | MISS |" in single
+    assert "Drift" not in single
