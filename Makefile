@@ -165,13 +165,14 @@ wrk:
 			|| echo "*** apt-get could not install wrk"; \
 	fi
 
-# valgrind's callgrind, which counts instructions per request for bench/instructions.py (and
-# its test in tests/bench/, which skips without it): installed as wrk is.
+# valgrind's callgrind, which counts instructions per request for bench/instructions.py, and
+# strace, which counts its system calls (--syscalls; their tests in tests/bench/ skip without
+# them): installed as wrk is.
 valgrind:
-	@if ! command -v valgrind >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian's valgrind with apt-get ..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind) \
-			|| echo "*** apt-get could not install valgrind"; \
+	@if ! (command -v valgrind && command -v strace) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's valgrind and strace with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind strace) \
+			|| echo "*** apt-get could not install valgrind and strace"; \
 	fi
 
 venv: $(VENV)/bin/python

@@ -11,12 +11,18 @@ with a timing. Two runs of the same code agreed within 0.1 % (repeat a run befor
 difference of a percent or two).
 
     .venv/bin/python bench/instructions.py userinfo [--requests 300]
+    .venv/bin/python bench/instructions.py userinfo --syscalls   # the kernel's side (strace)
 
 Scenarios: userinfo, getuser, refresh, client_credentials, jwks, discovery, initiate_auth.
 initiate_auth (a USER_PASSWORD_AUTH sign-in, the seeded users in turn) runs with argon2 at its
 cheapest (8 KiB, one pass): argon2's own cost is the configured parameters', which
 bench/argon2_rate.py measures; what is counted here is the rest of the sign-in, the part the
 sign-in target's 15 % margin is for. Needs valgrind.
+
+callgrind counts the process's own instructions only. `--syscalls` runs the same child without
+it and counts the system calls of the same requests with strace attached around them (SQLite's
+page writes and locks, random bytes from the kernel, files opened): the part of a request's
+CPU the instruction count leaves out. Needs strace.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -60,10 +68,24 @@ def main() -> int:
         type=Path,
         help="keep callgrind's dump of the requests here (for callgrind_annotate --inclusive=yes)",
     )
+    parser.add_argument(
+        "--syscalls",
+        action="store_true",
+        help="count the requests' system calls with strace instead (the kernel work callgrind "
+        "does not see: SQLite's page writes and locks, random bytes, files opened)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.scenario, args.requests)
+    if args.syscalls:
+        calls = count_syscalls(args.scenario, args.requests)
+        each = ", ".join(f"{name} {count:.2f}" for name, count in calls.items())
+        print(
+            f"{args.scenario}: {sum(calls.values()):.2f} system calls per request "
+            f"({args.requests} requests){': ' + each if each else ''}"
+        )
+        return 0
     count = count_instructions(args.scenario, args.requests, dump=args.dump)
     print(f"{args.scenario}: {count:,} instructions per request ({args.requests} requests)")
     return 0
@@ -116,6 +138,56 @@ def count_instructions(scenario: str, requests: int, dump: Path | None = None) -
         shutil.copyfile(dumps[-1], dump)
     shutil.rmtree(scratch, ignore_errors=True)
     return int(totals[1]) // requests
+
+
+def count_syscalls(scenario: str, requests: int) -> dict[str, float]:
+    """Run the child, attach strace to every thread of it around its requests only, and count
+    their system calls: name -> calls per request, most first. As deterministic as the
+    instruction count: the same requests make the same calls."""
+    if not shutil.which("strace"):
+        raise SystemExit("strace is not installed (apt-get install strace)")
+    scratch = Path(tempfile.mkdtemp(prefix="cognate-syscalls-"))
+    out = scratch / "strace.out"
+    env = {**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)}
+    command = [sys.executable, str(Path(__file__).resolve()), scenario, f"--requests={requests}"]
+    child_process = subprocess.Popen(
+        [*command, "--child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=(scratch / "child.log").open("w"),
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    tracer = None
+    try:
+        _expect(child_process, "ready", scratch)
+        tracer = subprocess.Popen(
+            ["strace", "-f", "-c", "-o", str(out), "-p", str(child_process.pid)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        attached = tracer.stderr.readline()  # "strace: Process N attached"
+        if "attached" not in attached:
+            raise SystemExit(f"strace did not attach: {attached!r}")
+        time.sleep(0.5)  # the process's other threads, attached after the first
+        _say(child_process, "go")
+        _expect(child_process, "done", scratch)
+        tracer.send_signal(signal.SIGINT)  # detaches and writes the summary
+        tracer.wait(timeout=60)
+        _say(child_process, "bye")
+        child_process.wait(timeout=120)
+    finally:
+        for process in (tracer, child_process):
+            if process is not None and process.poll() is None:
+                process.kill()
+    counts = {}
+    for line in out.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[3].isdigit() and parts[-1] != "total":
+            counts[parts[-1]] = int(parts[3]) / requests
+    shutil.rmtree(scratch, ignore_errors=True)
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def _control(option: str, pid: int) -> None:

@@ -372,6 +372,44 @@ def test_instructions_counts_only_the_requests_of_a_scenario():
     assert 0 < int(found[1].replace(",", "")) < 5_000_000
 
 
+def _syscalls(scenario: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "bench/instructions.py", scenario, "--requests", "20", "--syscalls"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if "Operation not permitted" in done.stderr:
+        pytest.skip("strace may not attach to another process here (ptrace)")
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = re.fullmatch(
+        rf"{scenario}: [\d.]+ system calls per request \(20 requests\)(?:: (.*))?\n", done.stdout
+    )
+    assert found, done.stdout
+    return {
+        name: float(count)
+        for name, count in (part.split() for part in (found[1] or "").split(", ") if part)
+    }
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="bench/instructions.py runs on its own SQLite file whatever DATABASE_URL says",
+)
+def test_syscalls_of_the_read_paths_write_nothing_and_open_nothing():
+    """bench/instructions.py --syscalls counts the scenario's requests' system calls only
+    (not the process's start and seeding, which open and write hundreds of files). A kept
+    JWKS answer makes none; userInfo reads (SQLite's shared lock: two fcntl) and writes its
+    log line, but writes no database page, syncs nothing and opens no file."""
+    jwks = _syscalls("jwks")
+    assert sum(jwks.values()) < 1, jwks
+    user_info = _syscalls("userinfo")
+    assert user_info.get("fcntl") == 2.0, user_info
+    assert not {"pwrite64", "fdatasync", "fsync", "openat", "flock"} & set(user_info), user_info
+
+
 def test_references_measured_twice_give_ratios_against_their_mean_and_each():
     def argon2(all_cores: float) -> dict:
         return {
