@@ -97,26 +97,9 @@ def count_instructions(scenario: str, requests: int, dump: Path | None = None) -
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     scratch = Path(tempfile.mkdtemp(prefix="cognate-instructions-"))
     out = scratch / "callgrind.out"
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        f"--callgrind-out-file={out}",
-        sys.executable,
-        str(Path(__file__).resolve()),
-        scenario,
-        f"--requests={requests}",
-        "--child",
-    ]
-    env = {**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)}
-    child_process = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=(scratch / "child.log").open("w"),
-        text=True,
-        env=env,
-        cwd=ROOT,
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+    child_process = _start_child(
+        [*valgrind, f"--callgrind-out-file={out}"], scenario, requests, scratch
     )
     try:
         _expect(child_process, "ready", scratch)
@@ -148,17 +131,7 @@ def count_syscalls(scenario: str, requests: int) -> dict[str, float]:
         raise SystemExit("strace is not installed (apt-get install strace)")
     scratch = Path(tempfile.mkdtemp(prefix="cognate-syscalls-"))
     out = scratch / "strace.out"
-    env = {**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)}
-    command = [sys.executable, str(Path(__file__).resolve()), scenario, f"--requests={requests}"]
-    child_process = subprocess.Popen(
-        [*command, "--child"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=(scratch / "child.log").open("w"),
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    child_process = _start_child([], scenario, requests, scratch)
     tracer = None
     try:
         _expect(child_process, "ready", scratch)
@@ -188,6 +161,23 @@ def count_syscalls(scenario: str, requests: int) -> dict[str, float]:
             counts[parts[-1]] = int(parts[3]) / requests
     shutil.rmtree(scratch, ignore_errors=True)
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _start_child(
+    wrapper: list[str], scenario: str, requests: int, scratch: Path
+) -> subprocess.Popen:
+    """This script as the child (`--child`), under `wrapper` (valgrind's command line, or
+    nothing), with its log and its seeded SQLite file in `scratch`."""
+    command = [sys.executable, str(Path(__file__).resolve()), scenario, f"--requests={requests}"]
+    return subprocess.Popen(
+        [*wrapper, *command, "--child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=(scratch / "child.log").open("w"),
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)},
+        cwd=ROOT,
+    )
 
 
 def _control(option: str, pid: int) -> None:
