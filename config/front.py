@@ -565,11 +565,16 @@ def _djangos_own(signal: Signal) -> frozenset | None:
 
 @functools.cache
 def _caches_close_nothing() -> bool:
-    """Whether every configured cache backend's close() is BaseCache's (a no-op)."""
-    return all(
-        import_string(cache["BACKEND"]).close is BaseCache.close
-        for cache in settings.CACHES.values()
-    )
+    """Whether every configured cache backend's close() is BaseCache's (a no-op). A backend
+    that does not import (configured, never used: Django closes only the caches a request
+    used) leaves the answer to close_caches, as Django's receiver."""
+    try:
+        return all(
+            import_string(cache["BACKEND"]).close is BaseCache.close
+            for cache in settings.CACHES.values()
+        )
+    except ImportError:
+        return False
 
 
 def _forget_caches(*, setting: str, **_) -> None:

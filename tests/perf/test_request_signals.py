@@ -122,3 +122,16 @@ def test_caches_that_close_are_closed_at_the_end(settings, monkeypatch):
     no_dispatch(monkeypatch)
     RequestSignals().finished()
     assert ClosingCache.closed == before + 1
+
+
+def test_a_cache_backend_that_does_not_import_is_left_to_djangos_close_caches(
+    settings, monkeypatch
+):
+    """Django closes only the caches a request used: a configured, never used backend that
+    does not import must not fail the end of every request."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "unused": {"BACKEND": "no.such.CacheBackend"},
+    }
+    no_dispatch(monkeypatch)
+    RequestSignals().finished()
