@@ -263,15 +263,11 @@ def _drift(report: dict) -> str:
     """How far the references moved between their two measurements (bench/run.py: before
     Cognate's passes, and right after its SQLite pass)."""
     moved = []
-    for name, label, unit in (
-        ("hello", "hello", "req/s"),
-        ("sign2", "sign2", "req/s"),
-        ("argon2", "argon2", "verifications/s"),
-    ):
+    for name, unit in (("hello", "req/s"), ("sign2", "req/s"), ("argon2", "verifications/s")):
         span = _span(report, name)
         if span:
             first, second = span
-            moved.append(f"{label} {_fmt(first)} → {_fmt(second)} {unit} (× {second / first:.2f})")
+            moved.append(f"{name} {_fmt(first)} → {_fmt(second)} {unit} (× {second / first:.2f})")
     if not moved:
         return ""
     return (
