@@ -23,12 +23,26 @@ callgrind counts the process's own instructions only. `--syscalls` runs the same
 it and counts the system calls of the same requests with strace attached around them (SQLite's
 page writes and locks, random bytes from the kernel, files opened): the part of a request's
 CPU the instruction count leaves out. Needs strace.
+
+`--served` counts what the in-process count leaves out on the other side: the server. The
+child seeds and makes the same requests, but does not answer them: one gunicorn worker (the
+bench's command line and config/gunicorn.py, 4 threads) runs under callgrind on the seeded
+file, and the requests go to it over HTTP on 4 keep-alive connections; counted is everything
+the worker process does for them (gunicorn's parsing, its poller and threads, the headers it
+checks and writes, the app). `null` (a WSGI callable answering before Django), `hello` (the
+bare Django view), `sign1` and `sign2` (views that only sign one and two RS256 JWTs) are the
+bench's ceilings served the same way: the same-server references of `make bench`'s ratios,
+counted instead of timed. (A count is not a time: RSA's instructions run at about 3.5 per
+cycle, the interpreter's at about one.)
+
+    .venv/bin/python bench/instructions.py hello --served
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import io
 import json
 import os
@@ -39,8 +53,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = (
@@ -52,6 +67,15 @@ SCENARIOS = (
     "discovery",
     "initiate_auth",
 )
+# The bench's ceilings (bench/ceiling), counted served only (--served): their requests.
+CEILINGS = {
+    "null": ("GET", "/null"),
+    "hello": ("GET", "/hello"),
+    "sign1": ("POST", "/sign1"),
+    "sign2": ("POST", "/sign2"),
+}
+# --served: the worker's threads and the client's keep-alive connections.
+SERVED_THREADS = 4
 # initiate_auth's argon2 parameters (module docstring).
 CHEAPEST_ARGON2 = {"ARGON2_MEMORY_KIB": "8", "ARGON2_TIME_COST": "1", "ARGON2_PARALLELISM": "1"}
 HOST = "127.0.0.1"  # bench.run.HOST, which cognate_env allows
@@ -61,7 +85,7 @@ WARM_UP = 20
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("scenario", choices=(*SCENARIOS, *CEILINGS))
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument(
         "--dump",
@@ -74,10 +98,24 @@ def main() -> int:
         help="count the requests' system calls with strace instead (the kernel work callgrind "
         "does not see: SQLite's page writes and locks, random bytes, files opened)",
     )
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="count a gunicorn worker serving the requests over HTTP (the server included)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--write-requests", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.scenario, args.requests)
+        return child(args.scenario, args.requests, args.write_requests)
+    if args.served:
+        count = count_served(args.scenario, args.requests)
+        print(
+            f"{args.scenario}: {count:,} instructions per request served ({args.requests} requests)"
+        )
+        return 0
+    if args.scenario in CEILINGS:
+        parser.error(f"{args.scenario} is counted served only (--served)")
     if args.syscalls:
         calls = count_syscalls(args.scenario, args.requests)
         each = ", ".join(f"{name} {count:.2f}" for name, count in calls.items())
@@ -163,21 +201,161 @@ def count_syscalls(scenario: str, requests: int) -> dict[str, float]:
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
+def count_served(scenario: str, requests: int) -> int:
+    """One gunicorn worker under callgrind answers the scenario's requests over HTTP; its
+    instructions for them, per request (module docstring)."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    bench = _bench()
+    scratch = Path(tempfile.mkdtemp(prefix="cognate-served-"))
+    if scenario in CEILINGS:
+        method, path = CEILINGS[scenario]
+        request = {"method": method, "path": path, "headers": {"Host": HOST}}
+        batch = [request] * (requests + WARM_UP)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
+        env.pop("PYTHONPATH", None)
+        app, cognate, ready = "bench.ceiling.wsgi:application", False, "/hello"
+    else:
+        env, app, cognate = _cognate_env(scratch, scenario), "config.wsgi:application", True
+        written = scratch / "requests.json"
+        arguments = ("--write-requests", str(written))
+        seeding = _start_child([], scenario, requests, scratch, arguments, env)
+        if seeding.wait(timeout=600) or not written.exists():
+            raise SystemExit(f"the child failed:\n{(scratch / 'child.log').read_text()[-3000:]}")
+        batch = json.loads(written.read_text())
+        ready = "/healthz"
+    server = bench.django_server(
+        "served",
+        app,
+        env=env,
+        log=scratch / "server.log",
+        workers=1,
+        threads=SERVED_THREADS,
+        cognate=cognate,
+    )
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+    # One dump file per process (the master and its forked worker); no worker timeout, as
+    # everything runs tens of times slower under valgrind.
+    server.argv = [
+        *valgrind,
+        f"--callgrind-out-file={scratch}/callgrind.%p",
+        "--trace-children=yes",
+        *server.argv,
+        "--timeout",
+        "0",
+    ]
+    try:
+        server.start().wait_ready(ready, timeout=900)
+        (worker,) = server.workers()
+        _send(server.url, batch[requests:])  # warm-up: imports, the pool's key, connections
+        _control("--instr=on", worker)
+        _control("--zero", worker)
+        _send(server.url, batch[:requests])
+        _control("--dump", worker)
+        _control("--instr=off", worker)
+    finally:
+        server.stop()
+    # The worker's dumps: the one asked for above, and the one at its exit (instrumentation
+    # off by then: nothing in it).
+    totals = [
+        int(found[1])
+        for path in scratch.glob(f"callgrind.{worker}*")
+        if (found := re.search(r"^totals: (\d+)", path.read_text(), re.MULTILINE))
+    ]
+    if not totals:
+        raise SystemExit(f"no callgrind dump of the worker in {scratch}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    return max(totals) // requests
+
+
+def _http_request(environ: dict) -> dict:
+    """A WSGI environ made by _environ as the HTTP request it stands for (JSON-ready)."""
+    headers = {"Host": environ["HTTP_HOST"]}
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and key != "HTTP_HOST":
+            headers[key[5:].replace("_", "-").title()] = value
+    if "CONTENT_TYPE" in environ:
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    body = environ["wsgi.input"].getvalue().decode("latin-1")
+    return {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ["PATH_INFO"],
+        "headers": headers,
+        "body": body,
+    }
+
+
+def _send(url: str, batch: list[dict]) -> None:
+    """The requests of `batch` over SERVED_THREADS keep-alive connections at once, each
+    connection's share in turn; each must be answered 200."""
+    address = urlsplit(url)
+
+    def connection_share(share: list[dict]) -> None:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=900)
+        try:
+            for request in share:
+                body = request.get("body") or None
+                connection.request(
+                    request["method"],
+                    request["path"],
+                    body=body.encode("latin-1") if body else None,
+                    headers=request["headers"],
+                )
+                answer = connection.getresponse()
+                content = answer.read()
+                if answer.status != 200:
+                    raise SystemExit(f"{request['path']}: {answer.status} {content[:300]!r}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=SERVED_THREADS) as pool:
+        shares = [batch[start::SERVED_THREADS] for start in range(SERVED_THREADS)]
+        for done in [pool.submit(connection_share, share) for share in shares if share]:
+            done.result()
+
+
 def _start_child(
-    wrapper: list[str], scenario: str, requests: int, scratch: Path
+    wrapper: list[str],
+    scenario: str,
+    requests: int,
+    scratch: Path,
+    arguments: tuple = (),
+    env: dict | None = None,
 ) -> subprocess.Popen:
     """This script as the child (`--child`), under `wrapper` (valgrind's command line, or
     nothing), with its log and its seeded SQLite file in `scratch`."""
     command = [sys.executable, str(Path(__file__).resolve()), scenario, f"--requests={requests}"]
     return subprocess.Popen(
-        [*wrapper, *command, "--child"],
+        [*wrapper, *command, "--child", *arguments],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=(scratch / "child.log").open("w"),
         text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0", "COGNATE_VAR_DIR": str(scratch)},
+        env=env or _cognate_env(scratch, scenario),
         cwd=ROOT,
     )
+
+
+def _bench():
+    """bench/run.py, the harness whose seeding, settings and server command line these
+    counts share."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench import run
+
+    return run
+
+
+def _cognate_env(scratch: Path, scenario: str) -> dict:
+    """Cognate's settings as `make bench` serves it (production, rate limits raised), on a
+    SQLite file in `scratch`: the child's, and under --served the worker's too (one
+    SECRET_KEY for both)."""
+    env = {**_bench().cognate_env(scratch, URL, database="", redis=""), "PYTHONHASHSEED": "0"}
+    for name in ("REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)
+    if scenario == "initiate_auth":
+        env.update(CHEAPEST_ARGON2)
+    return env
 
 
 def _control(option: str, pid: int) -> None:
@@ -199,18 +377,10 @@ def _expect(process: subprocess.Popen, word: str, scratch: Path) -> None:
 # --------------------------------------------------------------------------- the child
 
 
-def child(scenario: str, count: int) -> int:
-    """Seed, build the requests, warm up, then run them when the parent says go."""
-    scratch = Path(os.environ["COGNATE_VAR_DIR"])
-    sys.path.insert(0, str(ROOT))
-    from bench import run as bench
-
-    # Cognate's settings as `make bench` serves it (production, rate limits raised), on SQLite.
-    os.environ.update(bench.cognate_env(scratch, URL, database="", redis=""))
-    for name in ("REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"):
-        os.environ.pop(name, None)
-    if scenario == "initiate_auth":
-        os.environ.update(CHEAPEST_ARGON2)
+def child(scenario: str, count: int, write_requests: Path | None = None) -> int:
+    """Seed, build the requests, warm up, then run them when the parent says go. With
+    `write_requests` (--served): write them there as HTTP requests instead, and end."""
+    bench = _bench()
     import django
 
     django.setup()
@@ -218,6 +388,10 @@ def child(scenario: str, count: int) -> int:
 
     seeded = bench.seed_cognate(URL, users=8)
     make = _requests(application, seeded, bench, scenario, count + WARM_UP)
+    if write_requests is not None:
+        http = [_http_request(make(index)) for index in range(count + WARM_UP)]
+        write_requests.write_text(json.dumps(http))
+        return 0
     for index in range(WARM_UP):
         _call(application, make(count + index))
     batch = [make(index) for index in range(count)]

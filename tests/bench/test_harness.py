@@ -372,6 +372,41 @@ def test_instructions_counts_only_the_requests_of_a_scenario():
     assert 0 < int(found[1].replace(",", "")) < 5_000_000
 
 
+def _served(scenario: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "bench/instructions.py", scenario, "--requests", "20", "--served"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-3000:]
+    found = re.fullmatch(
+        rf"{scenario}: ([\d,]+) instructions per request served \(20 requests\)\n", done.stdout
+    )
+    assert found, done.stdout
+    return int(found[1].replace(",", ""))
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="bench/instructions.py runs on its own SQLite file whatever DATABASE_URL says",
+)
+def test_served_instructions_count_the_worker_answering_over_http():
+    """bench/instructions.py --served: a gunicorn worker under callgrind answers the requests
+    over HTTP, and what it does for them is counted: the server's own work (the `null`
+    ceiling, answered before Django, is hundreds of thousands of instructions: gunicorn
+    parses, polls, checks and writes headers in Python), not the worker's start or the
+    seeding (hundreds of millions). A kept JWKS answer costs its server floor and a little
+    more; a bearer-token userInfo answer (read in the database, rendered) more still."""
+    null = _served("null")
+    assert 100_000 < null < 5_000_000
+    jwks = _served("jwks")
+    assert null < jwks < 5_000_000
+    assert jwks < _served("userinfo") < 10_000_000
+
+
 def _syscalls(scenario: str) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "bench/instructions.py", scenario, "--requests", "20", "--syscalls"],
