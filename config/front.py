@@ -73,6 +73,19 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 from django.utils.module_loading import import_string
 
+# Imported here, once, rather than in the functions of every request: config.wsgi imports this
+# module after django.setup(), and an import statement in a hot function is a few microseconds
+# of the interpreter's import machinery per call.
+from api import views as api_views
+from config import observability, security
+from hostedui import hosts
+from hostedui.oauth import endpoints
+from hostedui.views import oauth as oauth_views
+from hostedui.views.common import oauth_json_content
+from pool import clock, config_generation
+from pool.selectors import pools
+from pool.services import keys
+
 WELL_KNOWN = re.compile(r"^/([^/]+)/\.well-known/(jwks\.json|openid-configuration)$")
 API_PATHS = re.compile(r"^(?:/[^/]+)?/oauth2/(?:token|revoke|userInfo)$")
 POOL_API_PATH = re.compile(r"^/([^/]+)/oauth2/(token|revoke|userInfo)$")
@@ -160,9 +173,6 @@ class Front:
     # ---------------------------------------------------------------- JWKS and discovery
 
     def _document(self, pool_id: str, name: str, environ, start_response):
-        from pool import clock, config_generation
-        from pool.selectors import pools
-
         key = (
             pool_id,
             name,
@@ -267,13 +277,10 @@ class ApiDoor:
         setting_changed.connect(self._forget_headers)
 
     def __call__(self, environ, start_response, endpoint: str, kwargs: dict):
-        from hostedui import hosts
-        from pool.selectors.pools import valid_pool_id
-
         view = self._views.get(endpoint)
         if (
             self.steps is None
-            or ("pool_id" in kwargs and not valid_pool_id(kwargs["pool_id"]))
+            or ("pool_id" in kwargs and not pools.valid_pool_id(kwargs["pool_id"]))
             or (view is None and (view := self._view(environ, endpoint, kwargs)) is None)
         ):
             return self.api_app(environ, start_response)
@@ -295,7 +302,7 @@ class ApiDoor:
         if isinstance(response, _Answer):  # a GetUser or token 200 written here
             start_response(_OK, response.headers)
             return response
-        if endpoint == "userInfo" and self.keeps_headers and view[0] is _user_info_view():
+        if endpoint == "userInfo" and self.keeps_headers and view[0] is oauth_views.user_info:
             self._keep_user_info_headers(request, response)
         _with_length(response)  # after the headers kept above: it is this answer's own
         response._handler_class = WSGIHandler  # the sender of its request_finished
@@ -314,18 +321,14 @@ class ApiDoor:
         (hostedui.views.oauth.token_answer). None: the view answers."""
         if not self.keeps_headers or request.method != "POST":
             return None
-        if endpoint == "token" and view is _token_view():
-            from hostedui.views.oauth import token_answer
-
-            return token_answer
+        if endpoint == "token" and view is oauth_views.token:
+            return oauth_views.token_answer
         if (
             endpoint == ""
             and request.META.get("HTTP_X_AMZ_TARGET") == _GET_USER
-            and view is _api_view()
+            and view is api_views.endpoint
         ):
-            from api.views import answer
-
-            return answer
+            return api_views.answer
         return None
 
     def _user_info(
@@ -338,13 +341,8 @@ class ApiDoor:
         depends on the request), its log line and metrics. None when the view must answer
         (no kept pool, no Authorization header, any refusal or error: the view decides again
         and answers as always)."""
-        from config import observability, security
-        from hostedui.oauth import endpoints
-        from hostedui.views.common import oauth_json_content
-        from pool.selectors.pools import kept_pool
-
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
-        pool = kept_pool(pool_id) if authorization else None
+        pool = pools.kept_pool(pool_id) if authorization else None
         if pool is None:
             return None
         started, token = observability.begin(request)
@@ -404,8 +402,6 @@ class ApiDoor:
         Django's response and the steps after the view (their headers depend only on what the
         key holds); any other answer becomes the view's response and goes through them (and a
         200 of a new shape has their headers kept)."""
-        from config import observability
-
         set_urlconf(settings.ROOT_URLCONF)
         started, token = observability.begin(request)
         try:
@@ -619,24 +615,6 @@ def _with_length(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def _api_view():
-    from api.views import endpoint
-
-    return endpoint
-
-
-def _token_view():
-    from hostedui.views.oauth import token
-
-    return token
-
-
-def _user_info_view():
-    from hostedui.views.oauth import user_info
-
-    return user_info
-
-
 def _guarded(step, request, *args, **kwargs):
     """A step's answer, or Django's answer to the exception it raised (as each layer of
     Django's middleware chain converts one)."""
@@ -708,14 +686,10 @@ def _close_old_connections() -> None:
 def _request_id(environ) -> str:
     """A kept answer's own X-Request-Id (the caller's when it looks like one, as Django's
     answers have it)."""
-    from config.observability import new_request_id
-
-    return new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
+    return observability.new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
 
 
 def _published_until(pool_id: str) -> dt.datetime | None:
-    from pool.services import keys
-
     return keys.published_until(pool_id)
 
 
