@@ -36,6 +36,7 @@ counted instead of timed. (A count is not a time: RSA's instructions run at abou
 cycle, the interpreter's at about one.)
 
     .venv/bin/python bench/instructions.py hello --served
+    .venv/bin/python bench/instructions.py ratios --requests 200   # every same-server target
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ CEILINGS = {
     "sign1": ("POST", "/sign1"),
     "sign2": ("POST", "/sign2"),
 }
+# `ratios`: make bench's same-server targets, each as (request, its ceiling, the bound on
+# their req/s ratio), counted served.
+SERVED_RATIOS = (
+    ("jwks", "hello", 1.5),
+    ("discovery", "hello", 1.5),
+    ("userinfo", "hello", 0.7),
+    ("getuser", "hello", 0.7),
+    ("refresh", "sign2", 0.9),
+    ("client_credentials", "sign1", None),
+)
 # --served: the worker's threads and the client's keep-alive connections.
 SERVED_THREADS = 4
 # initiate_auth's argon2 parameters (module docstring).
@@ -85,7 +96,7 @@ WARM_UP = 20
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=(*SCENARIOS, *CEILINGS))
+    parser.add_argument("scenario", choices=(*SCENARIOS, *CEILINGS, "ratios"))
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument(
         "--dump",
@@ -108,6 +119,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args.scenario, args.requests, args.write_requests)
+    if args.scenario == "ratios":
+        print(served_ratios(args.requests))
+        return 0
     if args.served:
         count = count_served(args.scenario, args.requests)
         print(
@@ -266,6 +280,31 @@ def count_served(scenario: str, requests: int) -> int:
         raise SystemExit(f"no callgrind dump of the worker in {scratch}")
     shutil.rmtree(scratch, ignore_errors=True)
     return max(totals) // requests
+
+
+def served_ratios(requests: int) -> str:
+    """`make bench`'s same-server ratios as instruction counts (--served), a markdown table:
+    each request's ceiling's count over its own (more than 1: fewer instructions than the
+    ceiling). Deterministic where the timed ratios move by a quarter between runs on a shared
+    VM, but a count is not a time (RSA's instructions are cheaper than the interpreter's)."""
+    needed = dict.fromkeys(name for row in SERVED_RATIOS for name in row[:2])
+    counts = {name: count_served(name, requests) for name in needed}
+    null = count_served("null", requests)
+    lines = [
+        f"Served instructions per request ({requests} requests each, one gthread worker, "
+        f"{SERVED_THREADS} connections); null (the server alone): {null:,}",
+        "",
+        "| request | instructions | ceiling | its instructions | ceiling / request "
+        "| bound (req/s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, ceiling, bound in SERVED_RATIOS:
+        ratio = counts[ceiling] / counts[name]
+        lines.append(
+            f"| {name} | {counts[name]:,} | {ceiling} | {counts[ceiling]:,} | {ratio:.3f} "
+            f"| {'-' if bound is None else f'>= {bound}'} |"
+        )
+    return "\n".join(lines)
 
 
 def _http_request(environ: dict) -> dict:

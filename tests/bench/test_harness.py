@@ -359,27 +359,25 @@ def test_a_sliced_scenario_reports_its_median_run_and_every_slice():
 def test_instructions_counts_only_the_requests_of_a_scenario():
     """bench/instructions.py: callgrind counts the scenario's requests, not the process's
     start, migrations and seeding (instrumented, those are hundreds of millions)."""
-    done = subprocess.run(
-        [sys.executable, "bench/instructions.py", "jwks", "--requests", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = _instructions_script("jwks", "--requests", "5")
     assert done.returncode == 0, done.stderr[-3000:]
     found = re.fullmatch(r"jwks: ([\d,]+) instructions per request \(5 requests\)\n", done.stdout)
     assert found, done.stdout
     assert 0 < int(found[1].replace(",", "")) < 5_000_000
 
 
-def _served(scenario: str) -> int:
-    done = subprocess.run(
-        [sys.executable, "bench/instructions.py", scenario, "--requests", "20", "--served"],
+def _instructions_script(scenario: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "bench/instructions.py", scenario, *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
     )
+
+
+def _served(scenario: str) -> int:
+    done = _instructions_script(scenario, "--requests", "20", "--served")
     assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-3000:]
     found = re.fullmatch(
         rf"{scenario}: ([\d,]+) instructions per request served \(20 requests\)\n", done.stdout
@@ -408,13 +406,7 @@ def test_served_instructions_count_the_worker_answering_over_http():
 
 
 def _syscalls(scenario: str) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "bench/instructions.py", scenario, "--requests", "20", "--syscalls"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = _instructions_script(scenario, "--requests", "20", "--syscalls")
     if "Operation not permitted" in done.stderr:
         pytest.skip("strace may not attach to another process here (ptrace)")
     assert done.returncode == 0, done.stderr[-3000:]
