@@ -46,7 +46,6 @@ import base64
 import http.client
 import io
 import json
-import os
 import re
 import shutil
 import signal
@@ -222,31 +221,31 @@ def count_served(scenario: str, requests: int) -> int:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     bench = _bench()
     scratch = Path(tempfile.mkdtemp(prefix="cognate-served-"))
+    log = scratch / "server.log"
     if scenario in CEILINGS:
         method, path = CEILINGS[scenario]
         request = {"method": method, "path": path, "headers": {"Host": HOST}}
         batch = [request] * (requests + WARM_UP)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
-        env.pop("PYTHONPATH", None)
-        app, cognate, ready = "bench.ceiling.wsgi:application", False, "/hello"
+        server = bench.ceiling_server(log=log, workers=1, threads=SERVED_THREADS)
+        ready = "/hello"
     else:
-        env, app, cognate = _cognate_env(scratch, scenario), "config.wsgi:application", True
+        env = _cognate_env(scratch, scenario)
         written = scratch / "requests.json"
         arguments = ("--write-requests", str(written))
         seeding = _start_child([], scenario, requests, scratch, arguments, env)
         if seeding.wait(timeout=600) or not written.exists():
             raise SystemExit(f"the child failed:\n{(scratch / 'child.log').read_text()[-3000:]}")
         batch = json.loads(written.read_text())
+        server = bench.django_server(
+            "served",
+            "config.wsgi:application",
+            env=env,
+            log=log,
+            workers=1,
+            threads=SERVED_THREADS,
+            cognate=True,
+        )
         ready = "/healthz"
-    server = bench.django_server(
-        "served",
-        app,
-        env=env,
-        log=scratch / "server.log",
-        workers=1,
-        threads=SERVED_THREADS,
-        cognate=cognate,
-    )
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
     # One dump file per process (the master and its forked worker); no worker timeout, as
     # everything runs tens of times slower under valgrind.

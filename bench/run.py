@@ -1017,17 +1017,22 @@ def _frame(frame: str) -> tuple[str, bool]:
 # Ceilings and peers
 
 
-def run_ceilings(args, scratch: Path) -> dict:
+def ceiling_server(*, log: Path, workers: int, threads: int) -> Service:
+    """The ceilings' project (bench/ceiling) on the run's server; ready once /hello answers."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.ceiling.settings"}
     env.pop("PYTHONPATH", None)
-    server = django_server(
+    return django_server(
         "ceiling",
         "bench.ceiling.wsgi:application",
         env=env,
-        log=scratch / "ceiling.log",
-        workers=args.workers,
-        threads=args.threads,
+        log=log,
+        workers=workers,
+        threads=threads,
     )
+
+
+def run_ceilings(args, scratch: Path) -> dict:
+    server = ceiling_server(log=scratch / "ceiling.log", workers=args.workers, threads=args.threads)
     run = _runner(server, args, scratch)
     out = {}
     try:

@@ -366,13 +366,15 @@ def test_instructions_counts_only_the_requests_of_a_scenario():
     assert 0 < int(found[1].replace(",", "")) < 5_000_000
 
 
-def _instructions_script(scenario: str, *options: str) -> subprocess.CompletedProcess:
+def _instructions_script(
+    scenario: str, *options: str, timeout: int = 900
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "bench/instructions.py", scenario, *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
 
 
@@ -406,7 +408,7 @@ def test_served_instructions_count_the_worker_answering_over_http():
 
 
 def _syscalls(scenario: str) -> dict[str, float]:
-    done = _instructions_script(scenario, "--requests", "20", "--syscalls")
+    done = _instructions_script(scenario, "--requests", "20", "--syscalls", timeout=600)
     if "Operation not permitted" in done.stderr:
         pytest.skip("strace may not attach to another process here (ptrace)")
     assert done.returncode == 0, done.stderr[-3000:]
