@@ -403,13 +403,19 @@ def _machine(report: dict) -> str:
     s = report.get("settings") or {}
     return (
         f"{m.get('cores')} cores, {m.get('cpu')}, {m.get('memory')}, {m.get('kernel')}; "
-        f"Python {m.get('python')}, Django {m.get('django')}, node {m.get('node')}, "
+        f"Python {m.get('python')}{_build(m)}, Django {m.get('django')}, node {m.get('node')}, "
         f"{m.get('wrk')}; "
         f"gunicorn {s.get('workers')} workers x {s.get('threads')} threads (gthread); "
         f"wrk {s.get('connections')} connections, {s.get('seconds')} s per scenario"
         f"{_sliced(s.get('slices'))}; "
         f"{m.get('when')}"
     )
+
+
+def _build(machine: dict) -> str:
+    """The interpreter's build (bench.run.python_build), where the run recorded it."""
+    build = machine.get("python_build")
+    return f" ({build})" if build else ""
 
 
 def _sliced(slices) -> str:

@@ -288,6 +288,23 @@ def test_report_states_the_server_floor_and_the_most_a_hello_ratio_can_reach():
     assert "costs 0.16 ms" in text and "more than 2.00 x hello by CPU" in text
 
 
+def test_report_names_the_interpreter_build_where_the_run_recorded_it():
+    built = {"python": "3.11.7", "python_build": "/usr/bin/python3.11, libpython linked in"}
+    text = bench_report.markdown({"machine": built})
+    assert "Python 3.11.7 (/usr/bin/python3.11, libpython linked in), Django" in text
+    # results.json files written before the build was recorded still render.
+    assert "Python 3.11.2, Django" in bench_report.markdown({"machine": {"python": "3.11.2"}})
+
+
+@pytest.mark.skipif(not shutil.which("ldd"), reason="ldd is not installed")
+def test_python_build_says_whether_libpython_is_shared_as_the_dynamic_linker_does():
+    executable = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    linked = subprocess.run(["ldd", executable], capture_output=True, text=True).stdout
+    build = bench.python_build()
+    assert build.startswith(executable + ", libpython ")
+    assert build.endswith("shared" if "libpython" in linked else "linked in")
+
+
 def test_report_states_how_far_signing_alone_gets_against_the_node_peer():
     report = {
         "ceilings": {
