@@ -41,6 +41,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -1281,7 +1282,12 @@ def python_build() -> str:
     except OSError:
         return executable
     shared = any("/libpython" in line for line in maps.splitlines())
-    return f"{executable}, libpython {'shared' if shared else 'linked in'}"
+    built = f"{executable}, libpython {'shared' if shared else 'linked in'}"
+    # python.org's and the official container images' builds say so; distributions that
+    # optimize (Debian) do it outside configure, so its absence proves nothing.
+    if "--enable-optimizations" in (sysconfig.get_config_var("CONFIG_ARGS") or ""):
+        built += ", --enable-optimizations"
+    return built
 
 
 def postgres_answers(database: str, redis: str) -> str:
