@@ -13,11 +13,14 @@ difference of a percent or two).
     .venv/bin/python bench/instructions.py userinfo [--requests 300]
     .venv/bin/python bench/instructions.py userinfo --syscalls   # the kernel's side (strace)
 
-Scenarios: userinfo, getuser, refresh, client_credentials, jwks, discovery, initiate_auth.
-initiate_auth (a USER_PASSWORD_AUTH sign-in, the seeded users in turn) runs with argon2 at its
-cheapest (8 KiB, one pass): argon2's own cost is the configured parameters', which
-bench/argon2_rate.py measures; what is counted here is the rest of the sign-in, the part the
-sign-in target's 15 % margin is for. Needs valgrind.
+Scenarios: userinfo, getuser, refresh, client_credentials, jwks, discovery, initiate_auth,
+authorize, code_exchange. The last two are the two halves of `make bench`'s code flow:
+authorize is GET /oauth2/authorize of a browser signed in to the hosted UI (its session
+cookie; answered 302 with a code), code_exchange the POST of such a code to the token endpoint
+(codes minted beforehand, each spent once). initiate_auth (a USER_PASSWORD_AUTH sign-in,
+the seeded users in turn) runs with argon2 at its cheapest (8 KiB, one pass): argon2's own
+cost is the configured parameters', which bench/argon2_rate.py measures; what is counted here
+is the rest of the sign-in, the part the sign-in target's 15 % margin is for. Needs valgrind.
 
 callgrind counts the process's own instructions only. `--syscalls` runs the same child without
 it and counts the system calls of the same requests with strace attached around them (SQLite's
@@ -55,7 +58,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = (
@@ -66,6 +69,8 @@ SCENARIOS = (
     "jwks",
     "discovery",
     "initiate_auth",
+    "authorize",
+    "code_exchange",
 )
 # The bench's ceilings (bench/ceiling), counted served only (--served): their requests.
 CEILINGS = {
@@ -91,6 +96,8 @@ CHEAPEST_ARGON2 = {"ARGON2_MEMORY_KIB": "8", "ARGON2_TIME_COST": "1", "ARGON2_PA
 HOST = "127.0.0.1"  # bench.run.HOST, which cognate_env allows
 URL = f"http://{HOST}:8000"
 WARM_UP = 20
+# The environ key of the status a request must get (_environ, _call, _http_request).
+EXPECT = "bench.expect"
 
 
 def main() -> int:
@@ -315,11 +322,13 @@ def _http_request(environ: dict) -> dict:
     if "CONTENT_TYPE" in environ:
         headers["Content-Type"] = environ["CONTENT_TYPE"]
     body = environ["wsgi.input"].getvalue().decode("latin-1")
+    query = environ["QUERY_STRING"]
     return {
         "method": environ["REQUEST_METHOD"],
-        "path": environ["PATH_INFO"],
+        "path": environ["PATH_INFO"] + (f"?{query}" if query else ""),
         "headers": headers,
         "body": body,
+        "status": int(environ.get(EXPECT, "200")),
     }
 
 
@@ -341,7 +350,7 @@ def _send(url: str, batch: list[dict]) -> None:
                 )
                 answer = connection.getresponse()
                 content = answer.read()
-                if answer.status != 200:
+                if answer.status != request.get("status", 200):
                     raise SystemExit(f"{request['path']}: {answer.status} {content[:300]!r}")
         finally:
             connection.close()
@@ -442,11 +451,20 @@ def child(scenario: str, count: int, write_requests: Path | None = None) -> int:
     return 0
 
 
-def _environ(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> dict:
+def _environ(
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes = b"",
+    *,
+    query: str = "",
+    expect: str = "200",
+) -> dict:
+    """A request as gunicorn hands it to the application; `expect`: the status it must get."""
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SCRIPT_NAME": "",
         "SERVER_NAME": HOST,
         "SERVER_PORT": "8000",
@@ -456,6 +474,7 @@ def _environ(method: str, path: str, headers: dict | None = None, body: bytes = 
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
         "CONTENT_LENGTH": str(len(body)),
+        EXPECT: expect,
     }
     for name, value in (headers or {}).items():
         key = name.upper().replace("-", "_")
@@ -463,18 +482,23 @@ def _environ(method: str, path: str, headers: dict | None = None, body: bytes = 
     return environ
 
 
-def _call(application, environ: dict) -> bytes:
+def _call(application, environ: dict, headers: dict | None = None) -> bytes:
+    """The answer's body (its headers into `headers`); it must have the status the request
+    expects."""
     seen = {}
 
-    def start_response(status, headers, exc_info=None):
-        seen["status"] = status
+    def start_response(status, answer_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, answer_headers
 
     chunks = application(environ, start_response)
     body = b"".join(chunks)
     if hasattr(chunks, "close"):
         chunks.close()
-    if not seen["status"].startswith("200"):
+    if not seen["status"].startswith(environ.get(EXPECT, "200")):
         raise SystemExit(f"{environ['PATH_INFO']}: {seen['status']} {body[:300]!r}")
+    if headers is not None:
+        for name, value in seen["headers"]:
+            headers.setdefault(name.lower(), []).append(value)
     return body
 
 
@@ -505,6 +529,21 @@ def _requests(application, seeded, bench, scenario: str, needed: int):
         api_access = json.loads(answer)["AuthenticationResult"]["AccessToken"]
     service_auth = _basic(seeded.service_id, seeded.service_secret)
     get_user = json.dumps({"AccessToken": api_access}).encode()
+    query = bench.authorize_query(seeded)
+
+    def authorize(cookie: str) -> dict:
+        return _environ(
+            "GET", f"{base}/oauth2/authorize", {"Cookie": cookie}, query=query, expect="302"
+        )
+
+    codes: list[str] = []
+    if scenario in ("authorize", "code_exchange"):
+        cookie = _hosted_session(application, bench, f"{base}/oauth2/authorize", query, seeded)
+    if scenario == "code_exchange":
+        for _ in range(needed):
+            answer: dict = {}
+            _call(application, authorize(cookie), answer)
+            codes.append(re.search(r"[?&]code=([^&]+)", answer["location"][0])[1])
     return {
         "userinfo": lambda index: _environ(
             "GET", f"{base}/oauth2/userInfo", {"Authorization": f"Bearer {access}"}
@@ -526,9 +565,47 @@ def _requests(application, seeded, bench, scenario: str, needed: int):
                 _with_username(sign_in, seeded.usernames[index % len(seeded.usernames)])
             ).encode(),
         ),
+        "authorize": lambda index: authorize(cookie),
+        "code_exchange": lambda index: token(
+            {
+                "grant_type": "authorization_code",
+                "code": codes[index],
+                "redirect_uri": seeded.callback,
+            },
+            app_auth,
+        ),
         "jwks": lambda index: _environ("GET", f"{base}/.well-known/jwks.json"),
         "discovery": lambda index: _environ("GET", f"{base}/.well-known/openid-configuration"),
     }[scenario]
+
+
+def _hosted_session(application, bench, authorize_path: str, query: str, seeded) -> str:
+    """The Cookie header of a browser signed in through the hosted login page (as
+    bench.run.hosted_sign_in, in-process): authorize sends it to the login page, whose form
+    it posts with the first seeded user's password."""
+    jar: dict[str, str] = {}
+
+    def visit(method: str, path: str, query: str, body: bytes = b"", expect: str = "200"):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        answer: dict = {}
+        environ = _environ(method, path, headers, body, query=query, expect=expect)
+        content = _call(application, environ, answer)
+        for cookie in answer.get("set-cookie", []):
+            name, value = cookie.split(";", 1)[0].strip().split("=", 1)
+            jar[name] = value
+        return answer, content
+
+    answer, _ = visit("GET", authorize_path, query, expect="302")
+    login = urlsplit(answer["location"][0])
+    _, page = visit("GET", login.path, login.query)
+    form = bench._Form()
+    form.feed(page.decode())
+    action = urlsplit(urljoin(f"{login.path}?{login.query}", form.action or ""))
+    fields = {**form.fields, "username": seeded.usernames[0], "password": bench.PASSWORD}
+    visit("POST", action.path, action.query, urlencode(fields).encode(), expect="302")
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
 def _with_username(sign_in: dict, username: str) -> dict:

@@ -457,6 +457,25 @@ def test_syscalls_of_the_read_paths_write_nothing_and_open_nothing():
     assert not {"pwrite64", "fdatasync", "fsync", "openat", "flock"} & set(user_info), user_info
 
 
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="bench/instructions.py runs on its own SQLite file whatever DATABASE_URL says",
+)
+def test_the_code_flows_two_halves_are_counted_on_a_signed_in_browser_and_single_use_codes():
+    """bench/instructions.py authorize and code_exchange: a browser signed in through the
+    hosted login page in-process gets a 302 with a code on every authorize (the script fails
+    on any other answer), and each minted code is spent once at the token endpoint (a code
+    spent twice is refused, which fails the script). Authorize writes its code; the exchange
+    writes more (the code's use, the new refresh family and token) and counts its client
+    against the token endpoint's rate limit (the counter file's lock)."""
+    authorize = _syscalls("authorize")
+    exchange = _syscalls("code_exchange")
+    assert authorize.get("pwrite64", 0) > 0, authorize
+    assert exchange.get("pwrite64", 0) > authorize["pwrite64"], (authorize, exchange)
+    assert exchange.get("flock") == 1.0, exchange
+
+
 def test_references_measured_twice_give_ratios_against_their_mean_and_each():
     def argon2(all_cores: float) -> dict:
         return {
