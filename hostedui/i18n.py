@@ -26,7 +26,8 @@ def choose(request: HttpRequest, user: User | None = None) -> str:
     return (
         languages.supported(request.GET.get(LANG_PARAMETER))
         or languages.supported(user.get_attribute("locale") if user is not None else None)
-        or languages.from_accept_language(request.headers.get("Accept-Language", ""))
+        # From META: request.headers would copy every header of the request first.
+        or languages.from_accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
         or languages.for_user(None)
     )
 
